@@ -1,0 +1,77 @@
+"""Small result types shared by retrieval, answering, the CLI and the web layer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# A chat turn as the eval format and the UI pass it: (question, answer or None).
+Turn = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved passage group (variants of one paragraph collapsed), best variant first."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    variant: str
+    location: str
+    text: str
+    score: float
+    group_id: str | None = None
+    # Other variants of the same passage: [{"variant", "location", "text", "differs": [...]}].
+    variants: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    variant: str
+    location: str
+    text: str
+    score: float
+    variants: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_passage(cls, n: int, p: Passage) -> Citation:
+        return cls(
+            n, p.doc_id, p.title, p.variant, p.location, p.text, round(p.score, 4), p.variants
+        )
+
+
+@dataclass
+class Answer:
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    latency_s: float = 0.0
+    # The standalone question actually retrieved with (after follow-up rewriting).
+    standalone_question: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md (plus optional extras that clients may ignore)."""
+        out: dict[str, Any] = {
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [
+                {k: v for k, v in asdict(c).items() if k != "variants" or v} for c in self.citations
+            ],
+            "latency_s": round(self.latency_s, 3),
+        }
+        if self.standalone_question:
+            out["standalone_question"] = self.standalone_question
+        return out
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """What a streaming answer yields: the citations first, then tokens, then the final answer."""
+
+    kind: Literal["citations", "token", "done"]
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    answer: Answer | None = None

@@ -1,0 +1,291 @@
+"""Plan and run an index build: load -> split -> embed (only what changed) -> align -> write.
+
+Embeddings are reused by chunk text from the live build whenever the models and chunking are
+unchanged, so an untouched corpus costs only hashing and a changed file re-embeds only its chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ingest import store
+from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
+from ingest.embed import embed_batches, get_embedder
+from ingest.lexical import build_bm25
+from ingest.load import (
+    CorpusFile,
+    LoadError,
+    default_info,
+    discover,
+    load_file,
+    read_manifest,
+    sha256_file,
+)
+from ingest.settings import Settings
+from ingest.split import Chunk, split_pages
+
+
+@dataclass
+class Plan:
+    files: list[CorpusFile]
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed_before: dict[str, str] = field(default_factory=dict)  # rel -> last reason
+    full_reason: str | None = None  # why everything must be rebuilt, if it must
+    manifest_changed: bool = False
+    previous: dict[str, Any] | None = None  # live build's manifest
+    previous_dir: Path | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        # Files that failed before and are unchanged would only fail again: not a reason to build.
+        return self.previous is not None and not (
+            self.new or self.changed or self.deleted or self.full_reason or self.manifest_changed
+        )
+
+
+@dataclass
+class BuildReport:
+    build_id: str | None
+    files: int = 0
+    documents: int = 0
+    chunks: int = 0
+    new_embeddings: int = 0
+    reused_embeddings: int = 0
+    aligned: int = 0
+    seconds: float = 0.0
+    errors: dict[str, str] = field(default_factory=dict)
+    full_reason: str | None = None
+    up_to_date: bool = False
+    cleaned: list[str] = field(default_factory=list)
+
+
+def _corpus_manifest_sha(settings: Settings) -> str | None:
+    path = settings.corpus_dir / settings.corpus_manifest
+    return sha256_file(path) if path.exists() else None
+
+
+def _identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    for key, value in new.items():
+        if old.get(key) != value:
+            return f"{key.replace('_', ' ')} changed ({old.get(key)!r} -> {value!r})"
+    return None
+
+
+def make_plan(settings: Settings, full: bool = False) -> Plan:
+    """Compare the corpus with the live build: what is new, changed, deleted, and why."""
+    plan = Plan(files=discover(settings.corpus_dir, settings.corpus_manifest))
+    live = store.live_build_dir(settings.index_dir)
+    if live is not None:
+        plan.previous, plan.previous_dir = store.read_manifest(live), live
+    prev_files: dict[str, Any] = plan.previous["files"] if plan.previous else {}
+    prev_errors: dict[str, Any] = plan.previous["errors"] if plan.previous else {}
+    for f in plan.files:
+        if f.rel in prev_files:
+            same = prev_files[f.rel]["sha256"] == f.sha256
+            (plan.unchanged if same else plan.changed).append(f.rel)
+        elif f.rel in prev_errors and prev_errors[f.rel]["sha256"] == f.sha256:
+            plan.failed_before[f.rel] = prev_errors[f.rel]["reason"]
+        else:
+            plan.new.append(f.rel)
+    present = {f.rel for f in plan.files}
+    plan.deleted = sorted(set(prev_files) - present)
+    if full:
+        plan.full_reason = "--full was requested"
+    elif plan.previous is not None:
+        if plan.previous.get("schema_version") != store.SCHEMA_VERSION:
+            plan.full_reason = "the index format changed"
+        else:
+            plan.full_reason = _identity_change(
+                plan.previous["identity"], settings.index_identity()
+            )
+        plan.manifest_changed = plan.previous.get("corpus_manifest_sha256") != (
+            _corpus_manifest_sha(settings)
+        )
+    return plan
+
+
+def _previous_vectors(plan: Plan, name: str) -> dict[str, np.ndarray]:
+    """text sha -> vector from the live build, when its vectors are still valid for reuse."""
+    if plan.full_reason or plan.previous_dir is None:
+        return {}
+    if not (plan.previous_dir / name).exists():
+        return {}
+    chunks = store.read_chunks(plan.previous_dir)
+    vectors = store.read_vectors(plan.previous_dir, name)
+    return {c.text_sha: vectors[i] for i, c in enumerate(chunks)}
+
+
+def _embed(
+    chunks: list[Chunk],
+    model: str,
+    reuse: dict[str, np.ndarray],
+    settings: Settings,
+    label: str,
+    progress: bool,
+) -> tuple[np.ndarray, int]:
+    """Vectors for all chunks, computing only those not in ``reuse``; returns (vectors, new)."""
+    todo = sorted({c.text for c in chunks if c.text_sha not in reuse})
+    fresh: dict[str, np.ndarray] = {}
+    if todo:
+        embedder = get_embedder(model)
+        with tqdm(
+            total=len(todo), desc=f"Embedding ({label})", unit="passage", disable=not progress
+        ) as bar:
+            done = 0
+            for batch in embed_batches(embedder, todo, settings.embed_batch_size):
+                for text, vec in zip(todo[done : done + len(batch)], batch, strict=True):
+                    fresh[hashlib.sha256(text.encode("utf-8")).hexdigest()] = vec
+                done += len(batch)
+                bar.update(len(batch))
+    table = reuse | fresh
+    dim = len(next(iter(table.values()))) if table else 1
+    vectors = np.stack([table[c.text_sha] for c in chunks]) if chunks else np.zeros((0, dim))
+    return vectors.astype(np.float32), len(todo)
+
+
+def _load_chunks(
+    plan: Plan, settings: Settings, progress: bool
+) -> tuple[list[Chunk], dict[str, str]]:
+    infos = read_manifest(settings.corpus_dir, settings.corpus_manifest)
+    reuse_chunks = plan.previous_dir is not None and not (plan.full_reason or plan.manifest_changed)
+    old_by_source: dict[str, list[Chunk]] = {}
+    if reuse_chunks and plan.previous_dir is not None:
+        for chunk in store.read_chunks(plan.previous_dir):
+            old_by_source.setdefault(chunk.source, []).append(chunk)
+    chunks: list[Chunk] = []
+    errors: dict[str, str] = {}
+    unchanged = set(plan.unchanged)
+    for f in tqdm(plan.files, desc="Reading", unit="file", disable=not progress):
+        if f.rel in unchanged and f.rel in old_by_source:
+            chunks.extend(old_by_source[f.rel])
+            continue
+        try:
+            pages = load_file(f, settings.max_file_bytes)
+            info = infos.get(f.rel) or default_info(f.rel)
+            file_chunks = split_pages(
+                pages, info, f.rel, settings.chunk_size, settings.chunk_overlap
+            )
+            if not file_chunks:
+                raise LoadError("no paragraphs of text found")
+            chunks.extend(file_chunks)
+        except LoadError as exc:
+            errors[f.rel] = str(exc)
+    return chunks, errors
+
+
+def run_build(settings: Settings, full: bool = False, progress: bool = True) -> BuildReport:
+    """Build or update the index; the live build changes only when the new one is complete."""
+    started = time.perf_counter()
+    with store.build_lock(settings.index_dir):
+        cleaned = store.remove_leftovers(settings.index_dir)
+        plan = make_plan(settings, full)
+        if plan.up_to_date:
+            assert plan.previous is not None
+            return BuildReport(
+                plan.previous["build_id"],
+                len(plan.files),
+                plan.previous["counts"]["documents"],
+                plan.previous["counts"]["chunks"],
+                up_to_date=True,
+                cleaned=cleaned,
+                reused_embeddings=plan.previous["embeddings"]["new"]
+                + plan.previous["embeddings"]["reused"],
+                seconds=time.perf_counter() - started,
+                errors=dict(plan.failed_before),
+            )
+        chunks, errors = _load_chunks(plan, settings, progress)
+        if not chunks:  # never replace a working index with an empty one
+            return BuildReport(
+                None,
+                seconds=time.perf_counter() - started,
+                errors=errors,
+                full_reason=plan.full_reason,
+                cleaned=cleaned,
+            )
+        dense, new_dense = _embed(
+            chunks,
+            settings.dense_model,
+            _previous_vectors(plan, store.DENSE_FILE),
+            settings,
+            "dense",
+            progress,
+        )
+        multi = None
+        new_multi = 0
+        if settings.multilingual_model != "none":
+            multi, new_multi = _embed(
+                chunks,
+                settings.multilingual_model,
+                _previous_vectors(plan, store.MULTI_FILE),
+                settings,
+                "multilingual",
+                progress,
+            )
+        aligned = align_all(chunks, dense, DEFAULT_MIN_SIMILARITY)
+
+        build_id = store.new_build_id()
+        tmp = store.start_build(settings.index_dir, build_id)
+        store.write_chunks(tmp, chunks)
+        store.write_vectors(tmp, store.DENSE_FILE, dense)
+        if multi is not None:
+            store.write_vectors(tmp, store.MULTI_FILE, multi)
+        sha = {f.rel: f for f in plan.files}
+        indexed = sorted({c.source for c in chunks})
+        documents = len({c.doc_id for c in chunks})
+        total_new = new_dense + new_multi
+        total = len(chunks) * (2 if multi is not None else 1)
+        manifest = {
+            "schema_version": store.SCHEMA_VERSION,
+            "build_id": build_id,
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "identity": settings.index_identity(),
+            "models": {
+                "dense": {"name": settings.dense_model, "dim": int(dense.shape[1])},
+                "multilingual": None
+                if multi is None
+                else {"name": settings.multilingual_model, "dim": int(multi.shape[1])},
+            },
+            "corpus_manifest_sha256": _corpus_manifest_sha(settings),
+            "files": {
+                rel: {
+                    "sha256": sha[rel].sha256,
+                    "size": sha[rel].size,
+                    "chunks": sum(1 for c in chunks if c.source == rel),
+                }
+                for rel in indexed
+            },
+            "errors": {rel: {"sha256": sha[rel].sha256, "reason": r} for rel, r in errors.items()},
+            "counts": {
+                "files": len(indexed),
+                "documents": documents,
+                "chunks": len(chunks),
+                "aligned": aligned,
+            },
+            "embeddings": {"new": total_new, "reused": total - total_new},
+            "build_seconds": round(time.perf_counter() - started, 2),
+        }
+        store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))
+        store.prune_builds(settings.index_dir, settings.keep_builds)
+    return BuildReport(
+        build_id,
+        len(indexed),
+        documents,
+        len(chunks),
+        total_new,
+        total - total_new,
+        aligned,
+        time.perf_counter() - started,
+        errors,
+        plan.full_reason,
+        cleaned=cleaned,
+    )

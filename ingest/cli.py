@@ -1,0 +1,96 @@
+"""`ingest build` and `ingest status`. Exit codes: 0 ok, 1 some files failed, 2 usage."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingest.build import make_plan, run_build
+from ingest.embed import EmbeddingModelError
+from ingest.load import LoadError
+from ingest.settings import Settings
+from ingest.store import IndexUnavailable
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Folder of documents.")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Folder for index builds.")]
+
+
+def _settings(corpus: Path | None, index: Path | None) -> Settings:
+    overrides = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v}
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    return typer.Exit(1)
+
+
+@app.command()
+def build(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Build or update the index from the corpus; only new or changed files are re-embedded."""
+    settings = _settings(corpus, index)
+    try:
+        report = run_build(settings, full=full, progress=not quiet and sys.stderr.isatty())
+    except (FileNotFoundError, LoadError, EmbeddingModelError, IndexUnavailable) as exc:
+        raise _fail(str(exc)) from exc
+    if report.cleaned:
+        typer.echo(f"removed leftovers of an interrupted build: {', '.join(report.cleaned)}")
+    if report.full_reason and not report.up_to_date:
+        typer.echo(f"full rebuild: {report.full_reason}")
+    for rel, reason in sorted(report.errors.items()):
+        typer.secho(f"error: {settings.corpus_dir / rel}: {reason}", fg="red", err=True)
+    if report.build_id is None:
+        raise _fail("nothing could be indexed; the previous index (if any) is still live")
+    if report.up_to_date:
+        typer.echo(
+            f"index is up to date (build {report.build_id}, {report.chunks} chunks, "
+            f"{report.files} files); nothing re-embedded [{report.seconds:.2f} s]"
+        )
+    else:
+        typer.echo(
+            f"indexed {report.files} files ({report.documents} documents) into {report.chunks} "
+            f"chunks; embeddings: {report.new_embeddings} new, {report.reused_embeddings} reused; "
+            f"{report.aligned} variant passages aligned; {report.seconds:.1f} s; "
+            f"build {report.build_id} is live"
+        )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
+    """Say which corpus files are new, changed or deleted since the live build."""
+    settings = _settings(corpus, index)
+    try:
+        plan = make_plan(settings)
+    except (FileNotFoundError, LoadError) as exc:
+        raise _fail(str(exc)) from exc
+    if plan.previous is None:
+        typer.echo(f"no index yet in {settings.index_dir}; {len(plan.files)} files to index")
+    else:
+        typer.echo(f"live build {plan.previous['build_id']} ({plan.previous['created_at']})")
+    for label, names in (("new", plan.new), ("changed", plan.changed), ("deleted", plan.deleted)):
+        for name in names:
+            typer.echo(f"  {label:9} {name}")
+    for name, reason in plan.failed_before.items():
+        typer.echo(f"  {'failed':9} {name}: {reason}")
+    if plan.full_reason:
+        typer.echo(f"a full rebuild is needed: {plan.full_reason}")
+    elif plan.manifest_changed:
+        typer.echo("the corpus manifest changed: documents will be re-split (embeddings reused)")
+    if plan.previous is not None and plan.up_to_date:
+        typer.echo(f"up to date: {len(plan.unchanged)} files unchanged")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,50 @@
+"""BM25 over chunk texts (bm25s), with one tokenizer shared by indexing and querying.
+
+Lexical matching catches what embeddings blur: names, acronyms and numbers (BSSN, IADERN, 3.7%).
+The state is saved as bm25s' ``.npy`` arrays and JSON, and loaded with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+# Numbers keep their decimal point and percent sign; otherwise runs of word characters.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a an and are as at be been but by can could did do does for from had has have how i if in
+    into is it its of on or so such that the their them then there these they this those to was
+    were what when where which who whom why will with would you your""".split()
+)
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in (m.lower() for m in _TOKEN.findall(text)) if t not in STOPWORDS]
+
+
+def build_bm25(texts: list[str]):  # -> bm25s.BM25 (lazy import keeps start-up light)
+    import bm25s
+
+    index = bm25s.BM25()
+    index.index([tokens(t) or [""] for t in texts], show_progress=False)
+    return index
+
+
+def save_bm25(index, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    index.save(str(folder), allow_pickle=False)
+
+
+def load_bm25(folder: Path):  # type: ignore[no-untyped-def]
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False)
+
+
+def bm25_scores(index, query: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A BM25 score for every chunk (zeros when no query word is in the vocabulary)."""
+    query_tokens = [t for t in tokens(query) if t in index.vocab_dict]
+    if not query_tokens:
+        return np.zeros(int(index.scores["num_docs"]), dtype=np.float32)
+    return np.asarray(index.get_scores(query_tokens), dtype=np.float32)
