@@ -21,8 +21,13 @@ class Passage:
     text: str
     score: float
     group_id: str | None = None
-    # Other variants of the same passage: [{"variant", "location", "text", "differs": [...]}].
+    # Other variants of the same passage: [{"variant", "location", "text", "only_in_original",
+    # "only_in_variant", "similarity"}].
     variants: tuple[dict[str, Any], ...] = ()
+    # Raw signals of the best chunk of the group: MiniLM cosine, e5 cosine, BM25 score.
+    dense: float = 0.0
+    multi: float = 0.0
+    lexical: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         description="Where the joined GGUF file is cached (outside the repository).",
     )
     top_k: int = Field(4, ge=1, le=20, description="Passages cited at most per answer.")
+    min_support: float = Field(
+        0.80,
+        description="Abstain when the best passage's similarity to the question is below this: "
+        "multilingual-e5 cosine (or the dense model's when multilingual_model is 'none').",
+    )
 
     # --- server -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the server listens on.")

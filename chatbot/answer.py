@@ -1,0 +1,253 @@
+"""Question in, cited answer (or an honest "not in the documents") out.
+
+    question -> guard (injection) -> standalone rewrite (follow-ups) -> hybrid retrieval
+    -> support check -> evidence sentences -> LLM (streamed) or extractive -> marker clean-up
+
+Citation numbers are the passages' retrieval ranks, so markers streamed to the user never change
+meaning; the final answer keeps only the passages it actually cites.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from chatbot.citations import attribute_unmarked, cited_numbers, clean_markers
+from chatbot.evidence import Evidence, score_sentences, select_evidence
+from chatbot.language import detect_language
+from chatbot.prompts import (
+    ANSWER_TEMPLATE,
+    INJECTION_PATTERNS,
+    LANGUAGE_NAMES,
+    NOT_IN_DOCUMENTS,
+    REFUSAL_PATTERNS,
+    REWRITE_TEMPLATE,
+    SENTINEL,
+    SYSTEM_PROMPT,
+)
+from chatbot.retrieve import Retrieval, Retriever
+from chatbot.types import Answer, Citation, Passage, StreamEvent, Turn
+from ingest.lexical import tokens
+from ingest.settings import Settings
+
+CONTEXT_CHARS = 900  # evidence given to the LLM: ~220 tokens, ~2 s of prompt on 2 cores
+EXTRACTIVE_CHARS = 500
+EXTRACTIVE_KEEP = 0.85  # a second passage's sentence must score within 15% of the best
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z]+|[A-Z]{2,}[A-Za-z]*)\b")
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|ini|itu|tersebut|"
+    r"mereka|nya)\b|それ|その|これ|この|它|其|这|那",
+    re.IGNORECASE,
+)
+_INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
+_REFUSAL = re.compile("|".join(REFUSAL_PATTERNS), re.IGNORECASE)
+
+
+def looks_like_injection(question: str) -> bool:
+    return bool(_INJECTION.search(question))
+
+
+def unknown_names(question: str, knows: Any) -> list[str]:
+    """Capitalised names and acronyms in an English question that the corpus never mentions."""
+    names = _NAME.findall(question.strip())
+    return [n for n in names if not all(knows(t) for t in tokens(n))]
+
+
+def heuristic_standalone(question: str, history: Sequence[Turn]) -> str:
+    """Without an LLM: a follow-up is retrieved together with the question it follows."""
+    if not history:
+        return question
+    is_follow_up = _FOLLOW_UP.search(question) or len(tokens(question)) <= 3
+    return f"{history[-1][0]} {question}" if is_follow_up else question
+
+
+class Answerer:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        chat_model: Any | None = None,
+        llm_label: str = "none",
+        on_close: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.chat_model = chat_model
+        self.llm_label = llm_label
+        self._on_close = on_close
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Answerer:
+        """Load the index and models; start the bundled LLM when configured (slow, ~10-40 s)."""
+        retriever = Retriever.from_settings(settings)
+        retriever.warm_up()
+        if settings.llm == "none":
+            return cls(settings, retriever)
+        from chatbot.llm import open_chat_model
+
+        chat_model, label, on_close = open_chat_model(settings)
+        return cls(settings, retriever, chat_model, label, on_close)
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+    def health(self) -> dict[str, object]:
+        manifest = self.retriever.index.manifest
+        return {
+            "build_id": manifest["build_id"],
+            "documents": manifest["counts"]["documents"],
+            "chunks": manifest["counts"]["chunks"],
+            "models": {
+                "dense": self.settings.dense_model,
+                "multilingual": self.settings.multilingual_model,
+                "llm": self.llm_label,
+            },
+            "llm": self.llm_label,
+        }
+
+    # --- public API -------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        started = time.perf_counter()
+        question = " ".join(question.split())[: self.settings.max_question_chars]
+        lang = detect_language(question)
+
+        def abstain(standalone: str | None = None) -> StreamEvent:
+            answer = Answer(
+                NOT_IN_DOCUMENTS[lang], True, [], time.perf_counter() - started, standalone
+            )
+            return StreamEvent("done", answer=answer)
+
+        if not question or looks_like_injection(question):
+            yield abstain()
+            return
+        standalone = self.standalone_question(question, history)
+        retrieval = self.retriever.search(standalone, self.settings.top_k, lang)
+        if not self.is_supported(retrieval, standalone, lang):
+            yield abstain(standalone)
+            return
+        passages = retrieval.passages
+        evidence = self._evidence(standalone, passages, lang)
+        numbers = list(range(1, len(passages) + 1))
+        offered = sorted({numbers[e.passage_index] for e in evidence})
+        yield StreamEvent(
+            "citations", citations=tuple(Citation.from_passage(n, passages[n - 1]) for n in offered)
+        )
+
+        if self.chat_model is None:
+            text = self._extractive(evidence, numbers)
+            yield StreamEvent("token", text=text)
+        else:
+            pieces: list[str] = []
+            for piece in self._generate(standalone, evidence, numbers, lang):
+                pieces.append(piece)
+                yield StreamEvent("token", text=piece)
+            text = "".join(pieces)
+            if _REFUSAL.search(text) or SENTINEL[:8] in text or "Rules:" in text:
+                yield abstain(standalone)
+                return
+        text = clean_markers(text, offered)
+        if not cited_numbers(text):
+            text = attribute_unmarked(text, evidence, numbers, self.retriever.idf)
+        cited = [n for n in cited_numbers(text) if n in offered]
+        answer = Answer(
+            text,
+            False,
+            [Citation.from_passage(n, passages[n - 1]) for n in cited],
+            time.perf_counter() - started,
+            standalone if standalone != question else None,
+        )
+        yield StreamEvent("done", answer=answer)
+
+    # --- steps --------------------------------------------------------------------------------
+    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
+        """A follow-up rewritten so it can be retrieved on its own."""
+        fallback = heuristic_standalone(question, history)
+        if not history or self.chat_model is None or fallback == question:
+            return fallback
+        conversation = "\n".join(f"Q: {q}\nA: {(a or '')[:200]}" for q, a in list(history)[-3:])
+        prompt = REWRITE_TEMPLATE.format(conversation=conversation, question=question)
+        try:
+            reply = self.chat_model.invoke(
+                [("system", SYSTEM_PROMPT), ("human", prompt)], max_tokens=48, stop=["\n"]
+            )
+            rewritten = str(reply.content).strip().strip('"')
+        except Exception:
+            return fallback
+        ok = (
+            3 <= len(rewritten) <= 2 * self.settings.max_question_chars
+            and SENTINEL not in rewritten
+        )
+        return rewritten if ok else fallback
+
+    def is_supported(self, retrieval: Retrieval, question: str, lang: str) -> bool:
+        """Is there enough evidence to try answering? Otherwise the answer is an abstention."""
+        if not retrieval.passages:
+            return False
+        if lang == "en" and unknown_names(question, self.retriever.idf.knows):
+            return False  # e.g. "GDP of Brazil" over a corpus that never mentions Brazil
+        has_multi = self.retriever.index.multilingual is not None
+        top = retrieval.top_multi if has_multi else retrieval.top_dense
+        return top >= self.settings.min_support
+
+    def _evidence(self, question: str, passages: list[Passage], lang: str) -> list[Evidence]:
+        english = lang == "en"
+        embedder = self.retriever.dense_embedder
+        if not english and self.retriever.multi_embedder is not None:
+            embedder = self.retriever.multi_embedder
+        scored = score_sentences(question, passages, embedder, self.retriever.idf, english)
+        return select_evidence(scored, CONTEXT_CHARS, keep_ratio=0.75)
+
+    def _extractive(self, evidence: list[Evidence], numbers: list[int]) -> str:
+        """The best sentence of each of the best passages, close to the top score, in order."""
+        best = sorted(evidence, key=lambda e: e.score, reverse=True)
+        if any(e.typed for e in best):  # "when" needs a date, "which agency" a name, ...
+            best = [e for e in best if e.typed]
+        chosen: list[Evidence] = []
+        for ev in best:
+            if any(e.passage_index == ev.passage_index for e in chosen):
+                continue
+            too_long = sum(len(e.text) for e in chosen) + len(ev.text) > EXTRACTIVE_CHARS
+            if chosen and (too_long or ev.score < EXTRACTIVE_KEEP * best[0].score):
+                continue
+            chosen.append(ev)
+        chosen.sort(key=lambda e: (e.passage_index, e.sentence_index))
+        parts = []
+        for ev in chosen:
+            sentence = ev.text.rstrip()
+            end = sentence[-1] if sentence[-1:] in ".!?。！？" else "."
+            body = sentence[:-1] if sentence[-1:] in ".!?。！？" else sentence
+            parts.append(f"{body} [{numbers[ev.passage_index]}]{end}")
+        return " ".join(parts)
+
+    def _generate(
+        self, question: str, evidence: list[Evidence], numbers: list[int], lang: str
+    ) -> Iterator[str]:
+        blocks: dict[int, list[str]] = {}
+        for ev in evidence:
+            blocks.setdefault(numbers[ev.passage_index], []).append(ev.text)
+        context = "\n".join(f"[{n}] {' '.join(texts)}" for n, texts in sorted(blocks.items()))
+        prompt = ANSWER_TEMPLATE.format(
+            passages=context, question=question, language=LANGUAGE_NAMES.get(lang, "English")
+        )
+        messages = [("system", SYSTEM_PROMPT), ("human", prompt)]
+        held = ""  # hold back text that may be the start of the sentinel
+        assert self.chat_model is not None
+        for chunk in self.chat_model.stream(messages, max_tokens=self.settings.llm_max_tokens):
+            held += str(chunk.content)
+            if SENTINEL.startswith(held.strip()) and len(held.strip()) < len(SENTINEL):
+                continue
+            if held:
+                yield held
+                held = ""
+        if held:
+            yield held

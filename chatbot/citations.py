@@ -1,0 +1,57 @@
+"""Make an answer's ``[n]`` markers honest: each must point at a passage the answer was given.
+
+Markers to unknown passages are removed; ``[1, 2]`` becomes ``[1][2]``; a sentence the model left
+unmarked gets the marker of the evidence sentence it restates, when it clearly restates one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+from chatbot.evidence import Evidence, IdfTable
+
+_MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
+MIN_RESTATEMENT = 0.5  # IDF coverage of an answer sentence by one evidence sentence
+
+
+def clean_markers(text: str, allowed: Collection[int]) -> str:
+    """Drop markers for passages not in ``allowed`` and split grouped markers."""
+
+    def fix(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        kept = [n for n in dict.fromkeys(numbers) if n in allowed]
+        return "".join(f"[{n}]" for n in kept)
+
+    cleaned = _MARKER.sub(fix, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Marker numbers in order of first appearance."""
+    found = [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+    return list(dict.fromkeys(found))
+
+
+def attribute_unmarked(
+    text: str, evidence: Sequence[Evidence], numbers: Sequence[int], idf: IdfTable
+) -> str:
+    """Append a marker to each unmarked sentence that restates one evidence sentence.
+
+    ``numbers[e.passage_index]`` is the citation number of that evidence's passage.
+    """
+    out = []
+    for sentence in _SENTENCE.split(text.strip()):
+        if not sentence or _MARKER.search(sentence) or not evidence:
+            out.append(sentence)
+            continue
+        best = max(evidence, key=lambda e: idf.coverage(sentence, e.text))
+        if idf.coverage(sentence, best.text) >= MIN_RESTATEMENT:
+            n = numbers[best.passage_index]
+            stripped = sentence.rstrip()
+            end = stripped[-1] if stripped[-1:] in ".!?。！？" else ""
+            sentence = f"{stripped[: len(stripped) - len(end)]} [{n}]{end}"
+        out.append(sentence)
+    return " ".join(out)

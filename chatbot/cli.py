@@ -1,0 +1,136 @@
+"""`chatbot ask`, `chatbot eval` and `chatbot serve`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chatbot.evaluate import EvalError, run_eval
+from ingest.settings import LlmBackend, Settings
+from ingest.store import IndexUnavailable, live_build_dir
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Folder of index builds.")]
+LlmOpt = Annotated[
+    str | None, typer.Option("--llm", help="bundled | openai | none (extractive, no LLM).")
+]
+
+
+def _settings(index: Path | None = None, llm: str | None = None, **extra: object) -> Settings:
+    overrides: dict[str, object] = {k: v for k, v in extra.items() if v is not None}
+    if index:
+        overrides["index_dir"] = index
+    if llm:
+        if llm not in LlmBackend.__args__:  # type: ignore[attr-defined]
+            raise typer.BadParameter(f"--llm must be one of bundled, openai, none (got {llm!r})")
+        overrides["llm"] = llm
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _answerer(settings: Settings):  # type: ignore[no-untyped-def]
+    from chatbot.answer import Answerer
+    from chatbot.llm import LlmUnavailable
+
+    try:
+        return Answerer.from_settings(settings)
+    except (IndexUnavailable, LlmUnavailable) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON answer.")] = False,
+    llm: LlmOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer one question from the indexed documents, with cited passages."""
+    settings = _settings(index, llm)
+    answerer = _answerer(settings)
+    try:
+        if as_json:
+            typer.echo(json.dumps(answerer.ask(question).to_json(), ensure_ascii=False, indent=2))
+            return
+        answer, streamed = None, ""
+        for event in answerer.stream(question):
+            if event.kind == "token":
+                streamed += event.text
+                typer.echo(event.text, nl=False)
+            elif event.kind == "done":
+                answer = event.answer
+        assert answer is not None
+        if answer.answer != streamed:  # markers were cleaned up, or the model declined
+            typer.echo(("\n\n" if streamed else "") + answer.answer, nl=False)
+        typer.echo("\n")
+        for c in answer.citations:
+            typer.echo(f"[{c.n}] {c.title} ({c.variant}, {c.location})\n    {c.text[:300]}")
+        typer.echo(f"({answer.latency_s:.2f} s)")
+    finally:
+        answerer.close()
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path, typer.Argument(help="Questions file (JSON lines).", exists=True)],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write one JSON result per line.")
+    ] = None,
+    llm: LlmOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Answer every question of a file and print answer accuracy, citation hit, MRR, latency."""
+    settings = _settings(index, llm)
+    answerer = _answerer(settings)
+    try:
+        summary = run_eval(answerer, questions, out)
+    except EvalError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        answerer.close()
+    typer.echo(summary.line())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+    llm: LlmOpt = None,
+    index: IndexOpt = None,
+) -> None:
+    """Run the chat UI, the embeddable widget and the HTTP API (builds the index if missing)."""
+    settings = _settings(index, llm, host=host, port=port)
+    if live_build_dir(settings.index_dir) is None:
+        typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} ...")
+        # A separate process keeps the loaders out of the server (data flows one way).
+        cmd = [
+            sys.executable,
+            "-m",
+            "ingest",
+            "build",
+            "--index",
+            str(settings.index_dir),
+            "--corpus",
+            str(settings.corpus_dir),
+        ]
+        code = subprocess.call(cmd)
+        if live_build_dir(settings.index_dir) is None:
+            typer.secho("error: the index could not be built (see above)", fg="red", err=True)
+            raise typer.Exit(1)
+        if code:
+            typer.echo("some files could not be indexed (see above); serving the rest")
+    from chatbot.answer import Answerer
+    from chatbot.api import serve as run_server
+
+    run_server(settings, lambda: Answerer.from_settings(settings))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,107 @@
+"""Score answers against a questions file (format: ../shared/eval/README.md).
+
+answer correct: every ``expect`` group has an alternative in the answer (case-insensitive);
+citation hit: a cited passage contains ``source_contains`` (MRR by its rank among citations);
+abstention: unanswerable questions must come back ``abstained: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatbot.types import Answer
+
+
+class EvalError(ValueError):
+    """The questions file is malformed; the message names the line."""
+
+
+@dataclass
+class Summary:
+    answerable: int = 0
+    correct: int = 0
+    cited: int = 0
+    reciprocal_ranks: list[float] = field(default_factory=list)
+    unanswerable: int = 0
+    abstained_ok: int = 0
+    false_abstentions: int = 0
+    latencies: list[float] = field(default_factory=list)
+
+    def line(self) -> str:
+        mrr = statistics.fmean(self.reciprocal_ranks) if self.reciprocal_ranks else 0.0
+        lat = sorted(self.latencies) or [0.0]
+        p50 = statistics.median(lat)
+        p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
+        return (
+            f"answer accuracy {self.correct}/{self.answerable} | "
+            f"citation hit {self.cited}/{self.answerable} | MRR {mrr:.3f} | "
+            f"abstention {self.abstained_ok}/{self.unanswerable} "
+            f"(false abstentions {self.false_abstentions}) | "
+            f"latency p50 {p50:.2f} s p95 {p95:.2f} s"
+        )
+
+
+def read_questions(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvalError(f"{path}:{no}: not JSON: {exc}") from exc
+        if not isinstance(item, dict) or "id" not in item or "question" not in item:
+            raise EvalError(f"{path}:{no}: each line needs at least 'id' and 'question'")
+        items.append(item)
+    return items
+
+
+def is_correct(answer: Answer, expect: list[list[str]]) -> bool:
+    text = answer.answer.lower()
+    return not answer.abstained and all(any(a.lower() in text for a in g) for g in expect)
+
+
+def citation_rank(answer: Answer, source_contains: str | None) -> int | None:
+    if not source_contains:
+        return None
+    for rank, citation in enumerate(answer.citations, 1):
+        if source_contains in citation.text:
+            return rank
+    return None
+
+
+def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
+    """Ask every question; write results as JSON lines when ``out`` is given."""
+    items = read_questions(questions)
+    summary = Summary()
+    sink = out.open("w", encoding="utf-8") if out else None
+    try:
+        for item in items:
+            history = [(q, a) for q, a in item.get("history", [])]
+            answer: Answer = answerer.ask(item["question"], history)
+            summary.latencies.append(answer.latency_s)
+            record = {"id": item["id"], **answer.to_json()}
+            if item.get("answerable", True):
+                summary.answerable += 1
+                ok = is_correct(answer, item.get("expect", []))
+                rank = citation_rank(answer, item.get("source_contains"))
+                summary.correct += ok
+                summary.cited += rank is not None
+                summary.reciprocal_ranks.append(1 / rank if rank else 0.0)
+                summary.false_abstentions += answer.abstained
+                record["eval"] = {"correct": ok, "citation_rank": rank}
+            else:
+                summary.unanswerable += 1
+                summary.abstained_ok += answer.abstained
+                record["eval"] = {"abstained_ok": answer.abstained}
+            if sink:
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+    finally:
+        if sink:
+            sink.close()
+    return summary
