@@ -85,10 +85,32 @@ class Answerer:
         retriever.warm_up()
         if settings.llm == "none":
             return cls(settings, retriever)
-        from chatbot.llm import open_chat_model
+        from chatbot.llm import LlmUnavailable, make_chat_model, start_bundled
 
-        chat_model, label, on_close = open_chat_model(settings)
-        return cls(settings, retriever, chat_model, label, on_close)
+        key = settings.llm_api_key.get_secret_value()
+        if settings.llm == "openai":
+            if not settings.llm_base_url:
+                raise LlmUnavailable("SQA_LLM=openai needs SQA_LLM_BASE_URL (e.g. an Ollama URL)")
+            model = make_chat_model(
+                settings.llm_base_url,
+                settings.llm_model,
+                key,
+                settings.llm_max_tokens,
+                settings.llm_timeout_s,
+            )
+            return cls(
+                settings, retriever, model, f"{settings.llm_model} at {settings.llm_base_url}"
+            )
+        server = start_bundled(settings)  # a child process: a model crash never kills the server
+        model = make_chat_model(
+            server.base_url,
+            settings.llm_model,
+            key,
+            settings.llm_max_tokens,
+            settings.llm_timeout_s,
+        )
+        label = f"{settings.llm_model} (bundled GGUF, llama.cpp)"
+        return cls(settings, retriever, model, label, server.stop)
 
     def close(self) -> None:
         if self._on_close is not None:
@@ -135,12 +157,18 @@ class Answerer:
         if not self.is_supported(retrieval, standalone, lang):
             yield abstain(standalone)
             return
-        passages = retrieval.passages
-        evidence = self._evidence(standalone, passages, lang)
-        numbers = list(range(1, len(passages) + 1))
-        offered = sorted({numbers[e.passage_index] for e in evidence})
+        evidence = self._evidence(standalone, retrieval.passages, lang)
+        # Passages are numbered by the strength of their best sentence, [1] strongest: a small
+        # model leans on what it reads first, and readers check [1] first.
+        best: dict[int, float] = {}
+        for ev in evidence:
+            best[ev.passage_index] = max(best.get(ev.passage_index, ev.score), ev.score)
+        ranked = sorted(best, key=lambda i: best[i], reverse=True)
+        numbers = {index: n for n, index in enumerate(ranked, 1)}
+        by_number = {n: retrieval.passages[index] for index, n in numbers.items()}
+        offered = sorted(by_number)
         yield StreamEvent(
-            "citations", citations=tuple(Citation.from_passage(n, passages[n - 1]) for n in offered)
+            "citations", citations=tuple(Citation.from_passage(n, by_number[n]) for n in offered)
         )
 
         if self.chat_model is None:
@@ -162,7 +190,7 @@ class Answerer:
         answer = Answer(
             text,
             False,
-            [Citation.from_passage(n, passages[n - 1]) for n in cited],
+            [Citation.from_passage(n, by_number[n]) for n in cited],
             time.perf_counter() - started,
             standalone if standalone != question else None,
         )
@@ -205,13 +233,13 @@ class Answerer:
         if not english and self.retriever.multi_embedder is not None:
             embedder = self.retriever.multi_embedder
         scored = score_sentences(question, passages, embedder, self.retriever.idf, english)
+        if any(e.typed for e in scored):  # "when" needs a date, "which agency" a name, ...
+            scored = [e for e in scored if e.typed]
         return select_evidence(scored, CONTEXT_CHARS, keep_ratio=0.75)
 
-    def _extractive(self, evidence: list[Evidence], numbers: list[int]) -> str:
+    def _extractive(self, evidence: list[Evidence], numbers: dict[int, int]) -> str:
         """The best sentence of each of the best passages, close to the top score, in order."""
         best = sorted(evidence, key=lambda e: e.score, reverse=True)
-        if any(e.typed for e in best):  # "when" needs a date, "which agency" a name, ...
-            best = [e for e in best if e.typed]
         chosen: list[Evidence] = []
         for ev in best:
             if any(e.passage_index == ev.passage_index for e in chosen):
@@ -220,7 +248,7 @@ class Answerer:
             if chosen and (too_long or ev.score < EXTRACTIVE_KEEP * best[0].score):
                 continue
             chosen.append(ev)
-        chosen.sort(key=lambda e: (e.passage_index, e.sentence_index))
+        chosen.sort(key=lambda e: (numbers[e.passage_index], e.sentence_index))
         parts = []
         for ev in chosen:
             sentence = ev.text.rstrip()
@@ -230,7 +258,7 @@ class Answerer:
         return " ".join(parts)
 
     def _generate(
-        self, question: str, evidence: list[Evidence], numbers: list[int], lang: str
+        self, question: str, evidence: list[Evidence], numbers: dict[int, int], lang: str
     ) -> Iterator[str]:
         blocks: dict[int, list[str]] = {}
         for ev in evidence:

@@ -7,7 +7,7 @@ unmarked gets the marker of the evidence sentence it restates, when it clearly r
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from chatbot.evidence import Evidence, IdfTable
 
@@ -36,7 +36,7 @@ def cited_numbers(text: str) -> list[int]:
 
 
 def attribute_unmarked(
-    text: str, evidence: Sequence[Evidence], numbers: Sequence[int], idf: IdfTable
+    text: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
 ) -> str:
     """Append a marker to each unmarked sentence that restates one evidence sentence.
 

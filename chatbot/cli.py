@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
@@ -27,7 +27,7 @@ def _settings(index: Path | None = None, llm: str | None = None, **extra: object
     if index:
         overrides["index_dir"] = index
     if llm:
-        if llm not in LlmBackend.__args__:  # type: ignore[attr-defined]
+        if llm not in get_args(LlmBackend):
             raise typer.BadParameter(f"--llm must be one of bundled, openai, none (got {llm!r})")
         overrides["llm"] = llm
     return Settings(**overrides)  # type: ignore[arg-type]

@@ -80,8 +80,9 @@ def align_document(
             var_chunk.group_id = ref_chunk.group_id
             var_chunk.align_score = round(float(sim[i, j]), 4)
         for k in ref:
-            if chunks[k].align_score is not None:
-                chunks[k].align_score = round(chunks[k].align_score, 4)
+            score = chunks[k].align_score
+            if score is not None:
+                chunks[k].align_score = round(score, 4)
 
 
 def align_all(chunks: list[Chunk], vectors: np.ndarray, min_sim: float) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def tokens(text: str) -> list[str]:
     return [t for t in (m.lower() for m in _TOKEN.findall(text)) if t not in STOPWORDS]
 
 
-def build_bm25(texts: list[str]):  # -> bm25s.BM25 (lazy import keeps start-up light)
+def build_bm25(texts: list[str]) -> Any:  # bm25s.BM25; imported lazily to keep start-up light
     import bm25s
 
     index = bm25s.BM25()
@@ -32,17 +33,17 @@ def build_bm25(texts: list[str]):  # -> bm25s.BM25 (lazy import keeps start-up l
     return index
 
 
-def save_bm25(index, folder: Path) -> None:  # type: ignore[no-untyped-def]
+def save_bm25(index: Any, folder: Path) -> None:
     index.save(str(folder), allow_pickle=False)
 
 
-def load_bm25(folder: Path):  # type: ignore[no-untyped-def]
+def load_bm25(folder: Path) -> Any:
     import bm25s
 
     return bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False)
 
 
-def bm25_scores(index, query: str) -> np.ndarray:  # type: ignore[no-untyped-def]
+def bm25_scores(index: Any, query: str) -> np.ndarray:
     """A BM25 score for every chunk (zeros when no query word is in the vocabulary)."""
     query_tokens = [t for t in tokens(query) if t in index.vocab_dict]
     if not query_tokens:
