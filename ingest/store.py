@@ -86,12 +86,30 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 
 def remove_leftovers(index_dir: Path) -> list[str]:
-    """Delete temporary folders of builds that died (call only while holding the lock)."""
+    """Delete what builds that died left behind (call only while holding the lock): temporary
+    build folders, and pointer files written but never switched to (``CURRENT.<id>.tmp``)."""
     builds = index_dir / BUILDS
     dead = sorted(p for p in builds.glob(TMP_PREFIX + "*")) if builds.exists() else []
     for path in dead:
         shutil.rmtree(path, ignore_errors=True)
-    return [p.name for p in dead]
+    pointers = sorted(index_dir.glob(f"{POINTER}.*.tmp"))
+    for path in pointers:
+        path.unlink(missing_ok=True)
+    # A build moved into place but killed before the switch was never live: it must not count
+    # as a kept build, or pruning would delete the last build that really was live.
+    live = live_build_dir(index_dir)
+    never_live = [
+        p
+        for p in (builds.iterdir() if builds.exists() else [])
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and live is not None
+        and p != live
+        and _finished_at(p) > _finished_at(live)
+    ]
+    for path in never_live:
+        shutil.rmtree(path, ignore_errors=True)
+    return [p.name for p in dead + pointers + never_live]
 
 
 def prune_builds(index_dir: Path, keep: int) -> None:
@@ -99,7 +117,7 @@ def prune_builds(index_dir: Path, keep: int) -> None:
     live = live_build_dir(index_dir)
     finished = sorted(
         (p for p in (index_dir / BUILDS).iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
+        key=_finished_at,
         reverse=True,
     )
     kept = {live} if live else set()
@@ -108,6 +126,13 @@ def prune_builds(index_dir: Path, keep: int) -> None:
             kept.add(path)
         elif path not in kept:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _finished_at(build: Path) -> tuple[int, str]:
+    # Build ids have one-second resolution, so two builds in one second would sort by their
+    # random suffix; the manifest, written last, orders them (a build without one goes first).
+    manifest = build / "manifest.json"
+    return (manifest.stat().st_mtime_ns if manifest.exists() else 0, build.name)
 
 
 def start_build(index_dir: Path, build_id: str) -> Path:
