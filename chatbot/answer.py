@@ -70,13 +70,13 @@ class Answerer:
         retriever: Retriever,
         chat_model: Any | None = None,
         llm_label: str = "none",
-        on_close: Any | None = None,
+        llm_server: Any | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.chat_model = chat_model
         self.llm_label = llm_label
-        self._on_close = on_close
+        self.llm_server = llm_server  # the bundled model's child process, if we started one
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Answerer:
@@ -110,12 +110,13 @@ class Answerer:
             settings.llm_timeout_s,
         )
         label = f"{settings.llm_model} (bundled GGUF, llama.cpp)"
-        return cls(settings, retriever, model, label, server.stop)
+        return cls(settings, retriever, model, label, server)
 
     def close(self) -> None:
-        if self._on_close is not None:
-            self._on_close()
-            self._on_close = None
+        """Stop the bundled model's server process, if this answerer started one."""
+        if self.llm_server is not None:
+            self.llm_server.stop()
+            self.llm_server = None
 
     def health(self) -> dict[str, object]:
         manifest = self.retriever.index.manifest

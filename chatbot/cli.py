@@ -10,6 +10,7 @@ from typing import Annotated, get_args
 
 import typer
 
+from chatbot.answer import Answerer
 from chatbot.evaluate import EvalError, run_eval
 from ingest.settings import LlmBackend, Settings
 from ingest.store import IndexUnavailable, live_build_dir
@@ -33,8 +34,7 @@ def _settings(index: Path | None = None, llm: str | None = None, **extra: object
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _answerer(settings: Settings):  # type: ignore[no-untyped-def]
-    from chatbot.answer import Answerer
+def _answerer(settings: Settings) -> Answerer:
     from chatbot.llm import LlmUnavailable
 
     try:
@@ -126,7 +126,6 @@ def serve(
             raise typer.Exit(1)
         if code:
             typer.echo("some files could not be indexed (see above); serving the rest")
-    from chatbot.answer import Answerer
     from chatbot.api import serve as run_server
 
     run_server(settings, lambda: Answerer.from_settings(settings))

