@@ -10,6 +10,7 @@ meaning; the final answer keeps only the passages it actually cites.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -77,6 +78,7 @@ class Answerer:
         self.chat_model = chat_model
         self.llm_label = llm_label
         self.llm_server = llm_server  # the bundled model's child process, if we started one
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Answerer:
@@ -154,11 +156,13 @@ class Answerer:
             yield abstain()
             return
         standalone = self.standalone_question(question, history)
-        retrieval = self.retriever.search(standalone, self.settings.top_k, lang)
-        if not self.is_supported(retrieval, standalone, lang):
+        with self._lock:  # embedders are shared by the server's threads
+            retrieval = self.retriever.search(standalone, self.settings.top_k, lang)
+            supported = self.is_supported(retrieval, standalone, lang)
+            evidence = self._evidence(standalone, retrieval.passages, lang) if supported else []
+        if not supported:
             yield abstain(standalone)
             return
-        evidence = self._evidence(standalone, retrieval.passages, lang)
         # Passages are numbered by the strength of their best sentence, [1] strongest: a small
         # model leans on what it reads first, and readers check [1] first.
         best: dict[int, float] = {}
@@ -174,7 +178,8 @@ class Answerer:
 
         if self.chat_model is None:
             text = self._extractive(evidence, numbers)
-            yield StreamEvent("token", text=text)
+            for piece in re.findall(r"\S+\s*", text):  # word by word, like a generated answer
+                yield StreamEvent("token", text=piece)
         else:
             pieces: list[str] = []
             for piece in self._generate(standalone, evidence, numbers, lang):
