@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
-from chatbot.api import Refusal, Service
+from chatbot.service import Refusal, Service
 from chatbot.types import Answer, Citation
 
 log = logging.getLogger(__name__)

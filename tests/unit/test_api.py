@@ -398,14 +398,14 @@ def _turn_with(text: str) -> ChatTurn:
 
 
 class _Service:
-    """Just what answer_turns uses of chatbot.api.Service."""
+    """Just what answer_turns uses of chatbot.service.Service."""
 
     def __init__(self, answerer: FakeAnswerer, max_chars: int = 500) -> None:
         self.answerer = answerer
         self.max_chars = max_chars
 
     def admit(self, question: str, client: str) -> tuple[FakeAnswerer, str]:
-        from chatbot.api import Refusal
+        from chatbot.service import Refusal
 
         if not question.strip():
             raise Refusal(422, "The question is empty.")
