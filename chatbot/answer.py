@@ -61,7 +61,9 @@ def heuristic_standalone(question: str, history: Sequence[Turn]) -> str:
     if not history:
         return question
     is_follow_up = _FOLLOW_UP.search(question) or len(tokens(question)) <= 3
-    return f"{history[-1][0]} {question}" if is_follow_up else question
+    # The follow-up goes first: answer types are read from the question's start ("When ..."),
+    # and the previous question's type must not decide what this one asks for.
+    return f"{question} {history[-1][0]}" if is_follow_up else question
 
 
 class Answerer:
@@ -184,7 +186,8 @@ class Answerer:
             pieces: list[str] = []
             for piece in self._generate(standalone, evidence, numbers, lang):
                 pieces.append(piece)
-                yield StreamEvent("token", text=piece)
+                if SENTINEL not in piece:  # _generate holds the sentinel back whole: never show it
+                    yield StreamEvent("token", text=piece)
             text = "".join(pieces)
             if _REFUSAL.search(text) or SENTINEL[:8] in text or "Rules:" in text:
                 yield abstain(standalone)

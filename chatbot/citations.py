@@ -25,6 +25,8 @@ def clean_markers(text: str, allowed: Collection[int]) -> str:
         return "".join(f"[{n}]" for n in kept)
 
     cleaned = _MARKER.sub(fix, text)
+    # "in 2020. [1]" -> "in 2020 [1]." so the marker belongs to the sentence it supports.
+    cleaned = re.sub(r"([.!?。！？])[ \t]*((?:\[\d+\])+)", r" \2\1", cleaned)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 

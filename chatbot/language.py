@@ -15,6 +15,10 @@ _INDONESIAN = frozenset(
     peluang kerja sama keamanan siber jumlah penduduk tahun""".split()
 )
 
+_QUESTION_WORDS = frozenset(
+    "apa apakah siapa kapan dimana bagaimana mengapa kenapa berapa manakah bisakah".split()
+)
+
 
 def detect_language(text: str) -> str:
     """'ja' for kana, 'zh' for Han without kana, 'id' for Indonesian words, otherwise 'en'."""
@@ -24,6 +28,8 @@ def detect_language(text: str) -> str:
         return "zh"
     words = [w.lower() for w in _WORD.findall(text)]
     if words:
+        if words[0] in _QUESTION_WORDS:  # "Kapan proyek alpha dimulai?" has one listed word
+            return "id"
         hits = sum(1 for w in words if w in _INDONESIAN)
         if hits >= 2 or hits / len(words) >= 0.3:
             return "id"

@@ -26,7 +26,9 @@ RRF_K = 60
 CANDIDATES = 30  # per signal, before fusion
 REFERENCE_VARIANT = "original"
 # Terms worth noting when two variants differ: capitalised words, acronyms, numbers.
-_NAME = re.compile(r"\b(?:[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*|\d+(?:[.,]\d+)*%?)")
+_NAME = re.compile(
+    r"\b(?:[A-Z][\w&-]*(?:\s+(?:(?:and|of|for|in|the)\s+)?[A-Z][\w&-]*)*|\d+(?:[.,]\d+)*%?)"
+)
 WEIGHTS = {  # dense (MiniLM), multilingual (e5), lexical (BM25)
     "en": (0.5, 1.0, 1.0),
     "other": (0.25, 1.0, 0.5),

@@ -1,0 +1,108 @@
+"""Answering over the real seed index: the dev set with the extractive answerer, cross-lingual
+questions, and (when llama-cpp-python is installed) three questions with the bundled LLM.
+
+The dev set is scored as `chatbot eval` scores it; the LLM tests check facts and citations only,
+never the wording.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatbot.answer import Answerer
+from chatbot.evaluate import citation_rank, is_correct, read_questions, run_eval
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DEV_QUESTIONS = REPO.parent / "shared" / "eval" / "dev_questions.jsonl"
+EXTRA_QUESTIONS = REPO / "tests" / "data" / "extra_questions.jsonl"
+
+
+def question(qid: str) -> dict[str, Any]:
+    for path in (DEV_QUESTIONS, EXTRA_QUESTIONS):
+        if path.exists():
+            for item in read_questions(path):
+                if item["id"] == qid:
+                    return item
+    pytest.skip(f"question {qid} not found (is ../shared/eval present?)")
+
+
+def ask(answerer: Answerer, item: dict[str, Any]):
+    history = [(q, a) for q, a in item.get("history", [])]
+    return answerer.ask(item["question"], history)
+
+
+def describe(answer) -> str:  # for assertion messages
+    return json.dumps(answer.to_json(), ensure_ascii=False)[:1500]
+
+
+@pytest.fixture(scope="module")
+def extractive(seed_build) -> Iterator[Answerer]:
+    answerer = Answerer.from_settings(seed_build.settings.model_copy(update={"llm": "none"}))
+    yield answerer
+    answerer.close()
+
+
+def test_dev_set_extractive(extractive: Answerer, tmp_path: Path) -> None:
+    if not DEV_QUESTIONS.exists():
+        pytest.skip(f"{DEV_QUESTIONS} is not present")
+    out = tmp_path / "results.jsonl"
+    summary = run_eval(extractive, DEV_QUESTIONS, out)
+    results = out.read_text(encoding="utf-8")
+    assert (summary.answerable, summary.unanswerable) == (11, 1)
+    assert summary.cited == 11, summary.line() + "\n" + results
+    assert summary.abstained_ok == 1, summary.line() + "\n" + results
+    assert summary.false_abstentions == 0, summary.line() + "\n" + results
+    assert summary.correct >= 10, summary.line() + "\n" + results
+
+
+@pytest.mark.parametrize("qid", ["x01", "x02", "x03", "d10"])
+def test_other_languages_find_the_english_passage(extractive: Answerer, qid: str) -> None:
+    item = question(qid)
+    assert item["lang"] != "en"
+    answer = ask(extractive, item)
+    assert not answer.abstained, describe(answer)
+    assert citation_rank(answer, item["source_contains"]) is not None, describe(answer)
+    assert all(c.variant == "original" for c in answer.citations)
+    assert is_correct(answer, item["expect"]), describe(answer)
+
+
+@pytest.mark.parametrize("qid", ["x07", "x10", "x11", "x12"])
+def test_unanswerable_questions_abstain_extractive(extractive: Answerer, qid: str) -> None:
+    answer = ask(extractive, question(qid))
+    assert answer.abstained and answer.citations == [], describe(answer)
+
+
+# --- the bundled LLM ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generative(seed_build) -> Iterator[Answerer]:
+    """The bundled model's server, started once for this module (joined GGUF is cached)."""
+    pytest.importorskip("llama_cpp")
+    answerer = Answerer.from_settings(seed_build.settings.model_copy(update={"llm": "bundled"}))
+    try:
+        yield answerer
+    finally:
+        answerer.close()
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("qid", ["d01", "d09", "x06"])
+def test_bundled_llm_answers_with_citations(generative: Answerer, qid: str) -> None:
+    item = question(qid)
+    answer = ask(generative, item)
+    if not item.get("answerable", True):
+        assert answer.abstained and answer.citations == [], describe(answer)
+        return
+    assert not answer.abstained, describe(answer)
+    assert is_correct(answer, item["expect"]), describe(answer)
+    assert citation_rank(answer, item["source_contains"]) is not None, describe(answer)
+    if item.get("history"):  # the follow-up was rewritten into a question of its own
+        assert answer.standalone_question and answer.standalone_question != item["question"]
