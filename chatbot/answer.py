@@ -105,7 +105,9 @@ class Answerer:
             return cls(
                 settings, retriever, model, f"{settings.llm_model} at {settings.llm_base_url}"
             )
-        server = start_bundled(settings)  # a child process: a model crash never kills the server
+        # A child process (a model crash never kills the server), warmed with the system prompt
+        # so the first question already finds it in the KV cache.
+        server = start_bundled(settings, SYSTEM_PROMPT)
         model = make_chat_model(
             server.base_url,
             settings.llm_model,

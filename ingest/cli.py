@@ -25,9 +25,9 @@ def _settings(corpus: Path | None, index: Path | None) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str, code: int = 1) -> typer.Exit:
     typer.secho(f"error: {message}", fg="red", err=True)
-    return typer.Exit(1)
+    return typer.Exit(code)
 
 
 @app.command()
@@ -41,7 +41,9 @@ def build(
     settings = _settings(corpus, index)
     try:
         report = run_build(settings, full=full, progress=not quiet and sys.stderr.isatty())
-    except (FileNotFoundError, LoadError, EmbeddingModelError, IndexUnavailable) as exc:
+    except FileNotFoundError as exc:  # no corpus folder: the command was given a wrong path
+        raise _fail(str(exc), code=2) from exc
+    except (LoadError, EmbeddingModelError, IndexUnavailable) as exc:
         raise _fail(str(exc)) from exc
     if report.cleaned:
         typer.echo(f"removed leftovers of an interrupted build: {', '.join(report.cleaned)}")
@@ -73,7 +75,9 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     settings = _settings(corpus, index)
     try:
         plan = make_plan(settings)
-    except (FileNotFoundError, LoadError) as exc:
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), code=2) from exc
+    except LoadError as exc:
         raise _fail(str(exc)) from exc
     if plan.previous is None:
         typer.echo(f"no index yet in {settings.index_dir}; {len(plan.files)} files to index")

@@ -296,9 +296,9 @@ def test_usage_errors_exit_2(cli, argv: list[str]) -> None:
     assert cli(*argv).exit_code == 2
 
 
-def test_missing_corpus_is_a_clear_error(tmp_path: Path, cli) -> None:
+def test_missing_corpus_is_a_usage_error(tmp_path: Path, cli) -> None:
     result = cli("build")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: corpus folder not found" in result.output
     assert "Traceback" not in result.output
 
