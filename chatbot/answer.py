@@ -151,8 +151,9 @@ class Answerer:
         lang = detect_language(question)
 
         def abstain(standalone: str | None = None) -> StreamEvent:
+            rewritten = standalone if standalone != question else None
             answer = Answer(
-                NOT_IN_DOCUMENTS[lang], True, [], time.perf_counter() - started, standalone
+                NOT_IN_DOCUMENTS[lang], True, [], time.perf_counter() - started, rewritten
             )
             return StreamEvent("done", answer=answer)
 
