@@ -13,6 +13,12 @@ from chatbot.evidence import Evidence, IdfTable
 
 _MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
+_POINTER_PHRASE = re.compile(
+    r"[,;]?\s*(?:\(?(?:as (?:stated|mentioned|shown|described|noted) in|according to|"
+    r"(?:this|which) (?:can be found|is (?:stated|mentioned)) in|(?:which are |is )?supported by)"
+    r"\s+)?passages?\s+((?:\[\d+\])+)\)?",
+    re.IGNORECASE,
+)
 MIN_RESTATEMENT = 0.5  # IDF coverage of an answer sentence by one evidence sentence
 
 
@@ -25,8 +31,11 @@ def clean_markers(text: str, allowed: Collection[int]) -> str:
         return "".join(f"[{n}]" for n in kept)
 
     cleaned = _MARKER.sub(fix, text)
+    # "..., as stated in passage [1]." -> "... [1].": the marker already says where.
+    cleaned = _POINTER_PHRASE.sub(r" \1", cleaned)
     # "in 2020. [1]" -> "in 2020 [1]." so the marker belongs to the sentence it supports.
     cleaned = re.sub(r"([.!?。！？])[ \t]*((?:\[\d+\])+)", r" \2\1", cleaned)
+    cleaned = re.sub(r"(?<!\.)\.[ \t]*\.(?!\.)", ".", cleaned)  # "x [2].." left by the above
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chatbot.citations import attribute_unmarked, cited_numbers, clean_markers
 from chatbot.evidence import Evidence, IdfTable
 
@@ -63,3 +65,17 @@ def test_marked_sentences_are_not_touched_and_no_evidence_means_no_markers() -> 
     assert attribute_unmarked("Released in 2020 by Indonesia.", [], NUMBERS, IDF) == (
         "Released in 2020 by Indonesia."
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("It was released in 2020. [1]", "It was released in 2020 [1]."),
+        ("Over 270 million, as stated in passage [1].", "Over 270 million [1]."),
+        ("It is cybersecurity. This can be found in passage [2].", "It is cybersecurity [2]."),
+        ("Korika, which are supported by passage [1].", "Korika [1]."),
+        ("An ellipsis stays [1]...", "An ellipsis stays [1]..."),
+    ],
+)
+def test_markers_move_before_the_full_stop_and_pointer_phrases_go(raw: str, clean: str) -> None:
+    assert clean_markers(raw, {1, 2}) == clean
