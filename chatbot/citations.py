@@ -20,6 +20,7 @@ _POINTER_PHRASE = re.compile(
     re.IGNORECASE,
 )
 MIN_RESTATEMENT = 0.5  # IDF coverage of an answer sentence by one evidence sentence
+RESTATEMENT_MARGIN = 0.2  # how much better another passage must restate it to take the marker
 
 
 def clean_markers(text: str, allowed: Collection[int]) -> str:
@@ -36,6 +37,10 @@ def clean_markers(text: str, allowed: Collection[int]) -> str:
     # "in 2020. [1]" -> "in 2020 [1]." so the marker belongs to the sentence it supports.
     cleaned = re.sub(r"([.!?。！？])[ \t]*((?:\[\d+\])+)", r" \2\1", cleaned)
     cleaned = re.sub(r"(?<!\.)\.[ \t]*\.(?!\.)", ".", cleaned)  # "x [2].." left by the above
+    # "[1] China has ... lives." -> "China has ... lives [1]."
+    cleaned = re.sub(
+        r"(^|(?<=[.!?]\s))((?:\[\d+\])+)\s+([^.!?\[\]]+)([.!?])", r"\1\3 \2\4", cleaned
+    )
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 
@@ -64,5 +69,47 @@ def attribute_unmarked(
             stripped = sentence.rstrip()
             end = stripped[-1] if stripped[-1:] in ".!?。！？" else ""
             sentence = f"{stripped[: len(stripped) - len(end)]} [{n}]{end}"
+        out.append(sentence)
+    return " ".join(out)
+
+
+def _support(
+    sentence: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
+) -> dict[int, float]:
+    """Citation number -> how well that passage's evidence restates the sentence (0..1)."""
+    support: dict[int, float] = {}
+    for ev in evidence:
+        n = numbers[ev.passage_index]
+        support[n] = max(support.get(n, 0.0), idf.coverage(sentence, ev.text))
+    return support
+
+
+def verify_markers(
+    text: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
+) -> str:
+    """Re-point a sentence's markers at the passage that actually states it.
+
+    Small models tend to write [1] whatever they read. When another passage's evidence restates
+    the sentence clearly (>= MIN_RESTATEMENT) and clearly better than every cited passage, the
+    sentence cites that passage instead; supported markers are left alone.
+    """
+    out = []
+    for sentence in _SENTENCE.split(text.strip()):
+        cited = cited_numbers(sentence)
+        if not cited or not evidence:
+            out.append(sentence)
+            continue
+        support = _support(_MARKER.sub("", sentence), evidence, numbers, idf)
+        best = max(support, key=lambda n: support[n])
+        cited_best = max((support.get(n, 0.0) for n in cited), default=0.0)
+        if (
+            best not in cited
+            and support[best] >= MIN_RESTATEMENT
+            and (support[best] >= cited_best + RESTATEMENT_MARGIN)
+        ):
+            sentence = re.sub(r"\s+", " ", _MARKER.sub("", sentence))
+            stripped = sentence.rstrip()
+            end = stripped[-1] if stripped[-1:] in ".!?。！？" else ""
+            sentence = f"{stripped[: len(stripped) - len(end)].rstrip()} [{best}]{end}"
         out.append(sentence)
     return " ".join(out)

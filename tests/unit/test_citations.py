@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.citations import attribute_unmarked, cited_numbers, clean_markers
+from chatbot.citations import attribute_unmarked, cited_numbers, clean_markers, verify_markers
 from chatbot.evidence import Evidence, IdfTable
 
 
@@ -79,3 +79,23 @@ def test_marked_sentences_are_not_touched_and_no_evidence_means_no_markers() -> 
 )
 def test_markers_move_before_the_full_stop_and_pointer_phrases_go(raw: str, clean: str) -> None:
     assert clean_markers(raw, {1, 2}) == clean
+
+
+def test_a_leading_marker_moves_to_the_end_of_its_sentence() -> None:
+    assert clean_markers("[1] China uses AI daily. It grew [2].", {1, 2}) == (
+        "China uses AI daily [1]. It grew [2]."
+    )
+
+
+def test_verify_markers_repoints_a_claim_to_the_passage_that_states_it() -> None:
+    idf = IdfTable(["fourth opportunity cybersecurity", "partnership overview", "misc text"])
+    evidence = [
+        Evidence(0, 0, "The partnership overview covers many areas.", 1.0),
+        Evidence(1, 0, "The fourth opportunity is cybersecurity policy.", 0.9),
+    ]
+    numbers = {0: 1, 1: 2}
+    fixed = verify_markers("The fourth opportunity is cybersecurity [1].", evidence, numbers, idf)
+    assert fixed == "The fourth opportunity is cybersecurity [2]."
+    # A marker whose passage does state the claim is left alone.
+    kept = verify_markers("The partnership overview covers areas [1].", evidence, numbers, idf)
+    assert kept == "The partnership overview covers areas [1]."
