@@ -78,6 +78,8 @@ def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
     """Ask every question; write results as JSON lines when ``out`` is given."""
     items = read_questions(questions)
     summary = Summary()
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
     sink = out.open("w", encoding="utf-8") if out else None
     try:
         for item in items:
