@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, get_args
 
@@ -34,14 +36,20 @@ def _settings(index: Path | None = None, llm: str | None = None, **extra: object
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _answerer(settings: Settings) -> Answerer:
+@contextmanager
+def _answerer(settings: Settings) -> Iterator[Answerer]:
+    """The answerer for a command, closed (its model server stopped) when the command ends."""
     from chatbot.llm import LlmUnavailable
 
     try:
-        return Answerer.from_settings(settings)
+        answerer = Answerer.from_settings(settings)
     except (IndexUnavailable, LlmUnavailable) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
+    try:
+        yield answerer
+    finally:
+        answerer.close()
 
 
 @app.command()
@@ -52,9 +60,7 @@ def ask(
     index: IndexOpt = None,
 ) -> None:
     """Answer one question from the indexed documents, with cited passages."""
-    settings = _settings(index, llm)
-    answerer = _answerer(settings)
-    try:
+    with _answerer(_settings(index, llm)) as answerer:
         if as_json:
             typer.echo(json.dumps(answerer.ask(question).to_json(), ensure_ascii=False, indent=2))
             return
@@ -72,8 +78,6 @@ def ask(
         for c in answer.citations:
             typer.echo(f"[{c.n}] {c.title} ({c.variant}, {c.location})\n    {c.text[:300]}")
         typer.echo(f"({answer.latency_s:.2f} s)")
-    finally:
-        answerer.close()
 
 
 @app.command("eval")
@@ -86,15 +90,12 @@ def eval_command(
     index: IndexOpt = None,
 ) -> None:
     """Answer every question of a file and print answer accuracy, citation hit, MRR, latency."""
-    settings = _settings(index, llm)
-    answerer = _answerer(settings)
-    try:
-        summary = run_eval(answerer, questions, out)
-    except EvalError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        answerer.close()
+    with _answerer(_settings(index, llm)) as answerer:
+        try:
+            summary = run_eval(answerer, questions, out)
+        except EvalError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
     typer.echo(summary.line())
 
 
