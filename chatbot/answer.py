@@ -15,7 +15,13 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from chatbot.citations import attribute_unmarked, cited_numbers, clean_markers, verify_markers
+from chatbot.citations import (
+    attribute_unmarked,
+    cited_numbers,
+    clean_markers,
+    verify_markers,
+    with_marker,
+)
 from chatbot.evidence import Evidence, score_sentences, select_evidence
 from chatbot.language import detect_language
 from chatbot.prompts import (
@@ -282,13 +288,7 @@ class Answerer:
                 continue
             chosen.append(ev)
         chosen.sort(key=lambda e: (numbers[e.passage_index], e.sentence_index))
-        parts = []
-        for ev in chosen:
-            sentence = ev.text.rstrip()
-            end = sentence[-1] if sentence[-1:] in ".!?。！？" else "."
-            body = sentence[:-1] if sentence[-1:] in ".!?。！？" else sentence
-            parts.append(f"{body} [{numbers[ev.passage_index]}]{end}")
-        return " ".join(parts)
+        return " ".join(with_marker(ev.text, numbers[ev.passage_index], ".") for ev in chosen)
 
     def _generate(
         self, question: str, evidence: list[Evidence], numbers: dict[int, int], lang: str

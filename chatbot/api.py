@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,7 +37,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chatbot.security import BodyLimit, SecurityHeaders, error_response, origin_check
 from chatbot.service import Refusal, Service, client_key
-from chatbot.types import Citation
 from ingest.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,11 +83,6 @@ class AnswerOut(BaseModel):
     standalone_question: str | None = Field(
         None, description="The question as retrieved, when a follow-up was rewritten."
     )
-
-
-def citation_json(c: Citation) -> dict[str, Any]:
-    """One citation as in Answer.to_json() (variants only when there are some)."""
-    return {k: v for k, v in asdict(c).items() if k != "variants" or v}
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -182,7 +175,7 @@ def _sse(
     try:
         for ev in answerer.stream(question, history):
             if ev.kind == "citations":
-                yield event("citations", {"citations": [citation_json(c) for c in ev.citations]})
+                yield event("citations", {"citations": [c.to_json() for c in ev.citations]})
             elif ev.kind == "token":
                 yield event("token", {"text": ev.text})
             elif ev.kind == "done" and ev.answer is not None:

@@ -19,8 +19,17 @@ _POINTER_PHRASE = re.compile(
     r"\s+)?passages?\s+((?:\[\d+\])+)\)?",
     re.IGNORECASE,
 )
+_SENTENCE_ENDS = ".!?。！？"
 MIN_RESTATEMENT = 0.5  # IDF coverage of an answer sentence by one evidence sentence
 RESTATEMENT_MARGIN = 0.2  # how much better another passage must restate it to take the marker
+
+
+def with_marker(sentence: str, n: int, default_end: str = "") -> str:
+    """``sentence`` with ``[n]`` before its closing punctuation (or ``default_end``)."""
+    stripped = sentence.rstrip()
+    end = stripped[-1] if stripped[-1:] in _SENTENCE_ENDS else default_end
+    body = stripped[:-1] if stripped[-1:] in _SENTENCE_ENDS else stripped
+    return f"{body.rstrip()} [{n}]{end}"
 
 
 def clean_markers(text: str, allowed: Collection[int]) -> str:
@@ -65,10 +74,7 @@ def attribute_unmarked(
             continue
         best = max(evidence, key=lambda e: idf.coverage(sentence, e.text))
         if idf.coverage(sentence, best.text) >= MIN_RESTATEMENT:
-            n = numbers[best.passage_index]
-            stripped = sentence.rstrip()
-            end = stripped[-1] if stripped[-1:] in ".!?。！？" else ""
-            sentence = f"{stripped[: len(stripped) - len(end)]} [{n}]{end}"
+            sentence = with_marker(sentence, numbers[best.passage_index])
         out.append(sentence)
     return " ".join(out)
 
@@ -107,9 +113,6 @@ def verify_markers(
             and support[best] >= MIN_RESTATEMENT
             and (support[best] >= cited_best + RESTATEMENT_MARGIN)
         ):
-            sentence = re.sub(r"\s+", " ", _MARKER.sub("", sentence))
-            stripped = sentence.rstrip()
-            end = stripped[-1] if stripped[-1:] in ".!?。！？" else ""
-            sentence = f"{stripped[: len(stripped) - len(end)].rstrip()} [{best}]{end}"
+            sentence = with_marker(re.sub(r"\s+", " ", _MARKER.sub("", sentence)), best)
         out.append(sentence)
     return " ".join(out)

@@ -20,6 +20,12 @@ class EvalError(ValueError):
     """The questions file is malformed; the message names the line."""
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile of values (0.0 for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
 @dataclass
 class Summary:
     answerable: int = 0
@@ -33,9 +39,8 @@ class Summary:
 
     def line(self) -> str:
         mrr = statistics.fmean(self.reciprocal_ranks) if self.reciprocal_ranks else 0.0
-        lat = sorted(self.latencies) or [0.0]
-        p50 = statistics.median(lat)
-        p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))]
+        p50 = statistics.median(self.latencies) if self.latencies else 0.0
+        p95 = percentile(self.latencies, 0.95)
         return (
             f"answer accuracy {self.correct}/{self.answerable} | "
             f"citation hit {self.cited}/{self.answerable} | MRR {mrr:.3f} | "

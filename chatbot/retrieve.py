@@ -16,6 +16,7 @@ import numpy as np
 
 from chatbot.evidence import IdfTable, sentences
 from chatbot.types import Passage
+from ingest.align import REFERENCE_VARIANT
 from ingest.embed import embed_query, get_embedder
 from ingest.lexical import bm25_scores
 from ingest.settings import Settings
@@ -24,7 +25,6 @@ from ingest.store import LoadedIndex, load_index
 
 RRF_K = 60
 CANDIDATES = 30  # per signal, before fusion
-REFERENCE_VARIANT = "original"
 # Terms worth noting when two variants differ: capitalised words, acronyms, numbers.
 _NAME = re.compile(
     r"\b(?:[A-Z][\w&-]*(?:\s+(?:(?:and|of|for|in|the)\s+)?[A-Z][\w&-]*)*|\d+(?:[.,]\d+)*%?)"

@@ -41,6 +41,10 @@ class Citation:
     score: float
     variants: tuple[dict[str, Any], ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md citation object; ``variants`` only when there are some."""
+        return {k: v for k, v in asdict(self).items() if k != "variants" or v}
+
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:
         return cls(
@@ -62,9 +66,7 @@ class Answer:
         out: dict[str, Any] = {
             "answer": self.answer,
             "abstained": self.abstained,
-            "citations": [
-                {k: v for k, v in asdict(c).items() if k != "variants" or v} for c in self.citations
-            ],
+            "citations": [c.to_json() for c in self.citations],
             "latency_s": round(self.latency_s, 3),
         }
         if self.standalone_question:

@@ -114,13 +114,12 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
     return plan
 
 
-def _previous_vectors(plan: Plan, name: str) -> dict[str, np.ndarray]:
+def _previous_vectors(plan: Plan, name: str, chunks: list[Chunk]) -> dict[str, np.ndarray]:
     """text sha -> vector from the live build, when its vectors are still valid for reuse."""
     if plan.full_reason or plan.previous_dir is None:
         return {}
     if not (plan.previous_dir / name).exists():
         return {}
-    chunks = store.read_chunks(plan.previous_dir)
     vectors = store.read_vectors(plan.previous_dir, name)
     return {c.text_sha: vectors[i] for i, c in enumerate(chunks)}
 
@@ -154,13 +153,13 @@ def _embed(
 
 
 def _load_chunks(
-    plan: Plan, settings: Settings, progress: bool
+    plan: Plan, settings: Settings, progress: bool, previous: list[Chunk]
 ) -> tuple[list[Chunk], dict[str, str]]:
     infos = read_manifest(settings.corpus_dir, settings.corpus_manifest)
     reuse_chunks = plan.previous_dir is not None and not (plan.full_reason or plan.manifest_changed)
     old_by_source: dict[str, list[Chunk]] = {}
-    if reuse_chunks and plan.previous_dir is not None:
-        for chunk in store.read_chunks(plan.previous_dir):
+    if reuse_chunks:
+        for chunk in previous:
             old_by_source.setdefault(chunk.source, []).append(chunk)
     chunks: list[Chunk] = []
     errors: dict[str, str] = {}
@@ -203,7 +202,9 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 seconds=time.perf_counter() - started,
                 errors=dict(plan.failed_before),
             )
-        chunks, errors = _load_chunks(plan, settings, progress)
+        # The live build's chunks, read once: reused for unchanged files and to match vectors.
+        previous = store.read_chunks(plan.previous_dir) if plan.previous_dir else []
+        chunks, errors = _load_chunks(plan, settings, progress, previous)
         if not chunks:  # never replace a working index with an empty one
             return BuildReport(
                 None,
@@ -215,7 +216,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         dense, new_dense = _embed(
             chunks,
             settings.dense_model,
-            _previous_vectors(plan, store.DENSE_FILE),
+            _previous_vectors(plan, store.DENSE_FILE, previous),
             settings,
             "dense",
             progress,
@@ -226,7 +227,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             multi, new_multi = _embed(
                 chunks,
                 settings.multilingual_model,
-                _previous_vectors(plan, store.MULTI_FILE),
+                _previous_vectors(plan, store.MULTI_FILE, previous),
                 settings,
                 "multilingual",
                 progress,

@@ -21,13 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from chatbot.answer import Answerer  # noqa: E402
+from chatbot.evaluate import percentile as pct  # noqa: E402
 from chatbot.language import detect_language  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def peak_rss_mb(pid: int | None = None) -> float:
