@@ -12,9 +12,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from ingest.split import Chunk
+from core.chunks import REFERENCE_VARIANT, Chunk
 
-REFERENCE_VARIANT = "original"
 DEFAULT_MIN_SIMILARITY = 0.5
 
 

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ingest import store
+from core import store
+from core.embed import embed_batches, get_embedder
+from core.lexical import build_bm25
+from core.settings import Settings
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
-from ingest.embed import embed_batches, get_embedder
-from ingest.lexical import build_bm25
 from ingest.load import (
     CorpusFile,
     LoadError,
@@ -28,8 +29,11 @@ from ingest.load import (
     read_manifest,
     sha256_file,
 )
-from ingest.settings import Settings
-from ingest.split import Chunk, split_pages
+from ingest.split import Chunk, document_title, split_pages
+
+# Names the rules of ingest.load, ingest.pdf and ingest.split; change it when they change what
+# chunks a file gives, so an index built by the old rules is rebuilt instead of mixed with new ones.
+CHUNK_RULES = "2-structure"
 
 
 @dataclass
@@ -39,7 +43,10 @@ class Plan:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    failed_before: dict[str, str] = field(default_factory=dict)  # rel -> last reason
+    # rel -> reason, for files that will not be indexed as they stand: refused unread (type,
+    # size, a symlink out of the corpus) or failed before and unchanged since.
+    failed_before: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # the refused-unread part of it
     full_reason: str | None = None  # why everything must be rebuilt, if it must
     manifest_changed: bool = False
     previous: dict[str, Any] | None = None  # live build's manifest
@@ -81,12 +88,22 @@ def _identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return None
 
 
+def chunking_identity(settings: Settings) -> dict[str, object]:
+    """What decides a file's chunks beyond the settings' index identity (the code's rules, which
+    no setting names); a change re-chunks."""
+    return {"chunking_rules": CHUNK_RULES}
+
+
 def make_plan(settings: Settings, full: bool = False) -> Plan:
     """Compare the corpus with the live build: what is new, changed, deleted, and why."""
-    plan = Plan(files=discover(settings.corpus_dir, settings.corpus_manifest))
+    found = discover(settings.corpus_dir, settings.corpus_manifest, settings.max_file_bytes)
+    plan = Plan(files=found.files, refused=found.refused, failed_before=dict(found.refused))
     live = store.live_build_dir(settings.index_dir)
-    if live is not None:
+    damage = store.verify_build(live) if live is not None else None
+    if live is not None and damage is None:
         plan.previous, plan.previous_dir = store.read_manifest(live), live
+    elif damage is not None:  # never "up to date" on a damaged build: rebuild it whole
+        plan.full_reason = f"the live build is damaged ({damage})"
     prev_files: dict[str, Any] = plan.previous["files"] if plan.previous else {}
     prev_errors: dict[str, Any] = plan.previous["errors"] if plan.previous else {}
     for f in plan.files:
@@ -97,7 +114,7 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
             plan.failed_before[f.rel] = prev_errors[f.rel]["reason"]
         else:
             plan.new.append(f.rel)
-    present = {f.rel for f in plan.files}
+    present = {f.rel for f in plan.files}  # a file now refused leaves the index: "deleted"
     plan.deleted = sorted(set(prev_files) - present)
     if full:
         plan.full_reason = "--full was requested"
@@ -107,7 +124,7 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
         else:
             plan.full_reason = _identity_change(
                 plan.previous["identity"], settings.index_identity()
-            )
+            ) or _identity_change(plan.previous.get("chunking", {}), chunking_identity(settings))
         plan.manifest_changed = plan.previous.get("corpus_manifest_sha256") != (
             _corpus_manifest_sha(settings)
         )
@@ -169,17 +186,22 @@ def _load_chunks(
             chunks.extend(old_by_source[f.rel])
             continue
         try:
-            pages = load_file(f, settings.max_file_bytes)
-            info = infos.get(f.rel) or default_info(f.rel)
+            pages = load_file(f, settings)
+            info = infos.get(f.rel) or default_info(f.rel, document_title(pages))
             file_chunks = split_pages(
-                pages, info, f.rel, settings.chunk_size, settings.chunk_overlap
+                pages,
+                info,
+                f.rel,
+                chunk_size=settings.chunk_size,
+                chunk_overlap=settings.chunk_overlap,
+                min_chars=settings.min_chunk_chars,
             )
             if not file_chunks:
                 raise LoadError("no paragraphs of text found")
             chunks.extend(file_chunks)
         except LoadError as exc:
             errors[f.rel] = str(exc)
-    return chunks, errors
+    return chunks, plan.refused | errors
 
 
 def run_build(settings: Settings, full: bool = False, progress: bool = True) -> BuildReport:
@@ -250,6 +272,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             "build_id": build_id,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "identity": settings.index_identity(),
+            "chunking": chunking_identity(settings),
             "models": {
                 "dense": {"name": settings.dense_model, "dim": int(dense.shape[1])},
                 "multilingual": None
@@ -265,7 +288,11 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 }
                 for rel in indexed
             },
-            "errors": {rel: {"sha256": sha[rel].sha256, "reason": r} for rel, r in errors.items()},
+            # A file refused unread has no sha256: it was never read.
+            "errors": {
+                rel: {"sha256": sha[rel].sha256 if rel in sha else None, "reason": r}
+                for rel, r in sorted(errors.items())
+            },
             "counts": {
                 "files": len(indexed),
                 "documents": documents,

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
+from core.embed import EmbeddingModelError
+from core.settings import Settings
+from core.store import IndexUnavailable
 from ingest.build import make_plan, run_build
-from ingest.embed import EmbeddingModelError
 from ingest.load import LoadError
-from ingest.settings import Settings
-from ingest.store import IndexUnavailable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 

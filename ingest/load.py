@@ -1,20 +1,38 @@
-"""Find corpus files, read the corpus manifest, and load each file into located text blocks.
+"""Find corpus files, read the corpus manifest, and load each file into located text.
 
-A text or Markdown file yields its paragraphs; a PDF yields one block per page, numbered as in the
-file. Anything that cannot be read raises :class:`LoadError` naming the reason, so the build can
-report it and go on with the other files.
+A text or Markdown file is one :class:`Page` of its own text; a PDF is read by :mod:`ingest.pdf`
+into one Page per page, in the same light Markdown (paragraphs apart by blank lines, headings as
+``#`` lines).
+
+Anything that cannot be read raises :class:`LoadError` naming the reason, so the build can report
+it in one line and go on with the other files. Files are judged by name, type and size before a
+byte of them is read, and a PDF is read within limits (pages, characters, decompressed bytes).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+import os
+import re
+import stat
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf"}
+
+# Ends of a sentence (or of a clause that a list or the next page cannot continue).
+SENTENCE_END = (".", "!", "?", ";", ":", "…", "。", "！", "？", "．")
+# A line that starts a list item: a bullet, or an enumerator such as 1. 1) (a) a) iv. 2.1.
+LIST_MARKER = re.compile(
+    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*\-–—‒]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})"
+    r"[.)]|\((?:\d{1,3}|[a-zA-Z]{1,6})\))\s+\S"
+)
 
 
 class LoadError(Exception):
@@ -34,7 +52,7 @@ class DocumentInfo:
 
 @dataclass(frozen=True)
 class Page:
-    """A located piece of raw text: a whole text file (page None) or one PDF page."""
+    """A located piece of text: a whole text file (page None) or one PDF page as light Markdown."""
 
     text: str
     page: int | None
@@ -48,6 +66,14 @@ class CorpusFile:
     size: int
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """The corpus folder's files: those to read (hashed) and those refused unread, with why."""
+
+    files: list[CorpusFile]
+    refused: dict[str, str] = field(default_factory=dict)
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -56,19 +82,72 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(corpus_dir: Path, manifest_name: str) -> list[CorpusFile]:
-    """Every non-hidden file below corpus_dir except the manifest, sorted by relative path."""
+def discover(corpus_dir: Path, manifest_name: str, max_bytes: int) -> Discovery:
+    """Every non-hidden file below corpus_dir except the manifest, sorted by relative path.
+
+    Type, size and symlink target are checked before a file is hashed: an unsupported or
+    over-size file, and a symlink leading out of the corpus folder, are refused without being
+    read. Symlinked folders are not walked into (their files are found where they live).
+    """
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
-    files = []
-    for path in sorted(corpus_dir.rglob("*")):
+    root = corpus_dir.resolve()
+    files: list[CorpusFile] = []
+    refused: dict[str, str] = {}
+    for path in _walk(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
-        if not path.is_file() or rel == manifest_name:
+        if rel == manifest_name:
             continue
-        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
+        if path.is_symlink() and path.is_dir():
+            if not path.resolve().is_relative_to(root):
+                refused[rel] = "symlink to a folder outside the corpus folder; not followed"
             continue
-        files.append(CorpusFile(path.resolve(), rel, sha256_file(path), path.stat().st_size))
-    return files
+        reason = _refusal(path, root, max_bytes)
+        if reason:
+            refused[rel] = reason
+            continue
+        size = path.stat().st_size
+        files.append(CorpusFile(path.resolve(), rel, sha256_file(path), size))
+    return Discovery(sorted(files, key=lambda f: f.rel), dict(sorted(refused.items())))
+
+
+def _walk(corpus_dir: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        for name in dirnames:
+            if (here / name).is_symlink():
+                yield here / name
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield here / name
+
+
+def _refusal(path: Path, root: Path, max_bytes: int) -> str | None:
+    """Why a file must not be read, decided from its name and metadata alone (or None)."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            return f"symlink to {target}, outside the corpus folder; not followed"
+        if not target.exists():
+            return "broken symlink: its target does not exist"
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device); not read"
+    return _type_or_size_problem(path, info.st_size, max_bytes)
+
+
+def _type_or_size_problem(path: Path, size: int, max_bytes: int) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        return f"unsupported file type '{suffix or '(none)'}' (supported: {supported})"
+    if size > max_bytes:
+        return f"file is {_size(size)}, over the limit of {_size(max_bytes)} (SQA_MAX_FILE_BYTES)"
+    return None
 
 
 def read_manifest(corpus_dir: Path, manifest_name: str) -> dict[str, DocumentInfo]:
@@ -101,35 +180,39 @@ def read_manifest(corpus_dir: Path, manifest_name: str) -> dict[str, DocumentInf
     return infos
 
 
-def default_info(rel: str) -> DocumentInfo:
-    """A file without a manifest entry: one document, variant 'original', titled by its name."""
+def default_info(rel: str, title: str | None = None) -> DocumentInfo:
+    """A file without a manifest entry: one document, variant 'original', titled by its own
+    title (a Markdown file's opening ``# Title``) or else by its name."""
     stem = Path(rel).stem
     return DocumentInfo(
         doc_id=Path(rel).with_suffix("").as_posix(),
         variant="original",
         lang="en",
-        title=stem.replace("_", " ").replace("-", " ").strip() or rel,
+        title=title or stem.replace("_", " ").replace("-", " ").strip() or rel,
     )
 
 
-def load_file(file: CorpusFile, max_bytes: int) -> list[Page]:
+def load_file(file: CorpusFile, settings: Settings) -> list[Page]:
     """Read one corpus file into pages of text; raise LoadError with a human reason."""
-    suffix = file.path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise LoadError(f"unsupported file type '{suffix or '(none)'}' (supported: {supported})")
-    if file.size > max_bytes:
-        raise LoadError(
-            f"file is {_size(file.size)}, over the limit of {_size(max_bytes)} (SQA_MAX_FILE_BYTES)"
-        )
+    problem = _type_or_size_problem(file.path, file.size, settings.max_file_bytes)
+    if problem:
+        raise LoadError(problem)
     if file.size == 0:
         raise LoadError("file is empty")
-    pages = _load_pdf(file.path) if suffix == ".pdf" else [Page(_read_text(file.path), None)]
-    if not any(p.text.strip() for p in pages):
-        if suffix == ".pdf":
+    raw = _read_bounded(file.path, settings.max_file_bytes)
+    if file.path.suffix.lower() == ".pdf":
+        # Imported here: ingest.pdf builds on this module's Page and LoadError, and pypdf is
+        # loaded only when a corpus has a PDF.
+        from ingest.pdf import load_pdf
+
+        pages = load_pdf(raw, settings)
+        if not any(p.text.strip() for p in pages):
             raise LoadError("PDF has no extractable text (scanned images?); OCR it first")
+        return pages
+    text = _decode(raw)
+    if not text.strip():
         raise LoadError("file has no text (only whitespace)")
-    return pages
+    return [Page(text, None)]
 
 
 def _size(n: int) -> str:
@@ -139,8 +222,19 @@ def _size(n: int) -> str:
     return f"{n / (1 << 10):.1f} KB" if n >= 1 << 10 else f"{n} bytes"
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing one that grew past the limit since it was measured."""
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise LoadError(f"cannot be read: {exc.strerror or exc}") from exc
+    if len(raw) > max_bytes:
+        raise LoadError(f"file grew past the limit of {_size(max_bytes)} (SQA_MAX_FILE_BYTES)")
+    return raw
+
+
+def _decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -149,58 +243,3 @@ def _read_text(path: Path) -> str:
             "re-save the file as UTF-8"
         ) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _load_pdf(path: Path) -> list[Page]:
-    # pypdf logs what it repaired ("EOF marker not found") with no file name, between the build's
-    # one-line-per-file errors; a file it cannot read still raises and is reported as ours.
-    pypdf_log = logging.getLogger("pypdf")
-    level = pypdf_log.level
-    pypdf_log.setLevel(logging.ERROR)
-    try:
-        return _read_pdf(path)
-    finally:
-        pypdf_log.setLevel(level)
-
-
-def _read_pdf(path: Path) -> list[Page]:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
-
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            # Many PDFs are "encrypted" with an empty user password only to restrict printing.
-            try:
-                ok = reader.decrypt("")
-            except (NotImplementedError, DependencyErrorTypes) as exc:
-                raise LoadError(f"encrypted PDF that cannot be opened here: {exc}") from exc
-            if not ok:
-                raise LoadError("encrypted PDF: it needs a password; save an unencrypted copy")
-        return [Page(_page_text(page), i) for i, page in enumerate(reader.pages, 1)]
-    except LoadError:
-        raise
-    except FileNotDecryptedError as exc:
-        raise LoadError("encrypted PDF: it needs a password; save an unencrypted copy") from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError) as exc:
-        # pypdf joins several complaints with newlines; the build reports one line per file.
-        reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        raise LoadError(f"corrupt or unreadable PDF: {reason or type(exc).__name__}") from exc
-
-
-def _page_text(page: Any) -> str:  # a pypdf PageObject
-    """The page's text with blank lines where the layout has gaps, so paragraphs stay apart.
-
-    Plain extraction puts every line break as a single newline, which glues headings and all
-    paragraphs of a page into one block; layout mode keeps vertical gaps as blank lines.
-    """
-    try:
-        return page.extract_text(extraction_mode="layout") or ""
-    except Exception:  # layout mode is stricter about odd fonts; plain extraction still works
-        return page.extract_text() or ""
-
-
-try:  # pypdf raises DependencyError when the 'cryptography' package is missing for AES.
-    from pypdf.errors import DependencyError as DependencyErrorTypes
-except ImportError:  # pragma: no cover - older pypdf
-    DependencyErrorTypes = ImportError  # type: ignore[misc, assignment]

@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.embed import get_embedder  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from core.store import load_index  # noqa: E402
 from ingest.build import run_build  # noqa: E402
-from ingest.embed import get_embedder  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
-from ingest.store import load_index  # noqa: E402
 
 
 def main() -> None:

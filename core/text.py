@@ -1,0 +1,252 @@
+"""Text rules shared by ingest and chatbot: language, sentences, tokens, names and numbers.
+
+Each rule comes from a well-kept library where one exists, so it is not tuned to one corpus:
+
+- language: ``py3langid`` (langid.py's model as a numpy file, no pickle; ~0.2 ms a question);
+  Malay is reported as Indonesian (the two are one written standard for our purpose), and the
+  script decides Japanese (any kana) versus Chinese (Han without kana) for short questions.
+- sentences: ``sentencex`` (Wikimedia's rule-based segmenter: abbreviations such as "U.S.",
+  and "。" without a following space in Chinese and Japanese).
+- stems: ``snowballstemmer`` (Porter2): "cooperate" and "cooperation" share a stem.
+- stopwords: bm25s' English list, the same one its BM25 uses by default.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Any
+
+# A fragment shorter than this joins the sentence before it. Machine-translated text strands
+# pieces such as "I aimed." or "is emphasized."; no real claim fits in under 25 characters.
+MIN_SENTENCE_CHARS = 25
+# Languages answered in their own words; any other detected language is answered in English.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "id": "Indonesian",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "fr": "French",
+    "es": "Spanish",
+    "de": "German",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "it": "Italian",
+    "vi": "Vietnamese",
+    "ko": "Korean",
+    "th": "Thai",
+}
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w+", re.UNICODE)
+_LATIN_WORD = re.compile(r"[A-Za-z]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's language ('en' when there is nothing to go on)."""
+    if _KANA.search(text):
+        return "ja"
+    han = len(_HAN.findall(text))
+    if han and han >= len(_LATIN_WORD.findall(text)):  # Han without kana, more than Latin
+        return "zh"
+    if not any(ch.isalpha() for ch in text):
+        return "en"
+    lang, _ = _identifier().classify(text)
+    return "id" if lang == "ms" else str(lang)
+
+
+def language_name(lang: str) -> str:
+    return LANGUAGE_NAMES.get(lang, "English")
+
+
+def normalize_spaces(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _width(text: str) -> int:
+    """Length in Latin-letter terms: one Chinese or Japanese character says about as much as
+    three letters, so a short CJK sentence is not taken for a stranded fragment."""
+    return len(text) + 2 * len(_HAN.findall(text)) + 2 * len(_KANA.findall(text))
+
+
+def split_sentences(text: str, lang: str = "en") -> list[str]:
+    """The sentences of a block of text; a stranded short fragment joins the one before it."""
+    import sentencex
+
+    out: list[str] = []
+    for piece in sentencex.segment(lang or "en", normalize_spaces(text)):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and _width(piece) < MIN_SENTENCE_CHARS:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word and number tokens, in order (numbers keep their '.', ',' and '%')."""
+    return [m.lower() for m in _TOKEN.findall(text)]
+
+
+def tokens(text: str) -> list[str]:
+    """Content tokens for matching: stopwords out, English words stemmed (Porter2)."""
+    stop = stopwords()
+    kept = [w for w in words(text) if w not in stop]
+    stemmer = _stemmer()
+    return [w if w[0].isdigit() else stemmer.stemWord(w) for w in kept]
+
+
+# --- names and numbers: what an answer may only state when a passage states it ---------------
+
+_NAME = re.compile(r"\b(?:[A-Z][\w&'-]*(?:\s+(?:(?:and|of|for|in|the|on)\s+)?[A-Z][\w&'-]*)*)")
+_SENTENCE_START = re.compile(r"(?:^|[.!?。！？:;]\s+|\n)\W*$")
+
+
+def names(text: str) -> set[str]:
+    """Capitalised word runs and acronyms. A run that starts a sentence counts only when it has
+    a second capitalised word or is an acronym ("Indonesia and China", "OECD"), since a single
+    capital there may be any word ("According ..."); a leading stopword is left out."""
+    found: set[str] = set()
+    for m in _NAME.finditer(text):
+        run = m.group(0).split()
+        if _SENTENCE_START.search(text[: m.start()]):
+            if run[0].lower() in stopwords():
+                run = run[1:]
+            capitals = [w for w in run if w[:1].isupper()]
+            if not run or (len(capitals) < 2 and not run[0].isupper()):
+                continue
+        found.add(" ".join(run))
+    return found
+
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+", re.IGNORECASE)
+
+
+def links(text: str) -> list[str]:
+    """Web addresses and e-mail addresses, without trailing punctuation."""
+    return [m.group(0).rstrip(".,;:!?)]") for m in _LINK.finditer(text)]
+
+
+# Digits not glued to a Latin word (Han and kana may touch them: "约9000亿", "は2020年"), an
+# optional percent sign and an optional scale word.
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])(\d+(?:[.,]\d+)*)(?:\s*(%))?(?:\s*([A-Za-z]+|[万亿千百兆]+))?"
+)
+_SCALES = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "ribu": 1e3,
+    "juta": 1e6,
+    "miliar": 1e9,
+    "milyar": 1e9,
+    "triliun": 1e12,
+    "千": 1e3,
+    "万": 1e4,
+    "百万": 1e6,
+    "亿": 1e8,
+    "億": 1e8,
+}
+
+
+def _parse_number(digits: str) -> list[float]:
+    """Readings of '1,234.5' / '3,7' / '270': English and Indonesian separators both."""
+    readings = []
+    for thousands, decimal in ((",", "."), (".", ",")):
+        candidate = digits.replace(thousands, "").replace(decimal, ".")
+        try:
+            readings.append(float(candidate))
+        except ValueError:
+            continue
+    return readings
+
+
+def numbers(text: str) -> list[tuple[str, set[float]]]:
+    """Each number in the text: its digits, and the values it can mean (scale words applied)."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        digits, _, unit = m.groups()
+        values = set(_parse_number(digits))
+        scale = _SCALES.get((unit or "").lower())
+        if scale:
+            values |= {v * scale for v in list(values)}
+        out.append((re.sub(r"\D", "", digits), values))
+    return out
+
+
+def number_is_stated(number: tuple[str, set[float]], stated: list[tuple[str, set[float]]]) -> bool:
+    """Same digits, or the same value (600 billion = 6000亿 = 600,000 million)."""
+    digits, values = number
+    for other_digits, other_values in stated:
+        if digits == other_digits:
+            return True
+        if any(math.isclose(a, b, rel_tol=1e-6) for a in values for b in other_values):
+            return True
+    return False
+
+
+def name_is_stated(name: str, text: str, text_stems: set[str]) -> bool:
+    """Is a name from an answer in the text: verbatim, by stems, or as a derived form."""
+    lowered = text.lower()
+    if name.lower() in lowered:
+        return True
+    parts = tokens(name)
+    if parts and all(p in text_stems for p in parts):
+        return True
+    # "Indonesian" for "Indonesia", "Chinese" for "China": the name extends a word of the text.
+    content = [w for w in words(name) if w not in stopwords()]
+    return bool(content) and all(
+        len(w) >= 4 and any(s.startswith(w[:4]) for s in text_stems) for w in content
+    )
+
+
+# A heading: one short line that does not end like a sentence. 120 characters holds the longest
+# section titles of the seed article, the US Code and the OECD and World Bank papers.
+MAX_HEADING_CHARS = 120
+_SENTENCE_ENDS = (".", "!", "?", ":", ";", "。", "！", "？", "…", '"', "”", ")")
+
+
+def is_heading(block: str) -> bool:
+    block = block.strip()
+    if block.startswith("#"):
+        return True
+    one_line = "\n" not in block
+    return one_line and len(block) <= MAX_HEADING_CHARS and not block.endswith(_SENTENCE_ENDS)
+
+
+def passage_sentences(text: str, lang: str = "en") -> list[str]:
+    """The sentences of a passage's blank-line-separated blocks, headings left out."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        if block.strip() and not is_heading(block):
+            out.extend(split_sentences(block, lang))
+    return out

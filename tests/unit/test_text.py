@@ -1,0 +1,104 @@
+"""Text rules (core.text): language, sentences, stems, names and numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.text import (
+    detect_language,
+    is_heading,
+    name_is_stated,
+    names,
+    number_is_stated,
+    numbers,
+    passage_sentences,
+    split_sentences,
+    tokens,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("When did Indonesia release its National Artificial Intelligence Strategy?", "en"),
+        ("Kapan Indonesia meluncurkan Strategi Nasional Kecerdasan Artifisial?", "id"),
+        ("Berapa jumlah penduduk Indonesia menurut artikel ini?", "id"),
+        ("インドネシアはいつ国家AI戦略を発表しましたか？", "ja"),
+        ("人工智能每年预计为中国带来多少经济价值？", "zh"),
+        # Not English just because they are written in Latin letters.
+        ("Quand l'Indonésie a-t-elle publié sa stratégie nationale d'IA ?", "fr"),
+        ("¿Cuándo publicó Indonesia su estrategia nacional de inteligencia artificial?", "es"),
+        # An English question naming Indonesian bodies is still English.
+        ("What does Korika do for the Stranas KA and the BSSN?", "en"),
+        ("", "en"),
+        ("2020?", "en"),
+    ],
+)
+def test_detect_language(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_sentences_keep_abbreviations_and_split_cjk_without_spaces() -> None:
+    text = "The U.S. Congress passed the act in 2020. Dr. Smith wrote the first report on it."
+    assert split_sentences(text) == [
+        "The U.S. Congress passed the act in 2020.",
+        "Dr. Smith wrote the first report on it.",
+    ]
+    zh = "人工智能预计每年为中国经济带来六千亿美元的价值。印度尼西亚在二零二零年发布了国家战略。"
+    assert len(split_sentences(zh, "zh")) == 2
+
+
+def test_a_stranded_fragment_joins_the_sentence_before() -> None:
+    assert split_sentences(
+        "Korika drafted the national strategy. I aimed. It was released in the year 2020."
+    ) == [
+        "Korika drafted the national strategy. I aimed.",
+        "It was released in the year 2020.",
+    ]
+
+
+def test_passage_sentences_leave_headings_out() -> None:
+    text = "Funding\n\nFunding comes from a regional bank. Three investors joined later on."
+    assert passage_sentences(text) == [
+        "Funding comes from a regional bank.",
+        "Three investors joined later on.",
+    ]
+    assert is_heading("# Results") and is_heading("Security") and not is_heading("It rained.")
+
+
+def test_stems_match_inflections_and_drop_stopwords() -> None:
+    assert tokens("cooperate") == tokens("cooperation") == tokens("cooperative")
+    assert tokens("The policies of the nation") == tokens("policy nations")
+    assert tokens("3.7% in 2020") == ["3.7%", "2020"]
+
+
+def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
+    found = names(
+        "According to it, Brazil grew. The Office of Science and Technology Policy leads."
+    )
+    assert found == {"Brazil", "Office of Science and Technology Policy"}
+    assert names("Indonesia and China agree. OECD members too.") == {"Indonesia and China", "OECD"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "passage", "stated"),
+    [
+        ("6000亿美元", "US$600 billion a year", True),  # same value, other scale word
+        ("3,7 persen", "growth of 3.7% a year", True),  # Indonesian decimal comma
+        ("270 juta", "a population of over 270 million", True),
+        ("2021", "released in 2020", False),
+        ("2 trillion", "US$600 billion", False),
+    ],
+)
+def test_numbers_are_compared_by_digits_or_value(answer: str, passage: str, stated: bool) -> None:
+    (number,) = numbers(answer)
+    assert number_is_stated(number, numbers(passage)) is stated
+
+
+def test_a_name_is_stated_verbatim_by_stems_or_as_a_derived_form() -> None:
+    text = "Indonesia and China signed the cooperation agreements with Korika."
+    stems = set(tokens(text))
+    assert name_is_stated("korika", text, stems)
+    assert name_is_stated("Cooperation Agreement", text, stems)
+    assert name_is_stated("Chinese", text, stems)  # derived from "China"
+    assert not name_is_stated("Sam Altman", text, stems)
