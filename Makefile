@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench eval install browser-deps
+.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps
 
 # Create the virtualenv and install everything once (again when pyproject.toml changes).
 # torch is pinned to the local CPU wheel first: any other torch pulls GBs of CUDA packages.
@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ingest chatbot
+	$(BIN)/mypy core ingest chatbot
 	$(BIN)/pytest
 
 ## Unit tests only (fake embedder, fake LLM; under a minute).
@@ -36,7 +36,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ingest chatbot
+	$(BIN)/mypy core ingest chatbot
 
 ## Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
 browser-deps:
@@ -46,7 +46,10 @@ browser-deps:
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
-## The dev questions with the bundled LLM and without it.
+## Every question set against its own corpus (seed, ../shared/corpora/foreign), with the
+## bundled LLM and without it, as one table. eval-heldout runs the held-aside sets (run them last).
 eval: $(STAMP)
-	$(BIN)/chatbot eval ../shared/eval/dev_questions.jsonl --out test-output/eval-llm.jsonl
-	$(BIN)/chatbot eval ../shared/eval/dev_questions.jsonl --llm none --out test-output/eval-none.jsonl
+	$(BIN)/python scripts/eval_suite.py
+
+eval-heldout: $(STAMP)
+	$(BIN)/python scripts/eval_suite.py --heldout

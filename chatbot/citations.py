@@ -1,27 +1,29 @@
-"""Make an answer's ``[n]`` markers honest: each must point at a passage the answer was given.
+"""Step 6, cite: make an answer's ``[n]`` markers honest and turn them into citations.
 
-Markers to unknown passages are removed; ``[1, 2]`` becomes ``[1][2]``; a sentence the model left
-unmarked gets the marker of the evidence sentence it restates, when it clearly restates one.
+Markers to passages the answer was not given are removed; ``[1, 2]`` becomes ``[1][2]``; a
+marker stands before the full stop of the sentence it supports; a sentence whose marker points
+at a passage that does not restate it is re-pointed at one that clearly does; an unmarked
+sentence that clearly restates one evidence sentence gets that passage's marker.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING
 
-from chatbot.evidence import Evidence, IdfTable
+from core.text import split_sentences
 
-_MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+")
-_POINTER_PHRASE = re.compile(
-    r"[,;]?\s*(?:\(?(?:as (?:stated|mentioned|shown|described|noted) in|according to|"
-    r"(?:this|which) (?:can be found|is (?:stated|mentioned)) in|(?:which are |is )?supported by)"
-    r"\s+)?passages?\s+((?:\[\d+\])+)\)?",
-    re.IGNORECASE,
-)
-_SENTENCE_ENDS = ".!?。！？"
-MIN_RESTATEMENT = 0.5  # IDF coverage of an answer sentence by one evidence sentence
-RESTATEMENT_MARGIN = 0.2  # how much better another passage must restate it to take the marker
+if TYPE_CHECKING:
+    from chatbot.coverage import IdfTable
+    from chatbot.evidence import Sentence
+
+MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SENTENCE_ENDS = ".!?。！？:："  # a lead-in's colon keeps its place after the marker
+# An answer sentence restates an evidence sentence when that sentence holds at least half of
+# its rare-word mass; another passage takes the marker only when it restates it clearly better.
+MIN_RESTATEMENT = 0.5
+RESTATEMENT_MARGIN = 0.2
 
 
 def with_marker(sentence: str, n: int, default_end: str = "") -> str:
@@ -33,22 +35,21 @@ def with_marker(sentence: str, n: int, default_end: str = "") -> str:
 
 
 def clean_markers(text: str, allowed: Collection[int]) -> str:
-    """Drop markers for passages not in ``allowed`` and split grouped markers."""
+    """Drop markers for passages not in ``allowed``, split grouped markers, place them."""
 
     def fix(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
-        kept = [n for n in dict.fromkeys(numbers) if n in allowed]
-        return "".join(f"[{n}]" for n in kept)
+        found = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        return "".join(f"[{n}]" for n in dict.fromkeys(found) if n in allowed)
 
-    cleaned = _MARKER.sub(fix, text)
-    # "..., as stated in passage [1]." -> "... [1].": the marker already says where.
-    cleaned = _POINTER_PHRASE.sub(r" \1", cleaned)
+    cleaned = MARKER.sub(fix, text)
     # "in 2020. [1]" -> "in 2020 [1]." so the marker belongs to the sentence it supports.
     cleaned = re.sub(r"([.!?。！？])[ \t]*((?:\[\d+\])+)", r" \2\1", cleaned)
     cleaned = re.sub(r"(?<!\.)\.[ \t]*\.(?!\.)", ".", cleaned)  # "x [2].." left by the above
     # "[1] China has ... lives." -> "China has ... lives [1]."
     cleaned = re.sub(
-        r"(^|(?<=[.!?]\s))((?:\[\d+\])+)\s+([^.!?\[\]]+)([.!?])", r"\1\3 \2\4", cleaned
+        r"(^|(?<=[.!?。！？]\s)|(?<=[。！？]))((?:\[\d+\])+)\s*([^.!?。！？\[\]]+)([.!?。！？])",
+        r"\1\3 \2\4",
+        cleaned,
     )
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
@@ -56,63 +57,64 @@ def clean_markers(text: str, allowed: Collection[int]) -> str:
 
 def cited_numbers(text: str) -> list[int]:
     """Marker numbers in order of first appearance."""
-    found = [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+    found = [int(n) for m in MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
     return list(dict.fromkeys(found))
 
 
-def attribute_unmarked(
-    text: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
-) -> str:
-    """Append a marker to each unmarked sentence that restates one evidence sentence.
-
-    ``numbers[e.passage_index]`` is the citation number of that evidence's passage.
-    """
-    out = []
-    for sentence in _SENTENCE.split(text.strip()):
-        if not sentence or _MARKER.search(sentence) or not evidence:
-            out.append(sentence)
-            continue
-        best = max(evidence, key=lambda e: idf.coverage(sentence, e.text))
-        if idf.coverage(sentence, best.text) >= MIN_RESTATEMENT:
-            sentence = with_marker(sentence, numbers[best.passage_index])
-        out.append(sentence)
-    return " ".join(out)
+def split_answer_sentences(text: str, lang: str = "en") -> list[str]:
+    return split_sentences(text, lang) if text.strip() else []
 
 
-def _support(
-    sentence: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
-) -> dict[int, float]:
-    """Citation number -> how well that passage's evidence restates the sentence (0..1)."""
+def remark(sentence: str, n: int) -> str:
+    """The sentence with its markers replaced by ``[n]``."""
+    return with_marker(re.sub(r"\s+", " ", MARKER.sub("", sentence)), n)
+
+
+def _support(sentence: str, evidence: Sequence[Sentence], idf: IdfTable) -> dict[int, float]:
+    """Citation number -> how well that passage's sentences restate the sentence (0..1)."""
     support: dict[int, float] = {}
+    plain = MARKER.sub("", sentence)
     for ev in evidence:
-        n = numbers[ev.passage_index]
-        support[n] = max(support.get(n, 0.0), idf.coverage(sentence, ev.text))
+        support[ev.number] = max(support.get(ev.number, 0.0), idf.coverage(plain, ev.text))
     return support
 
 
-def verify_markers(
-    text: str, evidence: Sequence[Evidence], numbers: Mapping[int, int], idf: IdfTable
+def attribute_and_repoint(
+    text: str,
+    evidence: Sequence[Sentence],
+    idf: IdfTable,
+    states: Callable[[str, int], bool] = lambda sentence, n: True,
 ) -> str:
-    """Re-point a sentence's markers at the passage that actually states it.
+    """Give unmarked sentences the passage they restate; re-point markers that miss it.
 
-    Small models tend to write [1] whatever they read. When another passage's evidence restates
-    the sentence clearly (>= MIN_RESTATEMENT) and clearly better than every cited passage, the
-    sentence cites that passage instead; supported markers are left alone.
+    ``states(sentence, n)``: passage n holds every number and name of the sentence (step 5's
+    rule); a marker only ever moves to such a passage.
     """
     out = []
-    for sentence in _SENTENCE.split(text.strip()):
-        cited = cited_numbers(sentence)
-        if not cited or not evidence:
+    for sentence in split_answer_sentences(text):
+        support = {
+            n: v for n, v in _support(sentence, evidence, idf).items() if states(sentence, n)
+        }
+        if not support:
             out.append(sentence)
             continue
-        support = _support(_MARKER.sub("", sentence), evidence, numbers, idf)
         best = max(support, key=lambda n: support[n])
-        cited_best = max((support.get(n, 0.0) for n in cited), default=0.0)
-        if (
-            best not in cited
-            and support[best] >= MIN_RESTATEMENT
-            and (support[best] >= cited_best + RESTATEMENT_MARGIN)
-        ):
-            sentence = with_marker(re.sub(r"\s+", " ", _MARKER.sub("", sentence)), best)
+        cited = cited_numbers(sentence)
+        if not cited:
+            if support[best] >= MIN_RESTATEMENT:
+                sentence = with_marker(sentence, best)
+        else:
+            cited_best = max(support.get(n, 0.0) for n in cited)
+            if (
+                best not in cited
+                and support[best] >= MIN_RESTATEMENT
+                and support[best] >= cited_best + RESTATEMENT_MARGIN
+            ):
+                sentence = remark(sentence, best)
         out.append(sentence)
     return " ".join(out)
+
+
+def keep_cited(text: str) -> str:
+    """Only the sentences that carry a marker: a claim no passage restates is not an answer."""
+    return " ".join(s for s in split_answer_sentences(text) if cited_numbers(s))

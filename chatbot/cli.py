@@ -14,8 +14,8 @@ import typer
 
 from chatbot.answer import Answerer
 from chatbot.evaluate import EvalError, run_eval
-from ingest.settings import LlmBackend, Settings
-from ingest.store import IndexUnavailable, live_build_dir
+from core.settings import LlmBackend, Settings
+from core.store import IndexUnavailable, live_build_dir
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 

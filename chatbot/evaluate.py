@@ -2,18 +2,24 @@
 
 answer correct: every ``expect`` group has an alternative in the answer (case-insensitive);
 citation hit: a cited passage contains ``source_contains`` (MRR by its rank among citations);
-abstention: unanswerable questions must come back ``abstained: true``.
+abstention: unanswerable questions must come back ``abstained: true``;
+unsupported facts: numbers and names in an answer that none of its cited passages states
+(counted per answer; the target is 0).
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatbot.citations import MARKER, split_answer_sentences
 from chatbot.types import Answer
+from chatbot.verify import unstated
+from core.text import detect_language
 
 
 class EvalError(ValueError):
@@ -35,7 +41,9 @@ class Summary:
     unanswerable: int = 0
     abstained_ok: int = 0
     false_abstentions: int = 0
+    unsupported_answers: int = 0  # answers stating a number or name no cited passage states
     latencies: list[float] = field(default_factory=list)
+    first_tokens: list[float] = field(default_factory=list)
 
     def line(self) -> str:
         mrr = statistics.fmean(self.reciprocal_ranks) if self.reciprocal_ranks else 0.0
@@ -46,7 +54,9 @@ class Summary:
             f"citation hit {self.cited}/{self.answerable} | MRR {mrr:.3f} | "
             f"abstention {self.abstained_ok}/{self.unanswerable} "
             f"(false abstentions {self.false_abstentions}) | "
-            f"latency p50 {p50:.2f} s p95 {p95:.2f} s"
+            f"unsupported facts in {self.unsupported_answers} answers | "
+            f"latency p50 {p50:.2f} s p95 {p95:.2f} s | "
+            f"first token p50 {percentile(self.first_tokens, 0.5):.2f} s"
         )
 
 
@@ -79,6 +89,34 @@ def citation_rank(answer: Answer, source_contains: str | None) -> int | None:
     return None
 
 
+def unsupported_facts(answer: Answer) -> list[str]:
+    """Numbers and names in a (non-abstained) answer that no cited passage states."""
+    if answer.abstained:
+        return []
+    texts = [c.text for c in answer.citations]
+    texts += [str(v.get("text", "")) for c in answer.citations for v in c.variants]
+    lang = detect_language(MARKER.sub("", answer.answer))
+    return [
+        fact
+        for sentence in split_answer_sentences(answer.answer, lang)
+        for fact in unstated(sentence, texts, lang)
+    ]
+
+
+def ask_timed(answerer: Any, question: str, history: list[Any]) -> tuple[Answer, float | None]:
+    """The answer, and the seconds to its first streamed token (None if nothing streamed)."""
+    if not hasattr(answerer, "stream"):
+        return answerer.ask(question, history), None
+    started = time.perf_counter()
+    first = None
+    for event in answerer.stream(question, history):
+        if event.kind == "token" and first is None:
+            first = time.perf_counter() - started
+        if event.kind == "done" and event.answer is not None:
+            return event.answer, first
+    raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
+
+
 def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
     """Ask every question; write results as JSON lines when ``out`` is given."""
     items = read_questions(questions)
@@ -89,9 +127,13 @@ def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
     try:
         for item in items:
             history = [(q, a) for q, a in item.get("history", [])]
-            answer: Answer = answerer.ask(item["question"], history)
+            answer, first = ask_timed(answerer, item["question"], history)
             summary.latencies.append(answer.latency_s)
-            record = {"id": item["id"], **answer.to_json()}
+            if first is not None:
+                summary.first_tokens.append(first)
+            facts = unsupported_facts(answer)
+            summary.unsupported_answers += bool(facts)
+            record = {"id": item["id"], **answer.to_json(), "unsupported_facts": facts}
             if item.get("answerable", True):
                 summary.answerable += 1
                 ok = is_correct(answer, item.get("expect", []))

@@ -1,191 +1,178 @@
-"""Sentence-level evidence inside retrieved passages.
+"""Step 3, choose evidence: which passages the answer is made from, numbered, and what of each
+the model reads.
 
-Passages are whole paragraphs (what a reader is shown); the answer needs only the sentences that
-carry it. Sentences are scored by meaning (embedding cosine with the question) and, for English
-questions, by how much of the question's rare vocabulary they contain (IDF-weighted coverage).
-The best ones become the extractive answer, or the compact context the LLM reads: on two CPU
-cores every prompt token costs ~10 ms, so the model gets sentences, not paragraphs.
+Every sentence of the retrieved passages (and of the chunks next to the best ones) is scored
+against the question: embedding similarity, plus coverage of the question's rare words for
+English questions. Passages are numbered by their best sentence, [1] strongest: a small model
+leans on what it reads first, and readers check [1] first. The model then reads whole passages,
+most relevant first, or, where a passage is too long for the budget, a window of sentences
+around its best one. A passage that carries instructions to the assistant is never shown.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from chatbot.coverage import IdfTable
+from chatbot.retrieve import Retrieval, Retriever
+from chatbot.sentence_cache import SentenceCache
 from chatbot.types import Passage
-from ingest.lexical import tokens
+from chatbot.understand import Query, looks_like_override
+from core.settings import AnswerSettings
+from core.text import passage_sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-MIN_SENTENCE_CHARS = 25  # shorter pieces ("I aimed.", "is emphasized.") join their neighbour
-
-
-def _is_heading(block: str) -> bool:
-    return len(block) < 120 and "." not in block and not block.endswith(("!", "?", "。", "？"))
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of a passage, headings left out; a short fragment joins the sentence before it."""
-    out: list[str] = []
-    for block in text.split("\n\n"):
-        block = " ".join(block.split())
-        if _is_heading(block):  # shown with the passage, but it answers nothing by itself
-            continue
-        for piece in _SENTENCE_END.split(block):
-            piece = piece.strip()
-            if not piece:
-                continue
-            if out and len(piece) < MIN_SENTENCE_CHARS:
-                out[-1] = f"{out[-1]} {piece}"
-            else:
-                out.append(piece)
-    return out
-
-
-def stem(token: str) -> str:
-    """A light English suffix stripper: 'released'/'release', 'opportunities'/'opportunity'."""
-    for suffix in ("ities", "ity", "ies", "ing", "ed", "es", "e", "s", "y"):
-        if len(token) > len(suffix) + 3 and token.endswith(suffix):
-            return token[: -len(suffix)]
-    return token
-
-
-# Words that frame a question rather than name what it is about; they never count as coverage.
-FRAMING_WORDS = frozenset(
-    """about according among article behind between describe document documents example
-    examples explain give list main mention mentioned role say says tell text""".split()
-)
-
-
-def stems(text: str) -> set[str]:
-    return {stem(t) for t in tokens(text) if t not in FRAMING_WORDS}
-
-
-class IdfTable:
-    """Inverse document frequencies over the indexed chunks, for coverage scoring."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        df: Counter[str] = Counter()
-        n = 0
-        for text in texts:
-            df.update(stems(text))
-            n += 1
-        self.n = max(n, 1)
-        self._idf = {t: math.log(1 + (self.n - k + 0.5) / (k + 0.5)) for t, k in df.items()}
-        self.unseen_idf = math.log(1 + (self.n + 0.5) / 0.5)
-
-    def idf(self, token: str) -> float:
-        return self._idf.get(token, self.unseen_idf)
-
-    def knows(self, token: str) -> bool:
-        return stem(token) in self._idf
-
-    def coverage(self, question: str, text: str) -> float:
-        """Share of the question's squared-IDF mass whose words occur in the text (0..1).
-
-        Words the corpus never uses are left out (no sentence can hold them), and squaring the
-        IDF lets the one rare, decisive word ("fourth", "BSSN") outweigh several common ones.
-        """
-        wanted = {t for t in stems(question) if t in self._idf}
-        if not wanted:
-            return 0.0
-        present = stems(text)
-        total = sum(self._idf[t] ** 2 for t in wanted)
-        return sum(self._idf[t] ** 2 for t in wanted & present) / total
-
-
-# What kind of answer a question wants, and what a sentence holding one looks like.
-_ANSWER_TYPES = (
-    (
-        re.compile(
-            r"^\s*(when|what year|in which year|kapan|tahun berapa)\b|いつ|何年|什么时候|哪一年",
-            re.IGNORECASE,
-        ),
-        re.compile(r"\b(1[89]|20)\d{2}\b|年"),
-    ),
-    (
-        re.compile(
-            r"\b(how (much|many|large|big)|what (is|was) the (number|population|value|size)|"
-            r"berapa)\b|いくら|どのくらい|何人|多少|几",
-            re.IGNORECASE,
-        ),
-        re.compile(r"\d"),
-    ),
-    (
-        re.compile(
-            r"\bwhich (body|agency|organi[sz]ation|institution|ministry|company|group)\b|"
-            r"\blembaga\b|\bbadan\b|機関|组织|机构",
-            re.IGNORECASE,
-        ),
-        re.compile(r"[A-Z][a-z]+(?: (?:and |of |in |for )?[A-Z][a-z]+)+ \(\w+\)"),
-    ),
-    (
-        re.compile(r"^\s*(who|whom|siapa)\b|誰|谁", re.IGNORECASE),
-        re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][a-z]+ [A-Z][a-z]+"),
-    ),
-)
-ANSWER_TYPE_BONUS = 0.3
-
-
-def answer_type_match(question: str, sentence: str) -> bool | None:
-    """Does the sentence hold the kind of thing the question asks for (None: no clear kind)?"""
-    for asks, holds in _ANSWER_TYPES:
-        if asks.search(question):
-            return bool(holds.search(sentence))
-    return None
+# Title characters shown with each passage ("According to the World Bank ..." needs it).
+TITLE_CHARS = 80
+GAP = "…"
 
 
 @dataclass(frozen=True)
-class Evidence:
-    passage_index: int  # position in the retrieved passage list (0-based)
-    sentence_index: int  # position within the passage, to keep reading order
+class Sentence:
+    number: int  # citation number of its passage
+    position: int  # index within the passage, to keep reading order
     text: str
     score: float
-    typed: bool | None = None  # holds the question's answer type (None: question has none)
+
+
+@dataclass
+class Evidence:
+    """The numbered passages an answer may cite, and what the model reads of each."""
+
+    passages: dict[int, Passage] = field(default_factory=dict)
+    sentences: list[Sentence] = field(default_factory=list)  # best first
+    blocks: dict[int, str] = field(default_factory=dict)  # number -> text shown to the model
+
+    @property
+    def best_score(self) -> float:
+        return self.sentences[0].score if self.sentences else 0.0
+
+    def prompt_context(self) -> str:
+        """The blocks in number order, each document's title said once where its run starts
+        (every token of the prompt costs ~10 ms of waiting on 2 cores)."""
+        parts, title = [], None
+        for n in sorted(self.blocks):
+            p = self.passages[n]
+            if p.title != title:
+                title = p.title
+                parts.append(f"From: {title[:TITLE_CHARS]}")
+            parts.append(f"[{n}] ({p.location}) {self.blocks[n]}")
+        return "\n".join(parts)
+
+    def texts_of(self, n: int) -> list[str]:
+        """What passage n says, in every variant (an answer may use either's wording)."""
+        p = self.passages[n]
+        return [p.text, *(str(v.get("text", "")) for v in p.variants)]
+
+
+def embed(embedder: Embeddings, sentences: list[str]) -> np.ndarray:
+    return np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
+
+
+def _embedder(query: Query, retriever: Retriever, settings: AnswerSettings) -> Embeddings:
+    english = query.lang == "en" or query.english is not None
+    english_dense = english and settings.sentence_model == "dense"
+    if retriever.multi_embedder is not None and not english_dense:
+        return retriever.multi_embedder
+    return retriever.dense_embedder
+
+
+def candidates(retrieval: Retrieval, retriever: Retriever, neighbours_of: int) -> list[Passage]:
+    """Retrieved passages, then the chunks next to the best ones, without instructions."""
+    out = list(retrieval.passages)
+    groups = {p.group_id for p in out}
+    for p in retrieval.passages[:neighbours_of]:
+        for nb in retriever.neighbours(p):
+            if nb.group_id not in groups:
+                groups.add(nb.group_id)
+                out.append(nb)
+    return [p for p in out if not looks_like_override(p.text)]
 
 
 def score_sentences(
-    question: str,
-    passages: Sequence[Passage],
+    query: Query,
+    passages: list[Passage],
     embedder: Embeddings,
     idf: IdfTable,
-    english: bool,
-) -> list[Evidence]:
-    """Every sentence of the passages, scored against the question, best first."""
-    items = [(i, j, s) for i, p in enumerate(passages) for j, s in enumerate(sentences(p.text))]
-    if not items:
-        return []
-    vectors = np.asarray(embedder.embed_documents([s for _, _, s in items]), dtype=np.float32)
-    query = np.asarray(embedder.embed_query(question), dtype=np.float32)
-    semantic = vectors @ query
-    scored = []
-    for (i, j, text), sim in zip(items, semantic, strict=True):
-        lexical = idf.coverage(question, text) if english else 0.0
-        # Earlier-ranked passages get a small edge: retrieval already weighed the whole paragraph.
-        prior = 0.05 * (len(passages) - i) / len(passages)
-        typed = answer_type_match(question, text)
-        bonus = ANSWER_TYPE_BONUS if typed else 0.0
-        scored.append(Evidence(i, j, text, float(sim) + 0.5 * lexical + prior + bonus, typed))
-    return sorted(scored, key=lambda e: e.score, reverse=True)
+    settings: AnswerSettings,
+    cache: SentenceCache | None = None,
+) -> list[list[tuple[str, float]]]:
+    """Per passage, its sentences with their scores against the question."""
+    split = [passage_sentences(p.text, p.lang) for p in passages]
+    flat = [s for sentences in split for s in sentences]
+    if not flat:
+        return [[] for _ in passages]
+    vectors = cache.vectors(embedder, flat) if cache else embed(embedder, flat)
+    asked = query.search_texts
+    queries = np.asarray([embedder.embed_query(t) for t in asked], dtype=np.float32)
+    semantic = (vectors @ queries.T).max(axis=1)
+    english = query.lang == "en" or query.english is not None
+    out, k = [], 0
+    for passage, sentences in zip(passages, split, strict=True):
+        # Retrieval weighed the whole passage with three signals; the sentence signals find
+        # where in it the answer is.
+        prior = settings.passage_weight * passage.score
+        scored = []
+        for s in sentences:
+            lexical = idf.coverage(query.retrieval_text, s) if english else 0.0
+            scored.append((s, float(semantic[k]) + settings.lexical_weight * lexical + prior))
+            k += 1
+        out.append(scored)
+    return out
 
 
-def select_evidence(
-    scored: Sequence[Evidence], max_chars: int, keep_ratio: float
-) -> list[Evidence]:
-    """The best sentences within a character budget, dropping those far below the best one."""
-    if not scored:
-        return []
-    floor = scored[0].score * keep_ratio
-    chosen: list[Evidence] = []
+def _window(sentences: list[tuple[str, float]], room: int) -> tuple[int, int]:
+    """The widest run of sentences around the best one that fits in ``room`` characters;
+    it grows forward first (what follows a lead-in), then backward."""
+    best = max(range(len(sentences)), key=lambda j: sentences[j][1])
+    start, end = best, best + 1
+    used = len(sentences[best][0])
+    grew = True
+    while grew:
+        grew = False
+        for nxt in (end, start - 1):
+            if 0 <= nxt < len(sentences) and not start <= nxt < end:
+                size = len(sentences[nxt][0]) + 1
+                if used + size <= room:
+                    used += size
+                    start, end = min(start, nxt), max(end, nxt + 1)
+                    grew = True
+    return start, end
+
+
+def choose_evidence(
+    query: Query, retrieval: Retrieval, retriever: Retriever, settings: AnswerSettings
+) -> Evidence:
+    """The numbered passages and the model's reading of them, within the evidence budget."""
+    passages = candidates(retrieval, retriever, neighbours_of=2)
+    embedder = _embedder(query, retriever, settings)
+    scored = score_sentences(
+        query, passages, embedder, retriever.idf, settings, retriever.sentence_cache
+    )
+    strength = [max((s for _, s in sc), default=-1.0) for sc in scored]
+    order = sorted((i for i in range(len(passages)) if scored[i]), key=lambda i: -strength[i])
+    kept = order[: settings.top_k]
+    if not kept:
+        return Evidence()
+    evidence = Evidence()
+    seeds = [len(max(scored[i], key=lambda x: x[1])[0]) for i in kept]
     used = 0
-    for ev in scored:
-        if ev.score < floor or (used + len(ev.text) > max_chars and chosen):
-            continue
-        chosen.append(ev)
-        used += len(ev.text)
-    return sorted(chosen, key=lambda e: (e.passage_index, e.sentence_index))
+    for rank, i in enumerate(kept):
+        n = rank + 1
+        evidence.passages[n] = passages[i]
+        evidence.sentences += [
+            Sentence(n, j, text, score) for j, (text, score) in enumerate(scored[i])
+        ]
+        room = settings.evidence_chars - used - sum(seeds[rank + 1 :])
+        if room < seeds[rank] and rank > 0:
+            continue  # no room left to show it; it may still be cited if restated
+        start, end = _window(scored[i], max(room, seeds[rank]))
+        shown = " ".join(text for text, _ in scored[i][start:end])
+        evidence.blocks[n] = (
+            (GAP if start > 0 else "") + shown + (GAP if end < len(scored[i]) else "")
+        )
+        used += len(shown)
+    evidence.sentences.sort(key=lambda s: -s.score)
+    return evidence

@@ -28,6 +28,7 @@ class Passage:
     dense: float = 0.0
     multi: float = 0.0
     lexical: float = 0.0
+    lang: str = "en"  # the passage's language, for sentence splitting
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,11 @@ class Answer:
     abstained: bool
     citations: list[Citation] = field(default_factory=list)
     latency_s: float = 0.0
-    # The standalone question actually retrieved with (after follow-up rewriting).
+    # What a follow-up was searched with (the question and the one it follows).
     standalone_question: str | None = None
+    # answered (generated and verified) | extracted (no LLM) | fallback (the passages' own
+    # sentences, after the model failed or its answer did not verify) | abstained
+    outcome: str = "answered"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON contract of DESIGN.md (plus optional extras that clients may ignore)."""
@@ -68,6 +72,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "latency_s": round(self.latency_s, 3),
+            "outcome": self.outcome,
         }
         if self.standalone_question:
             out["standalone_question"] = self.standalone_question

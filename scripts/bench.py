@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from chatbot.answer import Answerer  # noqa: E402
 from chatbot.evaluate import percentile as pct  # noqa: E402
-from chatbot.language import detect_language  # noqa: E402
-from ingest.settings import Settings  # noqa: E402
+from chatbot.understand import understand  # noqa: E402
+from core.settings import Settings  # noqa: E402
 
 
 def peak_rss_mb(pid: int | None = None) -> float:
@@ -54,10 +54,13 @@ def main() -> None:
     try:
         retrieval_ms = []
         for item in items:
-            lang = detect_language(item["question"])
+            history = [tuple(turn) for turn in item.get("history", [])]
             for _ in range(args.repeat):
                 t = time.perf_counter()
-                answerer.retriever.search(item["question"], settings.top_k, lang)
+                query = understand(
+                    item["question"], history, settings.answer, settings.max_question_chars
+                )
+                answerer.retriever.search(query)
                 retrieval_ms.append((time.perf_counter() - t) * 1000)
         print(
             f"retrieval ({len(retrieval_ms)} queries): p50 {pct(retrieval_ms, 0.5):.1f} ms, "

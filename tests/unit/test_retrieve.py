@@ -1,19 +1,24 @@
-"""Hybrid retrieval: weighted RRF fusion, variant collapse, English-only coverage re-rank.
+"""Step 2, retrieve: weighted RRF over three signals and one or more wordings, variant collapse,
+the English-only coverage re-rank, and the chunks next to a passage.
 
 The fusion tests replace the three raw signals with fixed scores, so the expected order follows
-from the RRF arithmetic alone; the variant tests run the hashing embedder on a tiny two-variant
-corpus with a manifest, like the seed corpus (Korika vs Corica).
+from the RRF arithmetic alone; the other tests run the hashing embedder on tiny corpora, one
+with a manifest and two variants, like the seed corpus (Korika vs Corica).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from chatbot.retrieve import RRF_K, WEIGHTS, Retriever
+from chatbot.retrieve import RRF_K, Retriever, rrf
+from chatbot.understand import Query
+from core.settings import AnswerSettings
 from ingest.build import run_build
 
 MANIFEST = """
@@ -66,14 +71,19 @@ OPPORTUNITIES = {
         "Solar farms are built in the northern provinces.\n"
     )
 }
+EN = AnswerSettings().english_weights
+OTHER = AnswerSettings().other_weights
+
+Signals = tuple[list[float], list[float], list[float]]  # MiniLM, e5, BM25: one score per row
 
 
 @pytest.fixture
-def build(settings_factory, write_corpus, tmp_path: Path) -> Callable[[dict[str, str]], Retriever]:
-    """``build(files)`` -> a Retriever over a fresh hashing index of those files."""
+def build(settings_factory, write_corpus, tmp_path: Path) -> Callable[..., Retriever]:
+    """``build(files, **answer_settings)`` -> a Retriever over a fresh hashing index, one chunk
+    per paragraph."""
 
-    def make(files: dict[str, str]) -> Retriever:
-        settings = settings_factory()
+    def make(files: dict[str, str], **answer: Any) -> Retriever:
+        settings = settings_factory(min_chunk_chars=0, answer=AnswerSettings(**answer))
         write_corpus(tmp_path / "corpus", files)
         assert run_build(settings, progress=False).build_id is not None
         return Retriever.from_settings(settings)
@@ -82,33 +92,43 @@ def build(settings_factory, write_corpus, tmp_path: Path) -> Callable[[dict[str,
 
 
 def fix_signals(
-    monkeypatch: pytest.MonkeyPatch,
-    retriever: Retriever,
-    dense: list[float],
-    multi: list[float],
-    lexical: list[float],
+    monkeypatch: pytest.MonkeyPatch, retriever: Retriever, signals: Callable[[str], Signals]
 ) -> None:
-    """Make the three raw signals return these scores (one per chunk row)."""
+    """Make the three raw signals of a query text return ``signals(text)``."""
 
-    def signal(faiss_index, embedder, query: str) -> np.ndarray:
+    def signal(faiss_index: Any, embedder: Any, text: str) -> np.ndarray:
+        dense, multi, _ = signals(text)
         chosen = dense if faiss_index is retriever.index.dense else multi
         return np.asarray(chosen, dtype=np.float32)
 
+    def lexical(index: Any, text: str) -> np.ndarray:
+        return np.asarray(signals(text)[2], dtype=np.float32)
+
     monkeypatch.setattr(retriever, "_signal", signal)
-    monkeypatch.setattr(
-        "chatbot.retrieve.bm25_scores", lambda index, q: np.asarray(lexical, dtype=np.float32)
-    )
+    monkeypatch.setattr("chatbot.retrieve.bm25_scores", lexical)
 
 
-def rrf(weight: float, rank: int) -> float:
+def same(dense: list[float], multi: list[float], lexical: list[float]) -> Callable[[str], Signals]:
+    """The same signals whatever the wording."""
+    return lambda text: (dense, multi, lexical)
+
+
+def credit(weight: float, rank: int) -> float:
     return weight / (RRF_K + rank)
 
 
 # --- weighted reciprocal rank fusion ----------------------------------------------------------
 
 
+def test_rrf_credits_the_best_candidates_by_rank_and_no_others() -> None:
+    scores = rrf(np.array([0.2, 0.9, 0.5, 0.1]), weight=2.0, candidates=3, floor=-1.0)
+    assert scores == pytest.approx([credit(2.0, 3), credit(2.0, 1), credit(2.0, 2), 0.0])
+    ties = rrf(np.array([0.5, 0.5]), weight=1.0, candidates=2, floor=-1.0)
+    assert ties[0] > ties[1]  # a tie keeps the index order
+
+
 def test_agreement_of_several_signals_beats_one_signal_alone(
-    build, tiny_corpus, monkeypatch: pytest.MonkeyPatch
+    tiny_corpus, build, monkeypatch
 ) -> None:
     retriever = build({})
     assert len(retriever.chunks) == 6
@@ -116,61 +136,150 @@ def test_agreement_of_several_signals_beats_one_signal_alone(
     fix_signals(
         monkeypatch,
         retriever,
-        dense=[0.0, 0.8, 0.9, 0.7, 0.6, 0.5],
-        multi=[0.0, 0.8, 0.9, 0.7, 0.6, 0.5],
-        lexical=[9.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+        same(
+            dense=[0.0, 0.8, 0.9, 0.7, 0.6, 0.5],
+            multi=[0.0, 0.8, 0.9, 0.7, 0.6, 0.5],
+            lexical=[9.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+        ),
     )
-    hits, *_ = retriever.hits("anything", "en")
+    hits, top_dense, top_multi, top_lexical = retriever.hits(["anything"], True)
     fused = {h.row: h.fused for h in hits}
-    dense_w, multi_w, lexical_w = WEIGHTS["en"]
-    assert fused[1] == pytest.approx(rrf(dense_w + multi_w + lexical_w, 2))
-    assert fused[0] == pytest.approx(rrf(dense_w + multi_w, 6) + rrf(lexical_w, 1))
+    assert fused[1] == pytest.approx(credit(sum(EN), 2))
+    assert fused[0] == pytest.approx(credit(EN[0] + EN[1], 6) + credit(EN[2], 1))
     assert fused[1] > fused[0]
     assert hits[0].row == 2  # top for both embeddings, third for BM25
-    # Each hit keeps its raw signals for the support check.
-    assert (hits[0].dense, hits[0].lexical) == (pytest.approx(0.9), pytest.approx(4.0))
+    # Each hit keeps its raw signals, and the best raw ones are reported for the support check.
+    assert (hits[0].dense, hits[0].multi, hits[0].lexical) == pytest.approx((0.9, 0.9, 4.0))
+    assert (top_dense, top_multi, top_lexical) == pytest.approx((0.9, 0.9, 9.0))
 
 
-def test_english_trusts_minilm_and_bm25_other_languages_trust_e5(
-    build, tiny_corpus, monkeypatch: pytest.MonkeyPatch
+def test_weights_come_from_settings(tiny_corpus, build, monkeypatch) -> None:
+    # Row 0 is BM25's top hit, row 1 the embeddings'; the weights decide which leads.
+    signals = same(
+        dense=[0.1, 0.9, 0.2, 0.2, 0.2, 0.2],
+        multi=[0.1, 0.9, 0.2, 0.2, 0.2, 0.2],
+        lexical=[9.0, 0.1, 0.1, 0.1, 0.1, 0.1],
+    )
+    lexical_led = build({}, english_weights=(0.1, 0.1, 5.0))
+    fix_signals(monkeypatch, lexical_led, signals)
+    assert lexical_led.hits(["q"], True)[0][0].row == 0
+    dense_led = build({}, english_weights=(1.0, 1.0, 0.1))
+    fix_signals(monkeypatch, dense_led, signals)
+    assert dense_led.hits(["q"], True)[0][0].row == 1
+
+
+def test_other_languages_give_minilm_no_weight(tiny_corpus, build, monkeypatch) -> None:
+    retriever = build({})
+    assert OTHER[0] == 0.0 and OTHER[1] > OTHER[2] > 0
+    multi = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    lexical = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    fused = {}
+    for name, dense in (("up", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), ("down", multi)):
+        fix_signals(monkeypatch, retriever, same(dense, multi, lexical))
+        fused[name, "id"] = {h.row: h.fused for h in retriever.hits(["apa"], False)[0]}
+        fused[name, "en"] = {h.row: h.fused for h in retriever.hits(["what"], True)[0]}
+    # MiniLM's ranking changes nothing for Indonesian, and does for English.
+    assert fused["up", "id"] == pytest.approx(fused["down", "id"])
+    assert fused["up", "en"] != pytest.approx(fused["down", "en"])
+    assert fused["down", "id"][0] == pytest.approx(credit(OTHER[1], 1) + credit(OTHER[2], 6))
+
+
+def test_several_wordings_are_fused_and_keep_their_best_raw_signals(
+    tiny_corpus, build, monkeypatch
 ) -> None:
     retriever = build({})
-    # Row 0: top for MiniLM and BM25, second for e5. Row 1: top for e5, second for the others.
+    # The question alone finds row 0; with the question it follows, row 1.
+    alone: Signals = ([0.9, 0.5, 0, 0, 0, 0], [0.9, 0.5, 0, 0, 0, 0], [3.0, 1.0, 0, 0, 0, 0])
+    joined: Signals = ([0.4, 0.8, 0, 0, 0, 0], [0.3, 0.8, 0, 0, 0, 0], [1.0, 4.0, 0, 0, 0, 0])
+    fix_signals(monkeypatch, retriever, lambda text: joined if "alpha" in text else alone)
+    one = {h.row: h.fused for h in retriever.hits(["Who funds it?"], True)[0]}
+    other = {h.row: h.fused for h in retriever.hits(["Who funds it? What is alpha?"], True)[0]}
+    hits, top_dense, _, top_lexical = retriever.hits(
+        ["Who funds it?", "Who funds it? What is alpha?"], True
+    )
+    assert {h.row: h.fused for h in hits} == pytest.approx({r: one[r] + other[r] for r in one})
+    by_row = {h.row: h for h in hits}
+    assert (by_row[1].dense, by_row[1].lexical) == pytest.approx((0.8, 4.0))  # from the joined
+    assert (by_row[0].dense, by_row[0].lexical) == pytest.approx((0.9, 3.0))  # from the alone
+    assert (top_dense, top_lexical) == pytest.approx((0.9, 4.0))
+
+
+def test_a_follow_up_is_searched_in_both_wordings(tiny_corpus, build, monkeypatch) -> None:
+    retriever = build({}, lexical_weight=0.0)
+    seen: list[str] = []
+
+    def signals(text: str) -> Signals:
+        seen.append(text)
+        top = [0.9, 0.1, 0.1, 0.1, 0.1, 0.1]
+        return top, top, [5.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+
+    fix_signals(monkeypatch, retriever, signals)
+    query = Query("Siapa yang mendanainya?", "id", previous="Kapan proyek alpha dimulai?")
+    retrieval = retriever.search(query, 2)
+    assert set(seen) == {"Siapa yang mendanainya?", query.retrieval_text}
+    # Top of every signal in every wording is the best possible score.
+    assert retrieval.passages[0].score == pytest.approx(1.0)
+    assert retrieval.passages[1].score < 1.0
+
+
+def test_a_signal_without_any_match_adds_nothing(tiny_corpus, build, monkeypatch) -> None:
+    retriever = build({})
     fix_signals(
         monkeypatch,
         retriever,
-        dense=[0.9, 0.8, 0.1, 0.1, 0.1, 0.1],
-        multi=[0.8, 0.9, 0.1, 0.1, 0.1, 0.1],
-        lexical=[9.0, 8.0, 0.0, 0.0, 0.0, 0.0],
+        same(
+            dense=[0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            multi=[0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            lexical=[0.0] * 6,  # no question word is in the BM25 vocabulary
+        ),
     )
-    english, *_ = retriever.hits("anything", "en")
-    indonesian, *_ = retriever.hits("apa saja", "id")
-    assert [h.row for h in english[:2]] == [0, 1]
-    assert [h.row for h in indonesian[:2]] == [1, 0]
-    assert WEIGHTS["other"][1] > WEIGHTS["other"][0] and WEIGHTS["other"][1] > WEIGHTS["other"][2]
+    hits, *_ = retriever.hits(["zzz"], False)
+    assert hits[0].fused == pytest.approx(credit(OTHER[1], 1))
+    # The best possible score counts every signal, so a passage BM25 does not see is < 1.
+    assert retriever.search(Query("zzz", "id"), 1).passages[0].score < 1.0
 
 
-def test_a_signal_without_any_match_adds_nothing(
-    build, tiny_corpus, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chunks_bm25_does_not_match_get_no_lexical_credit(tiny_corpus, build, monkeypatch) -> None:
     retriever = build({})
+    # Only row 5 contains a question word; by both embeddings the order is 5, 4, 0, 3, 2, 1.
     fix_signals(
         monkeypatch,
         retriever,
-        dense=[0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
-        multi=[0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
-        lexical=[0.0] * 6,  # no question word is in the BM25 vocabulary
+        same(
+            dense=[0.6, 0.1, 0.2, 0.3, 0.7, 0.9],
+            multi=[0.6, 0.1, 0.2, 0.3, 0.7, 0.9],
+            lexical=[0.0, 0.0, 0.0, 0.0, 0.0, 5.0],
+        ),
     )
-    hits, *_ = retriever.hits("zzz", "en")
-    dense_w, multi_w, _ = WEIGHTS["en"]
-    assert hits[0].fused == pytest.approx(rrf(dense_w + multi_w, 1))
-    # The best possible score counts all three signals, so a passage nobody's BM25 sees is < 1.
-    assert retriever.search("zzz", 1, "id").passages[0].score < 1.0
+    hits, *_ = retriever.hits(["BSSN"], True)
+    assert [h.row for h in hits[:3]] == [5, 4, 0]  # actual: [5, 0, 4]
+    assert {h.row: h.fused for h in hits}[0] == pytest.approx(credit(EN[0] + EN[1], 3))
 
 
-def test_search_reports_the_best_raw_signals(build, tiny_corpus) -> None:
+def test_the_best_passage_of_an_english_question_scores_one(
+    tiny_corpus, build, monkeypatch
+) -> None:
+    retriever = build({}, lexical_weight=0.0)
+    top = [0.9, 0.5, 0.4, 0.3, 0.2, 0.1]
+    fix_signals(monkeypatch, retriever, same(top, top, [5.0, 4.0, 3.0, 2.0, 1.0, 0.5]))
+    english = retriever.search(Query("When did the project start?", "en"), 2).passages
+    assert english[0].score == pytest.approx(1.0)
+    assert english[1].score == pytest.approx(61 / 62)
+
+
+def test_the_best_passage_of_a_translated_question_scores_one(
+    tiny_corpus, build, monkeypatch
+) -> None:
+    retriever = build({}, lexical_weight=0.0)
+    top = [0.9, 0.5, 0.4, 0.3, 0.2, 0.1]
+    fix_signals(monkeypatch, retriever, same(top, top, [5.0, 4.0, 3.0, 2.0, 1.0, 0.5]))
+    query = Query("Kapan proyek dimulai?", "id", english="When did the project start?")
+    assert retriever.search(query, 1).passages[0].score == pytest.approx(1.0)  # actual: 0.52
+
+
+def test_search_reports_the_best_raw_signals(tiny_corpus, build) -> None:
     retriever = build({})
-    retrieval = retriever.search("When did the alpha project start?", 3, "en")
+    retrieval = retriever.search(Query("When did the alpha project start?", "en"), 3)
     assert retrieval.passages[0].chunk_id == "alpha [original] ¶1"
     assert retrieval.top_lexical > 0
     assert retrieval.top_dense == pytest.approx(max(p.dense for p in retrieval.passages))
@@ -184,10 +293,10 @@ def test_search_reports_the_best_raw_signals(build, tiny_corpus) -> None:
 def test_a_variant_hit_collapses_into_the_original_with_the_differences(build) -> None:
     retriever = build(VARIANT_CORPUS)
     # The question uses the ja-derived spelling, so the ja-derived chunk is the best raw hit ...
-    hits, *_ = retriever.hits("What is Corica?", "en")
+    hits, *_ = retriever.hits(["What is Corica?"], True)
     assert retriever.chunks[hits[0].row].chunk_id == "ocean [ja-derived] ¶1"
     # ... but the citation shows the original, and names the variant and how it differs.
-    top = retriever.search("What is Corica?", 4, "en").passages[0]
+    top = retriever.search(Query("What is Corica?", "en"), 4).passages[0]
     assert (top.chunk_id, top.variant, top.location) == ("ocean [original] ¶1", "original", "¶1")
     assert "Korika" in top.text and "Corica" not in top.text
     assert top.group_id == "ocean [original] ¶1"
@@ -203,9 +312,9 @@ def test_a_variant_hit_collapses_into_the_original_with_the_differences(build) -
 def test_one_citation_per_group(build) -> None:
     retriever = build(VARIANT_CORPUS)
     assert len(retriever.chunks) == 6  # 3 original + 2 ja-derived + 1 river
-    passages = retriever.search("Which agency protects port data?", 10, "en").passages
+    passages = retriever.search(Query("Which agency protects port data?", "en"), 10).passages
     # Six chunks, four groups: each aligned pair is one passage, shown as its original.
-    assert [p.chunk_id for p in passages][:1] == ["ocean [original] ¶2"]
+    assert passages[0].chunk_id == "ocean [original] ¶2"
     assert sorted(p.chunk_id for p in passages) == [
         "ocean [original] ¶1",
         "ocean [original] ¶2",
@@ -223,36 +332,76 @@ def test_one_citation_per_group(build) -> None:
     assert by_id["river [original] ¶1"].variants == ()
 
 
-def test_a_corpus_without_manifest_is_one_original_per_file(build, tiny_corpus) -> None:
+def test_a_corpus_without_manifest_is_one_original_per_file(tiny_corpus, build) -> None:
     retriever = build({})
-    passages = retriever.search("nurses in rural clinics", 6, "en").passages
+    passages = retriever.search(Query("nurses in rural clinics", "en"), 6).passages
     assert {p.variant for p in passages} == {"original"}
     assert all(p.variants == () for p in passages)
-    assert passages[0].doc_id == "beta" and passages[0].title == "beta"
+    assert {p.doc_id for p in passages} == {"alpha", "beta", "gamma"}
+    assert passages[0].doc_id == "beta"
+    # Titled by a Markdown file's opening heading, else by the file name.
+    assert {p.doc_id: p.title for p in passages} == {
+        "alpha": "alpha",
+        "beta": "Beta Notes",
+        "gamma": "gamma",
+    }
+
+
+# --- neighbours -------------------------------------------------------------------------------
+
+
+def test_neighbours_stay_within_one_file_and_variant(build) -> None:
+    retriever = build(VARIANT_CORPUS)
+    passages = {
+        p.chunk_id: p
+        for p in retriever.search(Query("ocean strategy port data", "en"), 10).passages
+    }
+
+    def around(chunk_id: str) -> list[str]:
+        return [nb.chunk_id for nb in retriever.neighbours(passages[chunk_id])]
+
+    # Rows: ja-derived ¶1, ¶2, original ¶1, ¶2, ¶3, river ¶1. The row before original ¶1 is
+    # the ja-derived variant, the row after original ¶3 another file: neither is a neighbour.
+    assert around("ocean [original] ¶1") == ["ocean [original] ¶2"]
+    assert around("ocean [original] ¶2") == ["ocean [original] ¶1", "ocean [original] ¶3"]
+    assert around("ocean [original] ¶3") == ["ocean [original] ¶2"]
+    assert around("river [original] ¶1") == []
+    middle = passages["ocean [original] ¶2"]
+    before, after = retriever.neighbours(middle)
+    assert before.score == after.score == pytest.approx(middle.score / 2)
+    assert [v["variant"] for v in before.variants] == ["ja-derived"]  # still collapsed
+    assert before.group_id == "ocean [original] ¶1"
+
+
+def test_a_passage_the_index_does_not_hold_has_no_neighbours(tiny_corpus, build) -> None:
+    retriever = build({})
+    passage = retriever.search(Query("solar farms", "en"), 1).passages[0]
+    assert retriever.neighbours(replace(passage, chunk_id="nowhere [original] ¶9")) == []
+    assert [nb.chunk_id for nb in retriever.neighbours(passage)] == ["alpha [original] ¶2"]
 
 
 # --- coverage re-rank -------------------------------------------------------------------------
 
 
-def test_coverage_rerank_applies_to_english_only(build, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_coverage_rerank_applies_to_english_and_translated_questions_only(
+    build, monkeypatch
+) -> None:
     retriever = build(OPPORTUNITIES)
     assert [c.text.split()[1] for c in retriever.chunks[:3]] == ["first", "fourth", "second"]
     # Fusion puts "first opportunity" ahead of "fourth opportunity" on every signal.
     fix_signals(
         monkeypatch,
         retriever,
-        dense=[0.9, 0.8, 0.7, 0.1],
-        multi=[0.9, 0.8, 0.7, 0.1],
-        lexical=[3.0, 2.0, 1.0, 0.0],
+        same([0.9, 0.8, 0.7, 0.1], [0.9, 0.8, 0.7, 0.1], [3.0, 2.0, 1.0, 0.0]),
     )
     question = "What is the fourth opportunity?"
     # English: the passage whose sentence holds the rare, decisive word "fourth" moves up.
-    english = retriever.search(question, 1, "en").passages
+    english = retriever.search(Query(question, "en"), 1).passages
     assert english[0].text.startswith("The fourth opportunity")
+    translated = retriever.search(Query("Apa peluang keempat?", "id", english=question), 1)
+    assert translated.passages[0].text.startswith("The fourth opportunity")
     # Other languages: the question's words are not the passages' words, so no re-rank.
-    other = retriever.search(question, 2, "id").passages
+    other = retriever.search(Query(question, "id"), 2).passages
     assert [p.text.split()[1] for p in other] == ["first", "fourth"]
     assert other[0].score == pytest.approx(1.0)
-    assert other[1].score == pytest.approx(
-        sum(WEIGHTS["other"]) / (RRF_K + 2) / (sum(WEIGHTS["other"]) / (RRF_K + 1))
-    )
+    assert other[1].score == pytest.approx((RRF_K + 1) / (RRF_K + 2))

@@ -1,0 +1,120 @@
+"""Step 5, verify: a generated answer states only what its passages state.
+
+Every link, number, date and proper name in an answer sentence must occur in a passage the
+sentence cites (any variant of it), or, for a sentence without markers, in one of the evidence
+passages; an English sentence must also share some of its rare words with them. A sentence that
+fails is dropped. What is left must still say something the question did not ("X is [1]." or
+the question echoed back says nothing). A model that declines, with the sentinel or in words of
+the same meaning, has refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chatbot.citations import MARKER, cited_numbers, remark, split_answer_sentences
+from chatbot.coverage import IdfTable
+from chatbot.evidence import Evidence
+from chatbot.prompts import SENTINEL
+from chatbot.understand import Query
+from core.text import links, name_is_stated, names, number_is_stated, numbers, tokens
+
+Outcome = Literal["answered", "refused", "unsupported"]
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str  # the sentences that passed, markers kept
+    outcome: Outcome
+    dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
+
+
+def claims_to_check(sentence: str, lang: str) -> list[str]:
+    """The names an answer sentence states: capitalised runs in English; in other languages the
+    acronyms, and for Chinese or Japanese any Latin-script run (names left untranslated)."""
+    if lang == "en":
+        return sorted(names(sentence))
+    if lang in {"zh", "ja"}:
+        return sorted({m.group(0) for m in _LATIN_RUN.finditer(sentence)})
+    return sorted(set(_ACRONYM.findall(sentence)))
+
+
+def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
+    """Links, numbers and names in the sentence that none of the texts states."""
+    plain = MARKER.sub(" ", sentence)
+    joined = "\n".join(texts)
+    found_links = links(plain)
+    for link in found_links:  # a link's digits and words are checked as the link
+        plain = plain.replace(link, " ")
+    stated_numbers = numbers(joined)
+    stems = set(tokens(joined))
+    missing = [link for link in found_links if link.lower() not in joined.lower()]
+    missing += [
+        digits
+        for digits, values in numbers(plain)
+        if not number_is_stated((digits, values), stated_numbers)
+    ]
+    missing += [
+        name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
+    ]
+    return missing
+
+
+def says_something(sentence: str, question: str) -> bool:
+    """Does the sentence hold a word the question does not (beyond markers)?"""
+    asked = set(tokens(question))
+    return any(t not in asked for t in tokens(MARKER.sub(" ", sentence)))
+
+
+def restates(sentence: str, texts: list[str], idf: IdfTable) -> float:
+    """Share of the sentence's rare-word mass that the texts hold (0..1)."""
+    plain = MARKER.sub(" ", sentence)
+    return max((idf.coverage(plain, text) for text in texts), default=0.0)
+
+
+def verify(
+    text: str,
+    query: Query,
+    evidence: Evidence,
+    is_refusal: Callable[[str], bool],
+    idf: IdfTable,
+    min_overlap: float,
+) -> Verdict:
+    if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
+        return Verdict("", "refused")
+    kept, dropped = [], []
+    every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    for sentence in split_answer_sentences(text, query.lang):
+        cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
+        texts = [t for n in cited for t in evidence.texts_of(n)] if cited else every
+        missing = unstated(sentence, texts, query.lang)
+        if missing and cited:  # repair: another passage may state it; cite that one instead
+            other = next(
+                (
+                    n
+                    for n in evidence.passages
+                    if not unstated(sentence, evidence.texts_of(n), query.lang)
+                ),
+                None,
+            )
+            if other is not None:
+                sentence, missing = remark(sentence, other), []
+                texts = evidence.texts_of(other)
+        if missing:
+            dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
+        elif not says_something(sentence, query.text):
+            dropped.append(f"{sentence} (says nothing the question does not)")
+        elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:
+            # "This is supported by passage [2]." restates nothing; an English answer shares
+            # words with what it cites (other languages are checked by names and numbers only).
+            dropped.append(f"{sentence} (shares almost no words with its passages)")
+        else:
+            kept.append(sentence)
+    if not kept:
+        return Verdict("", "unsupported", dropped)
+    return Verdict(" ".join(kept), "answered", dropped)

