@@ -7,8 +7,9 @@
     /api/health      readiness and index facts
     /docs            OpenAPI docs (Swagger UI served locally: the server may be offline)
 
-The answerer and its limits live in chatbot.service, the headers, body limit and Origin check in
-chatbot.security; this module is the app, its routes and their JSON shapes.
+The answerer and its limits live in chatbot.service, the headers, body limit, trusted hosts and
+Origin check in chatbot.security (middleware around the whole app, Gradio included); this module
+is the app, its routes and their JSON shapes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -35,17 +36,24 @@ from fastapi.responses import (
 from pydantic import BaseModel, Field, StrictStr, StringConstraints
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chatbot.security import BodyLimit, SecurityHeaders, error_response, origin_check
+from chatbot.security import (
+    BodyLimit,
+    ForwardedHeaders,
+    HostAndOrigin,
+    SecurityHeaders,
+    error_response,
+    trusted_hosts,
+)
 from chatbot.service import Refusal, Service, client_key
-from ingest.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from chatbot.answer import Answerer
+    from chatbot.types import StreamEvent
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-MAX_BODY_BYTES = 64 * 1024  # a question, plus a history of earlier turns
 MAX_HISTORY_TURNS = 20
 MAX_HISTORY_CHARS = 4000  # per question or answer of the history
 EMBED_FILES = {"widget.js": "text/javascript", "widget.css": "text/css"}
@@ -106,21 +114,17 @@ def _http_error_response(_: Request, exc: StarletteHTTPException) -> JSONRespons
 
 
 def _api_router(service: Service) -> APIRouter:
-    router = APIRouter(
-        prefix="/api",
-        dependencies=[Depends(origin_check(service.settings.allowed_origins))],
-        max_body_size=MAX_BODY_BYTES,
-    )
+    router = APIRouter(prefix="/api")
     refusals: dict[int | str, dict[str, Any]] = {
         code: {"description": text}
         for code, text in [
-            (400, "The body is not valid JSON."),
+            (400, "The body is not valid JSON, or the Host is not one this server answers to."),
             (403, "The request's Origin is not an allowed portal."),
             (413, "The request body is too large."),
             (415, "The body is not sent as application/json."),
             (422, "The question is empty or too long, or the body has the wrong shape."),
-            (429, "Too many questions from this client; see Retry-After."),
-            (503, "The model is still loading; see Retry-After."),
+            (429, "Too many questions from this client (rate, or unfinished); see Retry-After."),
+            (503, "Loading, overloaded, or the model is unavailable; see Retry-After."),
         ]
     }
 
@@ -130,12 +134,12 @@ def _api_router(service: Service) -> APIRouter:
         responses=refusals,
         summary="Answer a question with cited passages",
     )
-    def ask(body: AskRequest, request: Request) -> Response:
+    async def ask(body: AskRequest, request: Request) -> Response:
         try:
-            answerer, question = service.admit(body.question, client_key(request))
+            answer = await service.ask(body.question, body.history, client_key(request))
         except Refusal as r:
             return error_response(r.status, r.message, r.retry_after)
-        return JSONResponse(answerer.ask(question, body.history).to_json())
+        return JSONResponse(answer.to_json())
 
     stream_doc: dict[int | str, dict[str, Any]] = {
         200: {
@@ -148,41 +152,60 @@ def _api_router(service: Service) -> APIRouter:
     }
 
     @router.post("/ask/stream", responses=stream_doc, summary="Answer as server-sent events")
-    def ask_stream(body: AskRequest, request: Request) -> Response:
+    async def ask_stream(body: AskRequest, request: Request) -> Response:
         try:
-            answerer, question = service.admit(body.question, client_key(request))
+            events = service.astream(body.question, body.history, client_key(request))
+            # The first event is awaited here, so a failure before it is a JSON 503 with
+            # Retry-After, not a stream that starts and breaks.
+            first = await anext(events)
         except Refusal as r:
             return error_response(r.status, r.message, r.retry_after)
+        except StopAsyncIteration:  # pragma: no cover - an answer always has events
+            return error_response(503, "The answer ended before it began; please try again.")
         return StreamingResponse(
-            _sse(answerer, question, body.history),
+            _sse(first, events),
             media_type="text/event-stream",
             headers={"X-Accel-Buffering": "no"},  # let nginx pass tokens through at once
         )
 
+    # async, and Service.health takes no lock: health answers while every answer slot is busy.
     @router.get("/health", summary="Readiness, index build and models")
-    def health() -> dict[str, object]:
+    async def health() -> dict[str, object]:
         return service.health()
 
     return router
 
 
-def _sse(
-    answerer: Answerer, question: str, history: Sequence[tuple[str, str | None]]
-) -> Iterator[str]:
-    def event(kind: str, data: object) -> str:
-        return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+def _event(kind: str, data: object) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
+
+def _sse_text(ev: StreamEvent) -> str | None:
+    if ev.kind == "citations":
+        return _event("citations", {"citations": [c.to_json() for c in ev.citations]})
+    if ev.kind == "token":
+        return _event("token", {"text": ev.text})
+    if ev.kind == "done" and ev.answer is not None:
+        return _event("done", ev.answer.to_json())
+    return None
+
+
+async def _sse(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
     try:
-        for ev in answerer.stream(question, history):
-            if ev.kind == "citations":
-                yield event("citations", {"citations": [c.to_json() for c in ev.citations]})
-            elif ev.kind == "token":
-                yield event("token", {"text": ev.text})
-            elif ev.kind == "done" and ev.answer is not None:
-                yield event("done", ev.answer.to_json())
-    except Exception:  # the stream has started: report in-band, not as a 500
+        if (text := _sse_text(first)) is not None:
+            yield text
+        async for ev in rest:
+            if (text := _sse_text(ev)) is not None:
+                yield text
+    except Refusal as r:  # the stream has started: report in-band, not as a 500
+        yield _event("error", {"detail": r.message})
+    except Exception:
         log.exception("answering failed")
-        yield event("error", {"detail": "Answering failed on the server; please try again."})
+        yield _event("error", {"detail": "Answering failed on the server; please try again."})
+    finally:
+        aclose = getattr(rest, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _docs_routes(app: FastAPI) -> None:
@@ -229,10 +252,15 @@ def _embed_routes(app: FastAPI) -> None:
         return FileResponse(STATIC_DIR / name, media_type=EMBED_FILES[name])
 
 
-def create_app(settings: Settings, answerer_factory: Callable[[], Answerer]) -> FastAPI:
+def create_app(
+    settings: Settings,
+    answerer_factory: Callable[[], Answerer],
+    retriever_factory: Callable[[], Any] | None = None,
+) -> FastAPI:
     """The whole web server as one ASGI app; the answerer is built by answerer_factory when the
-    app starts (lifespan), in a background thread."""
-    service = Service(settings, answerer_factory)
+    app starts (lifespan), in a background thread. retriever_factory (default: the live build's
+    Retriever) loads a new build when the index's CURRENT pointer changes."""
+    service = Service(settings, answerer_factory, retriever_factory)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -256,9 +284,15 @@ def create_app(settings: Settings, answerer_factory: Callable[[], Answerer]) -> 
     app.include_router(_api_router(service))
     _docs_routes(app)
     _embed_routes(app)
-    # Middleware added last runs first: CORS answers preflights before anything else.
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
+
+    from chatbot.ui import mount_ui  # Gradio is heavy: import it only when an app is built
+
+    app = mount_ui(app, service)
+    # Middleware wraps the whole app, the Gradio UI included; the one added last runs first.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HostAndOrigin, hosts=trusted_hosts(settings), allowed_origins=settings.allowed_origins
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -267,10 +301,9 @@ def create_app(settings: Settings, answerer_factory: Callable[[], Answerer]) -> 
         expose_headers=["Retry-After"],
         max_age=600,
     )
-
-    from chatbot.ui import mount_ui  # Gradio is heavy: import it only when an app is built
-
-    return mount_ui(app, service)
+    app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
+    app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies)
+    return app
 
 
 def serve(settings: Settings, answerer_factory: Callable[[], Answerer]) -> None:
@@ -289,4 +322,20 @@ def serve(settings: Settings, answerer_factory: Callable[[], Answerer]) -> None:
     app = create_app(settings, load_and_tell)
     print(f"strategy-qa: chat UI at {base}/  (widget {base}/embed, API docs {base}/docs)")
     print("strategy-qa: loading the index and models in the background ...", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    if settings.host in {"0.0.0.0", "::"} and not settings.trusted_hosts:  # noqa: S104
+        print(
+            "strategy-qa: listening on all addresses, but only localhost names are trusted: "
+            "set SQA_TRUSTED_HOSTS to the name(s) users type (see docs/SECURITY.md)",
+            flush=True,
+        )
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
+    # chatbot.security.ForwardedHeaders believes it from settings.trusted_proxies only.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+        server_header=False,
+        timeout_keep_alive=5,
+    )

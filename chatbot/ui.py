@@ -4,19 +4,25 @@ Every piece of document or user text is html-escaped here before it reaches Grad
 panel is raw HTML, and chat messages are rendered as (sanitized) HTML. Markdown rendering is off
 in the chat, so a passage cannot smuggle in a link or an image either, and the copy button copies
 the plain answer.
+
+Answers from the UI go through the same gate and answer slots as the API (chatbot.service). Gradio's
+queue is bounded (settings.answer_queue_size) and QueueGuard refuses a client's join past
+settings.max_in_flight_per_client unfinished questions with 429, before Gradio queues it.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chatbot.security import error_response
 from chatbot.service import Refusal, Service
 from chatbot.types import Answer, Citation
 
@@ -33,6 +39,7 @@ NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear
 NOTHING_FOUND = (
     '<div class="sqa-sources-empty">No passage of the documents answers this question.</div>'
 )
+ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question
 
 
 CSS = """
@@ -158,18 +165,19 @@ def answer_turns(
     service: Service, question: str, turns: list[ChatTurn], client: str
 ) -> Iterator[Outputs]:
     """Stream (textbox, chat, passages, status, turns) updates for one question."""
+    history = [(t.question, None if t.abstained else t.answer) for t in turns]
     try:
-        answerer, question = service.admit(question or "", client)
+        question = service.check_question(question or "")
+        events = service.stream(question, history, client)
     except Refusal as refusal:  # keep the text in the box so it can be fixed
         yield gr.skip(), chat_messages(turns), gr.skip(), _status(refusal.message), turns
         return
-    history = [(t.question, None if t.abstained else t.answer) for t in turns]
     turns = [*turns, ChatTurn(question)]
     turn = turns[-1]
     yield "", chat_messages(turns, ""), NO_SOURCES, "", turns
     streamed = ""
     try:
-        for ev in answerer.stream(question, history):
+        for ev in events:
             if ev.kind == "citations":
                 yield (
                     gr.skip(),
@@ -183,6 +191,9 @@ def answer_turns(
                 yield gr.skip(), chat_messages(turns, streamed), gr.skip(), "", turns
             elif ev.kind == "done" and ev.answer is not None:
                 _finish(turn, ev.answer)
+    except Refusal as refusal:  # the model failed: say so, and that Retry works
+        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status(refusal.message), turns
+        return
     except Exception:  # shown to the user; the server log has the traceback
         log.exception("answering failed")
         yield gr.skip(), chat_messages(turns), NO_SOURCES, _status("Answering failed."), turns
@@ -263,6 +274,9 @@ def build_ui(service: Service) -> gr.Blocks:
             "outputs": outputs,
             "show_progress": "hidden",
             "api_visibility": "private",
+            # One group for every way of asking, as wide as the answer slots it feeds.
+            "concurrency_id": ANSWER_GROUP,
+            "concurrency_limit": service.settings.max_concurrent_answers,
         }
         question.submit(respond, [question, turns], **ask_opts)
         ask.click(respond, [question, turns], **ask_opts)
@@ -276,20 +290,68 @@ def build_ui(service: Service) -> gr.Blocks:
         timer = gr.Timer(1.0, active=service.state == "loading")
         timer.tick(tick, None, [banner, timer], **quiet)
         demo.load(tick, None, [banner, timer], **quiet)
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.queue(default_concurrency_limit=1, max_size=service.settings.answer_queue_size)
     return demo
+
+
+def queued_answers(demo: gr.Blocks) -> Callable[[str], int]:
+    """client address -> its questions in Gradio's queue, waiting or running.
+
+    Gradio keeps every unfinished event (and the request that made it) until it ends or its
+    page goes away; a test checks that this still holds for the installed Gradio.
+    """
+
+    def count(client: str) -> int:
+        events = getattr(getattr(demo, "_queue", None), "event_ids_to_events", {})
+        return sum(
+            1
+            for event in list(events.values())
+            if getattr(event, "concurrency_id", None) == ANSWER_GROUP
+            and _client(getattr(event, "request", None)) == client
+        )
+
+    return count
+
+
+class QueueGuard:
+    """429 for a client's join to Gradio's queue when it already has enough questions in it:
+    Gradio bounds its queue as a whole, not per client, and checks our limits only when a job
+    runs, so one client could otherwise fill the queue for everyone."""
+
+    def __init__(self, app: ASGIApp, count: Callable[[str], int], per_client: int) -> None:
+        self.app = app
+        self.count = count
+        self.per_client = per_client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].rstrip("/") == "/gradio_api/queue/join"
+        ):
+            client = scope.get("client")
+            host = client[0] if client else "unknown"
+            if self.count(host) >= self.per_client:
+                message = (
+                    f"This client already has {self.per_client} questions waiting or being "
+                    "answered; wait for them to finish."
+                )
+                await error_response(429, message, "5")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def mount_ui(app: FastAPI, service: Service) -> FastAPI:
     """Mount the Gradio UI at `/` (after every other route, which it would otherwise shadow)."""
+    demo = build_ui(service)
     theme = gr.themes.Default(
         # System fonts: the default theme would fetch web fonts, and the server may be offline.
         font=["ui-sans-serif", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "monospace"],
     )
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app,
-        build_ui(service),
+        demo,
         path="/",
         footer_links=["gradio"],
         run_history=False,
@@ -298,4 +360,12 @@ def mount_ui(app: FastAPI, service: Service) -> FastAPI:
         css=CSS,
         server_name=service.settings.host,
         server_port=service.settings.port,
+        # The UI has no file input and chatbot.security turns the upload routes off; should
+        # one ever be reached, it takes no more than any other request body.
+        max_file_size=service.settings.max_body_bytes,
     )
+    settings = service.settings
+    app.add_middleware(
+        QueueGuard, count=queued_answers(demo), per_client=settings.max_in_flight_per_client
+    )
+    return app

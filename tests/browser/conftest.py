@@ -107,7 +107,8 @@ def start_server(
             "SQA_INDEX_DIR": str(browser_index),
             "SQA_LLM": llm,
             # Hashing vectors are far less similar than e5's: the default bar would abstain.
-            "SQA_MIN_SUPPORT": "0.1",
+            "SQA_ANSWER__MIN_SUPPORT": "0.1",
+            "SQA_MIN_SUPPORT": "0.1",  # the same setting before it moved into `answer`
             "SQA_HOST": "127.0.0.1",
             "SQA_PORT": str(port),
             "SQA_ALLOWED_ORIGINS": ",".join(allowed_origins),

@@ -11,7 +11,7 @@ import time
 
 from chatbot.answer import Answerer
 from chatbot.api import serve
-from ingest.settings import Settings
+from core.settings import Settings
 
 
 def main() -> None:

@@ -15,8 +15,9 @@ from chatbot.api import create_app
 from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.types import Answer, Citation, StreamEvent
 from chatbot.ui import ChatTurn, answer_turns, chat_messages, chat_text, sources_html
-from ingest.settings import Settings
+from core.settings import Settings
 
+BASE = "http://localhost"  # a trusted host by default, as the server's own origin
 PORTAL = "https://portal.example.org"
 EVIL = "https://evil.example.com"
 QUESTION = "When did Indonesia release its National Artificial Intelligence Strategy?"
@@ -78,7 +79,7 @@ def make_client(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., 
 
     def make(factory: Callable[[], Any] | None = None, **overrides: Any) -> TestClient:
         settings = settings_factory(**{"allowed_origins": [PORTAL], **overrides})
-        client = TestClient(create_app(settings, cast(Any, factory or FakeAnswerer)))
+        client = TestClient(create_app(settings, cast(Any, factory or FakeAnswerer)), BASE)
         client.__enter__()
         clients.append(client)
         return client
@@ -101,7 +102,7 @@ def client() -> Iterator[TestClient]:
     """One ready app shared by the tests that need no special settings (building one takes
     ~0.5 s, mostly Gradio). Its rate limit is high: the limit has its own test."""
     settings = Settings(_env_file=None, allowed_origins=[PORTAL], rate_limit_per_minute=10_000)  # type: ignore[call-arg]
-    with TestClient(create_app(settings, cast(Any, FakeAnswerer))) as c:
+    with TestClient(create_app(settings, cast(Any, FakeAnswerer)), BASE) as c:
         wait_ready(c)
         yield c
 
@@ -314,9 +315,7 @@ def test_disallowed_origin_is_refused_without_cors_headers(client: TestClient) -
 
 def test_same_origin_pages_may_call_the_api(client: TestClient) -> None:
     # The UI and /embed (inside a portal's iframe) send the server's own origin.
-    r = client.post(
-        "/api/ask", json={"question": QUESTION}, headers={"Origin": "http://testserver"}
-    )
+    r = client.post("/api/ask", json={"question": QUESTION}, headers={"Origin": BASE})
     assert r.status_code == 200
 
 
@@ -404,12 +403,17 @@ class _Service:
         self.answerer = answerer
         self.max_chars = max_chars
 
-    def admit(self, question: str, client: str) -> tuple[FakeAnswerer, str]:
+    def check_question(self, question: str) -> str:
         from chatbot.service import Refusal
 
         if not question.strip():
             raise Refusal(422, "The question is empty.")
-        return self.answerer, question.strip()
+        return question.strip()
+
+    def stream(
+        self, question: str, history: Sequence[tuple[str, str | None]], client: str
+    ) -> Iterator[StreamEvent]:
+        return self.answerer.stream(self.check_question(question), history)
 
 
 def test_ui_streams_then_shows_the_final_answer() -> None:
