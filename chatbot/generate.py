@@ -25,6 +25,7 @@ from core.settings import AnswerSettings
 from core.text import language_name
 
 LEAD_IN_ENDS = (":", "：")
+QUESTION_ENDS = ("?", "？")
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
 
@@ -88,9 +89,13 @@ def generate(chat_model: Any, query: Query, evidence: Evidence, max_tokens: int)
 
 def extract(evidence: Evidence, settings: AnswerSettings) -> str:
     """The passages' own best sentences, each with its marker, in reading order."""
-    if not evidence.sentences:
+    # A question in a passage ("But what if these two nations join forces?") asks, it does not
+    # answer: it is chosen only when nothing else is there.
+    statements = [s for s in evidence.sentences if not s.text.rstrip().endswith(QUESTION_ENDS)]
+    ranked = statements or evidence.sentences
+    if not ranked:
         return ""
-    best = evidence.sentences[0]
+    best = ranked[0]
     chosen: list[Sentence] = [best]
     used = len(best.text)
     if best.text.rstrip().endswith(LEAD_IN_ENDS):  # a lead-in: the items follow it
@@ -100,7 +105,7 @@ def extract(evidence: Evidence, settings: AnswerSettings) -> str:
                     break
                 chosen.append(s)
                 used += len(s.text)
-    second = next((s for s in evidence.sentences if s.number != best.number), None)
+    second = next((s for s in ranked if s.number != best.number), None)
     if (
         second is not None
         and second.score >= settings.second_passage_ratio * best.score

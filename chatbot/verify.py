@@ -20,7 +20,16 @@ from chatbot.coverage import IdfTable
 from chatbot.evidence import Evidence
 from chatbot.prompts import SENTINEL
 from chatbot.understand import Query
-from core.text import links, name_is_stated, names, number_is_stated, numbers, tokens
+from core.text import (
+    links,
+    name_is_stated,
+    names,
+    number_is_stated,
+    number_is_stated_with,
+    numbers,
+    numbers_in_context,
+    tokens,
+)
 
 Outcome = Literal["answered", "refused", "unsupported"]
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
@@ -51,14 +60,18 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     found_links = links(plain)
     for link in found_links:  # a link's digits and words are checked as the link
         plain = plain.replace(link, " ")
-    stated_numbers = numbers(joined)
     stems = set(tokens(joined))
     missing = [link for link in found_links if link.lower() not in joined.lower()]
-    missing += [
-        digits
-        for digits, values in numbers(plain)
-        if not number_is_stated((digits, values), stated_numbers)
-    ]
+    if lang == "en":  # the words around a number must match too (other languages: its value)
+        stated = [n for text in texts for n in numbers_in_context(text)]
+        missing += [
+            number[0]
+            for number, context in numbers_in_context(plain)
+            if not number_is_stated_with(number, context, stated)
+        ]
+    else:
+        stated_numbers = numbers(joined)
+        missing += [n[0] for n in numbers(plain) if not number_is_stated(n, stated_numbers)]
     missing += [
         name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
     ]

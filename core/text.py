@@ -190,17 +190,55 @@ def _parse_number(digits: str) -> list[float]:
     return readings
 
 
-def numbers(text: str) -> list[tuple[str, set[float]]]:
+Number = tuple[str, set[float]]  # its digits, and the values it can mean
+# Content words this close to a number say what it counts ("12 members", "strategy ... in
+# 2020"): four on each side hold the noun and its verb in English policy prose.
+NUMBER_CONTEXT_WORDS = 4
+# Fewer content words than this near an answer's number ("It began in 2021") say too little to
+# compare: a verb alone is often paraphrased.
+MIN_NUMBER_CONTEXT = 2
+
+
+def _number(m: re.Match[str]) -> Number:
+    digits, _, unit = m.groups()
+    values = set(_parse_number(digits))
+    scale = _SCALES.get((unit or "").lower())
+    if scale:
+        values |= {v * scale for v in list(values)}
+    return re.sub(r"\D", "", digits), values
+
+
+def numbers(text: str) -> list[Number]:
     """Each number in the text: its digits, and the values it can mean (scale words applied)."""
+    return [_number(m) for m in _NUMBER.finditer(text)]
+
+
+def numbers_in_context(text: str) -> list[tuple[Number, set[str]]]:
+    """Each number with the stems of the content words next to it."""
+    stop, stemmer = stopwords(), _stemmer()
+    spans = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
+    content = [(a, stemmer.stemWord(w)) for a, w in spans if w not in stop and not w[0].isdigit()]
     out = []
     for m in _NUMBER.finditer(text):
-        digits, _, unit = m.groups()
-        values = set(_parse_number(digits))
-        scale = _SCALES.get((unit or "").lower())
-        if scale:
-            values |= {v * scale for v in list(values)}
-        out.append((re.sub(r"\D", "", digits), values))
+        start, end = m.span(1)  # the digits: a word after them is context, scale word or not
+        before = [w for a, w in content if a < start]
+        after = [w for a, w in content if a >= end]
+        context = set(before[-NUMBER_CONTEXT_WORDS:] + after[:NUMBER_CONTEXT_WORDS])
+        out.append((_number(m), context))
     return out
+
+
+def number_is_stated_with(
+    number: Number, context: set[str], stated: list[tuple[Number, set[str]]]
+) -> bool:
+    """Stated with the same value and, when the answer puts two or more content words near it,
+    one of the same words: "15 members on the ... Committee" is not stated by "Title 15", but
+    "It began in 2021" may paraphrase "It started in 2021"."""
+    return any(
+        number_is_stated(number, [other])
+        and (len(context) < MIN_NUMBER_CONTEXT or bool(context & other_context))
+        for other, other_context in stated
+    )
 
 
 def number_is_stated(number: tuple[str, set[float]], stated: list[tuple[str, set[float]]]) -> bool:

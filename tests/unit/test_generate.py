@@ -263,3 +263,16 @@ def test_a_second_passage_is_not_added_beyond_the_extractive_limit() -> None:
     assert extract(evidence, fits).count("[") == 2
     short = AnswerSettings(extractive_chars=121)
     assert extract(evidence, short) == f"{'a' * 60} [1]."
+
+
+def test_extract_passes_over_a_question_in_a_passage() -> None:
+    evidence = Evidence(
+        sentences=[
+            Sentence(1, 0, "But what if these two nations join forces?", 0.9),
+            Sentence(1, 1, "The fourth opportunity is cybersecurity.", 0.8),
+        ],
+    )
+    text = extract(evidence, AnswerSettings(second_passage_ratio=1.0))
+    assert text == "The fourth opportunity is cybersecurity [1]."
+    only_question = Evidence(sentences=[Sentence(1, 0, "Why does it matter?", 0.9)])
+    assert extract(only_question, AnswerSettings()) == "Why does it matter [1]?"
