@@ -27,6 +27,8 @@ from core.text import passage_sentences
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
 GAP = "…"
+# Names another variant writes differently, shown with a passage (a few tokens each).
+VARIANT_NAMES = 4
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Evidence:
             if p.title != title:
                 title = p.title
                 parts.append(f"From: {title[:TITLE_CHARS]}")
-            parts.append(f"[{n}] ({p.location}) {self.blocks[n]}")
+            parts.append(f"[{n}] ({p.location}{_variant_names(p)}) {self.blocks[n]}")
         return "\n".join(parts)
 
     def texts_of(self, n: int) -> list[str]:
@@ -69,6 +71,14 @@ class Evidence:
 
 def embed(embedder: Embeddings, sentences: list[str]) -> np.ndarray:
     return np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
+
+
+def _variant_names(passage: Passage) -> str:
+    """'; also written: Corica' when another variant names things differently, so the model
+    can answer a question that uses the variant's names."""
+    seen = [n for v in passage.variants for n in v.get("only_in_variant", [])]
+    names = list(dict.fromkeys(seen))[:VARIANT_NAMES]
+    return f"; also written: {', '.join(names)}" if names else ""
 
 
 def _embedder(query: Query, retriever: Retriever, settings: AnswerSettings) -> Embeddings:

@@ -3,9 +3,10 @@
 Every link, number, date and proper name in an answer sentence must occur in a passage the
 sentence cites (any variant of it), or, for a sentence without markers, in one of the evidence
 passages; an English sentence must also share some of its rare words with them. A sentence that
-fails is dropped. What is left must still say something the question did not ("X is [1]." or
-the question echoed back says nothing). A model that declines, with the sentinel or in words of
-the same meaning, has refused.
+fails is re-pointed to a passage that states it, or, when all it adds are the question's own
+words, repaired from the passage sentence it restates; otherwise it is dropped. What is left
+must still say something the question did not ("X is [1]." or the question echoed back says
+nothing). A model that declines, with the sentinel or in words of the same meaning, has refused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from chatbot.citations import MARKER, cited_numbers, remark, split_answer_sentences
+from chatbot.citations import (
+    MARKER,
+    MIN_RESTATEMENT,
+    cited_numbers,
+    remark,
+    split_answer_sentences,
+    with_marker,
+)
 from chatbot.coverage import IdfTable
 from chatbot.evidence import Evidence
 from chatbot.prompts import SENTINEL
@@ -90,6 +98,17 @@ def restates(sentence: str, texts: list[str], idf: IdfTable) -> float:
     return max((idf.coverage(plain, text) for text in texts), default=0.0)
 
 
+def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTable) -> str | None:
+    """The evidence sentence (of a cited passage, if any) that clearly restates ``sentence``,
+    with its marker; None when none does."""
+    pool = [e for e in evidence.sentences if not cited or e.number in cited]
+    plain = MARKER.sub(" ", sentence)
+    best = max(pool, key=lambda e: idf.coverage(plain, e.text), default=None)
+    if best is None or idf.coverage(plain, best.text) < MIN_RESTATEMENT:
+        return None
+    return with_marker(best.text, best.number, ".")
+
+
 def verify(
     text: str,
     query: Query,
@@ -118,6 +137,14 @@ def verify(
             if other is not None:
                 sentence, missing = remark(sentence, other), []
                 texts = evidence.texts_of(other)
+        if missing and all(m.lower() in query.text.lower() for m in missing):
+            # Only the question's own words are unstated ("The fourth opportunity between
+            # Indonesia and China is ..." over a passage saying "both countries"): the claim
+            # is the passage's; say it in the passage's words.
+            restated = restatement(sentence, evidence, cited, idf)
+            if restated is not None:
+                sentence, missing = restated, []
+                texts = evidence.texts_of(cited_numbers(sentence)[0])
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
         elif not says_something(sentence, query.text):

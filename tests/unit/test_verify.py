@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from chatbot.coverage import IdfTable
-from chatbot.evidence import Evidence
+from chatbot.evidence import Evidence, Sentence
 from chatbot.prompts import SENTINEL
 from chatbot.types import Passage
 from chatbot.understand import Query
@@ -275,3 +275,21 @@ def test_a_number_must_count_the_same_thing_as_in_its_passage() -> None:
         ("It began in 2019 [1].", []),  # too few words near the number to compare
     ):
         assert [m for m in unstated(answer, [code, ALPHA], "en") if m.isdigit()] == missing
+
+
+def test_a_sentence_adding_only_the_questions_names_is_repaired_from_its_passage() -> None:
+    fourth = "The fourth opportunity is cooperation in cybersecurity."
+    ev = evidence(fourth)
+    ev.sentences = [Sentence(1, 0, fourth, 1.0)]
+    idf = IdfTable([fourth, "Trade grows in the region.", "Ports are busy all year."])
+    question = Query("What is the fourth opportunity for Indonesia and China?", "en")
+
+    def run(answer: str) -> Verdict:
+        return verify(answer, question, ev, never, idf, MIN_OVERLAP)
+
+    repaired = run(
+        "The fourth opportunity for Indonesia and China is cooperation in cybersecurity [1]."
+    )
+    assert repaired.text == "The fourth opportunity is cooperation in cybersecurity [1]."
+    invented = run("The fourth chance for Brazil is cooperation in cybersecurity [1].")
+    assert invented.outcome == "unsupported"  # Brazil is not the question's word
