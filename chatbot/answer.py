@@ -5,8 +5,9 @@
 Each step is a module of its own (understand, retrieve, evidence, generate, verify, citations);
 this one runs them in order for one question and decides what happens when a step says no:
 
-- an override attempt, weak retrieval support, or a model refusal: abstain;
-- a generated answer with no verified claim left: the extractive answer, with a visible note;
+- an override attempt, weak retrieval support, a model refusal, or an answer whose only claims
+  were numbers no passage states (the model made up the date or count asked for): abstain;
+- a generated answer with no verified claim left otherwise: the extractive answer, with a note;
 - the model failing (down, stalled): the extractive answer, with a visible note.
 """
 
@@ -226,8 +227,10 @@ class Answerer:
         )
         for dropped in verdict.dropped:
             log.info("dropped an unverified sentence: %s", dropped)
-        if verdict.outcome == "refused":
-            return None
+        if verdict.outcome == "refused" or (
+            verdict.outcome == "unsupported" and verdict.invented_number
+        ):
+            return None  # abstain: see Verdict.invented_number
         evidence, lang = s.evidence, s.query.lang
 
         def states(sentence: str, n: int) -> bool:

@@ -49,6 +49,9 @@ class Verdict:
     text: str  # the sentences that passed, markers kept
     outcome: Outcome
     dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
+    # A dropped sentence stated a number no passage states: the model made up the very thing
+    # asked for (a date, a count), so the passages most likely do not hold it.
+    invented_number: bool = False
 
 
 def claims_to_check(sentence: str, lang: str) -> list[str]:
@@ -73,9 +76,7 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     if lang == "en":  # the words around a number must match too (other languages: its value)
         stated = [n for text in texts for n in numbers_in_context(text)]
         missing += [
-            number[0]
-            for number, context in numbers_in_context(plain)
-            if not number_is_stated_with(number, context, stated)
+            n.number[0] for n in numbers_in_context(plain) if not number_is_stated_with(n, stated)
         ]
     else:
         stated_numbers = numbers(joined)
@@ -99,14 +100,14 @@ def restates(sentence: str, texts: list[str], idf: IdfTable) -> float:
 
 
 def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTable) -> str | None:
-    """The evidence sentence (of a cited passage, if any) that clearly restates ``sentence``,
-    with its marker; None when none does."""
-    pool = [e for e in evidence.sentences if not cited or e.number in cited]
+    """The evidence sentence that clearly restates ``sentence`` (one of a cited passage first;
+    small models often cite the wrong number), with its marker; None when none does."""
     plain = MARKER.sub(" ", sentence)
-    best = max(pool, key=lambda e: idf.coverage(plain, e.text), default=None)
-    if best is None or idf.coverage(plain, best.text) < MIN_RESTATEMENT:
-        return None
-    return with_marker(best.text, best.number, ".")
+    for pool in ([e for e in evidence.sentences if e.number in cited], evidence.sentences):
+        best = max(pool, key=lambda e: idf.coverage(plain, e.text), default=None)
+        if best is not None and idf.coverage(plain, best.text) >= MIN_RESTATEMENT:
+            return with_marker(best.text, best.number, ".")
+    return None
 
 
 def verify(
@@ -120,6 +121,7 @@ def verify(
     if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
         return Verdict("", "refused")
     kept, dropped = [], []
+    invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     for sentence in split_answer_sentences(text, query.lang):
         cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
@@ -147,6 +149,7 @@ def verify(
                 texts = evidence.texts_of(cited_numbers(sentence)[0])
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
+            invented_number = invented_number or any(m.isdigit() for m in missing)
         elif not says_something(sentence, query.text):
             dropped.append(f"{sentence} (says nothing the question does not)")
         elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:
@@ -156,5 +159,5 @@ def verify(
         else:
             kept.append(sentence)
     if not kept:
-        return Verdict("", "unsupported", dropped)
-    return Verdict(" ".join(kept), "answered", dropped)
+        return Verdict("", "unsupported", dropped, invented_number)
+    return Verdict(" ".join(kept), "answered", dropped, invented_number)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -213,8 +214,15 @@ def numbers(text: str) -> list[Number]:
     return [_number(m) for m in _NUMBER.finditer(text)]
 
 
-def numbers_in_context(text: str) -> list[tuple[Number, set[str]]]:
-    """Each number with the stems of the content words next to it."""
+@dataclass(frozen=True)
+class NumberInContext:
+    number: Number
+    near: frozenset[str]  # stems of the content words around it
+    counts: str | None  # stem of the word right after it ("12 members"), if one follows
+
+
+def numbers_in_context(text: str) -> list[NumberInContext]:
+    """Each number with the content words around it and the word it counts."""
     stop, stemmer = stopwords(), _stemmer()
     spans = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
     content = [(a, stemmer.stemWord(w)) for a, w in spans if w not in stop and not w[0].isdigit()]
@@ -222,22 +230,27 @@ def numbers_in_context(text: str) -> list[tuple[Number, set[str]]]:
     for m in _NUMBER.finditer(text):
         start, end = m.span(1)  # the digits: a word after them is context, scale word or not
         before = [w for a, w in content if a < start]
-        after = [w for a, w in content if a >= end]
-        context = set(before[-NUMBER_CONTEXT_WORDS:] + after[:NUMBER_CONTEXT_WORDS])
-        out.append((_number(m), context))
+        after = [(a, w) for a, w in content if a >= end]
+        near = frozenset(
+            before[-NUMBER_CONTEXT_WORDS:] + [w for _, w in after][:NUMBER_CONTEXT_WORDS]
+        )
+        # The word right after the digits is what they count, unless it is a scale word (a
+        # value compared above: "600 billion" may be "600,000 million" or "6000亿").
+        scale = (m.group(3) or "").lower() in _SCALES
+        follows = after and not text[end : after[0][0]].strip(" %$") and not scale
+        out.append(NumberInContext(_number(m), near, after[0][1] if follows else None))
     return out
 
 
-def number_is_stated_with(
-    number: Number, context: set[str], stated: list[tuple[Number, set[str]]]
-) -> bool:
-    """Stated with the same value and, when the answer puts two or more content words near it,
-    one of the same words: "15 members on the ... Committee" is not stated by "Title 15", but
-    "It began in 2021" may paraphrase "It started in 2021"."""
+def number_is_stated_with(number: NumberInContext, stated: list[NumberInContext]) -> bool:
+    """Stated with the same value, counting the same thing ("15 members" is not stated by
+    "Title 15 (Commerce ..."), and, when the answer puts two or more content words around it,
+    with one of the same words ("It began in 2021" may paraphrase "It started in 2021")."""
     return any(
-        number_is_stated(number, [other])
-        and (len(context) < MIN_NUMBER_CONTEXT or bool(context & other_context))
-        for other, other_context in stated
+        number_is_stated(number.number, [other.number])
+        and (number.counts is None or number.counts in other.near)
+        and (len(number.near) < MIN_NUMBER_CONTEXT or bool(number.near & other.near))
+        for other in stated
     )
 
 

@@ -266,7 +266,7 @@ def test_a_claim_cited_to_the_wrong_passage_is_repointed_to_the_one_stating_it(m
 @pytest.mark.parametrize(
     "reply",
     [
-        "It started in 2031 [1].",  # a year no passage states
+        "It is run by Sam Altman [1].",  # a name no passage states
         "When did the alpha project start [1]?",  # the question echoed back
         "The alpha project [1].",  # no claim left
     ],
@@ -275,8 +275,14 @@ def test_nothing_verified_falls_back_to_the_passages_own_words(make, reply: str)
     answer = make(FakeChat(reply)).ask("When did the alpha project start?")
     assert answer.outcome == "fallback" and not answer.abstained
     assert answer.answer.startswith(FALLBACK_NOTICE["en"])
-    assert "2019 [1]" in answer.answer and "2031" not in answer.answer
+    assert "2019 [1]" in answer.answer and "Altman" not in answer.answer
     assert [c.doc_id for c in answer.citations] == ["alpha"]
+
+
+def test_an_answer_whose_only_claim_is_a_made_up_number_abstains(make) -> None:
+    # The model invents the very date asked for: the passages most likely do not hold it.
+    answer = make(FakeChat("It started in 2031 [1].")).ask("When did the alpha project start?")
+    assert_abstained(answer)
 
 
 def test_a_failing_model_falls_back_and_health_says_degraded(make) -> None:

@@ -10,7 +10,9 @@ from core.text import (
     name_is_stated,
     names,
     number_is_stated,
+    number_is_stated_with,
     numbers,
+    numbers_in_context,
     passage_sentences,
     split_sentences,
     tokens,
@@ -102,3 +104,15 @@ def test_a_name_is_stated_verbatim_by_stems_or_as_a_derived_form() -> None:
     assert name_is_stated("Cooperation Agreement", text, stems)
     assert name_is_stated("Chinese", text, stems)  # derived from "China"
     assert not name_is_stated("Sam Altman", text, stems)
+
+
+def test_a_number_counts_the_word_right_after_it() -> None:
+    title = numbers_in_context("United States Code, Title 15 (Commerce and Trade), Chapter 119")
+    members = numbers_in_context("The Task Force shall be composed of 15 members.")
+    (answer,) = numbers_in_context("There are 15 members on the Advisory Committee.")
+    assert answer.counts == "member"
+    assert not number_is_stated_with(answer, title)
+    assert number_is_stated_with(answer, members)
+    (scaled,) = numbers_in_context("AI adds 600 billion dollars a year.")
+    assert scaled.counts is None  # a scale word: the value is compared instead
+    assert number_is_stated_with(scaled, numbers_in_context("worth US$600,000 million a year"))
