@@ -40,6 +40,8 @@ from core.text import (
 )
 
 Outcome = Literal["answered", "refused", "unsupported"]
+# A run of 20+ characters said three or more times in a row: a small model looping.
+_LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
 
@@ -120,6 +122,7 @@ def verify(
 ) -> Verdict:
     if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
         return Verdict("", "refused")
+    text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept, dropped = [], []
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
@@ -150,6 +153,8 @@ def verify(
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
             invented_number = invented_number or any(m.isdigit() for m in missing)
+        elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
+            dropped.append(f"{sentence} (said already)")  # a small model can loop
         elif not says_something(sentence, query.text):
             dropped.append(f"{sentence} (says nothing the question does not)")
         elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:

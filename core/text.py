@@ -175,6 +175,11 @@ _SCALES = {
     "万": 1e4,
     "百万": 1e6,
     "亿": 1e8,
+    "十亿": 1e9,
+    "百亿": 1e10,
+    "千亿": 1e11,
+    "万亿": 1e12,
+    "千万": 1e7,
     "億": 1e8,
 }
 
@@ -195,9 +200,6 @@ Number = tuple[str, set[float]]  # its digits, and the values it can mean
 # Content words this close to a number say what it counts ("12 members", "strategy ... in
 # 2020"): four on each side hold the noun and its verb in English policy prose.
 NUMBER_CONTEXT_WORDS = 4
-# Fewer content words than this near an answer's number ("It began in 2021") say too little to
-# compare: a verb alone is often paraphrased.
-MIN_NUMBER_CONTEXT = 2
 
 
 def _number(m: re.Match[str]) -> Number:
@@ -243,13 +245,11 @@ def numbers_in_context(text: str) -> list[NumberInContext]:
 
 
 def number_is_stated_with(number: NumberInContext, stated: list[NumberInContext]) -> bool:
-    """Stated with the same value, counting the same thing ("15 members" is not stated by
-    "Title 15 (Commerce ..."), and, when the answer puts two or more content words around it,
-    with one of the same words ("It began in 2021" may paraphrase "It started in 2021")."""
+    """Stated with the same value and, where the answer says what the number counts (the word
+    right after it), near that same word: "15 members" is not stated by "Title 15 (Commerce"."""
     return any(
         number_is_stated(number.number, [other.number])
         and (number.counts is None or number.counts in other.near)
-        and (len(number.near) < MIN_NUMBER_CONTEXT or bool(number.near & other.near))
         for other in stated
     )
 

@@ -86,6 +86,7 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
     ("answer", "passage", "stated"),
     [
         ("6000亿美元", "US$600 billion a year", True),  # same value, other scale word
+        ("6千亿美元", "US$600 billion a year", True),
         ("3,7 persen", "growth of 3.7% a year", True),  # Indonesian decimal comma
         ("270 juta", "a population of over 270 million", True),
         ("2021", "released in 2020", False),

@@ -293,3 +293,15 @@ def test_a_sentence_adding_only_the_questions_names_is_repaired_from_its_passage
     assert repaired.text == "The fourth opportunity is cooperation in cybersecurity [1]."
     invented = run("The fourth chance for Brazil is cooperation in cybersecurity [1].")
     assert invented.outcome == "unsupported"  # Brazil is not the question's word
+
+
+def test_a_repeated_sentence_is_said_once() -> None:
+    text = "The alpha project builds solar farms [1]. The alpha project builds solar farms [1]."
+    assert check(text, evidence(ALPHA)).text == "The alpha project builds solar farms [1]."
+
+
+def test_a_looping_answer_keeps_one_turn_of_the_loop() -> None:
+    loop = "The alpha project builds solar farms in the north [1]. " * 4
+    assert check(loop.strip(), evidence(ALPHA)).text == (
+        "The alpha project builds solar farms in the north [1]."
+    )
