@@ -123,7 +123,8 @@ def verify(
     if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
-    kept, dropped = [], []
+    kept: list[str] = []
+    dropped: list[str] = []
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     for sentence in split_answer_sentences(text, query.lang):
