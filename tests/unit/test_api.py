@@ -72,21 +72,41 @@ class FakeAnswerer:
         return {"build_id": "b1", "documents": 1, "chunks": 24, "models": {}, "llm": "none"}
 
 
+class LiveClients:
+    """TestClients started with their app's lifespan running; ``close`` stops them all."""
+
+    def __init__(self) -> None:
+        self._open: list[TestClient] = []
+
+    def open(
+        self, app: Any, base: str = BASE, client_ip: str | None = None, ready: bool = False
+    ) -> TestClient:
+        """``client_ip``: the peer address the app sees (TestClient's own when None);
+        ``ready``: wait until the answerer has loaded."""
+        peer = {"client": (client_ip, 50000)} if client_ip else {}
+        client = TestClient(app, base, **peer)
+        client.__enter__()
+        self._open.append(client)
+        if ready:
+            wait_ready(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._open:
+            client.__exit__(None, None, None)
+
+
 @pytest.fixture
 def make_client(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., TestClient]]:
     """``make_client(factory=None, **settings)`` -> a started TestClient (lifespan running)."""
-    clients: list[TestClient] = []
+    clients = LiveClients()
 
     def make(factory: Callable[[], Any] | None = None, **overrides: Any) -> TestClient:
         settings = settings_factory(**{"allowed_origins": [PORTAL], **overrides})
-        client = TestClient(create_app(settings, cast(Any, factory or FakeAnswerer)), BASE)
-        client.__enter__()
-        clients.append(client)
-        return client
+        return clients.open(create_app(settings, cast(Any, factory or FakeAnswerer)))
 
     yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    clients.close()
 
 
 def wait_ready(client: TestClient) -> None:

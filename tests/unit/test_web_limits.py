@@ -16,7 +16,7 @@ from typing import Any, cast
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from test_api import BASE, PORTAL, QUESTION, FakeAnswerer, wait_ready
+from test_api import BASE, PORTAL, QUESTION, FakeAnswerer, LiveClients
 
 from chatbot.api import create_app
 from chatbot.types import Answer, StreamEvent
@@ -47,21 +47,16 @@ class StalledAnswerer(FakeAnswerer):
 
 @pytest.fixture
 def make(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
+    clients = LiveClients()
 
     def build(answerer: Any = None, client_ip: str = "127.0.0.1", **overrides: Any) -> TestClient:
         fake = answerer or FakeAnswerer()
         values = {"allowed_origins": [PORTAL], "max_body_bytes": LIMIT, **overrides}
         app = create_app(settings_factory(**values), cast(Any, lambda: fake))
-        client = TestClient(app, BASE, client=(client_ip, 50000))
-        client.__enter__()
-        clients.append(client)
-        wait_ready(client)
-        return client
+        return clients.open(app, client_ip=client_ip, ready=True)
 
     yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+    clients.close()
 
 
 def gradio_blocks(client: TestClient) -> Any:

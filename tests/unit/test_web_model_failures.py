@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api import BASE, CITATION, QUESTION, FakeAnswerer, sse_events, wait_ready
+from test_api import CITATION, QUESTION, FakeAnswerer, LiveClients, sse_events
 
 from chatbot.api import create_app
 from chatbot.llm import BundledLlmServer, make_chat_model
@@ -52,19 +52,14 @@ class UnreachableModel(FakeAnswerer):
 
 @pytest.fixture
 def make(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
+    clients = LiveClients()
 
     def build(answerer: Any) -> TestClient:
         settings = settings_factory(rate_limit_per_minute=100)
-        client = TestClient(create_app(settings, cast(Any, lambda: answerer)), BASE)
-        client.__enter__()
-        clients.append(client)
-        wait_ready(client)
-        return client
+        return clients.open(create_app(settings, cast(Any, lambda: answerer)), ready=True)
 
     yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+    clients.close()
 
 
 # --- the web layer ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from test_api import BASE, PORTAL, QUESTION, FakeAnswerer, wait_ready
+from test_api import BASE, PORTAL, QUESTION, FakeAnswerer, LiveClients
 from test_web_limits import join_body
 
 from chatbot.api import create_app
@@ -24,23 +24,17 @@ EVIL = "https://evil.example"
 
 @pytest.fixture
 def make(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., TestClient]]:
-    clients: list[TestClient] = []
+    clients = LiveClients()
 
     def build(
         base: str = BASE, client_ip: str = "127.0.0.1", ready: bool = True, **overrides: Any
     ) -> TestClient:
         values = {"allowed_origins": [PORTAL], **overrides}
         app = create_app(settings_factory(**values), cast(Any, FakeAnswerer))
-        client = TestClient(app, base, client=(client_ip, 50000))
-        client.__enter__()
-        clients.append(client)
-        if ready:
-            wait_ready(client)
-        return client
+        return clients.open(app, base, client_ip=client_ip, ready=ready)
 
     yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+    clients.close()
 
 
 # --- row 3: trusted hosts and the Origin check on Gradio's routes ---------------------------

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api import BASE, QUESTION, FakeAnswerer, wait_ready
+from test_api import QUESTION, FakeAnswerer, LiveClients
 from test_store_integrity import write_build
 
 from chatbot.api import create_app
@@ -46,7 +46,7 @@ class FixedAnswerer(FakeAnswerer):
 
 @pytest.fixture
 def served(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
-    clients: list[TestClient] = []
+    clients = LiveClients()
 
     def start(answerer_type: type = SwitchingAnswerer) -> tuple[Any, TestClient, Any]:
         settings = settings_factory(reload_poll_s=0.1, rate_limit_per_minute=10_000)
@@ -57,15 +57,10 @@ def served(settings_factory: Callable[..., Any]) -> Iterator[Callable[..., Any]]
 
         answerer = answerer_type(retriever())
         app = create_app(settings, cast(Any, lambda: answerer), retriever)
-        client = TestClient(app, BASE)
-        client.__enter__()
-        clients.append(client)
-        wait_ready(client)
-        return settings, client, answerer
+        return settings, clients.open(app, ready=True), answerer
 
     yield start
-    for client in clients:
-        client.__exit__(None, None, None)
+    clients.close()
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
