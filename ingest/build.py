@@ -6,8 +6,9 @@ unchanged, so an untouched corpus costs only hashing and a changed file re-embed
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,23 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from core import sentences as sentence_store
 from core import store
-from core.embed import embed_batches, get_embedder
+from core.chunks import Chunk
 from core.lexical import build_bm25
 from core.settings import Settings
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
+from ingest.encode import Encoders
 from ingest.load import (
     CorpusFile,
     LoadError,
     default_info,
     discover,
     load_file,
+    read_examples,
     read_manifest,
     sha256_file,
 )
-from ingest.split import Chunk, document_title, split_pages
 
 # Names the rules of ingest.load, ingest.pdf and ingest.split; change it when they change what
 # chunks a file gives, so an index built by the old rules is rebuilt instead of mixed with new ones.
@@ -141,37 +144,116 @@ def _previous_vectors(plan: Plan, name: str, chunks: list[Chunk]) -> dict[str, n
     return {c.text_sha: vectors[i] for i, c in enumerate(chunks)}
 
 
-def _embed(
-    chunks: list[Chunk],
-    model: str,
-    reuse: dict[str, np.ndarray],
-    settings: Settings,
-    label: str,
-    progress: bool,
-) -> tuple[np.ndarray, int]:
-    """Vectors for all chunks, computing only those not in ``reuse``; returns (vectors, new)."""
-    todo = sorted({c.text for c in chunks if c.text_sha not in reuse})
-    fresh: dict[str, np.ndarray] = {}
-    if todo:
-        embedder = get_embedder(model)
-        with tqdm(
-            total=len(todo), desc=f"Embedding ({label})", unit="passage", disable=not progress
-        ) as bar:
-            done = 0
-            for batch in embed_batches(embedder, todo, settings.embed_batch_size):
-                for text, vec in zip(todo[done : done + len(batch)], batch, strict=True):
-                    fresh[hashlib.sha256(text.encode("utf-8")).hexdigest()] = vec
-                done += len(batch)
-                bar.update(len(batch))
-    table = reuse | fresh
-    dim = len(next(iter(table.values()))) if table else 1
-    vectors = np.stack([table[c.text_sha] for c in chunks]) if chunks else np.zeros((0, dim))
-    return vectors.astype(np.float32), len(todo)
+@dataclass
+class _Reuse:
+    """What the live build already computed, by chunk text sha: passage vectors per model
+    label, sentences, and sentence vectors per label."""
+
+    passages: dict[str, dict[str, np.ndarray]]
+    sentences: dict[str, list[str]]
+    sentence_vectors: dict[str, dict[str, np.ndarray]]
+
+
+def _reusable(plan: Plan, previous: list[Chunk], labels: dict[str, str]) -> _Reuse:
+    files = {"dense": store.DENSE_FILE, "multilingual": store.MULTI_FILE}
+    passages = {label: _previous_vectors(plan, files[label], previous) for label in labels}
+    reuse = _Reuse(passages, {}, {label: {} for label in labels})
+    same_rules = plan.previous is not None and (
+        plan.previous.get("sentences", {}).get("rules") == sentence_store.SENTENCE_RULES
+    )
+    if plan.full_reason or plan.previous_dir is None or not same_rules:
+        return reuse
+    try:
+        table = sentence_store.read_table(plan.previous_dir, labels)
+    except (OSError, ValueError, KeyError):  # verified build, so unexpected: just recompute
+        return reuse
+    if table is None:
+        return reuse
+    reuse.sentences = dict(zip(table.shas, table.sentences, strict=True))
+    for label in table.vectors:
+        reuse.sentence_vectors[label] = {
+            sha: vectors for sha, (_, vectors) in table.by_chunk(label).items()
+        }
+    return reuse
+
+
+class _Embedding:
+    """Hands each newly read chunk's texts to the encoders (what the live build lacks) and puts
+    the vectors together once everything is read."""
+
+    def __init__(
+        self, settings: Settings, reuse: _Reuse, labels: dict[str, str], progress: bool
+    ) -> None:
+        self.reuse = reuse
+        self.labels = labels
+        self.sentence_labels = [r for r in settings.sentence_vectors if r in labels]
+        self.split: dict[str, list[str]] = dict(reuse.sentences)
+        self.encoders = Encoders(
+            labels, settings.embed_batch_size, settings.concurrent_encoders, progress
+        )
+
+    def submit(self, chunks: list[Chunk]) -> None:
+        for label in self.labels:
+            known = self.reuse.passages[label]
+            texts = [c.text for c in chunks if c.text_sha not in known]
+            if label in self.sentence_labels:
+                known = self.reuse.sentence_vectors[label]
+                for c in chunks:
+                    if c.text_sha not in known:
+                        texts += self._sentences(c)
+            self.encoders.submit(label, texts)
+
+    def _sentences(self, chunk: Chunk) -> list[str]:
+        sha = chunk.text_sha
+        if sha not in self.split:
+            self.split[sha] = sentence_store.split_chunks([chunk])[0]
+        return self.split[sha]
+
+    def finish(
+        self, chunks: list[Chunk]
+    ) -> tuple[dict[str, np.ndarray], sentence_store.SentenceTable]:
+        """Passage vectors per label (in chunk order) and the sentence table."""
+        fresh = self.encoders.finish()
+        shas = [c.text_sha for c in chunks]
+        passages: dict[str, np.ndarray] = {}
+        for label in self.labels:
+            known = self.reuse.passages[label]
+            passages[label] = np.stack(
+                [
+                    known[sha] if sha in known else fresh[label][c.text]
+                    for sha, c in zip(shas, chunks, strict=True)
+                ]
+            ).astype(np.float32)
+        split = [self._sentences(c) for c in chunks]
+        vectors: dict[str, np.ndarray] = {}
+        for label in self.sentence_labels:
+            old, new = self.reuse.sentence_vectors[label], fresh[label]
+            dim = passages[label].shape[1]
+            parts = [
+                old[sha] if sha in old else np.asarray([new[s] for s in group]).reshape(-1, dim)
+                for sha, group in zip(shas, split, strict=True)
+            ]
+            vectors[label] = np.concatenate(parts).astype(np.float32)
+        return passages, sentence_store.SentenceTable(shas, split, vectors)
+
+    def abandon(self) -> None:
+        # The build is failing already (or has nothing to write): its own error is the one
+        # to report, not an encoder's.
+        with contextlib.suppress(Exception):
+            self.encoders.finish(stop=True)
 
 
 def _load_chunks(
-    plan: Plan, settings: Settings, progress: bool, previous: list[Chunk]
+    plan: Plan,
+    settings: Settings,
+    progress: bool,
+    previous: list[Chunk],
+    on_file: Callable[[list[Chunk]], None] = lambda chunks: None,
 ) -> tuple[list[Chunk], dict[str, str]]:
+    """Every file's chunks (an unchanged file's from the live build); ``on_file`` gets each
+    newly read file's chunks at once, so they are embedded while the next file is read."""
+    from ingest.split import document_title, split_pages  # LangChain: only when files are read
+
     infos = read_manifest(settings.corpus_dir, settings.corpus_manifest)
     reuse_chunks = plan.previous_dir is not None and not (plan.full_reason or plan.manifest_changed)
     old_by_source: dict[str, list[Chunk]] = {}
@@ -199,6 +281,7 @@ def _load_chunks(
             if not file_chunks:
                 raise LoadError("no paragraphs of text found")
             chunks.extend(file_chunks)
+            on_file(file_chunks)
         except LoadError as exc:
             errors[f.rel] = str(exc)
     return chunks, plan.refused | errors
@@ -226,8 +309,18 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             )
         # The live build's chunks, read once: reused for unchanged files and to match vectors.
         previous = store.read_chunks(plan.previous_dir) if plan.previous_dir else []
-        chunks, errors = _load_chunks(plan, settings, progress, previous)
+        labels = {"dense": settings.dense_model}
+        if settings.multilingual_model != "none":
+            labels["multilingual"] = settings.multilingual_model
+        embedding = _Embedding(settings, _reusable(plan, previous, labels), labels, progress)
+        try:
+            chunks, errors = _load_chunks(plan, settings, progress, previous, embedding.submit)
+            embedding.submit(chunks)  # unchanged files' chunks the live build lacks vectors for
+        except BaseException:
+            embedding.abandon()
+            raise
         if not chunks:  # never replace a working index with an empty one
+            embedding.abandon()
             return BuildReport(
                 None,
                 seconds=time.perf_counter() - started,
@@ -235,33 +328,25 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 full_reason=plan.full_reason,
                 cleaned=cleaned,
             )
-        dense, new_dense = _embed(
-            chunks,
-            settings.dense_model,
-            _previous_vectors(plan, store.DENSE_FILE, previous),
-            settings,
-            "dense",
-            progress,
+        vectors, table = embedding.finish(chunks)
+        dense, multi = vectors["dense"], vectors.get("multilingual")
+        new = {
+            label: len({c.text for c in chunks if c.text_sha not in known})
+            for label, known in embedding.reuse.passages.items()
+        }
+        new_dense, new_multi = new["dense"], new.get("multilingual", 0)
+        reused_sentences = sum(
+            1 for c in chunks if c.text_sha in embedding.reuse.sentence_vectors.get("dense", {})
         )
-        multi = None
-        new_multi = 0
-        if settings.multilingual_model != "none":
-            multi, new_multi = _embed(
-                chunks,
-                settings.multilingual_model,
-                _previous_vectors(plan, store.MULTI_FILE, previous),
-                settings,
-                "multilingual",
-                progress,
-            )
         aligned = align_all(chunks, dense, DEFAULT_MIN_SIMILARITY)
 
         build_id = store.new_build_id()
         tmp = store.start_build(settings.index_dir, build_id)
         store.write_chunks(tmp, chunks)
-        store.write_vectors(tmp, store.DENSE_FILE, dense)
+        store.write_vectors(tmp, store.DENSE_FILE, dense, settings.vector_index)
         if multi is not None:
-            store.write_vectors(tmp, store.MULTI_FILE, multi)
+            store.write_vectors(tmp, store.MULTI_FILE, multi, settings.vector_index)
+        sentence_store.write_table(tmp, table)
         sha = {f.rel: f for f in plan.files}
         indexed = sorted({c.source for c in chunks})
         documents = len({c.doc_id for c in chunks})
@@ -280,6 +365,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 else {"name": settings.multilingual_model, "dim": int(multi.shape[1])},
             },
             "corpus_manifest_sha256": _corpus_manifest_sha(settings),
+            "examples": read_examples(settings.corpus_dir, settings.corpus_manifest),
             "files": {
                 rel: {
                     "sha256": sha[rel].sha256,
@@ -300,6 +386,12 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 "aligned": aligned,
             },
             "embeddings": {"new": total_new, "reused": total - total_new},
+            "sentences": {
+                "rules": sentence_store.SENTENCE_RULES,
+                "count": sum(map(len, table.sentences)),
+                "vectors": sorted(table.vectors),
+                "chunks_reused": reused_sentences,
+            },
             "build_seconds": round(time.perf_counter() - started, 2),
         }
         store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from core.embed import EmbeddingModelError
 from core.settings import Settings
 from core.store import IndexUnavailable
 from ingest.build import make_plan, run_build
@@ -23,6 +22,15 @@ IndexOpt = Annotated[Path | None, typer.Option("--index", help="Folder for index
 def _settings(corpus: Path | None, index: Path | None) -> Settings:
     overrides = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v}
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Failures that become one line and exit 1. An ``except`` clause evaluates this only when
+    an exception arrives, so core.embed (LangChain: seconds of start-up on 2 busy cores) is not
+    imported by an up-to-date check that never loads a model."""
+    from core.embed import EmbeddingModelError
+
+    return (LoadError, EmbeddingModelError, IndexUnavailable)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -43,7 +51,7 @@ def build(
         report = run_build(settings, full=full, progress=not quiet and sys.stderr.isatty())
     except FileNotFoundError as exc:  # no corpus folder: the command was given a wrong path
         raise _fail(str(exc), code=2) from exc
-    except (LoadError, EmbeddingModelError, IndexUnavailable) as exc:
+    except _user_errors() as exc:
         raise _fail(str(exc)) from exc
     if report.cleaned:
         typer.echo(f"removed leftovers of an interrupted build: {', '.join(report.cleaned)}")

@@ -249,7 +249,7 @@ def test_dense_model_change_forces_full_rebuild(
 ) -> None:
     run_build(settings_factory(min_chunk_chars=0), progress=False)
     # A second "model" without loading one: the hashing embedder under another name.
-    monkeypatch.setattr("ingest.build.get_embedder", lambda name: HashingEmbeddings())
+    monkeypatch.setattr("core.embed.get_embedder", lambda name: HashingEmbeddings())
     other = settings_factory(dense_model="hashing-v2", min_chunk_chars=0)
     assert make_plan(other).full_reason == "dense model changed ('hashing' -> 'hashing-v2')"
     report = run_build(other, progress=False)

@@ -29,8 +29,8 @@ def die():
 
 real_write_vectors, real_finish, real_replace = store.write_vectors, store.finish_build, os.replace
 
-def write_vectors(folder, name, vectors):
-    real_write_vectors(folder, name, vectors)
+def write_vectors(folder, name, vectors, choice=None):
+    real_write_vectors(folder, name, vectors, choice)
     if point == "first-vectors-written":  # chunks.jsonl and dense.faiss are in .tmp-<id>
         die()
 

