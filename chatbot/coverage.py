@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from core.text import tokens
 
@@ -23,8 +23,21 @@ class IdfTable:
         for text in texts:
             df.update(set(tokens(text)))
             n += 1
+        self._set(n, df)
+
+    @classmethod
+    def from_counts(cls, n: int, df: Mapping[str, int]) -> IdfTable:
+        """From document frequencies already counted with the same tokenizer (the BM25 index
+        holds them), so a large index is not tokenized a second time when it is loaded."""
+        table = cls(())
+        table._set(n, df)
+        return table
+
+    def _set(self, n: int, df: Mapping[str, int]) -> None:
         self.n = max(n, 1)
-        self._idf = {t: math.log(1 + (self.n - k + 0.5) / (k + 0.5)) for t, k in df.items()}
+        self._idf = {
+            t: math.log(1 + (self.n - k + 0.5) / (k + 0.5)) for t, k in df.items() if t and k > 0
+        }
 
     def knows(self, stem: str) -> bool:
         return stem in self._idf

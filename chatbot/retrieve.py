@@ -22,7 +22,7 @@ from chatbot.types import Passage
 from chatbot.understand import Query
 from core.chunks import REFERENCE_VARIANT, Chunk
 from core.embed import embed_query, get_embedder
-from core.lexical import bm25_scores
+from core.lexical import bm25_matches, document_frequencies
 from core.settings import AnswerSettings, Settings
 from core.store import LoadedIndex, load_index
 from core.text import names, passage_sentences
@@ -67,14 +67,47 @@ def variant_note(original: Chunk, other: Chunk) -> dict[str, Any]:
     }
 
 
-def rrf(signal: np.ndarray, weight: float, candidates: int, floor: float) -> np.ndarray:
-    """Weighted reciprocal-rank scores of the best ``candidates`` rows of one signal; rows at or
+@dataclass(frozen=True)
+class Candidates:
+    """What one signal found for one query text: chunk rows and their raw scores."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32
+
+    def at(self, rows: np.ndarray, missing: float) -> np.ndarray:
+        """The score of each of ``rows``, ``missing`` for rows this signal did not find."""
+        out = np.full(len(rows), missing, dtype=np.float64)
+        if not len(self.rows) or not len(rows):
+            return out
+        known, scores = self.rows, self.scores
+        if np.any(known[1:] < known[:-1]):  # BM25 rows come sorted; FAISS rows by score
+            order = np.argsort(known, kind="stable")
+            known, scores = known[order], scores[order]
+        slot = np.minimum(np.searchsorted(known, rows), len(known) - 1)
+        found = known[slot] == rows
+        out[found] = scores[slot[found]]
+        return out
+
+
+def ranked(rows: np.ndarray, scores: np.ndarray, limit: int, floor: float) -> np.ndarray:
+    """The rows of the ``limit`` best scores above ``floor``, best first; equal scores in row
+    order, as a stable sort over the whole corpus would give. Work grows with the candidates."""
+    keep = scores > floor
+    rows, scores = rows[keep], scores[keep]
+    if len(rows) > limit:
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        top = scores >= kth
+        rows, scores = rows[top], scores[top]
+    return rows[np.lexsort((rows, -scores))][:limit]
+
+
+def rrf(
+    rows: np.ndarray, scores: np.ndarray, weight: float, candidates: int, floor: float
+) -> dict[int, float]:
+    """Weighted reciprocal-rank credit of the best ``candidates`` rows of one signal; rows at or
     below ``floor`` (not found, no matching term) get nothing, not the leftover ranks."""
-    fused = np.zeros(len(signal))
-    order = [r for r in np.argsort(-signal, kind="stable")[:candidates] if signal[r] > floor]
-    for rank, row in enumerate(order):
-        fused[row] = weight / (RRF_K + rank + 1)
-    return fused
+    best = ranked(rows, scores, candidates, floor)
+    return {int(row): weight / (RRF_K + rank + 1) for rank, row in enumerate(best)}
 
 
 class Retriever:
@@ -92,13 +125,15 @@ class Retriever:
         self.multi_embedder = (
             get_embedder(multilingual_model) if index.multilingual is not None else None
         )
-        self.idf = IdfTable(c.text for c in self.chunks)
+        self.idf = IdfTable.from_counts(*document_frequencies(index.bm25))
         self._groups: dict[str, list[int]] = defaultdict(list)
         for row, chunk in enumerate(self.chunks):
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         # Sentence vectors of this index's passages, filled as questions come (evidence step).
-        self.sentence_cache = SentenceCache()
+        self.sentence_cache = SentenceCache.for_index(
+            index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retriever:
@@ -113,44 +148,58 @@ class Retriever:
         """Run one query so the first user does not pay for lazy model initialisation."""
         self.search(Query("warm up", "en"), 1)
 
-    def _signal(self, faiss_index: Any, embedder: Any, query: str) -> np.ndarray:
-        """Cosine of each chunk among the signal's candidates; NOT_FOUND for the others."""
-        scores = np.full(len(self.chunks), NOT_FOUND, dtype=np.float32)
+    def _signal(self, faiss_index: Any, embedder: Any, query: str) -> Candidates:
+        """The signal's candidate chunks for a query text, with their cosines."""
         if faiss_index is None or embedder is None or not len(self.chunks):
-            return scores
+            return Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         k = min(self.settings.candidates, len(self.chunks))
         sims, rows = faiss_index.search(embed_query(embedder, query), k)
-        found = rows[0] >= 0
-        scores[rows[0][found]] = sims[0][found]
-        return scores
+        found = rows[0] >= 0  # an approximate index may return fewer than k
+        return Candidates(rows[0][found].astype(np.int64), sims[0][found].astype(np.float32))
 
     def hits(self, texts: list[str], english: bool) -> tuple[list[Hit], float, float, float]:
         """Chunks ranked by fused signals over one or more query texts, and the best raw ones.
 
         ``english``: the texts include an English wording, so the English-only signals count.
+        Only the signals' candidates are scored and fused: the work per question follows
+        ``candidates`` and the BM25 matches, not the size of the index.
         """
         weights = self.settings.english_weights if english else self.settings.other_weights
-        fused = np.zeros(len(self.chunks))
-        best = np.full((3, len(self.chunks)), -1.0)
+        floors = (NOT_FOUND, NOT_FOUND, 0.0)  # BM25 0: no query term in the chunk
+        fused: dict[int, float] = defaultdict(float)
+        found: list[tuple[Candidates, Candidates, Candidates]] = []
         for text in texts:
-            dense = self._signal(self.index.dense, self.dense_embedder, text)
-            multi = self._signal(self.index.multilingual, self.multi_embedder, text)
-            lexical = bm25_scores(self.index.bm25, text)
-            for weight, signal, floor in (
-                (weights[0], dense, NOT_FOUND),
-                (weights[1], multi, NOT_FOUND),
-                (weights[2], lexical, 0.0),  # BM25 0: no query term in the chunk
-            ):
-                fused += rrf(signal, weight, self.settings.candidates, floor)
-            best = np.maximum(best, np.stack([dense, multi, lexical]))
-        rows = np.argsort(-fused, kind="stable")
+            three = (
+                self._signal(self.index.dense, self.dense_embedder, text),
+                self._signal(self.index.multilingual, self.multi_embedder, text),
+                Candidates(*bm25_matches(self.index.bm25, text)),
+            )
+            for weight, signal, floor in zip(weights, three, floors, strict=True):
+                if weight:
+                    credits = rrf(
+                        signal.rows, signal.scores, weight, self.settings.candidates, floor
+                    )
+                    for row, credit in credits.items():
+                        fused[row] += credit
+            found.append(three)
+        rows = np.array(
+            sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
+            dtype=np.int64,
+        )
+        # Each hit's best raw signal over the wordings; -1 below any cosine: not a candidate.
+        raw = np.full((3, len(rows)), -1.0)
+        for three in found:
+            for i, (signal, floor) in enumerate(zip(three, floors, strict=True)):
+                raw[i] = np.maximum(raw[i], signal.at(rows, floor))
         hits = [
-            Hit(int(r), float(fused[r]), float(best[0, r]), float(best[1, r]), float(best[2, r]))
-            for r in rows
-            if fused[r] > 0
+            Hit(int(r), fused[int(r)], float(raw[0, j]), float(raw[1, j]), float(raw[2, j]))
+            for j, r in enumerate(rows)
         ]
-        tops = best.max(axis=1, initial=0.0)
-        return hits, float(tops[0]), float(tops[1]), float(tops[2])
+        tops = [
+            max([0.0] + [float(three[i].scores.max(initial=0.0)) for three in found])
+            for i in range(3)
+        ]
+        return hits, tops[0], tops[1], tops[2]
 
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """The k best passage groups for a query, each shown as its original variant.

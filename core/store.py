@@ -9,6 +9,10 @@
 A build is written completely into its temporary folder, renamed into place, and only then made
 live, so a crash at any moment leaves the previous build live and loadable.
 
+Vectors are held exactly (IndexFlatIP) up to ``vector_index.exact_max`` of them and in an
+IVF-Flat index above (every vector kept, so the next build can reuse them); the manifest's
+``vector_indexes`` names the type of each FAISS file.
+
 The manifest records the sha256 of every other file of its build. Loading verifies them: a
 damaged build (edited, truncated or missing files, a pointer leading out of ``builds/``) is
 refused with one line naming the build and the file, and the newest intact build that was live
@@ -21,9 +25,11 @@ import fcntl
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +42,7 @@ import numpy as np
 
 from core.chunks import Chunk
 from core.lexical import load_bm25, save_bm25
+from core.settings import VectorIndexSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,10 @@ BUILDS = "builds"
 TMP_PREFIX = ".tmp-"
 DENSE_FILE, MULTI_FILE, BM25_DIR = "dense.faiss", "multilingual.faiss", "bm25"
 MANIFEST = "manifest.json"
+# FAISS file types by their header's four letters.
+_INDEX_TYPES = {"IxFI": "flat-ip", "IwFl": "ivf-flat", "IHNf": "hnsw-flat"}
+# Fewest training vectors per IVF list (FAISS warns below it); fewer vectors stay exact.
+_MIN_TRAIN = 39
 # What a build id may look like (new_build_id makes them): one plain folder name, never a path.
 _BUILD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -227,13 +238,49 @@ def start_build(index_dir: Path, build_id: str) -> Path:
     return tmp
 
 
-def write_vectors(folder: Path, name: str, vectors: np.ndarray) -> None:
+def vector_index(vectors: np.ndarray, choice: VectorIndexSettings | None = None) -> Any:
+    """A FAISS inner-product index holding ``vectors`` (rows in order), chosen by their number:
+    exact (IndexFlatIP) up to ``exact_max``, else IVF-Flat, which keeps every vector too."""
     import faiss
 
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(folder / name))
+    choice = choice or VectorIndexSettings()
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = x.shape
+    if n <= choice.exact_max or n < 2 * _MIN_TRAIN:
+        exact = faiss.IndexFlatIP(dim)
+        if n:
+            exact.add(x)
+        return exact
+    lists = int(min(n // _MIN_TRAIN, max(1, round(choice.ivf_lists_per_sqrt * math.sqrt(n)))))
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+    # A fixed seed: the same vectors always give the same lists (builds are reproducible).
+    sample = np.random.default_rng(0).permutation(n)[: lists * choice.ivf_train_per_list]
+    ivf.train(x[np.sort(sample)])
+    ivf.add(x)
+    ivf.nprobe = min(lists, max(choice.ivf_min_probe, math.ceil(choice.ivf_probe_share * lists)))
+    return ivf
+
+
+def write_vectors(
+    folder: Path, name: str, vectors: np.ndarray, choice: VectorIndexSettings | None = None
+) -> None:
+    """Write ``vectors`` as one FAISS file (faiss' own format, no pickle)."""
+    import faiss
+
+    faiss.write_index(vector_index(vectors, choice), str(folder / name))
+
+
+def describe_vectors(path: Path) -> dict[str, Any]:
+    """Type, size and search depth of a FAISS file, read from its header alone (cheap at 1M):
+    the manifest records them."""
+    with path.open("rb") as fh:
+        head = fh.read(4 + 4 + 8 + 8 + 8 + 1 + 4 + 16)
+    fourcc = head[:4].decode("ascii", "replace")
+    dim, count = struct.unpack_from("<iq", head, 4)
+    info: dict[str, Any] = {"type": _INDEX_TYPES.get(fourcc, fourcc), "vectors": count, "dim": dim}
+    if fourcc == "IwFl" and len(head) == 53:  # the header, then the IVF list count and probe
+        info["lists"], info["probe"] = struct.unpack_from("<QQ", head, 37)
+    return info
 
 
 def write_chunks(folder: Path, chunks: list[Chunk]) -> None:
@@ -253,7 +300,8 @@ def finish_build(index_dir: Path, tmp: Path, manifest: dict[str, Any], bm25: Any
     """Write the BM25 state and the manifest (with a sha256 of every file of the build), move
     the build into place and make it live."""
     save_bm25(bm25, tmp / BM25_DIR)
-    manifest = {**manifest, "checksums": file_checksums(tmp)}
+    vectors = {p.name: describe_vectors(p) for p in sorted(tmp.glob("*.faiss"))}
+    manifest = {**manifest, "vector_indexes": vectors, "checksums": file_checksums(tmp)}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     final = index_dir / BUILDS / manifest["build_id"]
     os.replace(tmp, final)
@@ -266,11 +314,17 @@ def finish_build(index_dir: Path, tmp: Path, manifest: dict[str, Any], bm25: Any
 
 
 def read_vectors(build_dir: Path, name: str) -> np.ndarray:
-    """All vectors of one FAISS file (used to reuse embeddings of unchanged chunks)."""
+    """All vectors of one FAISS file, in row order (used to reuse embeddings of unchanged
+    chunks); an IVF index gets a direct map from id to list slot first."""
     import faiss
 
     index = faiss.read_index(str(build_dir / name))
-    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d))
+    if not index.ntotal:
+        return np.zeros((0, index.d), dtype=np.float32)
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.make_direct_map()
+    return index.reconstruct_n(0, index.ntotal)
 
 
 def load_index(index_dir: Path, identity: dict[str, Any]) -> LoadedIndex:

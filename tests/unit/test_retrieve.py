@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chatbot.retrieve import RRF_K, Retriever, rrf
+from chatbot.retrieve import RRF_K, Candidates, Retriever, rrf
 from chatbot.understand import Query
 from core.settings import AnswerSettings
 from ingest.build import run_build
@@ -94,18 +94,21 @@ def build(settings_factory, write_corpus, tmp_path: Path) -> Callable[..., Retri
 def fix_signals(
     monkeypatch: pytest.MonkeyPatch, retriever: Retriever, signals: Callable[[str], Signals]
 ) -> None:
-    """Make the three raw signals of a query text return ``signals(text)``."""
+    """Make the three raw signals of a query text return ``signals(text)``: every row is a
+    candidate of every signal, scored as given."""
 
-    def signal(faiss_index: Any, embedder: Any, text: str) -> np.ndarray:
+    def every_row(scores: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(len(scores)), np.asarray(scores, dtype=np.float32)
+
+    def signal(faiss_index: Any, embedder: Any, text: str) -> Candidates:
         dense, multi, _ = signals(text)
-        chosen = dense if faiss_index is retriever.index.dense else multi
-        return np.asarray(chosen, dtype=np.float32)
+        return Candidates(*every_row(dense if faiss_index is retriever.index.dense else multi))
 
-    def lexical(index: Any, text: str) -> np.ndarray:
-        return np.asarray(signals(text)[2], dtype=np.float32)
+    def lexical(index: Any, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return every_row(signals(text)[2])
 
     monkeypatch.setattr(retriever, "_signal", signal)
-    monkeypatch.setattr("chatbot.retrieve.bm25_scores", lexical)
+    monkeypatch.setattr("chatbot.retrieve.bm25_matches", lexical)
 
 
 def same(dense: list[float], multi: list[float], lexical: list[float]) -> Callable[[str], Signals]:
@@ -121,10 +124,10 @@ def credit(weight: float, rank: int) -> float:
 
 
 def test_rrf_credits_the_best_candidates_by_rank_and_no_others() -> None:
-    scores = rrf(np.array([0.2, 0.9, 0.5, 0.1]), weight=2.0, candidates=3, floor=-1.0)
-    assert scores == pytest.approx([credit(2.0, 3), credit(2.0, 1), credit(2.0, 2), 0.0])
-    ties = rrf(np.array([0.5, 0.5]), weight=1.0, candidates=2, floor=-1.0)
-    assert ties[0] > ties[1]  # a tie keeps the index order
+    scores = rrf(np.arange(4), np.array([0.2, 0.9, 0.5, 0.1]), 2.0, candidates=3, floor=-1.0)
+    assert scores == pytest.approx({0: credit(2.0, 3), 1: credit(2.0, 1), 2: credit(2.0, 2)})
+    ties = rrf(np.array([7, 3]), np.array([0.5, 0.5]), weight=1.0, candidates=2, floor=-1.0)
+    assert ties[3] > ties[7]  # a tie keeps the row order
 
 
 def test_agreement_of_several_signals_beats_one_signal_alone(
