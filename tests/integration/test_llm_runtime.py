@@ -1,25 +1,26 @@
-"""The bundled generator end to end: join and verify the GGUF, start the server, stream an answer.
+"""The bundled generator end to end: join and verify the GGUF, start llama-server, stream answers,
+and serve two users at once.
 
-Slow the first time (joining 1.1 GB, ~10 s; starting the server, ~3 s); later runs find the
+Slow the first time (joining 1.1 GB, ~10 s; starting the server, ~3-10 s); later runs find the
 verified file in the cache (``SQA_MODEL_CACHE_DIR``, else ``~/.cache/strategy-qa``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from chatbot.llm import runtime_missing
+
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.llm,
-    pytest.mark.skipif(
-        importlib.util.find_spec("llama_cpp") is None,
-        reason="llama-cpp-python is not installed (pip install -e '.[llm]')",
-    ),
+    pytest.mark.skipif(runtime_missing() is not None, reason=str(runtime_missing())),
 ]
 
 
@@ -34,7 +35,7 @@ def bundled_model() -> Path:
 
     try:
         return ensure_bundled_model(_cache_dir())
-    except LlmUnavailable as exc:  # llama_cpp present but the model parts are not
+    except LlmUnavailable as exc:  # llama-server present but the model parts are not
         pytest.skip(str(exc))
 
 
@@ -42,7 +43,7 @@ def bundled_model() -> Path:
 def llm_server(bundled_model: Path) -> Iterator[object]:
     from chatbot.llm import BundledLlmServer
 
-    with BundledLlmServer(bundled_model) as server:
+    with BundledLlmServer(bundled_model, parallel=2) as server:
         yield server
 
 
@@ -76,3 +77,33 @@ def test_streams_an_answer_from_the_passage(llm_server) -> None:
     assert "2020" in "".join(chunks)
     assert len(chunks) > 1, f"expected a stream of chunks, got {chunks!r}"
     assert llm_server.alive()
+
+
+def test_two_users_are_served_at_once(llm_server) -> None:
+    """Both answers stream at the same time: each starts before the other ends (one request at a
+    time, as llama-cpp-python's server did, would finish the first before starting the second)."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from chatbot.llm import make_chat_model
+
+    chat = make_chat_model(llm_server.base_url, llm_server.alias, "none", 24, 600, 600)
+    chat = chat.bind(extra_body={"ignore_eos": True})  # both run to 24 tokens
+    times: dict[int, list[float]] = {0: [], 1: []}
+
+    def ask(user: int) -> None:
+        question = (
+            f"Passage [1]: Plan {user} started in 201{user}.\n\nQuestion: Describe plan {user}."
+        )
+        for chunk in chat.stream(
+            [SystemMessage("Answer from the passage."), HumanMessage(question)]
+        ):
+            if chunk.content:
+                times[user].append(time.monotonic())
+
+    threads = [threading.Thread(target=ask, args=(user,)) for user in times]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(times[0]) > 5 and len(times[1]) > 5, times
+    assert times[0][0] < times[1][-1] and times[1][0] < times[0][-1], times
