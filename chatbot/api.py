@@ -5,16 +5,17 @@
     /api/ask         POST {"question", "history"} -> Answer JSON
     /api/ask/stream  the same as server-sent events: citations, token..., done
     /api/health      readiness and index facts
+    /v1/...          the chatbot as an OpenAI-compatible model (chatbot.openai_api)
+    /metrics         Prometheus metrics (chatbot.metrics)
     /docs            OpenAPI docs (Swagger UI served locally: the server may be offline)
 
 The answerer and its limits live in chatbot.service, the headers, body limit, trusted hosts and
 Origin check in chatbot.security (middleware around the whole app, Gradio included); this module
-is the app, its routes and their JSON shapes.
+is the app and its routes. The answer JSON is chatbot.types' Answer (defined once, there).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -31,11 +32,15 @@ from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
     Response,
-    StreamingResponse,
 )
-from pydantic import BaseModel, Field, StrictStr, StringConstraints
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chatbot.examples import examples_router
+from chatbot.feedback import feedback_router
+from chatbot.metrics import instrument, metrics_router
+from chatbot.openai_api import openai_router
 from chatbot.security import (
     BodyLimit,
     ForwardedHeaders,
@@ -45,20 +50,20 @@ from chatbot.security import (
     trusted_hosts,
 )
 from chatbot.service import Refusal, Service, client_key
+from chatbot.types import MAX_HISTORY_TURNS, Answer, HistoryText, StreamEvent
 from core.settings import Settings
 
 if TYPE_CHECKING:
     from chatbot.answer import Answerer
-    from chatbot.types import StreamEvent
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
-MAX_HISTORY_TURNS = 20
-MAX_HISTORY_CHARS = 4000  # per question or answer of the history
-EMBED_FILES = {"widget.js": "text/javascript", "widget.css": "text/css"}
-
-HistoryText = Annotated[StrictStr, StringConstraints(max_length=MAX_HISTORY_CHARS)]
+EMBED_FILES = {
+    "widget.js": "text/javascript",
+    "widget.css": "text/css",
+    "launcher.js": "text/javascript",  # the one-script-tag launcher portals include
+}
 
 
 class AskRequest(BaseModel):
@@ -70,47 +75,66 @@ class AskRequest(BaseModel):
     )
 
 
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    variant: str = Field(description="e.g. original, ja-derived")
-    location: str = Field(description="Paragraph (¶n) or page.")
-    text: str
-    score: float
-    variants: list[dict[str, Any]] | None = Field(
-        None, description="Other variants of the passage, and what differs from the original."
-    )
-
-
-class AnswerOut(BaseModel):
-    answer: str = Field(description="The answer, with [n] markers pointing into citations.")
-    abstained: bool = Field(description="True when the documents do not answer the question.")
-    citations: list[CitationOut]
-    latency_s: float
-    standalone_question: str | None = Field(
-        None, description="The question as retrieved, when a follow-up was rewritten."
-    )
+def _error(
+    request: Request, status: int, message: str, retry_after: str | None = None, **extra: object
+) -> JSONResponse:
+    """{"detail": message}; on /v1 also OpenAI's {"error": {...}}, which the openai SDK shows."""
+    if request.url.path.startswith("/v1/"):
+        kind = {429: "rate_limit_error", 503: "server_error"}.get(status, "invalid_request_error")
+        extra["error"] = {"message": message, "type": kind, "code": status}
+    return error_response(status, message, retry_after, **extra)
 
 
 def _validation_response(request: Request, exc: RequestValidationError) -> JSONResponse:
     """Bad JSON or wrong types: one readable message (4xx), never a 500."""
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "The request body is not valid JSON.")
+        return _error(request, 400, "The request body is not valid JSON.")
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type and any(e.get("loc", ())[:1] == ("body",) for e in errors):
-        return error_response(415, 'Send a JSON body with "Content-Type: application/json".')
+        return _error(request, 415, 'Send a JSON body with "Content-Type: application/json".')
     parts = []
     for e in errors:
         where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
         parts.append(f"{where}: {e.get('msg', 'invalid')}")
-    message = 'Invalid request (expected {"question": str, "history": [[q, a|null], ...]}): '
-    return JSONResponse({"detail": message + "; ".join(parts), "errors": parts}, status_code=422)
+    expected = (
+        '{"model": str, "messages": [{"role", "content"}, ...], "stream": bool}'
+        if request.url.path.startswith("/v1/")
+        else '{"question": str, "history": [[q, a|null], ...]}'
+    )
+    message = f"Invalid request (expected {expected}): " + "; ".join(parts)
+    return _error(request, 422, message, errors=parts)
 
 
-def _http_error_response(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+def _http_error_response(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if not isinstance(exc.detail, str):  # a structured detail is passed on as it is
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    response = _error(request, exc.status_code, exc.detail)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def _refusal_response(request: Request, r: Refusal) -> JSONResponse:
+    """A question the service will not answer now (any route): its status and Retry-After."""
+    return _error(request, r.status, r.message, r.retry_after)
+
+
+AnswerEvents = tuple[StreamEvent, AsyncIterator[StreamEvent]]
+
+
+async def _admitted(body: AskRequest, request: Request) -> AsyncIterator[AnswerEvents]:
+    """Admit the question and await its first event before the stream starts, so a refusal (or
+    a failure before the answer begins) is a JSON error with Retry-After, not a stream that
+    starts and breaks."""
+    service: Service = request.app.state.service
+    events = service.astream(body.question, body.history, client_key(request))
+    try:
+        first = await anext(events, None)
+        if first is None:  # pragma: no cover - an answer always has events
+            raise Refusal(503, "The answer ended before it began; please try again.")
+        yield first, events
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
 
 
 def _api_router(service: Service) -> APIRouter:
@@ -130,15 +154,12 @@ def _api_router(service: Service) -> APIRouter:
 
     @router.post(
         "/ask",
-        response_model=AnswerOut,
+        response_model=Answer,
         responses=refusals,
         summary="Answer a question with cited passages",
     )
     async def ask(body: AskRequest, request: Request) -> Response:
-        try:
-            answer = await service.ask(body.question, body.history, client_key(request))
-        except Refusal as r:
-            return error_response(r.status, r.message, r.retry_after)
+        answer = await service.ask(body.question, body.history, client_key(request))
         return JSONResponse(answer.to_json())
 
     stream_doc: dict[int | str, dict[str, Any]] = {
@@ -146,27 +167,32 @@ def _api_router(service: Service) -> APIRouter:
             "description": "Server-sent events: `citations` ({citations: [...]}) first, then "
             "`token` ({text}) deltas, then `done` (the final Answer JSON, whose text replaces "
             "the streamed one), or `error` ({detail}).",
-            "content": {"text/event-stream": {}},
         },
         **refusals,
     }
 
-    @router.post("/ask/stream", responses=stream_doc, summary="Answer as server-sent events")
-    async def ask_stream(body: AskRequest, request: Request) -> Response:
+    @router.post(
+        "/ask/stream",
+        response_class=EventSourceResponse,
+        responses=stream_doc,
+        summary="Answer as server-sent events",
+    )
+    async def ask_stream(
+        answer: Annotated[AnswerEvents, Depends(_admitted)],
+    ) -> AsyncIterator[ServerSentEvent]:
+        first, rest = answer
         try:
-            events = service.astream(body.question, body.history, client_key(request))
-            # The first event is awaited here, so a failure before it is a JSON 503 with
-            # Retry-After, not a stream that starts and breaks.
-            first = await anext(events)
-        except Refusal as r:
-            return error_response(r.status, r.message, r.retry_after)
-        except StopAsyncIteration:  # pragma: no cover - an answer always has events
-            return error_response(503, "The answer ended before it began; please try again.")
-        return StreamingResponse(
-            _sse(first, events),
-            media_type="text/event-stream",
-            headers={"X-Accel-Buffering": "no"},  # let nginx pass tokens through at once
-        )
+            if (event := _sse_event(first)) is not None:
+                yield event
+            async for ev in rest:
+                if (event := _sse_event(ev)) is not None:
+                    yield event
+        except Refusal as r:  # the stream has started: report in-band, not as a 500
+            yield ServerSentEvent(event="error", data={"detail": r.message})
+        except Exception:
+            log.exception("answering failed")
+            detail = "Answering failed on the server; please try again."
+            yield ServerSentEvent(event="error", data={"detail": detail})
 
     # async, and Service.health takes no lock: health answers while every answer slot is busy.
     @router.get("/health", summary="Readiness, index build and models")
@@ -176,36 +202,16 @@ def _api_router(service: Service) -> APIRouter:
     return router
 
 
-def _event(kind: str, data: object) -> str:
-    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _sse_text(ev: StreamEvent) -> str | None:
+def _sse_event(ev: StreamEvent) -> ServerSentEvent | None:
     if ev.kind == "citations":
-        return _event("citations", {"citations": [c.to_json() for c in ev.citations]})
+        return ServerSentEvent(
+            event="citations", data={"citations": [c.to_json() for c in ev.citations]}
+        )
     if ev.kind == "token":
-        return _event("token", {"text": ev.text})
+        return ServerSentEvent(event="token", data={"text": ev.text})
     if ev.kind == "done" and ev.answer is not None:
-        return _event("done", ev.answer.to_json())
+        return ServerSentEvent(event="done", data=ev.answer.to_json())
     return None
-
-
-async def _sse(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
-    try:
-        if (text := _sse_text(first)) is not None:
-            yield text
-        async for ev in rest:
-            if (text := _sse_text(ev)) is not None:
-                yield text
-    except Refusal as r:  # the stream has started: report in-band, not as a 500
-        yield _event("error", {"detail": r.message})
-    except Exception:
-        log.exception("answering failed")
-        yield _event("error", {"detail": "Answering failed on the server; please try again."})
-    finally:
-        aclose = getattr(rest, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 def _docs_routes(app: FastAPI) -> None:
@@ -281,9 +287,17 @@ def create_app(
     app.state.service = service
     app.add_exception_handler(RequestValidationError, _validation_response)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(Refusal, _refusal_response)  # type: ignore[arg-type]
     app.include_router(_api_router(service))
+    app.include_router(openai_router(service, settings.ops.openai_model_id))
+    app.include_router(metrics_router(service.metrics, settings.ops))
+    app.include_router(feedback_router(service))  # votes: chatbot.feedback
+    app.include_router(examples_router(service))  # example questions: chatbot.examples
     _docs_routes(app)
     _embed_routes(app)
+    from chatbot.source_view import source_router  # the citation page viewer (/source)
+
+    app.include_router(source_router(settings, service))
 
     from chatbot.ui import mount_ui  # Gradio is heavy: import it only when an app is built
 
@@ -303,6 +317,7 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders, allowed_origins=settings.allowed_origins)
     app.add_middleware(ForwardedHeaders, trusted_proxies=settings.trusted_proxies)
+    instrument(app, service.metrics)  # outermost: counts the requests refused above too
     return app
 
 

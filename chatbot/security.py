@@ -169,7 +169,7 @@ class SecurityHeaders:
                     b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
                     b"content-security-policy": csp.encode(),
                 }
-                if path.startswith("/api/"):
+                if path.startswith(("/api/", "/v1/")):
                     extra[b"cache-control"] = b"no-store"
                 headers += [(k, v) for k, v in extra.items() if k not in names]
                 message = {**message, "headers": headers}

@@ -369,8 +369,37 @@ def test_openapi_docs_are_served_locally(client: TestClient) -> None:
     assert docs.status_code == 200
     assert "/docs/assets/swagger-ui-bundle.js" in docs.text
     assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
-    paths = client.get("/openapi.json").json()["paths"]
-    assert {"/api/ask", "/api/ask/stream", "/api/health"} <= set(paths)
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert {"/api/ask", "/api/ask/stream", "/api/health", "/v1/chat/completions"} <= set(paths)
+    assert "/metrics" not in paths
+    # One answer JSON (chatbot.types), documented where /api/ask and /v1 use it.
+    schemas = spec["components"]["schemas"]
+    ask = paths["/api/ask"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert ask["schema"]["$ref"] == "#/components/schemas/Answer"
+    assert set(schemas["Answer"]["properties"]) == {*answer_json(), "standalone_question"}
+    assert schemas["Answer"]["properties"]["citations"]["items"]["$ref"].endswith("/Citation")
+    citations = schemas["ChatCompletion"]["properties"]["citations"]
+    assert citations["items"]["$ref"].endswith("/Citation") and "[n]" in citations["description"]
+    assert "text/event-stream" in paths["/api/ask/stream"]["post"]["responses"]["200"]["content"]
+
+
+def test_openai_route_refuses_while_loading(make_client: Callable[..., TestClient]) -> None:
+    loaded = threading.Event()
+
+    def slow_factory() -> FakeAnswerer:
+        loaded.wait(10)
+        return FakeAnswerer()
+
+    client = make_client(slow_factory)
+    messages = [{"role": "user", "content": QUESTION}]
+    for stream in (False, True):
+        r = client.post(
+            "/v1/chat/completions", json={"model": "m", "messages": messages, "stream": stream}
+        )
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert "loading" in r.json()["error"]["message"] and r.json()["error"]["code"] == 503
+    loaded.set()
 
 
 # --- the Gradio UI's rendering -----------------------------------------------------------------
