@@ -8,12 +8,17 @@ the plain answer.
 Answers from the UI go through the same gate and answer slots as the API (chatbot.service). Gradio's
 queue is bounded (settings.answer_queue_size) and QueueGuard refuses a client's join past
 settings.max_in_flight_per_client unfinished questions with 429, before Gradio queues it.
+
+Stop cancels the running answer (Gradio closes its generator, which tells the answer slot to stop
+generating). Like/dislike on an answer appends a vote to chatbot.feedback's file. The example
+questions are the live build's (chatbot.examples), read again on each page load.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,18 +27,15 @@ import gradio as gr
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chatbot.examples import example_questions, served_manifest
+from chatbot.feedback import FeedbackFull, feedback_store, served_build_id
 from chatbot.security import error_response
 from chatbot.service import Refusal, Service
+from chatbot.source_view import source_url
 from chatbot.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = [
-    "When did Indonesia release its National Artificial Intelligence Strategy?",
-    "Kapan Indonesia meluncurkan Strategi Nasional Kecerdasan Artifisial?",
-    "How can Indonesia and China cooperate on AI?",
-    "Which agency is responsible for cybersecurity in Indonesia?",
-]
 PENDING = "<em>Searching the documents…</em>"
 NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear here.</div>'
 NOTHING_FOUND = (
@@ -67,6 +69,8 @@ class ChatTurn:
     answer: str | None = None  # None while streaming or after an error
     abstained: bool = False
     citations: list[Citation] = field(default_factory=list)
+    build_id: str | None = None  # the index build that answered
+    stopped: bool = False  # the reader pressed Stop
 
 
 def chat_text(text: str) -> str:
@@ -77,6 +81,8 @@ def chat_text(text: str) -> str:
 def _message_text(turn: ChatTurn, streamed: str | None = None) -> str:
     if streamed is not None:
         return chat_text(streamed) if streamed else PENDING
+    if turn.stopped:
+        return "<em>Stopped.</em>"
     if turn.answer is None:
         return "<em>Answering failed; press Retry to ask again.</em>"
     body = chat_text(turn.answer)
@@ -130,7 +136,9 @@ def sources_html(citations: Sequence[Citation], heading: str = "Cited passages")
             f'<article class="sqa-cite" id="sqa-cite-{c.n}">'
             f'<header><span class="sqa-n">[{c.n}]</span>{html.escape(c.title)}</header>'
             f'<div class="sqa-meta">variant: {html.escape(c.variant)} · '
-            f"{html.escape(c.location)} · score {c.score:.2f}</div>"
+            f"{html.escape(c.location)} · score {c.score:.2f} · "
+            f'<a class="sqa-source" href="{html.escape(source_url(c))}" target="_blank" '
+            f'rel="noopener">view source</a></div>'
             f'<blockquote class="sqa-text">{html.escape(c.text)}</blockquote>{variants}</article>'
         )
     return f"<h3>{html.escape(heading)}</h3>" + "".join(cards)
@@ -162,13 +170,20 @@ Outputs = tuple[Any, list[dict[str, str]], Any, str, list[ChatTurn]]
 
 
 def answer_turns(
-    service: Service, question: str, turns: list[ChatTurn], client: str
+    service: Service,
+    question: str,
+    turns: list[ChatTurn],
+    client: str,
+    stop: threading.Event | None = None,
 ) -> Iterator[Outputs]:
-    """Stream (textbox, chat, passages, status, turns) updates for one question."""
-    history = [(t.question, None if t.abstained else t.answer) for t in turns]
+    """Stream (textbox, chat, passages, status, turns) updates for one question; setting
+    ``stop`` ends the answer (the answer slot stops generating at its next event)."""
+    history = [(t.question, None if t.abstained else t.answer) for t in turns if not t.stopped]
     try:
         question = service.check_question(question or "")
-        events = service.stream(question, history, client)
+        # (without a Stop, the service's own signature: test doubles need not know it)
+        stop_arg: dict[str, Any] = {} if stop is None else {"cancelled": stop}
+        events = service.stream(question, history, client, **stop_arg)
     except Refusal as refusal:  # keep the text in the box so it can be fixed
         yield gr.skip(), chat_messages(turns), gr.skip(), _status(refusal.message), turns
         return
@@ -178,6 +193,9 @@ def answer_turns(
     streamed = ""
     try:
         for ev in events:
+            if stop is not None and stop.is_set():
+                turn.stopped = True
+                break
             if ev.kind == "citations":
                 yield (
                     gr.skip(),
@@ -191,12 +209,20 @@ def answer_turns(
                 yield gr.skip(), chat_messages(turns, streamed), gr.skip(), "", turns
             elif ev.kind == "done" and ev.answer is not None:
                 _finish(turn, ev.answer)
+                turn.build_id = served_build_id(service)
     except Refusal as refusal:  # the model failed: say so, and that Retry works
         yield gr.skip(), chat_messages(turns), NO_SOURCES, _status(refusal.message), turns
         return
     except Exception:  # shown to the user; the server log has the traceback
         log.exception("answering failed")
         yield gr.skip(), chat_messages(turns), NO_SOURCES, _status("Answering failed."), turns
+        return
+    finally:
+        close = getattr(events, "close", None)
+        if callable(close):
+            close()  # a stopped answer's slot is told at once
+    if turn.stopped:
+        yield gr.skip(), chat_messages(turns), gr.skip(), "", turns
         return
     # The final text replaces the streamed one: bad [n] markers may have been removed.
     panel = NOTHING_FOUND if turn.abstained else sources_html(turn.citations)
@@ -207,6 +233,51 @@ def _finish(turn: ChatTurn, answer: Answer) -> None:
     turn.answer = answer.answer
     turn.abstained = answer.abstained
     turn.citations = list(answer.citations)
+
+
+def stop_turns(turns: list[ChatTurn]) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+    """After Stop: the unfinished last answer says it was stopped (Retry asks again)."""
+    if turns and turns[-1].answer is None:
+        turns[-1].stopped = True
+    return chat_messages(turns), "", turns
+
+
+def record_vote(
+    service: Service, turns: Sequence[ChatTurn], index: object, liked: object
+) -> str | None:
+    """Append a like/dislike of the answer at chat message `index`; a status message or None.
+
+    Gradio sends liked=True (Like), False (Dislike) or "" when a vote is withdrawn, which is
+    not recorded (the file is append-only: the earlier line stays).
+    """
+    if liked is not True and liked is not False:
+        return None
+    position = index[0] if isinstance(index, (list, tuple)) else index
+    if not isinstance(position, int) or not 0 <= position // 2 < len(turns):
+        return None
+    turn = turns[position // 2]
+    if turn.answer is None:
+        return "Only a finished answer can be rated."
+    if not service.settings.feedback.enabled:
+        return None
+    try:
+        feedback_store(service).record(
+            "up" if liked else "down",
+            turn.question,
+            turn.answer,
+            [c.to_json() for c in turn.citations],
+            turn.build_id,
+        )
+    except FeedbackFull:
+        log.warning("feedback not recorded: the feedback file is full")
+        return "Your vote could not be recorded right now."
+    return None
+
+
+def examples_update(service: Service) -> Any:
+    """The example-question list for the build served now (hidden when it has none)."""
+    samples = [[q] for q in example_questions(service.settings, served_manifest(service))]
+    return gr.Dataset(samples=samples, visible=bool(samples))
 
 
 def build_ui(service: Service) -> gr.Blocks:
@@ -229,7 +300,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     latex_delimiters=[],
                     allow_tags=False,
                     buttons=["copy"],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the documents, or pick an example below.",
                 )
                 with gr.Row():
@@ -242,26 +313,51 @@ def build_ui(service: Service) -> gr.Blocks:
                         autofocus=True,
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="sqa-ask")
+                    stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="sqa-stop")
                 status = gr.HTML("", elem_id="sqa-status", js_on_load=None)
                 with gr.Row():
                     retry = gr.Button("Retry", size="sm", elem_id="sqa-retry")
                     clear = gr.Button("Clear", size="sm", elem_id="sqa-clear")
-                examples = gr.Examples(
-                    [[q] for q in EXAMPLES], inputs=[question], label="Example questions"
+                first = [[q] for q in example_questions(service.settings, served_manifest(service))]
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=first,
+                    label="Example questions",
+                    elem_id="sqa-examples",
+                    visible=bool(first),
                 )
             with gr.Column(scale=2):
                 sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
 
         outputs = [question, chatbot, sources, status, turns]
+        # Stop of each page's running answer (a page asks one question at a time).
+        stops: dict[str, threading.Event] = {}
+
+        def answer(text: str, state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            key = getattr(request, "session_hash", None) or _client(request)
+            stop = stops[key] = threading.Event()
+            try:
+                yield from answer_turns(service, text, state, _client(request), stop)
+            finally:
+                if stops.get(key) is stop:
+                    del stops[key]
 
         def respond(text: str, state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
-            yield from answer_turns(service, text, state, _client(request))
+            yield from answer(text, state, request)
 
         def retry_last(state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
             if not state:
                 yield gr.skip(), [], gr.skip(), _status("Nothing to retry yet."), state
                 return
-            yield from answer_turns(service, state[-1].question, state[:-1], _client(request))
+            yield from answer(state[-1].question, state[:-1], request)
+
+        def stop_answer(
+            state: list[ChatTurn], request: gr.Request
+        ) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+            stop = stops.get(getattr(request, "session_hash", None) or _client(request))
+            if stop is not None:
+                stop.set()
+            return stop_turns(state)
 
         def reset() -> tuple[str, list[Any], str, str, list[ChatTurn]]:
             return "", [], NO_SOURCES, "", []
@@ -278,18 +374,31 @@ def build_ui(service: Service) -> gr.Blocks:
             "concurrency_id": ANSWER_GROUP,
             "concurrency_limit": service.settings.max_concurrent_answers,
         }
-        question.submit(respond, [question, turns], **ask_opts)
-        ask.click(respond, [question, turns], **ask_opts)
-        examples.load_input_event.then(respond, [question, turns], **ask_opts)
-        retry.click(retry_last, [turns], **ask_opts)
-        chatbot.retry(retry_last, [turns], **ask_opts)
         quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+        answering = [
+            question.submit(respond, [question, turns], **ask_opts),
+            ask.click(respond, [question, turns], **ask_opts),
+            examples.click(
+                lambda sample: sample[0], [examples], [question], queue=False, **quiet
+            ).then(respond, [question, turns], **ask_opts),
+            retry.click(retry_last, [turns], **ask_opts),
+            chatbot.retry(retry_last, [turns], **ask_opts),
+        ]
+        stopped = [chatbot, status, turns]
+        stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+
+        def vote(state: list[ChatTurn], data: gr.LikeData) -> str:
+            problem = record_vote(service, state, data.index, data.liked)
+            return _status(problem) if problem else ""
+
+        chatbot.like(vote, [turns], [status], queue=False, **quiet)
         clear.click(reset, None, outputs, queue=False, **quiet)
         chatbot.clear(reset, None, outputs, queue=False, **quiet)
 
         timer = gr.Timer(1.0, active=service.state == "loading")
         timer.tick(tick, None, [banner, timer], **quiet)
         demo.load(tick, None, [banner, timer], **quiet)
+        demo.load(lambda: examples_update(service), None, [examples], **quiet)
     demo.queue(default_concurrency_limit=1, max_size=service.settings.answer_queue_size)
     return demo
 

@@ -180,6 +180,20 @@ def read_manifest(corpus_dir: Path, manifest_name: str) -> dict[str, DocumentInf
     return infos
 
 
+def read_examples(corpus_dir: Path, manifest_name: str) -> list[str]:
+    """The manifest's top-level ``examples`` (questions the UI offers), [] when it has none."""
+    path = corpus_dir / manifest_name
+    if not path.exists():
+        return []
+    try:
+        examples = tomllib.loads(path.read_text(encoding="utf-8")).get("examples", [])
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise LoadError(f"{path}: manifest is not valid TOML: {exc}") from exc
+    if not isinstance(examples, list) or not all(isinstance(q, str) for q in examples):
+        raise LoadError(f"{path}: examples must be a list of question strings")
+    return [q.strip() for q in examples if q.strip()]
+
+
 def default_info(rel: str, title: str | None = None) -> DocumentInfo:
     """A file without a manifest entry: one document, variant 'original', titled by its own
     title (a Markdown file's opening ``# Title``) or else by its name."""

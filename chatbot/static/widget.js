@@ -1,21 +1,125 @@
 // The embeddable widget (/embed): asks /api/ask/stream and shows the streamed answer with its
-// cited passages. Every string from the server is put in the page with textContent, never as
-// HTML, so document text cannot inject markup or script.
+// cited passages. Every string from the server or the URL is put in the page with textContent,
+// never as HTML, so document text cannot inject markup or script.
+//
+// Options come from the URL fragment (the launcher, chatbot/static/launcher.js, sets them from
+// its data-* attributes; a portal framing /embed itself may too), never from the server's logs:
+//   title=...  accent=#1a5fb4  on_accent=#ffffff  lang=en|id|ja|zh  examples=["q1","q2"]
+// The conversation is kept in this origin's sessionStorage, so it survives a reload of the
+// portal page (in the same tab) and is gone when the tab closes. Stop aborts the running answer.
 "use strict";
 
 (function () {
   const MAX_HISTORY = 20;
+  const MAX_EXAMPLES = 6;
+  const STORE_KEY = "sqa-conversation";
+  const STRINGS = {
+    en: {
+      title: "Ask the documents", fullChat: "Full chat ↗", label: "Your question",
+      placeholder: "Ask about the documents (English, Indonesia, 日本語, 中文)",
+      ask: "Ask", stop: "Stop", clear: "Clear",
+      loading: "The model is loading… answers start in a few seconds.",
+      foot: "Answers come only from the indexed documents; [n] marks the supporting passage.",
+      searching: "Searching the documents…", stopped: "Stopped.", failed: "Answering failed.",
+      unreachable: "The server could not be reached.", empty: "Please type a question first.",
+      tooLong: "The question is too long ({n} characters); the limit is {max}.",
+      status: "The server answered {status}.",
+    },
+    id: {
+      title: "Tanya dokumen", fullChat: "Obrolan lengkap ↗", label: "Pertanyaan Anda",
+      placeholder: "Tanyakan tentang dokumen (English, Indonesia, 日本語, 中文)",
+      ask: "Tanya", stop: "Berhenti", clear: "Hapus",
+      loading: "Model sedang dimuat… jawaban dimulai dalam beberapa detik.",
+      foot: "Jawaban hanya berasal dari dokumen yang diindeks; [n] menandai bagian pendukungnya.",
+      searching: "Mencari di dokumen…", stopped: "Dihentikan.", failed: "Gagal menjawab.",
+      unreachable: "Server tidak dapat dihubungi.", empty: "Silakan ketik pertanyaan dahulu.",
+      tooLong: "Pertanyaan terlalu panjang ({n} karakter); batasnya {max}.",
+      status: "Server menjawab {status}.",
+    },
+    ja: {
+      title: "文書に質問する", fullChat: "全画面で開く ↗", label: "質問",
+      placeholder: "文書について質問してください（English, Indonesia, 日本語, 中文）",
+      ask: "質問", stop: "停止", clear: "クリア",
+      loading: "モデルを読み込んでいます… まもなく回答できます。",
+      foot: "回答は索引済みの文書だけに基づきます。[n] は根拠の箇所を示します。",
+      searching: "文書を検索しています…", stopped: "停止しました。", failed: "回答に失敗しました。",
+      unreachable: "サーバーに接続できません。", empty: "先に質問を入力してください。",
+      tooLong: "質問が長すぎます（{n} 文字）。上限は {max} 文字です。",
+      status: "サーバーの応答: {status}",
+    },
+    zh: {
+      title: "向文档提问", fullChat: "完整聊天 ↗", label: "您的问题",
+      placeholder: "就文档提问（English, Indonesia, 日本語, 中文）",
+      ask: "提问", stop: "停止", clear: "清除",
+      loading: "模型正在加载……几秒钟后即可回答。",
+      foot: "答案只来自已索引的文档；[n] 标出支持该说法的段落。",
+      searching: "正在检索文档……", stopped: "已停止。", failed: "回答失败。",
+      unreachable: "无法连接服务器。", empty: "请先输入问题。",
+      tooLong: "问题太长（{n} 个字符）；上限为 {max}。",
+      status: "服务器返回 {status}。",
+    },
+  };
+
   const $ = (id) => document.getElementById(id);
   const log = $("sqa-log");
   const form = $("sqa-form");
   const box = $("sqa-question");
   const askButton = $("sqa-ask");
+  const stopButton = $("sqa-stop");
   const status = $("sqa-status");
   const loading = $("sqa-loading");
-  let history = []; // [[question, answer or null], ...] of finished turns
+  const examplesBox = $("sqa-examples");
+  let turns = []; // finished turns: {question, answer, abstained, citations, stopped}
   let maxChars = 500;
-  let busy = false;
+  let controller = null; // AbortController of the running answer
+  let epoch = 0; // bumped by Clear: a stopped answer from before it is not kept
 
+  // --- options from the URL fragment -------------------------------------------------------
+  function options() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const out = { examples: null };
+    const lang = (params.get("lang") || navigator.language || "en").slice(0, 2).toLowerCase();
+    out.lang = STRINGS[lang] ? lang : "en";
+    const title = (params.get("title") || "").trim();
+    if (title) out.title = title.slice(0, 80);
+    for (const [key, name] of [["accent", "--accent"], ["on_accent", "--on-accent"]]) {
+      const value = (params.get(key) || "").trim();
+      // A colour only (#rgb, #rrggbb, rgb(...), a name): nothing else reaches the style sheet.
+      if (value && value.length <= 40 && /^[#(),.%\w\s]+$/.test(value) && CSS.supports("color", value)) {
+        out[name] = value;
+      }
+    }
+    const examples = params.get("examples");
+    if (examples) {
+      try {
+        const list = JSON.parse(examples);
+        if (Array.isArray(list)) out.examples = list.filter((q) => typeof q === "string");
+      } catch (_) {
+        out.examples = examples.split("|");
+      }
+    }
+    return out;
+  }
+
+  const opts = options();
+  const T = STRINGS[opts.lang];
+  const t = (key, values) =>
+    (T[key] || STRINGS.en[key]).replace(/\{(\w+)\}/g, (_, k) => String(values ? values[k] : ""));
+
+  function applyOptions() {
+    document.documentElement.lang = opts.lang;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.placeholder = t(node.dataset.i18nPlaceholder);
+    }
+    if (opts.title) $("sqa-title").textContent = opts.title;
+    document.title = $("sqa-title").textContent;
+    for (const name of ["--accent", "--on-accent"]) {
+      if (opts[name]) document.documentElement.style.setProperty(name, opts[name]);
+    }
+  }
+
+  // --- rendering (textContent only) ------------------------------------------------------------
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -23,7 +127,7 @@
     return node;
   }
 
-  // Answer text with its [n] markers as separate (styled) elements; all via textContent.
+  // Answer text with its [n] markers as separate (styled) elements.
   function renderAnswer(node, text) {
     node.replaceChildren();
     const parts = text.split(/(\[\d{1,2}\])/);
@@ -46,7 +150,7 @@
 
   function renderSources(node, citations) {
     node.replaceChildren();
-    for (const c of citations) {
+    for (const c of citations || []) {
       const item = el("details", "sqa-source");
       const summary = el("summary");
       summary.append(el("span", "sqa-mark", `[${c.n}]`));
@@ -64,7 +168,7 @@
   function addTurn(question) {
     const item = el("li", "sqa-turn");
     item.append(el("p", "sqa-q", question));
-    const answer = el("p", "sqa-a", "Searching the documents…");
+    const answer = el("p", "sqa-a", t("searching"));
     answer.classList.add("sqa-pending");
     const sources = el("div", "sqa-sources");
     item.append(answer, sources);
@@ -73,6 +177,44 @@
     return { answer, sources };
   }
 
+  function showFinished(view, turn) {
+    view.answer.classList.remove("sqa-pending");
+    view.answer.classList.toggle("sqa-abstained", Boolean(turn.abstained));
+    if (turn.stopped) {
+      renderAnswer(view.answer, turn.answer ? `${turn.answer} …` : "");
+      view.answer.append(el("span", "sqa-stopped", ` ${t("stopped")}`));
+    } else {
+      renderAnswer(view.answer, turn.answer || "");
+    }
+    renderSources(view.sources, turn.citations);
+  }
+
+  // --- the conversation, kept across reloads ---------------------------------------------------
+  function save() {
+    try {
+      sessionStorage.setItem(STORE_KEY, JSON.stringify(turns.slice(-MAX_HISTORY)));
+    } catch (_) {
+      /* storage full or off: the conversation just does not survive a reload */
+    }
+  }
+
+  function restore() {
+    let saved = [];
+    try {
+      saved = JSON.parse(sessionStorage.getItem(STORE_KEY) || "[]");
+    } catch (_) {
+      saved = [];
+    }
+    if (!Array.isArray(saved)) return;
+    for (const turn of saved) {
+      if (!turn || typeof turn.question !== "string") continue;
+      turns.push(turn);
+      showFinished(addTurn(turn.question), turn);
+    }
+    examplesBox.hidden = turns.length > 0;
+  }
+
+  // --- asking ---------------------------------------------------------------------------------
   async function errorMessage(response) {
     try {
       const body = await response.json();
@@ -80,7 +222,7 @@
     } catch (_) {
       /* not JSON */
     }
-    return `The server answered ${response.status}.`;
+    return t("status", { status: response.status });
   }
 
   // Parse a text/event-stream body: yields {event, data} objects.
@@ -91,7 +233,7 @@
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += decoder.decode(value, { stream: true });
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
         const block = buffer.slice(0, end);
@@ -107,56 +249,75 @@
     }
   }
 
+  function setBusy(busy) {
+    askButton.disabled = busy;
+    askButton.hidden = busy;
+    stopButton.hidden = !busy;
+  }
+
   async function ask(question) {
     question = question.trim();
-    if (!question) return setStatus("Please type a question first.");
-    if (question.length > maxChars) {
-      return setStatus(`The question is too long (${question.length} characters); the limit is ${maxChars}.`);
-    }
-    if (busy) return;
-    busy = true;
-    askButton.disabled = true;
+    if (!question) return setStatus(t("empty"));
+    if (question.length > maxChars) return setStatus(t("tooLong", { n: question.length, max: maxChars }));
+    if (controller) return;
+    controller = new AbortController();
+    const signal = controller.signal;
+    const asked = epoch;
+    setBusy(true);
     setStatus("");
-    $("sqa-examples").hidden = true;
-    const turn = addTurn(question);
+    examplesBox.hidden = true;
+    const view = addTurn(question);
     let streamed = "";
+    let citations = [];
+    const history = turns.filter((x) => !x.stopped).map((x) => [x.question, x.abstained ? null : x.answer]);
     try {
       const response = await fetch("api/ask/stream", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ question, history: history.slice(-MAX_HISTORY) }),
+        signal,
       });
       if (!response.ok) {
-        turn.answer.parentElement.remove();
+        view.answer.parentElement.remove();
         setStatus(await errorMessage(response));
         if (response.status === 422 || response.status === 429) box.value = question;
         return;
       }
       for await (const { event, data } of events(response)) {
-        if (event === "citations") renderSources(turn.sources, data.citations);
-        else if (event === "token") {
+        if (event === "citations") {
+          citations = data.citations;
+          renderSources(view.sources, citations);
+        } else if (event === "token") {
           streamed += data.text;
-          turn.answer.classList.remove("sqa-pending");
-          renderAnswer(turn.answer, streamed);
+          view.answer.classList.remove("sqa-pending");
+          renderAnswer(view.answer, streamed);
         } else if (event === "done") {
           // The final text replaces the streamed one (bad markers may have been removed).
-          turn.answer.classList.remove("sqa-pending");
-          turn.answer.classList.toggle("sqa-abstained", data.abstained);
-          renderAnswer(turn.answer, data.answer);
-          renderSources(turn.sources, data.citations);
-          history.push([question, data.abstained ? null : data.answer]);
+          const turn = { question, answer: data.answer, abstained: data.abstained, citations: data.citations };
+          showFinished(view, turn);
+          turns.push(turn);
+          save();
         } else if (event === "error") {
           throw new Error(data.detail);
         }
       }
     } catch (err) {
-      turn.answer.classList.remove("sqa-pending");
-      turn.answer.textContent = "Answering failed.";
-      setStatus(err && err.message ? err.message : "The server could not be reached.");
+      if (signal.aborted && asked !== epoch) {
+        view.answer.parentElement.remove();
+      } else if (signal.aborted) {
+        const turn = { question, answer: streamed, abstained: false, citations, stopped: true };
+        showFinished(view, turn);
+        turns.push(turn);
+        save();
+      } else {
+        view.answer.classList.remove("sqa-pending");
+        view.answer.textContent = t("failed");
+        setStatus(err && err.message && !(err instanceof TypeError) ? err.message : t("unreachable"));
+      }
     } finally {
-      busy = false;
-      askButton.disabled = false;
-      turn.answer.scrollIntoView({ block: "nearest" });
+      controller = null;
+      setBusy(false);
+      view.answer.scrollIntoView({ block: "nearest" });
     }
   }
 
@@ -172,9 +333,33 @@
         return;
       }
       loading.hidden = true;
-      if (health.status === "failed") setStatus(health.detail || "The server could not load its index.");
+      if (health.status === "failed") setStatus(health.detail || t("unreachable"));
     } catch (_) {
       setTimeout(watchHealth, 5000);
+    }
+  }
+
+  function showExamples(list) {
+    examplesBox.replaceChildren();
+    const seen = new Set();
+    for (const raw of list || []) {
+      const q = String(raw).trim().slice(0, maxChars);
+      if (!q || seen.has(q) || seen.size >= MAX_EXAMPLES) continue;
+      seen.add(q);
+      const button = el("button", "sqa-example", q);
+      button.type = "button";
+      button.addEventListener("click", () => ask(q));
+      examplesBox.append(button);
+    }
+  }
+
+  async function loadExamples() {
+    if (opts.examples) return showExamples(opts.examples);
+    try {
+      const response = await fetch("api/examples");
+      if (response.ok) showExamples((await response.json()).examples);
+    } catch (_) {
+      /* no examples */
     }
   }
 
@@ -190,15 +375,21 @@
       form.requestSubmit();
     }
   });
+  stopButton.addEventListener("click", () => {
+    if (controller) controller.abort();
+  });
   $("sqa-clear").addEventListener("click", () => {
-    history = [];
+    epoch += 1;
+    if (controller) controller.abort();
+    turns = [];
+    save();
     log.replaceChildren();
     setStatus("");
-    $("sqa-examples").hidden = false;
+    examplesBox.hidden = false;
     box.focus();
   });
-  for (const button of document.querySelectorAll(".sqa-example")) {
-    button.addEventListener("click", () => ask(button.textContent));
-  }
+  applyOptions();
+  restore();
+  loadExamples();
   watchHealth();
 })();

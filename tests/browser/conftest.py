@@ -35,6 +35,7 @@ XSS_DOCUMENT = (
     "Ferries to the outer islands leave the old port every morning.\n"
 )
 HASHING_ENV = {"SQA_DENSE_MODEL": "hashing", "SQA_MULTILINGUAL_MODEL": "hashing"}
+FEEDBACK_TOKEN = "browser-test-token"
 
 
 def free_port() -> int:
@@ -67,6 +68,8 @@ class Server:
         self.url = url
         self.process = process
         self.log = log
+        self.home = log.parent  # its working folder; votes go to home/data/feedback.jsonl
+        self.feedback_token = FEEDBACK_TOKEN  # reads GET /api/feedback
 
     def wait_until(self, status: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -94,11 +97,17 @@ class Server:
 def start_server(
     browser_index: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
-    """``start_server(allowed_origins=[...], load_delay=0, llm="none")`` -> a running Server
-    (stopped at the end of the session); with a load_delay it returns while still loading."""
+    """``start_server(allowed_origins=[...], load_delay=0, llm="none", event_delay=0)`` -> a
+    running Server (stopped at the end of the session); with a load_delay it returns while still
+    loading; event_delay paces each answer's events (seconds apart), so Stop can be pressed."""
     servers: list[Server] = []
 
-    def start(allowed_origins: list[str], load_delay: float = 0.0, llm: str = "none") -> Server:
+    def start(
+        allowed_origins: list[str],
+        load_delay: float = 0.0,
+        llm: str = "none",
+        event_delay: float = 0.0,
+    ) -> Server:
         port = free_port()
         workdir = tmp_path_factory.mktemp("server")  # no stray .env is read from here
         env = {
@@ -114,11 +123,18 @@ def start_server(
             "SQA_ALLOWED_ORIGINS": ",".join(allowed_origins),
             "SQA_RATE_LIMIT_PER_MINUTE": "100",
             "GRADIO_ANALYTICS_ENABLED": "False",
+            "SQA_FEEDBACK__DIR": str(workdir / "data"),
+            "SQA_FEEDBACK__READ_TOKEN": FEEDBACK_TOKEN,
         }
         log = workdir / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, str(Path(__file__).with_name("serve_app.py")), str(load_delay)],
+                [
+                    sys.executable,
+                    str(Path(__file__).with_name("serve_app.py")),
+                    str(load_delay),
+                    str(event_delay),
+                ],
                 env=env,
                 cwd=workdir,
                 stdout=out,
@@ -135,10 +151,12 @@ def start_server(
 
 
 class Portal:
-    """examples/ served by http.server on its own port, i.e. its own origin."""
+    """A copy of examples/ served by http.server on its own port, i.e. its own origin; tests
+    may write more pages into ``folder``."""
 
-    def __init__(self) -> None:
-        handler = functools.partial(_QuietHandler, directory=str(REPO / "examples"))
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(shutil.copytree(REPO / "examples", folder))
+        handler = functools.partial(_QuietHandler, directory=str(self.folder))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -153,9 +171,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def portals() -> Iterator[tuple[Portal, Portal]]:
+def portals(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Portal, Portal]]:
     """(allowed portal, disallowed portal)."""
-    pair = (Portal(), Portal())
+    root = tmp_path_factory.mktemp("portals")
+    pair = (Portal(root / "allowed"), Portal(root / "stranger"))
     yield pair
     for portal in pair:
         portal.httpd.shutdown()
