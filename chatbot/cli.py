@@ -86,17 +86,44 @@ def eval_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write one JSON result per line.")
     ] = None,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report",
+            help="Also write an HTML report with plots beside the results (RESULTS.html).",
+        ),
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar on stderr.")
+    ] = True,
     llm: LlmOpt = None,
     index: IndexOpt = None,
 ) -> None:
     """Answer every question of a file and print answer accuracy, citation hit, MRR, latency."""
+    if report and out is None:
+        typer.secho("error: --report needs --out (the report goes beside it)", fg="red", err=True)
+        raise typer.Exit(2)
+    results: list[tuple[dict[str, object], dict[str, object]]] = []
     with _answerer(_settings(index, llm)) as answerer:
         try:
-            summary = run_eval(answerer, questions, out)
+            summary = run_eval(
+                answerer,
+                questions,
+                out,
+                on_result=lambda item, record: results.append((item, record)),
+                progress=progress,
+            )
         except EvalError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(2) from exc
     typer.echo(summary.line())
+    if report and out is not None:
+        from chatbot.eval_report import write_report  # matplotlib: only when asked for
+
+        path = write_report(
+            results, summary, out.with_suffix(".html"), f"Evaluation: {questions.name}"
+        )
+        typer.echo(f"report: {path}")
 
 
 @app.command()

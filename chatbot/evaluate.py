@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
 
 from chatbot.citations import MARKER, split_answer_sentences
 from chatbot.types import Answer
@@ -117,15 +121,40 @@ def ask_timed(answerer: Any, question: str, history: list[Any]) -> tuple[Answer,
     raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
 
 
-def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
-    """Ask every question; write results as JSON lines when ``out`` is given."""
+def question_kind(item: dict[str, Any]) -> str:
+    """What sort of question an eval item is: its own ``kind`` when the file gives one, else
+    unanswerable, follow-up (it has a history) or answerable."""
+    if isinstance(item.get("kind"), str) and item["kind"]:
+        return str(item["kind"])
+    if not item.get("answerable", True):
+        return "unanswerable"
+    return "follow-up" if item.get("history") else "answerable"
+
+
+Progress = Callable[[dict[str, Any], dict[str, Any]], None]
+
+
+def run_eval(
+    answerer: Any,
+    questions: Path,
+    out: Path | None,
+    *,
+    on_result: Progress | None = None,
+    progress: bool = False,
+) -> Summary:
+    """Ask every question; write results as JSON lines when ``out`` is given.
+
+    ``on_result(item, record)`` is called after each question with its line of the questions
+    file and its result; ``progress`` shows a progress bar on stderr.
+    """
     items = read_questions(questions)
     summary = Summary()
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
     sink = out.open("w", encoding="utf-8") if out else None
+    bar = tqdm(items, desc="eval", unit="q", disable=not progress, file=sys.stderr)
     try:
-        for item in items:
+        for item in bar:
             history = [(q, a) for q, a in item.get("history", [])]
             answer, first = ask_timed(answerer, item["question"], history)
             summary.latencies.append(answer.latency_s)
@@ -150,7 +179,15 @@ def run_eval(answerer: Any, questions: Path, out: Path | None) -> Summary:
             if sink:
                 sink.write(json.dumps(record, ensure_ascii=False) + "\n")
                 sink.flush()
+            if on_result is not None:
+                on_result(item, record)
+            bar.set_postfix_str(
+                f"correct {summary.correct}/{summary.answerable} "
+                f"abstained {summary.abstained_ok}/{summary.unanswerable}",
+                refresh=False,
+            )
     finally:
+        bar.close()
         if sink:
             sink.close()
     return summary
