@@ -164,9 +164,9 @@ class Answerer:
     def health(self) -> dict[str, object]:
         manifest = self.retriever.index.manifest
         out: dict[str, object] = {
-            "build_id": manifest["build_id"],
-            "documents": manifest["counts"]["documents"],
-            "chunks": manifest["counts"]["chunks"],
+            "build_id": manifest.build_id,
+            "documents": manifest.counts.documents,
+            "chunks": manifest.counts.chunks,
             "models": {
                 "dense": self.settings.dense_model,
                 "multilingual": self.settings.multilingual_model,

@@ -7,13 +7,17 @@ shows none. ``settings.example_questions`` overrides them ([] turns them off).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
 
+from core.manifest import BuildManifest
 from core.settings import Settings
-from core.store import live_build_dir, read_manifest
+from core.store import BuildDamaged, live_build_dir, load_manifest
+
+if TYPE_CHECKING:
+    from chatbot.service import Service
 
 
 def clean_examples(questions: object, settings: Settings) -> list[str]:
@@ -30,35 +34,29 @@ def clean_examples(questions: object, settings: Settings) -> list[str]:
     return out
 
 
-def _manifest_examples(manifest: object) -> object:
-    if isinstance(manifest, Mapping):
-        return manifest.get("examples")
-    return getattr(manifest, "examples", None)  # a typed manifest
-
-
-def served_manifest(service: Any) -> object | None:
+def served_manifest(service: Service) -> BuildManifest | None:
     """The manifest of the build the service answers from, or the live one on disk while the
     answerer loads (None when there is no readable build)."""
-    index = getattr(getattr(getattr(service, "_answerer", None), "retriever", None), "index", None)
+    index = service.served_index()
     if index is not None:
-        return getattr(index, "manifest", None)
+        return index.manifest
     build = live_build_dir(service.settings.index_dir)
     if build is None:
         return None
     try:
-        return read_manifest(build)
-    except (OSError, ValueError):
+        return load_manifest(build)
+    except BuildDamaged:
         return None
 
 
-def example_questions(settings: Settings, manifest: object | None) -> list[str]:
+def example_questions(settings: Settings, manifest: BuildManifest | None) -> list[str]:
     """The override when set, else the build manifest's examples."""
     if settings.example_questions is not None:
         return clean_examples(settings.example_questions, settings)
-    return clean_examples(_manifest_examples(manifest), settings)
+    return clean_examples(manifest.examples if manifest else [], settings)
 
 
-def examples_router(service: Any) -> APIRouter:
+def examples_router(service: Service) -> APIRouter:
     """``GET /api/examples``: what the widget offers when its portal names no examples."""
     router = APIRouter(prefix="/api")
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, StrictStr, StringConstraints
 
 from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.security import error_response
-from chatbot.service import client_key
+from chatbot.service import Service, client_key
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -135,10 +135,9 @@ class FeedbackIn(BaseModel):
     )
 
 
-def served_build_id(service: Any) -> str | None:
-    index = getattr(getattr(getattr(service, "_answerer", None), "retriever", None), "index", None)
-    build = getattr(index, "build_id", None)
-    return str(build) if build else None
+def served_build_id(service: Service) -> str | None:
+    index = service.served_index()
+    return index.build_id if index is not None else None
 
 
 def _authorised(request: Request, token: str) -> bool:

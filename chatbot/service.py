@@ -23,7 +23,7 @@ from fastapi import Request
 from chatbot.metrics import AnswerMetrics
 from chatbot.ratelimit import AnswerSlots, SlidingWindowLimiter
 from core.settings import Settings
-from core.store import live_build_id
+from core.store import LoadedIndex, live_build_id
 
 if TYPE_CHECKING:
     from chatbot.answer import Answerer
@@ -164,9 +164,13 @@ class Service:
 
         return Retriever.from_settings(self.settings)
 
+    def served_index(self) -> LoadedIndex | None:
+        """The index the answers come from now (None while loading)."""
+        return getattr(getattr(self._answerer, "retriever", None), "index", None)
+
     def _served_build(self) -> str | None:
-        index = getattr(getattr(self._answerer, "retriever", None), "index", None)
-        return getattr(index, "build_id", None)
+        index = self.served_index()
+        return index.build_id if index is not None else None
 
     # --- state ----------------------------------------------------------------------------
     @property

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +35,7 @@ from chatbot.page_render import PageCache, PageUnavailable, render_page
 from chatbot.ratelimit import SlidingWindowLimiter
 from chatbot.service import Service, client_key
 from core.chunks import Chunk
+from core.manifest import BuildManifest
 from core.settings import Settings
 from core.store import LoadedIndex
 
@@ -107,20 +108,10 @@ class _Lookup:
         return list(range(chunk.page, max(chunk.page, last) + 1))
 
 
-def served_index(service: Service) -> LoadedIndex | None:
-    """The index the answerer serves now (None while loading)."""
-    answerer = getattr(service, "_answerer", None)
-    return getattr(getattr(answerer, "retriever", None), "index", None)
-
-
-def _recorded_sha(manifest: object, source: str) -> str | None:
-    """The sha256 the build recorded for a corpus file (manifest as a dict or typed)."""
-    files = (
-        manifest.get("files") if isinstance(manifest, Mapping) else getattr(manifest, "files", None)
-    )
-    entry = files.get(source) if isinstance(files, Mapping) else None
-    sha = entry.get("sha256") if isinstance(entry, Mapping) else getattr(entry, "sha256", None)
-    return sha if isinstance(sha, str) else None
+def _recorded_sha(manifest: BuildManifest, source: str) -> str | None:
+    """The sha256 the build recorded for a corpus file."""
+    entry = manifest.files.get(source)
+    return entry.sha256 if entry is not None else None
 
 
 class SourceFiles:
@@ -222,7 +213,7 @@ def source_router(
     cache = PageCache(conf.cache_dir or settings.model_cache_dir / "pages", conf.cache_max_bytes)
     frame = " ".join(["'self'", *settings.allowed_origins])
     csp = f"{PAGE_CSP}; frame-ancestors {frame}"
-    current = index_of or (lambda: served_index(service))
+    current = index_of or service.served_index
     lookups: dict[int, _Lookup] = {}
 
     def lookup(request: Request) -> _Lookup:

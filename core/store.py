@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from core.chunks import Chunk
 from core.lexical import load_bm25, save_bm25
+from core.manifest import BuildManifest
 from core.settings import VectorIndexSettings
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class BuildDamaged(IndexUnavailable):
 @dataclass
 class LoadedIndex:
     path: Path
-    manifest: dict[str, Any]
+    manifest: BuildManifest
     chunks: list[Chunk]
     dense: Any  # faiss.Index
     multilingual: Any | None  # faiss.Index, absent when multilingual_model is 'none'
@@ -81,7 +83,7 @@ class LoadedIndex:
 
     @property
     def build_id(self) -> str:
-        return str(self.manifest["build_id"])
+        return self.manifest.build_id
 
 
 def new_build_id() -> str:
@@ -296,17 +298,20 @@ def read_chunks(folder: Path) -> list[Chunk]:
         return [Chunk(**{k: v for k, v in json.loads(line).items() if k in names}) for line in fh]
 
 
-def finish_build(index_dir: Path, tmp: Path, manifest: dict[str, Any], bm25: Any) -> Path:
+def finish_build(
+    index_dir: Path, tmp: Path, manifest: BuildManifest | dict[str, Any], bm25: Any
+) -> Path:
     """Write the BM25 state and the manifest (with a sha256 of every file of the build), move
-    the build into place and make it live."""
+    the build into place and make it live. A dict manifest is validated as a BuildManifest."""
     save_bm25(bm25, tmp / BM25_DIR)
     vectors = {p.name: describe_vectors(p) for p in sorted(tmp.glob("*.faiss"))}
-    manifest = {**manifest, "vector_indexes": vectors, "checksums": file_checksums(tmp)}
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    final = index_dir / BUILDS / manifest["build_id"]
+    typed = BuildManifest.model_validate(manifest)
+    typed = typed.model_copy(update={"vector_indexes": vectors, "checksums": file_checksums(tmp)})
+    (tmp / MANIFEST).write_text(typed.model_dump_json(indent=2), encoding="utf-8")
+    final = index_dir / BUILDS / typed.build_id
     os.replace(tmp, final)
-    pointer_tmp = index_dir / f"{POINTER}.{manifest['build_id']}.tmp"
-    pointer_tmp.write_text(manifest["build_id"] + "\n", encoding="utf-8")
+    pointer_tmp = index_dir / f"{POINTER}.{typed.build_id}.tmp"
+    pointer_tmp.write_text(typed.build_id + "\n", encoding="utf-8")
     with pointer_tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(pointer_tmp, index_dir / POINTER)  # the switch: atomic on POSIX
@@ -378,7 +383,15 @@ def _fallbacks(index_dir: Path, live: Path | None) -> list[Path]:
     return sorted(found, key=_finished_at, reverse=True)
 
 
-def _checked_manifest(build: Path, identity: dict[str, Any]) -> dict[str, Any]:
+def load_manifest(build: Path) -> BuildManifest:
+    """A build's manifest, typed; BuildDamaged when it is unreadable or malformed."""
+    try:
+        return BuildManifest.model_validate(read_manifest(build))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise BuildDamaged(f"build {build.name} is damaged: its manifest is unreadable") from exc
+
+
+def _checked_manifest(build: Path, identity: dict[str, Any]) -> BuildManifest:
     """The build's manifest, if this program reads its format and it matches the settings."""
     try:
         manifest = read_manifest(build)
@@ -398,10 +411,13 @@ def _checked_manifest(build: Path, identity: dict[str, Any]) -> dict[str, Any]:
                 f"index {build.name} was built with {key}={built.get(key)!r} but the settings say "
                 f"{wanted!r}: run `ingest build` (it rebuilds fully) or change the setting back"
             )
-    return manifest
+    try:
+        return BuildManifest.model_validate(manifest)
+    except ValidationError as exc:
+        raise BuildDamaged(f"build {build.name} is damaged: its manifest is malformed") from exc
 
 
-def _load_build(build: Path, manifest: dict[str, Any]) -> LoadedIndex:
+def _load_build(build: Path, manifest: BuildManifest) -> LoadedIndex:
     import faiss
 
     def read(name: str, reader: Any) -> Any:

@@ -20,6 +20,15 @@ from core import sentences as sentence_store
 from core import store
 from core.chunks import Chunk
 from core.lexical import build_bm25
+from core.manifest import (
+    BuildManifest,
+    Counts,
+    EmbeddingCounts,
+    FileEntry,
+    FileError,
+    ModelInfo,
+    SentenceInfo,
+)
 from core.settings import Settings
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
 from ingest.encode import Encoders
@@ -52,7 +61,7 @@ class Plan:
     refused: dict[str, str] = field(default_factory=dict)  # the refused-unread part of it
     full_reason: str | None = None  # why everything must be rebuilt, if it must
     manifest_changed: bool = False
-    previous: dict[str, Any] | None = None  # live build's manifest
+    previous: BuildManifest | None = None  # live build's manifest
     previous_dir: Path | None = None
 
     @property
@@ -104,17 +113,20 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
     live = store.live_build_dir(settings.index_dir)
     damage = store.verify_build(live) if live is not None else None
     if live is not None and damage is None:
-        plan.previous, plan.previous_dir = store.read_manifest(live), live
-    elif damage is not None:  # never "up to date" on a damaged build: rebuild it whole
+        try:
+            plan.previous, plan.previous_dir = store.load_manifest(live), live
+        except store.BuildDamaged as exc:
+            damage = str(exc)
+    if damage is not None:  # never "up to date" on a damaged build: rebuild it whole
         plan.full_reason = f"the live build is damaged ({damage})"
-    prev_files: dict[str, Any] = plan.previous["files"] if plan.previous else {}
-    prev_errors: dict[str, Any] = plan.previous["errors"] if plan.previous else {}
+    prev_files = plan.previous.files if plan.previous else {}
+    prev_errors = plan.previous.errors if plan.previous else {}
     for f in plan.files:
         if f.rel in prev_files:
-            same = prev_files[f.rel]["sha256"] == f.sha256
+            same = prev_files[f.rel].sha256 == f.sha256
             (plan.unchanged if same else plan.changed).append(f.rel)
-        elif f.rel in prev_errors and prev_errors[f.rel]["sha256"] == f.sha256:
-            plan.failed_before[f.rel] = prev_errors[f.rel]["reason"]
+        elif f.rel in prev_errors and prev_errors[f.rel].sha256 == f.sha256:
+            plan.failed_before[f.rel] = prev_errors[f.rel].reason
         else:
             plan.new.append(f.rel)
     present = {f.rel for f in plan.files}  # a file now refused leaves the index: "deleted"
@@ -122,13 +134,10 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
     if full:
         plan.full_reason = "--full was requested"
     elif plan.previous is not None:
-        if plan.previous.get("schema_version") != store.SCHEMA_VERSION:
-            plan.full_reason = "the index format changed"
-        else:
-            plan.full_reason = _identity_change(
-                plan.previous["identity"], settings.index_identity()
-            ) or _identity_change(plan.previous.get("chunking", {}), chunking_identity(settings))
-        plan.manifest_changed = plan.previous.get("corpus_manifest_sha256") != (
+        plan.full_reason = _identity_change(
+            plan.previous.identity, settings.index_identity()
+        ) or _identity_change(plan.previous.chunking, chunking_identity(settings))
+        plan.manifest_changed = plan.previous.corpus_manifest_sha256 != (
             _corpus_manifest_sha(settings)
         )
     return plan
@@ -159,7 +168,8 @@ def _reusable(plan: Plan, previous: list[Chunk], labels: dict[str, str]) -> _Reu
     passages = {label: _previous_vectors(plan, files[label], previous) for label in labels}
     reuse = _Reuse(passages, {}, {label: {} for label in labels})
     same_rules = plan.previous is not None and (
-        plan.previous.get("sentences", {}).get("rules") == sentence_store.SENTENCE_RULES
+        plan.previous.sentences is not None
+        and plan.previous.sentences.rules == sentence_store.SENTENCE_RULES
     )
     if plan.full_reason or plan.previous_dir is None or not same_rules:
         return reuse
@@ -296,14 +306,13 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         if plan.up_to_date:
             assert plan.previous is not None
             return BuildReport(
-                plan.previous["build_id"],
+                plan.previous.build_id,
                 len(plan.files),
-                plan.previous["counts"]["documents"],
-                plan.previous["counts"]["chunks"],
+                plan.previous.counts.documents,
+                plan.previous.counts.chunks,
                 up_to_date=True,
                 cleaned=cleaned,
-                reused_embeddings=plan.previous["embeddings"]["new"]
-                + plan.previous["embeddings"]["reused"],
+                reused_embeddings=plan.previous.embeddings.new + plan.previous.embeddings.reused,
                 seconds=time.perf_counter() - started,
                 errors=dict(plan.failed_before),
             )
@@ -352,48 +361,45 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         documents = len({c.doc_id for c in chunks})
         total_new = new_dense + new_multi
         total = len(chunks) * (2 if multi is not None else 1)
-        manifest = {
-            "schema_version": store.SCHEMA_VERSION,
-            "build_id": build_id,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "identity": settings.index_identity(),
-            "chunking": chunking_identity(settings),
-            "models": {
-                "dense": {"name": settings.dense_model, "dim": int(dense.shape[1])},
+        manifest = BuildManifest(
+            schema_version=store.SCHEMA_VERSION,
+            build_id=build_id,
+            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            identity=settings.index_identity(),
+            chunking=chunking_identity(settings),
+            models={
+                "dense": ModelInfo(name=settings.dense_model, dim=int(dense.shape[1])),
                 "multilingual": None
                 if multi is None
-                else {"name": settings.multilingual_model, "dim": int(multi.shape[1])},
+                else ModelInfo(name=settings.multilingual_model, dim=int(multi.shape[1])),
             },
-            "corpus_manifest_sha256": _corpus_manifest_sha(settings),
-            "examples": read_examples(settings.corpus_dir, settings.corpus_manifest),
-            "files": {
-                rel: {
-                    "sha256": sha[rel].sha256,
-                    "size": sha[rel].size,
-                    "chunks": sum(1 for c in chunks if c.source == rel),
-                }
+            corpus_manifest_sha256=_corpus_manifest_sha(settings),
+            examples=read_examples(settings.corpus_dir, settings.corpus_manifest),
+            files={
+                rel: FileEntry(
+                    sha256=sha[rel].sha256,
+                    size=sha[rel].size,
+                    chunks=sum(1 for c in chunks if c.source == rel),
+                )
                 for rel in indexed
             },
             # A file refused unread has no sha256: it was never read.
-            "errors": {
-                rel: {"sha256": sha[rel].sha256 if rel in sha else None, "reason": r}
+            errors={
+                rel: FileError(sha256=sha[rel].sha256 if rel in sha else None, reason=r)
                 for rel, r in sorted(errors.items())
             },
-            "counts": {
-                "files": len(indexed),
-                "documents": documents,
-                "chunks": len(chunks),
-                "aligned": aligned,
-            },
-            "embeddings": {"new": total_new, "reused": total - total_new},
-            "sentences": {
-                "rules": sentence_store.SENTENCE_RULES,
-                "count": sum(map(len, table.sentences)),
-                "vectors": sorted(table.vectors),
-                "chunks_reused": reused_sentences,
-            },
-            "build_seconds": round(time.perf_counter() - started, 2),
-        }
+            counts=Counts(
+                files=len(indexed), documents=documents, chunks=len(chunks), aligned=aligned
+            ),
+            embeddings=EmbeddingCounts(new=total_new, reused=total - total_new),
+            sentences=SentenceInfo(
+                rules=sentence_store.SENTENCE_RULES,
+                count=sum(map(len, table.sentences)),
+                vectors=sorted(table.vectors),
+                chunks_reused=reused_sentences,
+            ),
+            build_seconds=round(time.perf_counter() - started, 2),
+        )
         store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))
         store.prune_builds(settings.index_dir, settings.keep_builds)
     return BuildReport(

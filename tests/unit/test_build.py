@@ -66,9 +66,9 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
     assert index.chunks[1].heading == "Funding"
     assert index.chunks[0].title == "alpha"
     assert index.chunks[2].title == "Beta Notes"  # a Markdown file's own title heading
-    assert index.manifest["chunking"] == {"chunking_rules": CHUNK_RULES}
+    assert index.manifest.chunking == {"chunking_rules": CHUNK_RULES}
     assert index.dense.ntotal == index.multilingual.ntotal == 6
-    manifest = index.manifest
+    manifest = index.manifest.model_dump()
     assert manifest["counts"] == {"files": 3, "documents": 3, "chunks": 6, "aligned": 0}
     assert manifest["embeddings"] == {"new": 12, "reused": 0}
     assert manifest["identity"] == settings.index_identity()
@@ -222,7 +222,7 @@ def test_min_chunk_chars_change_forces_full_rebuild_and_says_why(
     # The chatbot loads the index only with the setting it was chunked by.
     settings = settings_factory()
     assert (
-        load_index(settings.index_dir, settings.index_identity()).manifest["identity"][
+        load_index(settings.index_dir, settings.index_identity()).manifest.identity[
             "min_chunk_chars"
         ]
         == 250
@@ -255,7 +255,9 @@ def test_dense_model_change_forces_full_rebuild(
     report = run_build(other, progress=False)
     assert report.full_reason == "dense model changed ('hashing' -> 'hashing-v2')"
     assert (report.new_embeddings, report.reused_embeddings) == (12, 0)
-    assert load_index(other.index_dir, other.index_identity()).manifest["models"]["dense"] == {
+    assert load_index(other.index_dir, other.index_identity()).manifest.model_dump()["models"][
+        "dense"
+    ] == {
         "name": "hashing-v2",
         "dim": 256,
     }
@@ -310,8 +312,8 @@ def test_bad_files_are_named_good_files_indexed_exit_1(
         _env_file=None, dense_model="hashing", multilingual_model="hashing", min_chunk_chars=0
     ).index_identity()
     index = load_index(tmp_path / "index", identity)
-    assert sorted(index.manifest["files"]) == sorted(good)
-    assert sorted(index.manifest["errors"]) == sorted(bad_files)
+    assert sorted(index.manifest.files) == sorted(good)
+    assert sorted(index.manifest.errors) == sorted(bad_files)
     assert {c.location for c in index.chunks if c.source == "harbour.pdf"} == {
         "p. 1 ¶1",
         "p. 1 ¶2",

@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from chatbot.api import create_app
 from chatbot.examples import example_questions
-from core.store import live_build_dir, read_manifest
+from core.manifest import BuildManifest
+from core.store import live_build_dir, load_manifest
 from ingest.build import run_build
 
 MANIFEST = """\
@@ -30,11 +31,11 @@ class NoAnswerer:
         return {}
 
 
-def build(settings: Any) -> dict[str, Any]:
+def build(settings: Any) -> BuildManifest:
     assert run_build(settings, progress=False).build_id
     live = live_build_dir(settings.index_dir)
     assert live is not None
-    return read_manifest(live)
+    return load_manifest(live)
 
 
 def test_examples_travel_from_the_corpus_manifest_to_the_api(
@@ -43,7 +44,7 @@ def test_examples_travel_from_the_corpus_manifest_to_the_api(
     settings = settings_factory(max_question_chars=100)
     (tiny_corpus / "manifest.toml").write_text(MANIFEST % ("Why? " * 30), encoding="utf-8")
     manifest = build(settings)
-    assert len(manifest["examples"]) == 4  # the build copies them as written (blanks dropped)
+    assert len(manifest.examples) == 4  # the build copies them as written (blanks dropped)
     # Shown: unique, spaces tidied, none longer than a question may be.
     expected = ["What does the alpha project build?", "Apa yang dilatih oleh Beta?"]
     assert example_questions(settings, manifest) == expected
@@ -58,7 +59,7 @@ def test_a_corpus_without_examples_shows_none_and_settings_override(
 ) -> None:
     settings = settings_factory()
     manifest = build(settings)
-    assert manifest["examples"] == []
+    assert manifest.examples == []
     assert example_questions(settings, manifest) == []
     override = settings_factory(example_questions=["Our own question?"])
     assert example_questions(override, manifest) == ["Our own question?"]

@@ -144,10 +144,10 @@ def test_only_unchanged_files_inside_the_corpus_are_opened(
     outside.write_bytes((tmp_path / "corpus" / "harbour.pdf").read_bytes())
     chunk = chunk_with(index, "customs office")
     moved = dataclasses.replace(chunk, source="../secret.pdf")
-    files = dict(index.manifest["files"])
+    files = dict(index.manifest.files)
     files["../secret.pdf"] = files[chunk.source]
     escaped = dataclasses.replace(
-        index, chunks=[moved], manifest={**index.manifest, "files": files}
+        index, chunks=[moved], manifest=index.manifest.model_copy(update={"files": files})
     )
     png = source_url(moved).replace("/source?", "/source/page.png?")
     assert viewer(settings, escaped).get(png).status_code == 404

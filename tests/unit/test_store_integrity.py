@@ -207,3 +207,28 @@ def test_ingest_build_repairs_a_damaged_live_build(
     index = load_index(settings.index_dir, settings.index_identity())
     assert index.build_id == report.build_id and index.notice is None
     assert any("fish populations" in c.text for c in index.chunks)
+
+
+def test_a_malformed_manifest_is_refused_and_the_previous_build_served(
+    two_builds: tuple[Any, str, str],
+) -> None:
+    """Valid JSON in the right format whose fields have the wrong types (a counts entry that is
+    text) is a damaged build, not a crash in whatever reads it later."""
+    settings, first, live = two_builds
+    path = settings.index_dir / "builds" / live / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["counts"]["chunks"] = "many"
+    path.write_text(json.dumps(manifest))
+
+    index = load_index(settings.index_dir, settings.index_identity())
+    assert index.build_id == first
+    assert index.notice is not None and "manifest is malformed" in index.notice
+    assert index.manifest.counts.chunks == 2  # typed: read as a number, not a string
+
+
+def test_the_manifest_is_typed_when_loaded(two_builds: tuple[Any, str, str]) -> None:
+    settings, _, live = two_builds
+    index = load_index(settings.index_dir, settings.index_identity())
+    assert index.manifest.build_id == live
+    assert set(index.manifest.checksums) >= {"chunks.jsonl", "dense.faiss", "multilingual.faiss"}
+    assert index.manifest.vector_indexes["dense.faiss"]
