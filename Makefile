@@ -46,9 +46,7 @@ browser-deps:
 ## beside ours), printed and written to docs/BENCHMARKS.md + docs/benchmarks.json (~25 min).
 ## BENCH_INSTALL=1 also times a fresh clone to a ready server from an empty pip cache.
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
-	@if [ -n "$(BENCH_INSTALL)" ]; then \
-	  $(BIN)/python scripts/bench_install.py --full --json docs/bench_install.json; fi
+	$(BIN)/python scripts/bench.py $(if $(BENCH_INSTALL),--with-install)
 
 ## Every question set against its own corpus (seed, ../shared/corpora/foreign), with the
 ## bundled LLM and without it, as one table. eval-heldout runs the held-aside sets (run them last).
