@@ -68,9 +68,10 @@ def test_sigkill_while_embedding_keeps_previous_build_live(seed_copy, env, real_
 
     cmd = [env.python, "-m", "ingest", "build", "--full"]
     cmd += ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
-    # The bar appears once the English model is loaded: the kill lands while it embeds.
-    stderr = kill_when_seen(cmd, b"Embedding (dense)", cwd=settings.index_dir.parent, env=real_env)
-    assert b"Reading" in stderr
+    # Files are read while the encoders load their models and embed what has been read (in
+    # their own threads), so once reading has begun the kill lands mid-embedding.
+    stderr = kill_when_seen(cmd, b"Reading", cwd=settings.index_dir.parent, env=real_env)
+    assert b"Embedding (dense)" in stderr
 
     assert store.live_build_dir(settings.index_dir) == live_before
     index = store.load_index(settings.index_dir, settings.index_identity())

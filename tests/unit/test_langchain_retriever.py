@@ -4,7 +4,8 @@ over a tiny index built with the hashing embedder; the chat model is langchain_c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,13 @@ def retriever(settings_factory: Callable[..., Settings], tiny_corpus: Path) -> S
     settings = settings_factory(min_chunk_chars=0)
     assert run_build(settings, progress=False).build_id is not None
     return StrategyRetriever.from_settings(settings, k=2)
+
+
+def run_async(coro: Coroutine[object, object, str]) -> str:
+    """asyncio.run in a thread of its own: in a whole-suite run, Playwright's sync API (the
+    browser tests) leaves an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def format_docs(docs: list[Document]) -> str:
@@ -70,4 +78,4 @@ def test_retriever_inside_an_lcel_chain(retriever: StrategyRetriever) -> None:
     # Batched and async, as chains run them.
     batch = chain.batch(["Gamma river samples?", "Who funds alpha?"])
     assert "river water quality" in batch[0] and "regional bank" in batch[1]
-    assert "Two thousand" in asyncio.run(chain.ainvoke("Nurses who finished the beta course?"))
+    assert "Two thousand" in run_async(chain.ainvoke("Nurses who finished the beta course?"))
