@@ -110,7 +110,10 @@ def score_sentences(
     cache: SentenceCache | None = None,
 ) -> list[list[tuple[str, float]]]:
     """Per passage, its sentences with their scores against the question."""
-    split = [passage_sentences(p.text, p.lang) for p in passages]
+    split = [
+        cache.split(p.text, p.lang) if cache else passage_sentences(p.text, p.lang)
+        for p in passages
+    ]
     flat = [s for sentences in split for s in sentences]
     if not flat:
         return [[] for _ in passages]

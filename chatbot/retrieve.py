@@ -25,7 +25,7 @@ from core.embed import embed_query, get_embedder
 from core.lexical import bm25_matches, document_frequencies
 from core.settings import AnswerSettings, Settings
 from core.store import LoadedIndex, load_index
-from core.text import names, passage_sentences
+from core.text import names
 
 # A chunk a dense signal did not return among its candidates (cosines are >= -1).
 NOT_FOUND = -2.0
@@ -130,7 +130,7 @@ class Retriever:
         for row, chunk in enumerate(self.chunks):
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
-        # Sentence vectors of this index's passages, filled as questions come (evidence step).
+        # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
             index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
         )
@@ -274,7 +274,7 @@ class Retriever:
         rescored = []
         for p in passages:
             coverage = max(
-                (self.idf.coverage(query, s) for s in passage_sentences(p.text, p.lang)),
+                (self.idf.coverage(query, s) for s in self.sentence_cache.split(p.text, p.lang)),
                 default=0.0,
             )
             rescored.append(replace(p, score=(p.score + weight * coverage) / (1 + weight)))

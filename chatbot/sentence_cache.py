@@ -1,4 +1,5 @@
-"""Sentence vectors for the evidence step: precomputed at ingest, else kept between questions."""
+"""Passage sentences and their vectors for the answer path: precomputed at ingest, else made
+when first asked for (vectors are then kept between questions)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from core.chunks import text_sha
 from core.sentences import read_table
+from core.text import passage_sentences
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,10 @@ class SentenceCache:
         self,
         size: int = 20_000,
         precomputed: list[tuple[Embeddings, dict[str, np.ndarray]]] | None = None,
+        splits: dict[str, list[str]] | None = None,
     ) -> None:
         self.size = size
+        self._splits = splits or {}  # text sha -> the passage's sentences, from the build
         self._vectors: dict[tuple[int, str], np.ndarray] = {}
         self._embedders: list[Embeddings] = []  # the index of an embedder is its cache key
         self._tables: list[dict[str, np.ndarray]] = []  # precomputed, by the same key
@@ -53,7 +58,13 @@ class SentenceCache:
             for role, embedder in embedders.items()
             if embedder is not None and role in table.vectors
         ]
-        return cls(size, pairs)
+        return cls(size, pairs, dict(zip(table.shas, table.sentences, strict=True)))
+
+    def split(self, text: str, lang: str) -> list[str]:
+        """A passage's sentences: the split ingest made with the same rule
+        (core.text.passage_sentences), or made now for a text the build does not hold."""
+        found = self._splits.get(text_sha(text))
+        return found if found is not None else passage_sentences(text, lang)
 
     def precomputed(self, embedder: Embeddings) -> int:
         """How many sentence vectors the build supplied for this embedder."""

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 REFERENCE_VARIANT = "original"
 
 
+def text_sha(text: str) -> str:
+    """The key of a passage's text (the build reuses vectors and sentences by it)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Chunk:
     """One indexed passage with everything needed to cite it."""
@@ -32,4 +37,4 @@ class Chunk:
 
     @property
     def text_sha(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha(self.text)

@@ -146,6 +146,28 @@ def test_cache_answers_from_the_table_and_computes_the_rest(
     assert other.seen == known
 
 
+def test_passages_are_split_once_at_ingest_not_per_question(
+    tiny_corpus: Path, settings_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_factory(min_chunk_chars=0)
+    run_build(settings, progress=False)
+    build = live(settings)
+    chunks = store.read_chunks(build)
+    cache = SentenceCache.for_index(build, {"dense": Counting()})
+    calls: list[str] = []
+    monkeypatch.setattr(
+        "chatbot.sentence_cache.passage_sentences",
+        lambda text, lang: calls.append(text) or passage_sentences(text, lang),
+    )
+    for chunk in chunks:  # the build's own split, and no splitting now
+        assert cache.split(chunk.text, chunk.lang) == passage_sentences(chunk.text, chunk.lang)
+    assert calls == []
+    # A text the build does not hold (no table, or not a passage of it) is split when asked.
+    other = "The fund opened in 2021. It lends to small farms in three provinces."
+    assert cache.split(other, "en") == passage_sentences(other, "en")
+    assert calls == [other]
+
+
 def test_cache_without_a_table_computes(tmp_path: Path) -> None:
     embedder: Embeddings = Counting()
     cache = SentenceCache.for_index(tmp_path, {"dense": embedder})
