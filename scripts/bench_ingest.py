@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -32,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import Figures, print_figures, write_figures  # noqa: E402
 
 from core import sentences as sentence_store  # noqa: E402
 from core.embed import get_embedder  # noqa: E402
@@ -66,9 +67,8 @@ def _embedded_texts(settings: Settings) -> dict[str, list[str]]:
     return out
 
 
-def pipeline_vs_raw(corpus: Path, runs: int, limit: int | None) -> tuple[dict[str, Any], list[str]]:
+def pipeline_vs_raw(figures: Figures, corpus: Path, runs: int, limit: int | None) -> None:
     ratios, cpu_ratios, pipe_rates, raw_rates, pipe_s, raw_s = [], [], [], [], [], []
-    notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         if limit:  # --quick: a few files of the corpus
             small = Path(tmp) / "corpus"
@@ -112,20 +112,17 @@ def pipeline_vs_raw(corpus: Path, runs: int, limit: int | None) -> tuple[dict[st
                 f"ratio {raw_wall / wall:.2f}",
                 flush=True,
             )
-        notes.append(
+        figures.note(
             f"pipeline vs raw: {corpus.name}, {report.chunks} chunks, texts embedded per model "
             f"[{sizes}] (passages + precomputed sentence vectors {Settings().sentence_vectors}); "
             "models loaded before timing; raw = one embed_documents call per model"
         )
-    figures = {
-        "ingest_vs_raw_ratio": _figure(ratios, "ratio", ">= 0.9"),
-        "ingest_vs_raw_cpu_ratio": _figure(cpu_ratios, "ratio"),
-        "ingest_chunks_per_s": _figure(pipe_rates, "chunks/s"),
-        "raw_encode_chunks_per_s": _figure(raw_rates, "chunks/s"),
-        "ingest_full_build_s": _figure(pipe_s, "s"),
-        "raw_encode_s": _figure(raw_s, "s"),
-    }
-    return figures, notes
+    figures.add("ingest_vs_raw_ratio", ratios, "ratio", ">= 0.9")
+    figures.add("ingest_vs_raw_cpu_ratio", cpu_ratios, "ratio")
+    figures.add("ingest_chunks_per_s", pipe_rates, "chunks/s")
+    figures.add("raw_encode_chunks_per_s", raw_rates, "chunks/s")
+    figures.add("ingest_full_build_s", pipe_s, "s")
+    figures.add("raw_encode_s", raw_s, "s")
 
 
 def _synthetic_corpus(source: Path, folder: Path, chunks: int) -> None:
@@ -152,7 +149,7 @@ def _synthetic_corpus(source: Path, folder: Path, chunks: int) -> None:
         (folder / f"part-{f:05d}.txt").write_text("\n\n".join(body) + "\n", encoding="utf-8")
 
 
-def no_change_rebuild(source: Path, chunks: int, runs: int) -> tuple[dict[str, Any], list[str]]:
+def no_change_rebuild(figures: Figures, source: Path, chunks: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
         _synthetic_corpus(source, corpus, chunks)
@@ -186,27 +183,13 @@ def no_change_rebuild(source: Path, chunks: int, runs: int) -> tuple[dict[str, A
             f"no-change rebuild: command {statistics.median(cli):.2f} s, in-process "
             f"{statistics.median(inproc):.2f} s"
         )
-    figures = {
-        "no_change_rebuild_cli_s": _figure(cli, "s", "< 2"),
-        "no_change_rebuild_inprocess_s": _figure(inproc, "s"),
-    }
-    notes = [
+    figures.add("no_change_rebuild_cli_s", cli, "s", "< 2")
+    figures.add("no_change_rebuild_inprocess_s", inproc, "s")
+    figures.note(
         f"no-change rebuild: synthetic corpus of {first.chunks} chunks ({first.files} files) "
         f"made of {source.name}'s passages, 'hashing' embedder for both models (256-d), "
         f"build folder {size / 1e6:.0f} MB; command = `python -m ingest build` in a new process"
-    ]
-    return figures, notes
-
-
-def _figure(runs: list[float], unit: str, target: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "value": round(statistics.median(runs), 3),
-        "unit": unit,
-        "runs": [round(r, 3) for r in runs],
-    }
-    if target:
-        out["target"] = target
-    return out
+    )
 
 
 def main() -> None:
@@ -220,25 +203,16 @@ def main() -> None:
     args = parser.parse_args()
     corpus = args.corpus or ROOT / "corpus"
     runs = 1 if args.quick else args.runs
-    figures: dict[str, Any] = {}
-    notes = [f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"]
+    figures = Figures("bench_ingest")
+    figures.note(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     if "raw" not in args.skip:
-        f, n = pipeline_vs_raw(corpus, runs, limit=2 if args.quick else None)
-        figures |= f
-        notes += n
+        pipeline_vs_raw(figures, corpus, runs, limit=2 if args.quick else None)
     if "scale" not in args.skip:
-        f, n = no_change_rebuild(corpus, 300 if args.quick else args.scale_chunks, runs)
-        figures |= f
-        notes += n
-    notes.append(f"load average {os.getloadavg()[0]:.1f} at the end")
-    print(f"\n{'figure':32} {'value':>10}  unit      target")
-    for key, fig in figures.items():
-        print(f"{key:32} {fig['value']:>10}  {fig['unit']:8}  {fig.get('target', '')}")
-    for note in notes:
-        print(f"- {note}")
+        no_change_rebuild(figures, corpus, 300 if args.quick else args.scale_chunks, runs)
+    figures.note(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print_figures(figures)
     if args.json:
-        out = {"script": "bench_ingest", "figures": figures, "notes": notes}
-        args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")
+        write_figures(figures, args.json)
 
 
 if __name__ == "__main__":

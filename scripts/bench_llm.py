@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
 import os
-import statistics
 import sys
 import threading
 import time
@@ -27,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import Figures, print_figures, write_figures
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from chatbot.llm import BundledLlmServer, ensure_bundled_model, make_chat_model
@@ -175,14 +174,6 @@ def decode_window(streams: list[Stream], cpu: CpuSampler) -> Decode | None:
     return Decode(tokens, end - start, cpu.at(end) - cpu.at(start))
 
 
-def figure(runs: list[float], unit: str, target: str | None = None) -> dict[str, object]:
-    out: dict[str, object] = {"value": round(statistics.median(runs or [0.0]), 3), "unit": unit}
-    out["runs"] = [round(r, 3) for r in runs]
-    if target:
-        out["target"] = target
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--json", type=Path, help="write the figures here (bench interface)")
@@ -251,23 +242,25 @@ def main() -> None:
         cpu.stop()
     load_after = os.getloadavg()[0]
 
-    figures = {
-        "decode_tok_s_1_stream": figure(decode["one"], "tokens/s"),
-        f"decode_tok_s_aggregate_{n}_streams": figure(decode["many"], "tokens/s"),
-        f"decode_aggregate_ratio_{n}_vs_1": figure(decode["ratio"], "x", ">= 1.5"),
-        f"decode_tokens_per_cpu_s_ratio_{n}_vs_1": figure(decode["cpu"], "x"),
-        "end_to_end_tok_s_1_stream": figure(rate["one"], "tokens/s"),
-        f"end_to_end_tok_s_aggregate_{n}_streams": figure(rate["many"], "tokens/s"),
-        f"end_to_end_ratio_{n}_vs_1": figure(rate["ratio"], "x"),
-        "ttft_p50_1_stream": figure(ttft["one"], "s"),
-        f"ttft_p50_per_user_{n}_streams": figure(ttft["many"], "s"),
-        "own_tok_s_1_stream": figure(own["one"], "tokens/s"),
-        f"own_tok_s_per_user_{n}_streams": figure(own["many"], "tokens/s"),
-        "server_start": figure([start_s], "s"),
-        "warm_up": figure([warm_s], "s"),
-    }
-    figures = {key: fig for key, fig in figures.items() if fig["runs"]}  # no decode overlap
-    notes = [
+    figures = Figures("bench_llm")
+    for key, runs, unit, target in (
+        ("decode_tok_s_1_stream", decode["one"], "tokens/s", None),
+        (f"decode_tok_s_aggregate_{n}_streams", decode["many"], "tokens/s", None),
+        (f"decode_aggregate_ratio_{n}_vs_1", decode["ratio"], "x", ">= 1.5"),
+        (f"decode_tokens_per_cpu_s_ratio_{n}_vs_1", decode["cpu"], "x", None),
+        ("end_to_end_tok_s_1_stream", rate["one"], "tokens/s", None),
+        (f"end_to_end_tok_s_aggregate_{n}_streams", rate["many"], "tokens/s", None),
+        (f"end_to_end_ratio_{n}_vs_1", rate["ratio"], "x", None),
+        ("ttft_p50_1_stream", ttft["one"], "s", None),
+        (f"ttft_p50_per_user_{n}_streams", ttft["many"], "s", None),
+        ("own_tok_s_1_stream", own["one"], "tokens/s", None),
+        (f"own_tok_s_per_user_{n}_streams", own["many"], "tokens/s", None),
+        ("server_start", [start_s], "s", None),
+        ("warm_up", [warm_s], "s", None),
+    ):
+        if runs:  # a round whose streams never all decoded at once has no decode figures
+            figures.add(key, runs, unit, target)
+    for line in (
         f"llama-server with {n} slots, {settings.llm_threads} threads, {args.max_tokens} tokens "
         f"per answer (ignore_eos), {args.passages} passages per question, {args.rounds} rounds",
         "decode = tokens/s while every stream generates (after the last first token, before the "
@@ -277,16 +270,11 @@ def main() -> None:
         "gain with the machine's other load factored out",
         f"own tok/s = a user's tokens after the first / time after the first; "
         f"load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores",
-    ]
-    print(f"\n{'figure':<34} {'value':>9}  unit      runs")
-    for key, fig in figures.items():
-        print(f"{key:<34} {fig['value']:>9}  {fig['unit']:<9} {fig['runs']}")
-    for note in notes:
-        print(f"note: {note}")
+    ):
+        figures.note(line)
+    print_figures(figures)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"script": "bench_llm", "figures": figures, "notes": notes}
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        write_figures(figures, args.json)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,16 @@ def search_ms(index: Any, queries: np.ndarray, k: int) -> float:
     return statistics.median(took)
 
 
+def hits_ms(retriever: Retriever, asked: list[tuple[str, bool]]) -> list[float]:
+    """Milliseconds of Retriever.hits for each question, in one pass."""
+    took = []
+    for text, english in asked:
+        t = time.perf_counter()
+        retriever.hits([text], english)
+        took.append((time.perf_counter() - t) * 1000)
+    return took
+
+
 def questions() -> list[tuple[str, bool]]:
     out = []
     for path in QUESTION_FILES:
@@ -387,27 +397,15 @@ def main() -> int:
             )
             figures.add(f"load_s_{label}", [time.perf_counter() - t], "s")
             retriever.hits(["warm up"], True)
-            runs50, runs95, search50 = [], [], []
-            for _ in range(passes):
-                took = []
-                for text, english in asked:
-                    t = time.perf_counter()
-                    retriever.hits([text], english)
-                    took.append((time.perf_counter() - t) * 1000)
-                runs50.append(statistics.median(took))
-                runs95.append(percentile(took, 0.95))
+            timed = [hits_ms(retriever, asked) for _ in range(passes)]
+            runs50 = [statistics.median(took) for took in timed]
+            runs95 = [percentile(took, 0.95) for took in timed]
             # The same path with the query vectors already made: what grows with the corpus.
             real_models = retriever.dense_embedder, retriever.multi_embedder
             retriever.dense_embedder, retriever.multi_embedder = (
                 Recorded(model, [q for q, _ in asked]) for model in real_models
             )
-            for _ in range(passes):
-                took = []
-                for text, english in asked:
-                    t = time.perf_counter()
-                    retriever.hits([text], english)
-                    took.append((time.perf_counter() - t) * 1000)
-                search50.append(statistics.median(took))
+            search50 = [statistics.median(hits_ms(retriever, asked)) for _ in range(passes)]
             target = "< 50" if n == 100_000 else None
             figures.add(f"retrieval_p50_ms_{label}", runs50, "ms", target)
             figures.add(f"retrieval_p95_ms_{label}", runs95, "ms")
