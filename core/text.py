@@ -235,9 +235,9 @@ class NumberInContext:
 
 def numbers_in_context(text: str) -> list[NumberInContext]:
     """Each number with the content words around it and the word it counts."""
-    stop, stemmer = stopwords(), _stemmer()
+    stop = stopwords()
     spans = [(m.start(), m.group(0).lower()) for m in _TOKEN.finditer(text)]
-    content = [(a, stemmer.stemWord(w)) for a, w in spans if w not in stop and not w[0].isdigit()]
+    content = [(a, _stem(w)) for a, w in spans if w not in stop and not w[0].isdigit()]
     out = []
     for m in _NUMBER.finditer(text):
         start, end = m.span(1)  # the digits: a word after them is context, scale word or not

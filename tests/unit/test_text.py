@@ -132,3 +132,25 @@ def test_remembered_stems_are_the_stemmers_from_many_threads() -> None:
     expected = [[alone.stemWord(w) for w in t.split()] for t in texts]
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(tokens, texts)) == expected
+
+
+def test_every_stem_is_taken_under_the_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared stemmer keeps its word in itself, so no caller may reach it unlocked: numbers'
+    context words go through the same locked, remembered stem as tokens()."""
+    from core import text
+
+    real = text._stemmer()
+
+    class LockedOnly:
+        def stemWord(self, word: str) -> str:  # noqa: N802 (snowballstemmer's name)
+            assert text._STEMMING.locked(), f"{word!r} stemmed without the lock"
+            return str(real.stemWord(word))
+
+    monkeypatch.setattr(text, "_stemmer", lambda: LockedOnly())
+    text._stem.cache_clear()
+    try:
+        assert tokens("Twelve members cooperated") == ["twelv", "member", "cooper"]
+        [found] = numbers_in_context("The board has 15 members appointed yearly.")
+        assert found.counts == "member"
+    finally:
+        text._stem.cache_clear()  # stems made through the stand-in are not kept
