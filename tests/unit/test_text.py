@@ -142,7 +142,7 @@ def test_every_stem_is_taken_under_the_lock(monkeypatch: pytest.MonkeyPatch) -> 
     real = text._stemmer()
 
     class LockedOnly:
-        def stemWord(self, word: str) -> str:  # noqa: N802 (snowballstemmer's name)
+        def stemWord(self, word: str) -> str:  # snowballstemmer's name
             assert text._STEMMING.locked(), f"{word!r} stemmed without the lock"
             return str(real.stemWord(word))
 
