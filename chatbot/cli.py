@@ -12,8 +12,8 @@ from typing import Annotated, get_args
 
 import typer
 
-from chatbot.answer import Answerer
-from chatbot.evaluate import EvalError, run_eval
+from chatbot.evaluation.evaluate import EvalError, run_eval
+from chatbot.pipeline.answer import Answerer
 from core.settings import LlmBackend, Settings
 from core.store import IndexUnavailable, live_build_dir
 
@@ -39,7 +39,7 @@ def _settings(index: Path | None = None, llm: str | None = None, **extra: object
 @contextmanager
 def _answerer(settings: Settings) -> Iterator[Answerer]:
     """The answerer for a command, closed (its model server stopped) when the command ends."""
-    from chatbot.llm import LlmUnavailable
+    from chatbot.llm.model_file import LlmUnavailable
 
     try:
         answerer = Answerer.from_settings(settings)
@@ -118,7 +118,7 @@ def eval_command(
             raise typer.Exit(2) from exc
     typer.echo(summary.line())
     if report and out is not None:
-        from chatbot.eval_report import write_report  # matplotlib: only when asked for
+        from chatbot.evaluation.report import write_report  # matplotlib: only when asked for
 
         path = write_report(
             results, summary, out.with_suffix(".html"), f"Evaluation: {questions.name}"
@@ -154,7 +154,7 @@ def serve(
             raise typer.Exit(1)
         if code:
             typer.echo("some files could not be indexed (see above); serving the rest")
-    from chatbot.api import serve as run_server
+    from chatbot.web.api import serve as run_server
 
     run_server(settings, lambda: Answerer.from_settings(settings))
 

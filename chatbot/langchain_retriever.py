@@ -8,7 +8,7 @@ Each ``Document`` is one cited passage (variants of one paragraph collapsed into
 as the chatbot cites them); its metadata carries what a citation needs: ``title``, ``variant``,
 ``location``, ``group`` (shared by the variants of one passage), ``doc_id``, ``chunk_id``,
 ``score``, ``other_variants`` and ``source_url`` (the page viewer's path on the chat server).
-The search is the chatbot's own (chatbot.retrieve: MiniLM + multilingual e5 + BM25, fused).
+The search is the chatbot's own (chatbot.pipeline.retrieve: MiniLM + multilingual e5 + BM25, fused).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
-from chatbot.retrieve import Retriever
-from chatbot.source_view import source_url
+from chatbot.pipeline.retrieve import Retriever
+from chatbot.pipeline.understand import understand
 from chatbot.types import Passage
-from chatbot.understand import understand
+from chatbot.web.source_view import source_url
 from core.settings import Settings
 
 
@@ -50,7 +50,7 @@ def passage_document(passage: Passage) -> Document:
 
 
 class StrategyRetriever(BaseRetriever):
-    """LangChain ``BaseRetriever`` over a built index (wraps chatbot.retrieve.Retriever)."""
+    """LangChain ``BaseRetriever`` over a built index (wraps the pipeline's ``Retriever``)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

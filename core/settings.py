@@ -145,7 +145,7 @@ class AnswerSettings(BaseModel):
 
 
 class SourceViewSettings(BaseModel):
-    """The citation page viewer (chatbot.source_view): how a cited PDF page is rendered and
+    """The citation page viewer (chatbot.web.source_view): how a cited PDF page is rendered and
     cached, and how much of a text file is shown around a passage."""
 
     render_scale: float = Field(
@@ -186,7 +186,7 @@ class SourceViewSettings(BaseModel):
 
 class FeedbackSettings(BaseModel):
     """Like/dislike votes (chat UI and POST /api/feedback), appended to a JSONL file for the
-    operator; see chatbot.feedback."""
+    operator; see chatbot.web.feedback."""
 
     enabled: bool = Field(True, description="Accept votes; off: POST /api/feedback is 404.")
     dir: Path = Field(Path("data"), description="Folder of feedback.jsonl (one line per vote).")

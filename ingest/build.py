@@ -34,7 +34,6 @@ from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
 from ingest.encode import Encoders
 from ingest.load import (
     CorpusFile,
-    LoadError,
     default_info,
     discover,
     load_file,
@@ -42,9 +41,11 @@ from ingest.load import (
     read_manifest,
     sha256_file,
 )
+from ingest.readers.page import LoadError
 
-# Names the rules of ingest.load, ingest.pdf and ingest.split; change it when they change what
-# chunks a file gives, so an index built by the old rules is rebuilt instead of mixed with new ones.
+# Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
+# what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
+# with new ones.
 CHUNK_RULES = "2-structure"
 
 

@@ -11,7 +11,7 @@ import typer
 from core.settings import Settings
 from core.store import IndexUnavailable
 from ingest.build import make_plan, run_build
-from ingest.load import LoadError
+from ingest.readers.page import LoadError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 

@@ -1,8 +1,8 @@
 """Find corpus files, read the corpus manifest, and load each file into located text.
 
-A text or Markdown file is one :class:`Page` of its own text; a PDF is read by :mod:`ingest.pdf`
-into one Page per page, in the same light Markdown (paragraphs apart by blank lines, headings as
-``#`` lines).
+Each document format has its reader in :mod:`ingest.readers` (:data:`READERS`, by suffix): a text
+or Markdown file is one :class:`Page` of its own text; a PDF is one Page per page, in the same
+light Markdown (paragraphs apart by blank lines, headings as ``#`` lines).
 
 Anything that cannot be read raises :class:`LoadError` naming the reason, so the build can report
 it in one line and go on with the other files. Files are judged by name, type and size before a
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 import tomllib
 from collections.abc import Iterator
@@ -21,22 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.readers.page import LoadError, Page, Reader
+from ingest.readers.pdf import read_pdf
+from ingest.readers.text import read_text
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".pdf"}
-
-# Ends of a sentence (or of a clause that a list or the next page cannot continue).
-SENTENCE_END = (".", "!", "?", ";", ":", "…", "。", "！", "？", "．")
-# A line that starts a list item: a bullet, or an enumerator such as 1. 1) (a) a) iv. 2.1.
-LIST_MARKER = re.compile(
-    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*\-–—‒]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})"
-    r"[.)]|\((?:\d{1,3}|[a-zA-Z]{1,6})\))\s+\S"
-)
-
-
-class LoadError(Exception):
-    """A corpus file that cannot be indexed; the message says why, for the person who added it."""
+# One reader per document format (ingest/readers/): the file's suffix picks it.
+READERS: dict[str, Reader] = {
+    ".txt": read_text,
+    ".md": read_text,
+    ".markdown": read_text,
+    ".pdf": read_pdf,
+}
+SUPPORTED_SUFFIXES = set(READERS)
 
 
 @dataclass(frozen=True)
@@ -48,14 +46,6 @@ class DocumentInfo:
     lang: str
     title: str
     author: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """A located piece of text: a whole text file (page None) or one PDF page as light Markdown."""
-
-    text: str
-    page: int | None
 
 
 @dataclass(frozen=True)
@@ -214,19 +204,7 @@ def load_file(file: CorpusFile, settings: Settings) -> list[Page]:
     if file.size == 0:
         raise LoadError("file is empty")
     raw = _read_bounded(file.path, settings.max_file_bytes)
-    if file.path.suffix.lower() == ".pdf":
-        # Imported here: ingest.pdf builds on this module's Page and LoadError, and pypdf is
-        # loaded only when a corpus has a PDF.
-        from ingest.pdf import load_pdf
-
-        pages = load_pdf(raw, settings)
-        if not any(p.text.strip() for p in pages):
-            raise LoadError("PDF has no extractable text (scanned images?); OCR it first")
-        return pages
-    text = _decode(raw)
-    if not text.strip():
-        raise LoadError("file has no text (only whitespace)")
-    return [Page(text, None)]
+    return READERS[file.path.suffix.lower()](raw, settings)
 
 
 def _size(n: int) -> str:
@@ -246,14 +224,3 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:
         raise LoadError(f"file grew past the limit of {_size(max_bytes)} (SQA_MAX_FILE_BYTES)")
     return raw
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(
-            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-            "re-save the file as UTF-8"
-        ) from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -25,7 +25,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from core.chunks import Chunk
 from core.text import MAX_HEADING_CHARS, is_heading
-from ingest.load import LIST_MARKER, SENTENCE_END, DocumentInfo, Page
+from ingest.load import DocumentInfo
+from ingest.readers.page import LIST_MARKER, SENTENCE_END, Page
 
 PATH_SEPARATOR = " > "
 # Where a heading's words stand in a location ("p. 3 ¶2 (Results)"); longer ones are cut there.

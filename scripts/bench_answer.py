@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import Figures, peak_rss_mb, print_figures, write_figures  # noqa: E402
 
-from chatbot.answer import Answerer  # noqa: E402
-from chatbot.evaluate import percentile, read_questions  # noqa: E402
-from chatbot.understand import understand  # noqa: E402
+from chatbot.evaluation.evaluate import percentile, read_questions  # noqa: E402
+from chatbot.pipeline.answer import Answerer  # noqa: E402
+from chatbot.pipeline.understand import understand  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.build import run_build  # noqa: E402
 

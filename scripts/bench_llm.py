@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import Figures, print_figures, write_figures
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from chatbot.llm import BundledLlmServer, ensure_bundled_model, make_chat_model
+from chatbot.llm.client import make_chat_model
+from chatbot.llm.model_file import ensure_bundled_model
+from chatbot.llm.server import BundledLlmServer
 from core.settings import Settings
 
 # ~150 tokens: the fixed instructions every request starts with (the cacheable prefix).

@@ -7,11 +7,12 @@ text, plain text and Markdown as they are; the variants manifest is not read),
 RecursiveCharacterTextSplitter(1000, 200), the same MiniLM through HuggingFaceEmbeddings, a
 FAISS flat L2 index (faiss directly behind a small langchain-core retriever: langchain-community
 is not a dependency, see DESIGN.md) returning the top 4, and the classic "stuff" chat prompt to
-the same bundled model through the same chat client. Ours is chatbot.answer.Answerer over our
-own index of the same corpus, built into a temporary folder.
+the same bundled model through the same chat client. Ours is chatbot.pipeline.answer.Answerer
+over our own index of the same corpus, built into a temporary folder.
 
-Both are scored as chatbot/evaluate.py scores ours: answer correct = every ``expect`` group in
-the answer; unanswerable = abstained. "Cited" for ours = a cited passage contains
+Both are scored as chatbot/evaluation/evaluate.py scores ours: answer correct = every
+``expect`` group in the answer; unanswerable = abstained.
+"Cited" for ours = a cited passage contains
 ``source_contains``; the recipe has no citations, so for it "cited" = ``source_contains`` is in one
 of the 4 stuffed documents (whitespace and case ignored: generous to the recipe). Whether a
 recipe answer abstains is judged by our own refusal detector (the same one that reads our model's
@@ -51,8 +52,7 @@ from langchain_core.retrievers import BaseRetriever  # noqa: E402
 from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
 from pydantic import ConfigDict  # noqa: E402
 
-from chatbot.answer import Answerer  # noqa: E402
-from chatbot.evaluate import (  # noqa: E402
+from chatbot.evaluation.evaluate import (  # noqa: E402
     ask_timed,
     citation_rank,
     is_correct,
@@ -60,9 +60,10 @@ from chatbot.evaluate import (  # noqa: E402
     read_questions,
     unsupported_facts,
 )
-from chatbot.retrieve import Retriever  # noqa: E402
+from chatbot.pipeline.answer import Answerer  # noqa: E402
+from chatbot.pipeline.retrieve import Retriever  # noqa: E402
+from chatbot.pipeline.understand import understand  # noqa: E402
 from chatbot.types import Answer, Citation  # noqa: E402
-from chatbot.understand import understand  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.build import run_build  # noqa: E402
 

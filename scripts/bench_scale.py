@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench import Figures, print_figures, write_figures  # noqa: E402
 
-from chatbot.evaluate import percentile  # noqa: E402
-from chatbot.retrieve import Retriever  # noqa: E402
+from chatbot.evaluation.evaluate import percentile  # noqa: E402
+from chatbot.pipeline.retrieve import Retriever  # noqa: E402
 from core import store  # noqa: E402
 from core.chunks import Chunk  # noqa: E402
 from core.embed import embed_batches, embed_query, get_embedder  # noqa: E402

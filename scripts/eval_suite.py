@@ -22,9 +22,9 @@ SHARED = ROOT.parent / "shared"
 QUESTIONS = ROOT / "tests" / "data" / "questions"
 sys.path.insert(0, str(ROOT))
 
-from chatbot.answer import Answerer  # noqa: E402
-from chatbot.evaluate import Summary, percentile, run_eval  # noqa: E402
-from chatbot.retrieve import Retriever  # noqa: E402
+from chatbot.evaluation.evaluate import Summary, percentile, run_eval  # noqa: E402
+from chatbot.pipeline.answer import Answerer  # noqa: E402
+from chatbot.pipeline.retrieve import Retriever  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.build import run_build  # noqa: E402
 

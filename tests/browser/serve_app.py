@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from chatbot.answer import Answerer
-from chatbot.api import serve
+from chatbot.pipeline.answer import Answerer
 from chatbot.types import StreamEvent, Turn
+from chatbot.web.api import serve
 from core.settings import Settings
 
 

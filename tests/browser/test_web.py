@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from chatbot.llm import runtime_missing
+from chatbot.llm.server import runtime_missing
 
 pytestmark = pytest.mark.browser
 

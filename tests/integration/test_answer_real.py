@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from chatbot.answer import Answerer
-from chatbot.evaluate import citation_rank, is_correct, read_questions, run_eval
-from chatbot.llm import runtime_missing
+from chatbot.evaluation.evaluate import citation_rank, is_correct, read_questions, run_eval
+from chatbot.llm.server import runtime_missing
+from chatbot.pipeline.answer import Answerer
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.answer import Answerer
-from chatbot.understand import understand
+from chatbot.pipeline.answer import Answerer
+from chatbot.pipeline.understand import understand
 from core.settings import Settings
 from ingest.build import run_build
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbot.llm import runtime_missing
+from chatbot.llm.server import runtime_missing
 
 pytestmark = [
     pytest.mark.integration,
@@ -31,7 +31,7 @@ def _cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def bundled_model() -> Path:
-    from chatbot.llm import LlmUnavailable, ensure_bundled_model
+    from chatbot.llm.model_file import LlmUnavailable, ensure_bundled_model
 
     try:
         return ensure_bundled_model(_cache_dir())
@@ -41,14 +41,14 @@ def bundled_model() -> Path:
 
 @pytest.fixture(scope="session")
 def llm_server(bundled_model: Path) -> Iterator[object]:
-    from chatbot.llm import BundledLlmServer
+    from chatbot.llm.server import BundledLlmServer
 
     with BundledLlmServer(bundled_model, parallel=2) as server:
         yield server
 
 
 def test_model_file_is_verified(bundled_model: Path) -> None:
-    from chatbot.llm import MODEL_SIZE, ensure_bundled_model
+    from chatbot.llm.model_file import MODEL_SIZE, ensure_bundled_model
 
     assert bundled_model.stat().st_size == MODEL_SIZE
     # The second call trusts the marker instead of hashing 1 GB again.
@@ -58,7 +58,7 @@ def test_model_file_is_verified(bundled_model: Path) -> None:
 def test_streams_an_answer_from_the_passage(llm_server) -> None:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from chatbot.llm import make_chat_model
+    from chatbot.llm.client import make_chat_model
 
     chat = make_chat_model(llm_server.base_url, llm_server.alias, "none", 32, 120)
     chunks = [
@@ -84,7 +84,7 @@ def test_two_users_are_served_at_once(llm_server) -> None:
     time, as llama-cpp-python's server did, would finish the first before starting the second)."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from chatbot.llm import make_chat_model
+    from chatbot.llm.client import make_chat_model
 
     chat = make_chat_model(llm_server.base_url, llm_server.alias, "none", 24, 600, 600)
     chat = chat.bind(extra_body={"ignore_eos": True})  # both run to 24 tokens

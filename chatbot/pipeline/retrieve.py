@@ -1,0 +1,281 @@
+"""Step 2, retrieve: hybrid search over the live index (dense MiniLM + multilingual e5 + BM25),
+fused by weighted reciprocal rank, then the variants of one passage collapsed into one citation.
+
+English questions weigh the three signals as ``english_weights`` says; for other languages the
+English-only MiniLM and BM25 rankings are mostly noise, so the multilingual e5 ranking carries
+the weight. A question is searched in each of its wordings and the rankings are fused: a
+follow-up alone and with the question it follows (which supplies what "it" refers to), and a
+question in another language also in its English translation, when the model made one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.sentence_cache import SentenceCache
+from chatbot.pipeline.understand import Query
+from chatbot.types import Passage
+from core.chunks import REFERENCE_VARIANT, Chunk
+from core.embed import embed_query, get_embedder
+from core.lexical import bm25_matches, document_frequencies
+from core.settings import AnswerSettings, Settings
+from core.store import LoadedIndex, load_index
+from core.text import names
+
+# A chunk a dense signal did not return among its candidates (cosines are >= -1).
+NOT_FOUND = -2.0
+# Reciprocal rank fusion's k, from Cormack et al. (2009); it damps the weight of the top ranks.
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A fused chunk with its raw signals, before variants are collapsed."""
+
+    row: int
+    fused: float
+    dense: float
+    multi: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    passages: list[Passage]
+    top_dense: float  # best MiniLM cosine among all chunks (English support signal)
+    top_multi: float  # best e5 cosine among all chunks (cross-lingual support signal)
+    top_lexical: float  # best BM25 score
+
+
+def variant_note(original: Chunk, other: Chunk) -> dict[str, Any]:
+    """How another variant of a passage differs in names and numbers (e.g. Korika vs Corica)."""
+    a, b = names(original.text), names(other.text)
+    lowered_a = {x.lower() for x in a}
+    lowered_b = {x.lower() for x in b}
+    return {
+        "variant": other.variant,
+        "location": other.location,
+        "text": other.text,
+        "similarity": other.align_score,
+        "only_in_original": sorted(x for x in a - b if x.lower() not in lowered_b)[:8],
+        "only_in_variant": sorted(x for x in b - a if x.lower() not in lowered_a)[:8],
+    }
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What one signal found for one query text: chunk rows and their raw scores."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32
+
+    def at(self, rows: np.ndarray, missing: float) -> np.ndarray:
+        """The score of each of ``rows``, ``missing`` for rows this signal did not find."""
+        out = np.full(len(rows), missing, dtype=np.float64)
+        if not len(self.rows) or not len(rows):
+            return out
+        known, scores = self.rows, self.scores
+        if np.any(known[1:] < known[:-1]):  # BM25 rows come sorted; FAISS rows by score
+            order = np.argsort(known, kind="stable")
+            known, scores = known[order], scores[order]
+        slot = np.minimum(np.searchsorted(known, rows), len(known) - 1)
+        found = known[slot] == rows
+        out[found] = scores[slot[found]]
+        return out
+
+
+def ranked(rows: np.ndarray, scores: np.ndarray, limit: int, floor: float) -> np.ndarray:
+    """The rows of the ``limit`` best scores above ``floor``, best first; equal scores in row
+    order, as a stable sort over the whole corpus would give. Work grows with the candidates."""
+    keep = scores > floor
+    rows, scores = rows[keep], scores[keep]
+    if len(rows) > limit:
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        top = scores >= kth
+        rows, scores = rows[top], scores[top]
+    return rows[np.lexsort((rows, -scores))][:limit]
+
+
+def rrf(
+    rows: np.ndarray, scores: np.ndarray, weight: float, candidates: int, floor: float
+) -> dict[int, float]:
+    """Weighted reciprocal-rank credit of the best ``candidates`` rows of one signal; rows at or
+    below ``floor`` (not found, no matching term) get nothing, not the leftover ranks."""
+    best = ranked(rows, scores, candidates, floor)
+    return {int(row): weight / (RRF_K + rank + 1) for rank, row in enumerate(best)}
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        dense_model: str,
+        multilingual_model: str,
+        settings: AnswerSettings | None = None,
+    ) -> None:
+        self.index = index
+        self.chunks = index.chunks
+        self.settings = settings or AnswerSettings()
+        self.dense_embedder = get_embedder(dense_model)
+        self.multi_embedder = (
+            get_embedder(multilingual_model) if index.multilingual is not None else None
+        )
+        self.idf = IdfTable.from_counts(*document_frequencies(index.bm25))
+        self._groups: dict[str, list[int]] = defaultdict(list)
+        for row, chunk in enumerate(self.chunks):
+            self._groups[chunk.group_id or chunk.chunk_id].append(row)
+        self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+        # The build's passage sentences and their vectors (evidence step, coverage re-rank).
+        self.sentence_cache = SentenceCache.for_index(
+            index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retriever:
+        index = load_index(settings.index_dir, settings.index_identity())
+        return cls(index, settings.dense_model, settings.multilingual_model, settings.answer)
+
+    @property
+    def build_id(self) -> str:
+        return self.index.build_id
+
+    def warm_up(self) -> None:
+        """Run one query so the first user does not pay for lazy model initialisation."""
+        self.search(Query("warm up", "en"), 1)
+
+    def _signal(self, faiss_index: Any, embedder: Any, query: str) -> Candidates:
+        """The signal's candidate chunks for a query text, with their cosines."""
+        if faiss_index is None or embedder is None or not len(self.chunks):
+            return Candidates(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        k = min(self.settings.candidates, len(self.chunks))
+        sims, rows = faiss_index.search(embed_query(embedder, query), k)
+        found = rows[0] >= 0  # an approximate index may return fewer than k
+        return Candidates(rows[0][found].astype(np.int64), sims[0][found].astype(np.float32))
+
+    def hits(self, texts: list[str], english: bool) -> tuple[list[Hit], float, float, float]:
+        """Chunks ranked by fused signals over one or more query texts, and the best raw ones.
+
+        ``english``: the texts include an English wording, so the English-only signals count.
+        Only the signals' candidates are scored and fused: the work per question follows
+        ``candidates`` and the BM25 matches, not the size of the index.
+        """
+        weights = self.settings.english_weights if english else self.settings.other_weights
+        floors = (NOT_FOUND, NOT_FOUND, 0.0)  # BM25 0: no query term in the chunk
+        fused: dict[int, float] = defaultdict(float)
+        found: list[tuple[Candidates, Candidates, Candidates]] = []
+        for text in texts:
+            three = (
+                self._signal(self.index.dense, self.dense_embedder, text),
+                self._signal(self.index.multilingual, self.multi_embedder, text),
+                Candidates(*bm25_matches(self.index.bm25, text)),
+            )
+            for weight, signal, floor in zip(weights, three, floors, strict=True):
+                if weight:
+                    credits = rrf(
+                        signal.rows, signal.scores, weight, self.settings.candidates, floor
+                    )
+                    for row, credit in credits.items():
+                        fused[row] += credit
+            found.append(three)
+        rows = np.array(
+            sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
+            dtype=np.int64,
+        )
+        # Each hit's best raw signal over the wordings; -1 below any cosine: not a candidate.
+        raw = np.full((3, len(rows)), -1.0)
+        for three in found:
+            for i, (signal, floor) in enumerate(zip(three, floors, strict=True)):
+                raw[i] = np.maximum(raw[i], signal.at(rows, floor))
+        hits = [
+            Hit(int(r), fused[int(r)], float(raw[0, j]), float(raw[1, j]), float(raw[2, j]))
+            for j, r in enumerate(rows)
+        ]
+        tops = [
+            max([0.0] + [float(three[i].scores.max(initial=0.0)) for three in found])
+            for i in range(3)
+        ]
+        return hits, tops[0], tops[1], tops[2]
+
+    def search(self, query: Query, k: int | None = None) -> Retrieval:
+        """The k best passage groups for a query, each shown as its original variant.
+
+        For English questions the best few groups are re-ranked by how much of the question's
+        rare vocabulary their best sentence contains: paragraph-level signals blur a decisive
+        word such as "fourth" in a long paragraph about something else.
+        """
+        k = k or self.settings.top_k
+        texts = query.search_texts
+        english = query.lang == "en" or query.english is not None
+        pool = max(k, self.settings.rerank_pool) if english else k
+        hits, top_dense, top_multi, top_lexical = self.hits(texts, english)
+        weights = self.settings.english_weights if english else self.settings.other_weights
+        best_possible = len(texts) * sum(weights) / (RRF_K + 1)
+        passages: list[Passage] = []
+        seen: set[str] = set()
+        for hit in hits:
+            chunk = self.chunks[hit.row]
+            group = chunk.group_id or chunk.chunk_id
+            if group in seen:
+                continue
+            seen.add(group)
+            passages.append(self._passage(group, chunk, min(1.0, hit.fused / best_possible), hit))
+            if len(passages) == pool:
+                break
+        if english:
+            passages = self._rerank_by_coverage(query.retrieval_text, passages)
+        return Retrieval(passages[:k], top_dense, top_multi, top_lexical)
+
+    def _passage(self, group: str, chunk: Chunk, score: float, hit: Hit | None = None) -> Passage:
+        members = [self.chunks[r] for r in self._groups[group]]
+        shown = next((c for c in members if c.variant == REFERENCE_VARIANT), chunk)
+        others = tuple(variant_note(shown, c) for c in members if c is not shown)
+        return Passage(
+            chunk_id=shown.chunk_id,
+            doc_id=shown.doc_id,
+            title=shown.title,
+            variant=shown.variant,
+            location=shown.location,
+            text=shown.text,
+            score=score,
+            group_id=group,
+            variants=others,
+            dense=hit.dense if hit else 0.0,
+            multi=hit.multi if hit else 0.0,
+            lexical=hit.lexical if hit else 0.0,
+            lang=shown.lang,
+        )
+
+    def neighbours(self, passage: Passage) -> list[Passage]:
+        """The chunks just before and after a passage in its file (same variant), as passages.
+
+        Retrieval finds small passages; the answer may need the sentence that introduces a list,
+        or the list a sentence introduces, which a chunk boundary put next door.
+        """
+        row = self._row_of.get(passage.chunk_id)
+        if row is None:
+            return []
+        chunk = self.chunks[row]
+        out = []
+        for other_row in (row - 1, row + 1):
+            if 0 <= other_row < len(self.chunks):
+                other = self.chunks[other_row]
+                if other.source == chunk.source and other.variant == chunk.variant:
+                    group = other.group_id or other.chunk_id
+                    out.append(self._passage(group, other, passage.score * 0.5))
+        return out
+
+    def _rerank_by_coverage(self, query: str, passages: list[Passage]) -> list[Passage]:
+        weight = self.settings.lexical_weight
+        rescored = []
+        for p in passages:
+            coverage = max(
+                (self.idf.coverage(query, s) for s in self.sentence_cache.split(p.text, p.lang)),
+                default=0.0,
+            )
+            rescored.append(replace(p, score=(p.score + weight * coverage) / (1 + weight)))
+        return sorted(rescored, key=lambda p: p.score, reverse=True)

@@ -1,0 +1,169 @@
+"""Step 5, verify: a generated answer states only what its passages state.
+
+Every link, number, date and proper name in an answer sentence must occur in a passage the
+sentence cites (any variant of it), or, for a sentence without markers, in one of the evidence
+passages; an English sentence must also share some of its rare words with them. A sentence that
+fails is re-pointed to a passage that states it, or, when all it adds are the question's own
+words, repaired from the passage sentence it restates; otherwise it is dropped. What is left
+must still say something the question did not ("X is [1]." or the question echoed back says
+nothing). A model that declines, with the sentinel or in words of the same meaning, has refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chatbot.pipeline.citations import (
+    MARKER,
+    MIN_RESTATEMENT,
+    cited_numbers,
+    remark,
+    split_answer_sentences,
+    with_marker,
+)
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.evidence import Evidence
+from chatbot.pipeline.prompts import SENTINEL
+from chatbot.pipeline.understand import Query
+from core.text import (
+    links,
+    name_is_stated,
+    names,
+    number_is_stated,
+    number_is_stated_with,
+    numbers,
+    numbers_in_context,
+    tokens,
+)
+
+Outcome = Literal["answered", "refused", "unsupported"]
+# A run of 20+ characters said three or more times in a row: a small model looping.
+_LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text: str  # the sentences that passed, markers kept
+    outcome: Outcome
+    dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
+    # A dropped sentence stated a number no passage states: the model made up the very thing
+    # asked for (a date, a count), so the passages most likely do not hold it.
+    invented_number: bool = False
+
+
+def claims_to_check(sentence: str, lang: str) -> list[str]:
+    """The names an answer sentence states: capitalised runs in English; in other languages the
+    acronyms, and for Chinese or Japanese any Latin-script run (names left untranslated)."""
+    if lang == "en":
+        return sorted(names(sentence))
+    if lang in {"zh", "ja"}:
+        return sorted({m.group(0) for m in _LATIN_RUN.finditer(sentence)})
+    return sorted(set(_ACRONYM.findall(sentence)))
+
+
+def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
+    """Links, numbers and names in the sentence that none of the texts states."""
+    plain = MARKER.sub(" ", sentence)
+    joined = "\n".join(texts)
+    found_links = links(plain)
+    for link in found_links:  # a link's digits and words are checked as the link
+        plain = plain.replace(link, " ")
+    stems = set(tokens(joined))
+    missing = [link for link in found_links if link.lower() not in joined.lower()]
+    if lang == "en":  # the words around a number must match too (other languages: its value)
+        stated = [n for text in texts for n in numbers_in_context(text)]
+        missing += [
+            n.number[0] for n in numbers_in_context(plain) if not number_is_stated_with(n, stated)
+        ]
+    else:
+        stated_numbers = numbers(joined)
+        missing += [n[0] for n in numbers(plain) if not number_is_stated(n, stated_numbers)]
+    missing += [
+        name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
+    ]
+    return missing
+
+
+def says_something(sentence: str, question: str) -> bool:
+    """Does the sentence hold a word the question does not (beyond markers)?"""
+    asked = set(tokens(question))
+    return any(t not in asked for t in tokens(MARKER.sub(" ", sentence)))
+
+
+def restates(sentence: str, texts: list[str], idf: IdfTable) -> float:
+    """Share of the sentence's rare-word mass that the texts hold (0..1)."""
+    plain = MARKER.sub(" ", sentence)
+    return max((idf.coverage(plain, text) for text in texts), default=0.0)
+
+
+def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTable) -> str | None:
+    """The evidence sentence that clearly restates ``sentence`` (one of a cited passage first;
+    small models often cite the wrong number), with its marker; None when none does."""
+    plain = MARKER.sub(" ", sentence)
+    for pool in ([e for e in evidence.sentences if e.number in cited], evidence.sentences):
+        best = max(pool, key=lambda e: idf.coverage(plain, e.text), default=None)
+        if best is not None and idf.coverage(plain, best.text) >= MIN_RESTATEMENT:
+            return with_marker(best.text, best.number, ".")
+    return None
+
+
+def verify(
+    text: str,
+    query: Query,
+    evidence: Evidence,
+    is_refusal: Callable[[str], bool],
+    idf: IdfTable,
+    min_overlap: float,
+) -> Verdict:
+    if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
+        return Verdict("", "refused")
+    text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
+    kept: list[str] = []
+    dropped: list[str] = []
+    invented_number = False
+    every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    for sentence in split_answer_sentences(text, query.lang):
+        cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
+        texts = [t for n in cited for t in evidence.texts_of(n)] if cited else every
+        missing = unstated(sentence, texts, query.lang)
+        if missing and cited:  # repair: another passage may state it; cite that one instead
+            other = next(
+                (
+                    n
+                    for n in evidence.passages
+                    if not unstated(sentence, evidence.texts_of(n), query.lang)
+                ),
+                None,
+            )
+            if other is not None:
+                sentence, missing = remark(sentence, other), []
+                texts = evidence.texts_of(other)
+        if missing and all(m.lower() in query.text.lower() for m in missing):
+            # Only the question's own words are unstated ("The fourth opportunity between
+            # Indonesia and China is ..." over a passage saying "both countries"): the claim
+            # is the passage's; say it in the passage's words.
+            restated = restatement(sentence, evidence, cited, idf)
+            if restated is not None:
+                sentence, missing = restated, []
+                texts = evidence.texts_of(cited_numbers(sentence)[0])
+        if missing:
+            dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
+            invented_number = invented_number or any(m.isdigit() for m in missing)
+        elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
+            dropped.append(f"{sentence} (said already)")  # a small model can loop
+        elif not says_something(sentence, query.text):
+            dropped.append(f"{sentence} (says nothing the question does not)")
+        elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:
+            # "This is supported by passage [2]." restates nothing; an English answer shares
+            # words with what it cites (other languages are checked by names and numbers only).
+            dropped.append(f"{sentence} (shares almost no words with its passages)")
+        else:
+            kept.append(sentence)
+    if not kept:
+        return Verdict("", "unsupported", dropped, invented_number)
+    return Verdict(" ".join(kept), "answered", dropped, invented_number)

@@ -1,0 +1,480 @@
+"""The Gradio chat UI at `/`: streamed answers with [n] markers, the cited passages beside them.
+
+Every piece of document or user text is html-escaped here before it reaches Gradio: the passages
+panel is raw HTML, and chat messages are rendered as (sanitized) HTML. Markdown rendering is off
+in the chat, so a passage cannot smuggle in a link or an image either, and the copy button copies
+the plain answer.
+
+Answers from the UI go through the same gate and answer slots as the API (chatbot.web.service).
+Gradio's queue is bounded (settings.answer_queue_size) and QueueGuard refuses a client's join past
+settings.max_in_flight_per_client unfinished questions with 429, before Gradio queues it.
+
+Stop cancels the running answer (Gradio closes its generator, which tells the answer slot to stop
+generating). Like/dislike on an answer appends a vote to chatbot.web.feedback's file. The example
+questions are the live build's (chatbot.web.examples), read again on each page load.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chatbot.types import Answer, Citation
+from chatbot.web.examples import example_questions, served_manifest
+from chatbot.web.feedback import FeedbackFull, feedback_store, served_build_id
+from chatbot.web.security import error_response
+from chatbot.web.service import Refusal, Service
+from chatbot.web.source_view import source_url
+
+log = logging.getLogger(__name__)
+
+PENDING = "<em>Searching the documents…</em>"
+NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear here.</div>'
+NOTHING_FOUND = (
+    '<div class="sqa-sources-empty">No passage of the documents answers this question.</div>'
+)
+ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question
+
+
+CSS = """
+#sqa-banner .sqa-loading { background: #fff7e0; border: 1px solid #e8c460; border-radius: 8px;
+  padding: 10px 14px; font-weight: 600; }
+#sqa-banner .sqa-failed { background: #fdecea; border: 1px solid #e06c60; border-radius: 8px;
+  padding: 10px 14px; }
+.sqa-status { color: #b3261e; font-weight: 600; padding: 4px 2px; }
+#sqa-sources { max-height: 640px; overflow-y: auto !important; }
+.sqa-sources-empty { color: #777; padding: 12px; border: 1px dashed #ccc; border-radius: 8px; }
+.sqa-cite { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
+.sqa-cite header { font-weight: 600; }
+.sqa-n { color: #1a5fb4; margin-right: 4px; }
+.sqa-meta { color: #555; font-size: 0.9em; margin: 2px 0 6px; }
+.sqa-text { white-space: pre-wrap; margin: 0; padding-left: 10px; border-left: 3px solid #c5d5ec;
+  font-size: 0.93em; }
+.sqa-variant { font-size: 0.88em; color: #444; margin: 6px 0 0; }
+.sqa-variant summary { cursor: pointer; }
+"""
+
+
+@dataclass
+class ChatTurn:
+    question: str
+    answer: str | None = None  # None while streaming or after an error
+    abstained: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    build_id: str | None = None  # the index build that answered
+    stopped: bool = False  # the reader pressed Stop
+
+
+def chat_text(text: str) -> str:
+    """Plain text -> the chat's HTML for exactly that text (quotes need no escaping there)."""
+    return html.escape(text, quote=False)
+
+
+def _message_text(turn: ChatTurn, streamed: str | None = None) -> str:
+    if streamed is not None:
+        return chat_text(streamed) if streamed else PENDING
+    if turn.stopped:
+        return "<em>Stopped.</em>"
+    if turn.answer is None:
+        return "<em>Answering failed; press Retry to ask again.</em>"
+    body = chat_text(turn.answer)
+    if turn.citations:
+        sources = "; ".join(
+            f"[{c.n}] {c.title} ({c.variant}, {c.location})" for c in turn.citations
+        )
+        body += "\n\n" + chat_text(f"Sources: {sources}")
+    return body
+
+
+def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> list[dict[str, str]]:
+    """Gradio 6 messages for the turns; the last answer shows `streamed` while it streams."""
+    out: list[dict[str, str]] = []
+    for i, turn in enumerate(turns):
+        live = streamed if i == len(turns) - 1 else None
+        out.append({"role": "user", "content": chat_text(turn.question)})
+        out.append({"role": "assistant", "content": _message_text(turn, live)})
+    return out
+
+
+def _variant_note(variant: dict[str, Any]) -> str:
+    name = html.escape(str(variant.get("variant", "other")))
+    where = html.escape(str(variant.get("location", "")))
+    missing = [html.escape(str(x)) for x in variant.get("only_in_original") or ()]
+    extra = [html.escape(str(x)) for x in variant.get("only_in_variant") or ()]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("lacks " + ", ".join(f"“{m}”" for m in missing))
+        if extra:
+            parts.append("has " + ", ".join(f"“{e}”" for e in extra))
+        note = f"The {name} variant ({where}) differs: it {' and '.join(parts)}."
+    else:
+        note = f"The {name} variant ({where}) says the same."
+    text = html.escape(str(variant.get("text", "")))
+    return (
+        f'<details class="sqa-variant"><summary>{note}</summary>'
+        f'<blockquote class="sqa-text">{text}</blockquote></details>'
+    )
+
+
+def sources_html(citations: Sequence[Citation], heading: str = "Cited passages") -> str:
+    """The passages panel; every document string is html-escaped."""
+    if not citations:
+        return NO_SOURCES
+    cards = []
+    for c in citations:
+        variants = "".join(_variant_note(v) for v in c.variants)
+        cards.append(
+            f'<article class="sqa-cite" id="sqa-cite-{c.n}">'
+            f'<header><span class="sqa-n">[{c.n}]</span>{html.escape(c.title)}</header>'
+            f'<div class="sqa-meta">variant: {html.escape(c.variant)} · '
+            f"{html.escape(c.location)} · score {c.score:.2f} · "
+            f'<a class="sqa-source" href="{html.escape(source_url(c))}" target="_blank" '
+            f'rel="noopener">view source</a></div>'
+            f'<blockquote class="sqa-text">{html.escape(c.text)}</blockquote>{variants}</article>'
+        )
+    return f"<h3>{html.escape(heading)}</h3>" + "".join(cards)
+
+
+def banner_html(service: Service) -> str:
+    state = service.state
+    if state == "ready":
+        return ""
+    if state == "failed":
+        detail = html.escape(str(service.health().get("detail", "")))
+        return f'<div class="sqa-failed" role="alert">{detail}</div>'
+    return (
+        '<div class="sqa-loading" role="status">The model is loading… '
+        "You can type a question now; answers start once it is ready.</div>"
+    )
+
+
+def _status(message: str) -> str:
+    return f'<div class="sqa-status" role="alert">{html.escape(message)}</div>'
+
+
+def _client(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+Outputs = tuple[Any, list[dict[str, str]], Any, str, list[ChatTurn]]
+
+
+def answer_turns(
+    service: Service,
+    question: str,
+    turns: list[ChatTurn],
+    client: str,
+    stop: threading.Event | None = None,
+) -> Iterator[Outputs]:
+    """Stream (textbox, chat, passages, status, turns) updates for one question; setting
+    ``stop`` ends the answer (the answer slot stops generating at its next event)."""
+    history = [(t.question, None if t.abstained else t.answer) for t in turns if not t.stopped]
+    try:
+        question = service.check_question(question or "")
+        # (without a Stop, the service's own signature: test doubles need not know it)
+        stop_arg: dict[str, Any] = {} if stop is None else {"cancelled": stop}
+        events = service.stream(question, history, client, **stop_arg)
+    except Refusal as refusal:  # keep the text in the box so it can be fixed
+        yield gr.skip(), chat_messages(turns), gr.skip(), _status(refusal.message), turns
+        return
+    turns = [*turns, ChatTurn(question)]
+    turn = turns[-1]
+    yield "", chat_messages(turns, ""), NO_SOURCES, "", turns
+    streamed = ""
+    try:
+        for ev in events:
+            if stop is not None and stop.is_set():
+                turn.stopped = True
+                break
+            if ev.kind == "citations":
+                yield (
+                    gr.skip(),
+                    chat_messages(turns, streamed),
+                    sources_html(ev.citations, "Passages found"),
+                    "",
+                    turns,
+                )
+            elif ev.kind == "token":
+                streamed += ev.text
+                yield gr.skip(), chat_messages(turns, streamed), gr.skip(), "", turns
+            elif ev.kind == "done" and ev.answer is not None:
+                _finish(turn, ev.answer)
+                turn.build_id = served_build_id(service)
+    except Refusal as refusal:  # the model failed: say so, and that Retry works
+        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status(refusal.message), turns
+        return
+    except Exception:  # shown to the user; the server log has the traceback
+        log.exception("answering failed")
+        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status("Answering failed."), turns
+        return
+    finally:
+        close = getattr(events, "close", None)
+        if callable(close):
+            close()  # a stopped answer's slot is told at once
+    if turn.stopped:
+        yield gr.skip(), chat_messages(turns), gr.skip(), "", turns
+        return
+    # The final text replaces the streamed one: bad [n] markers may have been removed.
+    panel = NOTHING_FOUND if turn.abstained else sources_html(turn.citations)
+    yield gr.skip(), chat_messages(turns), panel, "", turns
+
+
+def _finish(turn: ChatTurn, answer: Answer) -> None:
+    turn.answer = answer.answer
+    turn.abstained = answer.abstained
+    turn.citations = list(answer.citations)
+
+
+def stop_turns(turns: list[ChatTurn]) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+    """After Stop: the unfinished last answer says it was stopped (Retry asks again)."""
+    if turns and turns[-1].answer is None:
+        turns[-1].stopped = True
+    return chat_messages(turns), "", turns
+
+
+def record_vote(
+    service: Service, turns: Sequence[ChatTurn], index: object, liked: object
+) -> str | None:
+    """Append a like/dislike of the answer at chat message `index`; a status message or None.
+
+    Gradio sends liked=True (Like), False (Dislike) or "" when a vote is withdrawn, which is
+    not recorded (the file is append-only: the earlier line stays).
+    """
+    if liked is not True and liked is not False:
+        return None
+    position = index[0] if isinstance(index, (list, tuple)) else index
+    if not isinstance(position, int) or not 0 <= position // 2 < len(turns):
+        return None
+    turn = turns[position // 2]
+    if turn.answer is None:
+        return "Only a finished answer can be rated."
+    if not service.settings.feedback.enabled:
+        return None
+    try:
+        feedback_store(service).record(
+            "up" if liked else "down",
+            turn.question,
+            turn.answer,
+            [c.to_json() for c in turn.citations],
+            turn.build_id,
+        )
+    except FeedbackFull:
+        log.warning("feedback not recorded: the feedback file is full")
+        return "Your vote could not be recorded right now."
+    return None
+
+
+def examples_update(service: Service) -> Any:
+    """The example-question list for the build served now (hidden when it has none)."""
+    samples = [[q] for q in example_questions(service.settings, served_manifest(service))]
+    return gr.Dataset(samples=samples, visible=bool(samples))
+
+
+def build_ui(service: Service) -> gr.Blocks:
+    with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
+        gr.Markdown(
+            "## Ask the strategy documents\nAnswers come only from the indexed documents; "
+            "`[n]` marks the passage that supports each claim. Ask in English, Bahasa "
+            "Indonesia, 日本語 or 中文."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="sqa-chat",
+                    height=460,
+                    sanitize_html=True,
+                    render_markdown=False,
+                    latex_delimiters=[],
+                    allow_tags=False,
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="Ask a question about the documents, or pick an example below.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="Type a question and press Enter",
+                        max_lines=4,
+                        scale=5,
+                        elem_id="sqa-question",
+                        autofocus=True,
+                    )
+                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="sqa-ask")
+                    stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="sqa-stop")
+                status = gr.HTML("", elem_id="sqa-status", js_on_load=None)
+                with gr.Row():
+                    retry = gr.Button("Retry", size="sm", elem_id="sqa-retry")
+                    clear = gr.Button("Clear", size="sm", elem_id="sqa-clear")
+                first = [[q] for q in example_questions(service.settings, served_manifest(service))]
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=first,
+                    label="Example questions",
+                    elem_id="sqa-examples",
+                    visible=bool(first),
+                )
+            with gr.Column(scale=2):
+                sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
+
+        outputs = [question, chatbot, sources, status, turns]
+        # Stop of each page's running answer (a page asks one question at a time).
+        stops: dict[str, threading.Event] = {}
+
+        def answer(text: str, state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            key = getattr(request, "session_hash", None) or _client(request)
+            stop = stops[key] = threading.Event()
+            try:
+                yield from answer_turns(service, text, state, _client(request), stop)
+            finally:
+                if stops.get(key) is stop:
+                    del stops[key]
+
+        def respond(text: str, state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            yield from answer(text, state, request)
+
+        def retry_last(state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
+            if not state:
+                yield gr.skip(), [], gr.skip(), _status("Nothing to retry yet."), state
+                return
+            yield from answer(state[-1].question, state[:-1], request)
+
+        def stop_answer(
+            state: list[ChatTurn], request: gr.Request
+        ) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+            stop = stops.get(getattr(request, "session_hash", None) or _client(request))
+            if stop is not None:
+                stop.set()
+            return stop_turns(state)
+
+        def reset() -> tuple[str, list[Any], str, str, list[ChatTurn]]:
+            return "", [], NO_SOURCES, "", []
+
+        def tick() -> tuple[str, gr.Timer]:
+            return banner_html(service), gr.Timer(active=service.state == "loading")
+
+        # The documented API is /api/ask; Gradio's own endpoints serve this page only.
+        ask_opts: dict[str, Any] = {
+            "outputs": outputs,
+            "show_progress": "hidden",
+            "api_visibility": "private",
+            # One group for every way of asking, as wide as the answer slots it feeds.
+            "concurrency_id": ANSWER_GROUP,
+            "concurrency_limit": service.settings.max_concurrent_answers,
+        }
+        quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+        answering = [
+            question.submit(respond, [question, turns], **ask_opts),
+            ask.click(respond, [question, turns], **ask_opts),
+            examples.click(
+                lambda sample: sample[0], [examples], [question], queue=False, **quiet
+            ).then(respond, [question, turns], **ask_opts),
+            retry.click(retry_last, [turns], **ask_opts),
+            chatbot.retry(retry_last, [turns], **ask_opts),
+        ]
+        stopped = [chatbot, status, turns]
+        stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+
+        def vote(state: list[ChatTurn], data: gr.LikeData) -> str:
+            problem = record_vote(service, state, data.index, data.liked)
+            return _status(problem) if problem else ""
+
+        chatbot.like(vote, [turns], [status], queue=False, **quiet)
+        clear.click(reset, None, outputs, queue=False, **quiet)
+        chatbot.clear(reset, None, outputs, queue=False, **quiet)
+
+        timer = gr.Timer(1.0, active=service.state == "loading")
+        timer.tick(tick, None, [banner, timer], **quiet)
+        demo.load(tick, None, [banner, timer], **quiet)
+        demo.load(lambda: examples_update(service), None, [examples], **quiet)
+    demo.queue(default_concurrency_limit=1, max_size=service.settings.answer_queue_size)
+    return demo
+
+
+def queued_answers(demo: gr.Blocks) -> Callable[[str], int]:
+    """client address -> its questions in Gradio's queue, waiting or running.
+
+    Gradio keeps every unfinished event (and the request that made it) until it ends or its
+    page goes away; a test checks that this still holds for the installed Gradio.
+    """
+
+    def count(client: str) -> int:
+        events = getattr(getattr(demo, "_queue", None), "event_ids_to_events", {})
+        return sum(
+            1
+            for event in list(events.values())
+            if getattr(event, "concurrency_id", None) == ANSWER_GROUP
+            and _client(getattr(event, "request", None)) == client
+        )
+
+    return count
+
+
+class QueueGuard:
+    """429 for a client's join to Gradio's queue when it already has enough questions in it:
+    Gradio bounds its queue as a whole, not per client, and checks our limits only when a job
+    runs, so one client could otherwise fill the queue for everyone."""
+
+    def __init__(self, app: ASGIApp, count: Callable[[str], int], per_client: int) -> None:
+        self.app = app
+        self.count = count
+        self.per_client = per_client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and scope["path"].rstrip("/") == "/gradio_api/queue/join"
+        ):
+            client = scope.get("client")
+            host = client[0] if client else "unknown"
+            if self.count(host) >= self.per_client:
+                message = (
+                    f"This client already has {self.per_client} questions waiting or being "
+                    "answered; wait for them to finish."
+                )
+                await error_response(429, message, "5")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def mount_ui(app: FastAPI, service: Service) -> FastAPI:
+    """Mount the Gradio UI at `/` (after every other route, which it would otherwise shadow)."""
+    demo = build_ui(service)
+    theme = gr.themes.Default(
+        # System fonts: the default theme would fetch web fonts, and the server may be offline.
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        footer_links=["gradio"],
+        run_history=False,
+        ssr_mode=False,
+        theme=theme,
+        css=CSS,
+        server_name=service.settings.host,
+        server_port=service.settings.port,
+        # The UI has no file input and chatbot.web.security turns the upload routes off; should
+        # one ever be reached, it takes no more than any other request body.
+        max_file_size=service.settings.max_body_bytes,
+    )
+    settings = service.settings
+    app.add_middleware(
+        QueueGuard, count=queued_answers(demo), per_client=settings.max_in_flight_per_client
+    )
+    return app

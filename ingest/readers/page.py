@@ -1,0 +1,37 @@
+"""What every reader returns and raises: located pages of text, and one error that says why a
+file cannot be read. The list and sentence rules here are shared by the readers and the splitter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+# Ends of a sentence (or of a clause that a list or the next page cannot continue).
+SENTENCE_END = (".", "!", "?", ";", ":", "…", "。", "！", "？", "．")
+# A line that starts a list item: a bullet, or an enumerator such as 1. 1) (a) a) iv. 2.1.
+LIST_MARKER = re.compile(
+    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*\-–—‒]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})"
+    r"[.)]|\((?:\d{1,3}|[a-zA-Z]{1,6})\))\s+\S"
+)
+
+
+class LoadError(Exception):
+    """A corpus file that cannot be indexed; the message says why, for the person who added it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A located piece of text: a whole text file (page None) or one PDF page as light Markdown."""
+
+    text: str
+    page: int | None
+
+
+# A reader turns a file's bytes (already size-checked) into pages, or raises LoadError.
+Reader = Callable[[bytes, "Settings"], list[Page]]

@@ -1,0 +1,182 @@
+"""Step 6, cite: markers cleaned and placed, unmarked restatements attributed, markers that miss
+re-pointed, and only cited sentences kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.pipeline.citations import (
+    attribute_and_repoint,
+    cited_numbers,
+    clean_markers,
+    keep_cited,
+    remark,
+    with_marker,
+)
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.evidence import Sentence
+
+# --- placing a marker -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "default_end", "marked"),
+    [
+        ("It grew in 2020.", "", "It grew in 2020 [1]."),
+        ("Did it grow?  ", "", "Did it grow [1]?"),
+        ("It grew in 2020", "", "It grew in 2020 [1]"),
+        ("It grew in 2020", ".", "It grew in 2020 [1]."),
+        ("印度尼西亚于2020年发布了战略。", ".", "印度尼西亚于2020年发布了战略 [1]。"),
+    ],
+)
+def test_with_marker_puts_the_marker_before_the_closing_punctuation(
+    sentence: str, default_end: str, marked: str
+) -> None:
+    assert with_marker(sentence, 1, default_end) == marked
+
+
+def test_remark_replaces_every_marker_with_one() -> None:
+    assert remark("Delta [1] started [2][3] in 2021 [1].", 4) == "Delta started in 2021 [4]."
+    assert remark("Delta started in 2021.", 2) == "Delta started in 2021 [2]."
+
+
+# --- cleaning the model's markers -------------------------------------------------------------
+
+
+def test_markers_to_unknown_passages_are_removed_and_spaces_tidied() -> None:
+    text = "Released in 2020 [1] [7]. It names Korika [9] . Ok [2]."
+    assert clean_markers(text, {1, 2}) == "Released in 2020 [1]. It names Korika. Ok [2]."
+
+
+def test_grouped_markers_are_split_and_deduplicated() -> None:
+    assert clean_markers("Both agree [1, 2].", {1, 2}) == "Both agree [1][2]."
+    assert clean_markers("Both agree [2; 1, 2, 5].", {1, 2}) == "Both agree [2][1]."
+    assert clean_markers("Both agree [ 3 ,4 ].", {1, 2}) == "Both agree."
+
+
+def test_clean_leaves_text_without_markers_and_other_brackets_alone() -> None:
+    assert clean_markers("  A list [a] of   things.  ", {1}) == "A list [a] of things."
+    assert clean_markers("", {1}) == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("It was released in 2020. [1]", "It was released in 2020 [1]."),
+        ("It was released in 2020.[1][2] It grew.", "It was released in 2020 [1][2]. It grew."),
+        ("Did it grow? [2]", "Did it grow [2]?"),
+        ("印度尼西亚于2020年发布了战略。[1]", "印度尼西亚于2020年发布了战略 [1]。"),
+        ("An ellipsis stays [1]...", "An ellipsis stays [1]..."),
+    ],
+)
+def test_markers_move_before_the_full_stop(raw: str, clean: str) -> None:
+    assert clean_markers(raw, {1, 2}) == clean
+
+
+def test_a_leading_marker_moves_to_the_end_of_its_sentence() -> None:
+    assert clean_markers("[1] China uses AI daily. It grew [2].", {1, 2}) == (
+        "China uses AI daily [1]. It grew [2]."
+    )
+
+
+def test_a_leading_marker_moves_to_the_end_of_a_chinese_sentence() -> None:
+    assert clean_markers("[1] 印度尼西亚于2020年发布了战略。", {1}) == (
+        "印度尼西亚于2020年发布了战略 [1]。"
+    )
+
+
+def test_cited_numbers_in_order_of_first_appearance() -> None:
+    assert cited_numbers("x [2] y [1][2] z [3, 1].") == [2, 1, 3]
+    assert cited_numbers("no markers, [a] or [ ]") == []
+
+
+# --- attributing and re-pointing --------------------------------------------------------------
+
+STRATEGY = "Indonesia released its National Artificial Intelligence Strategy in 2020."
+FOURTH = "The fourth opportunity is cooperation in cybersecurity."
+EVIDENCE = [Sentence(2, 0, STRATEGY, 1.0), Sentence(1, 3, FOURTH, 0.9)]
+IDF = IdfTable(
+    [
+        STRATEGY,
+        FOURTH,
+        "China expects AI to add 600 billion dollars a year.",
+        "Fintech and e-commerce companies in Indonesia already use AI.",
+    ]
+)
+
+
+def test_a_sentence_restating_evidence_gets_its_passage_marker() -> None:
+    text = "Indonesia released its AI strategy in 2020. The fourth opportunity is cybersecurity!"
+    assert attribute_and_repoint(text, EVIDENCE, IDF) == (
+        "Indonesia released its AI strategy in 2020 [2]. "
+        "The fourth opportunity is cybersecurity [1]!"
+    )
+
+
+def test_a_sentence_restating_nothing_stays_unmarked() -> None:
+    text = "China expects a large economic gain. I hope this helps."
+    assert attribute_and_repoint(text, EVIDENCE, IDF) == text
+
+
+def test_a_marker_whose_passage_restates_the_sentence_is_kept() -> None:
+    text = "The fourth opportunity is cybersecurity [1]. Indonesia released it in 2020 [2]."
+    assert attribute_and_repoint(text, EVIDENCE, IDF) == text
+
+
+def test_a_marker_that_misses_is_repointed_to_the_passage_that_restates_it() -> None:
+    text = "The fourth opportunity is cybersecurity [2]."
+    assert attribute_and_repoint(text, EVIDENCE, IDF) == (
+        "The fourth opportunity is cybersecurity [1]."
+    )
+
+
+def test_a_marker_is_not_repointed_when_its_passage_restates_nearly_as_well() -> None:
+    # [1] holds every word; [2] all but "fourth", which most of the corpus uses.
+    evidence = [
+        Sentence(1, 0, "Cybersecurity cooperation is the fourth opportunity.", 1.0),
+        Sentence(2, 0, "Cybersecurity cooperation is an opportunity.", 0.9),
+    ]
+    idf = IdfTable([e.text for e in evidence] + ["The fourth one."] * 20 + ["Other words."] * 5)
+    text = "Cybersecurity cooperation is the fourth opportunity [2]."
+    assert attribute_and_repoint(text, evidence, idf) == text
+    # Without [2]'s sentence among the evidence, [1] restates it clearly better and takes it.
+    assert attribute_and_repoint(text, evidence[:1], idf) == (
+        "Cybersecurity cooperation is the fourth opportunity [1]."
+    )
+
+
+def test_without_evidence_nothing_changes() -> None:
+    text = "Released in 2020 by Indonesia. The fourth opportunity [2]."
+    assert attribute_and_repoint(text, [], IDF) == text
+
+
+# --- keeping cited sentences ------------------------------------------------------------------
+
+
+def test_keep_cited_drops_unmarked_sentences() -> None:
+    text = (
+        "Indonesia released it in 2020 [2]. I hope this answer helps you a lot! "
+        "The fourth is cybersecurity [1][2]."
+    )
+    assert (
+        keep_cited(text) == "Indonesia released it in 2020 [2]. The fourth is cybersecurity [1][2]."
+    )
+    assert keep_cited("I hope this answer helps you a lot.") == ""
+    assert keep_cited("") == ""
+
+
+def test_a_marker_only_moves_to_a_passage_that_states_the_sentences_facts() -> None:
+    evidence = [
+        Sentence(1, 0, "The fourth opportunity is cooperation in cybersecurity.", 1.0),
+        Sentence(2, 0, "Indonesia and China can cooperate in many fields.", 0.5),
+    ]
+    idf = IdfTable([e.text for e in evidence] + ["Other text about trade.", "More on ports."])
+    text = "The fourth opportunity for Indonesia and China is cybersecurity [2]."
+
+    def states(sentence: str, n: int) -> bool:  # passage 1 lacks the names
+        return n == 2
+
+    assert attribute_and_repoint(text, evidence, idf) == (
+        "The fourth opportunity for Indonesia and China is cybersecurity [1]."
+    )
+    assert attribute_and_repoint(text, evidence, idf, states) == text

@@ -1,0 +1,278 @@
+"""Step 4, generate or extract: the prompt, the streamed answer with the sentinel held back, the
+question's translation, and the extractive answer made of the passages' own sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chatbot.pipeline.evidence import Evidence, Sentence
+from chatbot.pipeline.generate import answer_messages, extract, generate, translate
+from chatbot.pipeline.prompts import SENTINEL, SYSTEM_PROMPT
+from chatbot.pipeline.understand import Query
+from chatbot.types import Passage
+from core.settings import AnswerSettings
+
+
+@dataclass
+class Message:
+    content: str
+
+
+class FakeChat:
+    """Streams the given pieces as they are, or answers ``invoke`` with one reply (or error)."""
+
+    def __init__(self, pieces: list[str] | None = None, reply: str | Exception = "") -> None:
+        self.pieces = pieces or []
+        self.reply = reply
+        self.calls: list[tuple[list[Any], dict[str, Any]]] = []
+
+    def stream(self, messages: list[Any], **kw: Any) -> Iterator[Message]:
+        self.calls.append((messages, kw))
+        for piece in self.pieces:
+            if isinstance(piece, Exception):
+                raise piece
+            yield Message(piece)
+
+    def invoke(self, messages: list[Any], **kw: Any) -> Message:
+        self.calls.append((messages, kw))
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return Message(self.reply)
+
+
+def passage(n: int, title: str = "Alpha Report") -> Passage:
+    return Passage(f"c{n}", "alpha", title, "original", f"¶{n}", f"text {n}", 0.5, f"c{n}")
+
+
+EVIDENCE = Evidence(passages={1: passage(1)}, blocks={1: "The alpha project started in 2019."})
+QUERY = Query("When did the alpha project start?", "en")
+
+
+def streamed(pieces: list[str]) -> list[str]:
+    return list(generate(FakeChat(pieces), QUERY, EVIDENCE, max_tokens=50))
+
+
+# --- the prompt -------------------------------------------------------------------------------
+
+
+def test_the_prompt_holds_the_passages_the_question_and_its_language() -> None:
+    (system, human) = answer_messages(Query("Kapan proyek alpha dimulai?", "id"), EVIDENCE)
+    assert system == ("system", SYSTEM_PROMPT)
+    assert human[0] == "human"
+    assert "From: Alpha Report\n[1] (¶1) The alpha project started in 2019." in human[1]
+    assert "Question: Kapan proyek alpha dimulai?" in human[1]
+    assert human[1].endswith("Answer in Indonesian, citing passages like [1].")
+    assert "Earlier question" not in human[1]
+
+
+def test_a_follow_up_prompt_shows_the_question_it_follows() -> None:
+    query = Query("Who funds it?", "en", previous="When did the alpha project start?")
+    prompt = answer_messages(query, EVIDENCE)[1][1]
+    earlier = "Earlier question, for context: When did the alpha project start?\n"
+    assert f"{earlier}Question: Who funds it?" in prompt
+
+
+# --- streaming and the sentinel ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["The alpha", " project", " started in", " 2019 [1]."],
+        ["NOT", "E: the alpha project", " started in 2019 [1]."],  # starts like the sentinel
+        ["N", "O", "T", " all projects started in 2019 [1]."],
+        [" ", "\n", "It", " did."],
+    ],
+)
+def test_an_answer_streams_unchanged(pieces: list[str]) -> None:
+    out = streamed(pieces)
+    assert "".join(out) == "".join(pieces)
+    assert all(out)  # no empty pieces
+
+
+def test_the_model_gets_the_answer_messages_and_the_token_limit() -> None:
+    chat = FakeChat(["It started in 2019 [1]."])
+    list(generate(chat, QUERY, EVIDENCE, max_tokens=77))
+    ((messages, kw),) = chat.calls
+    assert messages == answer_messages(QUERY, EVIDENCE) and kw == {"max_tokens": 77}
+
+
+def test_text_that_may_start_the_sentinel_is_held_back() -> None:
+    chat = FakeChat(["The alpha project", " NOT", "_IN", "_DOC", "UMENTS"])
+    stream = generate(chat, QUERY, EVIDENCE, max_tokens=50)
+    assert next(stream) == "The alpha project"
+    assert next(stream) == " NOT_IN_DOCUMENTS"  # nothing of it came out before it was whole
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        ["NOT", "_IN", "_DOC", "UMENTS"],
+        [" ", "NOT_", "IN_DOCUMENTS", "."],
+        ["\n", "N", "O", "T", "_", "I", "N", "_", "D", "O", "C", "U", "M", "E", "N", "T", "S"],
+        ["I cannot say.", " NOT_IN", "_DOCUMENTS"],
+    ],
+)
+def test_the_sentinel_comes_out_whole_in_one_piece(pieces: list[str]) -> None:
+    out = streamed(pieces)
+    assert "".join(out) == "".join(pieces)
+    assert sum(SENTINEL in piece for piece in out) == 1
+    assert not any(
+        SENTINEL.startswith(p.strip()) and p.strip() != SENTINEL for p in out if p.strip()
+    )
+
+
+def test_a_sentinel_starting_inside_a_piece_is_not_split() -> None:
+    out = streamed(["Sorry, NOT_", "IN_DOCU", "MENTS"])
+    assert "".join(out) == "Sorry, NOT_IN_DOCUMENTS"
+    assert sum(SENTINEL in piece for piece in out) == 1  # actual: 'Sorry, NOT_', 'IN_DOCU', ...
+
+
+def test_a_model_error_reaches_the_caller_after_what_was_streamed() -> None:
+    chat = FakeChat(["The alpha", ConnectionError("gone")])  # type: ignore[list-item]
+    stream = generate(chat, QUERY, EVIDENCE, max_tokens=50)
+    assert next(stream) == "The alpha"
+    with pytest.raises(ConnectionError):
+        next(stream)
+
+
+# --- translation ------------------------------------------------------------------------------
+
+
+def test_translate_returns_the_first_line_unquoted() -> None:
+    chat = FakeChat(reply='  "When did the alpha project start?"\nIt means: kapan ...')
+    assert (
+        translate(chat, "Kapan proyek alpha dimulai?", 200) == "When did the alpha project start?"
+    )
+    ((messages, kw),) = chat.calls
+    assert messages[0] == ("system", SYSTEM_PROMPT)  # the cached prefix is shared
+    assert "Question: Kapan proyek alpha dimulai?" in messages[1][1]
+    assert kw == {"max_tokens": 80}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        TimeoutError("stalled"),
+        SENTINEL,
+        f"Translation: {SENTINEL}",
+        "x" * 201,  # longer than allowed: the model went on about something else
+        '""',
+    ],
+)
+def test_translate_gives_none_when_it_fails(reply: str | Exception) -> None:
+    assert translate(FakeChat(reply=reply), "Kapan proyek alpha dimulai?", 200) is None
+
+
+@pytest.mark.parametrize("reply", ["", "  \n "])
+def test_translate_gives_none_for_an_empty_reply(reply: str) -> None:
+    assert translate(FakeChat(reply=reply), "Kapan proyek alpha dimulai?", 200) is None
+
+
+# --- the extractive answer --------------------------------------------------------------------
+
+
+def evidence_of(*sentences: Sentence) -> Evidence:
+    numbers = {s.number for s in sentences}
+    return Evidence(
+        passages={n: passage(n) for n in numbers},
+        sentences=sorted(sentences, key=lambda s: -s.score),
+    )
+
+
+SETTINGS = AnswerSettings(second_passage_ratio=0.85, extractive_chars=600)  # the defaults
+
+
+def test_extract_gives_the_best_sentence_with_its_marker() -> None:
+    evidence = evidence_of(
+        Sentence(1, 0, "The alpha project builds solar farms.", 0.6),
+        Sentence(1, 1, "It started in 2019.", 0.9),
+        Sentence(2, 0, "Beta trains nurses", 0.3),
+    )
+    assert extract(evidence, SETTINGS) == "It started in 2019 [1]."
+    only = evidence_of(Sentence(2, 0, "Beta trains nurses in rural clinics", 0.9))
+    assert extract(only, SETTINGS) == "Beta trains nurses in rural clinics [2]."
+    assert extract(Evidence(), SETTINGS) == ""
+
+
+LEAD_IN = [
+    Sentence(1, 0, "The report is long.", 0.2),
+    Sentence(1, 2, "Trade.", 0.1),
+    Sentence(1, 3, "Research.", 0.1),
+    Sentence(2, 0, "Beta trains nurses.", 0.3),
+]
+
+
+@pytest.mark.parametrize("colon", [":", "："])
+def test_extract_takes_the_list_after_a_lead_in(colon: str) -> None:
+    lead = Sentence(1, 1, f"The plan names three priorities{colon}", 0.9)
+    text = extract(evidence_of(lead, *LEAD_IN), SETTINGS)
+    assert text.startswith("The plan names three priorities")
+    assert text.endswith(" Trade [1]. Research [1].")  # the items after it, in order
+    assert "report" not in text and "Beta" not in text  # not what comes before, nor elsewhere
+
+
+def test_a_lead_in_keeps_its_colon_after_the_marker() -> None:
+    lead = Sentence(1, 1, "The plan names three priorities:", 0.9)
+    text = extract(evidence_of(lead, *LEAD_IN), SETTINGS)
+    assert text == "The plan names three priorities [1]: Trade [1]. Research [1]."
+
+
+def test_extract_without_a_lead_in_does_not_take_the_next_sentences() -> None:
+    evidence = evidence_of(
+        Sentence(1, 0, "The plan names three priorities.", 0.9),
+        Sentence(1, 1, "Trade comes first.", 0.1),
+    )
+    assert extract(evidence, SETTINGS) == "The plan names three priorities [1]."
+
+
+def test_a_list_stops_at_the_extractive_limit() -> None:
+    lead = "The plan names these priorities:"  # 32 characters
+    evidence = evidence_of(
+        Sentence(1, 0, lead, 0.9),
+        Sentence(1, 1, "a" * 40 + ".", 0.1),
+        Sentence(1, 2, "b" * 40 + ".", 0.1),
+        Sentence(1, 3, "c.", 0.1),  # would fit, but a list is not taken out of order
+    )
+    settings = AnswerSettings(extractive_chars=32 + 41 + 40)
+    text = extract(evidence, settings)
+    assert "a" * 40 in text and "b" * 40 not in text and "c [1]" not in text
+
+
+@pytest.mark.parametrize(("score", "added"), [(0.85, True), (0.84, False)])
+def test_a_second_passage_is_added_only_when_nearly_as_strong(score: float, added: bool) -> None:
+    evidence = evidence_of(
+        Sentence(2, 0, "Delta started in 2021.", 1.0),
+        Sentence(2, 1, "Delta is in the south.", 0.95),  # same passage: never the second
+        Sentence(1, 4, "Alpha started in 2019.", score),
+    )
+    expected = "Alpha started in 2019 [1]. Delta started in 2021 [2]."  # in passage order
+    assert extract(evidence, SETTINGS) == (expected if added else "Delta started in 2021 [2].")
+
+
+def test_a_second_passage_is_not_added_beyond_the_extractive_limit() -> None:
+    evidence = evidence_of(
+        Sentence(1, 0, "a" * 60 + ".", 1.0),
+        Sentence(2, 0, "b" * 60 + ".", 0.99),
+    )
+    fits = AnswerSettings(extractive_chars=122)
+    assert extract(evidence, fits).count("[") == 2
+    short = AnswerSettings(extractive_chars=121)
+    assert extract(evidence, short) == f"{'a' * 60} [1]."
+
+
+def test_extract_passes_over_a_question_in_a_passage() -> None:
+    evidence = Evidence(
+        sentences=[
+            Sentence(1, 0, "But what if these two nations join forces?", 0.9),
+            Sentence(1, 1, "The fourth opportunity is cybersecurity.", 0.8),
+        ],
+    )
+    text = extract(evidence, AnswerSettings(second_passage_ratio=1.0))
+    assert text == "The fourth opportunity is cybersecurity [1]."
+    only_question = Evidence(sentences=[Sentence(1, 0, "Why does it matter?", 0.9)])
+    assert extract(only_question, AnswerSettings()) == "Why does it matter [1]?"

@@ -1,0 +1,307 @@
+"""Step 5, verify: every link, number and name an answer sentence states must be in a passage it
+cites; a sentence cited to the wrong passage is re-pointed; claimless sentences and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.evidence import Evidence, Sentence
+from chatbot.pipeline.prompts import SENTINEL
+from chatbot.pipeline.understand import Query
+from chatbot.pipeline.verify import Verdict, claims_to_check, says_something, unstated, verify
+from chatbot.types import Passage
+from core.settings import AnswerSettings
+
+ALPHA = (
+    "The alpha project builds solar farms in the northern provinces. It started in 2019. "
+    "Details are at https://alpha.example/report."
+)
+DELTA = "The delta project builds solar farms in the southern provinces. It started in 2021."
+OCEAN = "The ocean strategy was drafted by Korika, a research group, in 2021."
+
+
+def passage(n: int, text: str, *variants: str) -> Passage:
+    return Passage(
+        chunk_id=f"c{n}",
+        doc_id=f"d{n}",
+        title=f"Doc {n}",
+        variant="original",
+        location="¶1",
+        text=text,
+        score=0.5,
+        group_id=f"c{n}",
+        variants=tuple({"variant": "ja-derived", "text": v} for v in variants),
+    )
+
+
+def evidence(*texts: str) -> Evidence:
+    return Evidence(passages={n: passage(n, t) for n, t in enumerate(texts, start=1)})
+
+
+def never(text: str) -> bool:
+    return False
+
+
+QUESTION = Query("Which projects build solar farms?", "en")
+IDF = IdfTable([ALPHA, DELTA, OCEAN, "Funding comes from a regional bank.", "Nurses train."])
+MIN_OVERLAP = AnswerSettings().min_overlap
+
+
+def check(
+    text: str,
+    ev: Evidence,
+    query: Query = QUESTION,
+    is_refusal: Callable[[str], bool] = never,
+) -> Verdict:
+    return verify(text, query, ev, is_refusal, IDF, MIN_OVERLAP)
+
+
+# --- what a sentence states that its passages do not ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage_text", "lang", "missing"),
+    [
+        (
+            "AI could add 600 billion dollars a year [1].",
+            "AI could add US$600,000 million a year",
+            "en",
+            [],
+        ),
+        (
+            "AI could add 700 billion dollars a year [1].",
+            "AI could add US$600,000 million a year",
+            "en",
+            ["700"],
+        ),
+        ("每年 6000亿 美元 [1]。", "AI could add US$600 billion a year.", "zh", []),
+        ("每年 9000亿 美元 [1]。", "AI could add US$600 billion a year.", "zh", ["9000"]),
+        ("Penduduknya 270 juta orang [1].", "a population of over 270 million", "id", []),
+        ("Pertumbuhan 3,7 persen per tahun [1].", "growth of 3.7% a year", "id", []),
+        ("Pertumbuhan 4,7 persen per tahun [1].", "growth of 3.7% a year", "id", ["47"]),
+        ("It started in 2019 [1][2].", "It started in 2019.", "en", []),  # marker digits skipped
+    ],
+)
+def test_numbers_are_compared_by_value_with_scale_words(
+    sentence: str, passage_text: str, lang: str, missing: list[str]
+) -> None:
+    assert unstated(sentence, [passage_text], lang) == missing
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang", "invented"),
+    [
+        ("人工智能每年带来约9000亿美元 [1]。", "zh", "9000"),
+        ("インドネシアは2031年に戦略を発表した [1]。", "ja", "2031"),
+    ],
+)
+def test_a_number_right_after_cjk_text_is_checked(sentence: str, lang: str, invented: str) -> None:
+    texts = ["AI adds US$600 billion a year; the strategy came out in 2020."]
+    assert unstated(sentence, texts, lang) == [invented]  # actual: []
+
+
+def test_names_in_english_answers_must_be_stated() -> None:
+    texts = ["Indonesia and China signed the cooperation agreements with Korika."]
+    assert unstated("The alpha project is run by Sam Altman [1].", texts, "en") == ["Sam Altman"]
+    assert unstated("Indonesian officials worked with Korika [1].", texts, "en") == []
+    # A single capital that starts a sentence may be any word; it is not a name.
+    assert unstated("Officials signed the agreements [1].", texts, "en") == []
+    assert claims_to_check("It was drafted by Korika with help from Jakarta.", "en") == [
+        "Jakarta",
+        "Korika",
+    ]
+
+
+def test_acronyms_in_indonesian_answers_must_be_stated() -> None:
+    texts = ["The plan names the National Cyber and Crypto Agency (BSSN) as the lead."]
+    assert unstated("BSSN memimpin keamanan data pelabuhan [1].", texts, "id") == []
+    assert unstated("KPK memimpin keamanan data pelabuhan [1].", texts, "id") == ["KPK"]
+    # Capitalised Indonesian words are ordinary words written in Indonesian, not names.
+    assert unstated("Pemerintah Indonesia menunjuk BSSN [1].", texts, "id") == []
+    assert claims_to_check("Pemerintah menunjuk BSSN dan KPK.", "id") == ["BSSN", "KPK"]
+
+
+def test_latin_runs_in_chinese_answers_must_be_stated() -> None:
+    texts = [OCEAN]
+    assert unstated("该战略由 Korika 起草 [1]。", texts, "zh") == []
+    assert unstated("该战略由 Corica 起草 [1]。", texts, "zh") == ["Corica"]
+    assert claims_to_check("该战略由 Korika 和 Stranas KA 起草。", "ja") == ["Korika", "Stranas KA"]
+
+
+def test_a_latin_run_ends_where_the_chinese_text_starts() -> None:
+    assert claims_to_check("印度尼西亚发布了国家AI战略。", "zh") == ["AI"]
+    assert unstated("该战略由Korika起草 [1]。", [OCEAN], "zh") == []
+    assert unstated("印度尼西亚发布了国家AI战略 [1]。", ["its national AI strategy"], "zh") == []
+
+
+def test_links_must_be_stated() -> None:
+    texts = [ALPHA]
+    assert unstated("Read more at https://alpha.example/report [1].", texts, "en") == []
+    assert unstated("Read more at HTTPS://Alpha.example/report [1].", texts, "en") == []
+    assert unstated("Log in at http://evil.example/login [1].", texts, "en") == [
+        "http://evil.example/login"
+    ]
+    assert unstated("Write to press@alpha.example [1].", texts, "en") == ["press@alpha.example"]
+
+
+def test_says_something_beyond_the_question() -> None:
+    question = "When did the alpha project start?"
+    assert says_something("It started in 2019 [1].", question)
+    assert not says_something("The alpha project started [1].", question)
+    assert not says_something("When did the alpha project start [1]?", question)
+
+
+# --- verify -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", [SENTINEL, f"Sorry. {SENTINEL}.", "NOT IN DOCUMENTS", f"Solar farms [1]. {SENTINEL}"]
+)
+def test_the_sentinel_is_a_refusal(text: str) -> None:
+    assert check(text, evidence(ALPHA)).outcome == "refused"
+
+
+def test_a_refusal_in_words_is_a_refusal() -> None:
+    said: list[str] = []
+
+    def refuses(text: str) -> bool:
+        said.append(text)
+        return True
+
+    verdict = check("The passages do not say.", evidence(ALPHA), is_refusal=refuses)
+    assert (verdict.text, verdict.outcome) == ("", "refused")
+    assert said == ["The passages do not say."]
+
+
+def test_a_sentence_with_an_unstated_number_or_name_is_dropped() -> None:
+    text = (
+        "The alpha project builds solar farms [1]. It cost 9 million dollars [1]. "
+        "It is run by Sam Altman [1]."
+    )
+    verdict = check(text, evidence(ALPHA))
+    assert (verdict.text, verdict.outcome) == (
+        "The alpha project builds solar farms [1].",
+        "answered",
+    )
+    assert len(verdict.dropped) == 2
+    assert "9" in verdict.dropped[0] and "Sam Altman" in verdict.dropped[1]
+
+
+def test_a_claim_cited_to_the_wrong_passage_is_repointed_to_one_that_states_it() -> None:
+    text = "The alpha project started in 2019 [1]. The delta project started in 2021 [1]."
+    verdict = check(text, evidence(ALPHA, DELTA))
+    assert verdict.text == (
+        "The alpha project started in 2019 [1]. The delta project started in 2021 [2]."
+    )
+    assert verdict.outcome == "answered" and verdict.dropped == []
+
+
+def test_no_passage_stating_it_means_no_repair() -> None:
+    verdict = check("The delta project started in 2031 [1].", evidence(ALPHA, DELTA))
+    assert verdict.outcome == "unsupported" and verdict.text == ""
+    assert "2031" in verdict.dropped[0]
+
+
+def test_a_variant_wording_counts_as_stated() -> None:
+    ev = Evidence(passages={1: passage(1, OCEAN, OCEAN.replace("Korika", "Corica"))})
+    query = Query("Who drafted the ocean strategy?", "en")
+    verdict = check("It was drafted by Corica in 2021 [1].", ev, query)
+    assert verdict.text == "It was drafted by Corica in 2021 [1]."
+
+
+def test_an_unmarked_sentence_is_checked_against_every_passage() -> None:
+    ev = evidence(ALPHA, DELTA)
+    kept = check("The delta project started in 2021.", ev)
+    assert kept.text == "The delta project started in 2021." and kept.outcome == "answered"
+    # A marker to a passage the answer was not given counts as no marker.
+    assert check("Delta started in 2021 [7].", ev).outcome == "answered"
+    assert check("Delta started in 2022 [7].", ev).outcome == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("What is the alpha project?", "The alpha project [1]."),  # no claim
+        ("Which projects build solar farms?", "Which projects build solar farms [1]?"),  # echo
+    ],
+)
+def test_claimless_and_echo_sentences_are_dropped(question: str, text: str) -> None:
+    verdict = check(text, evidence(ALPHA), Query(question, "en"))
+    assert (verdict.text, verdict.outcome) == ("", "unsupported")
+    assert verdict.dropped == [f"{text} (says nothing the question does not)"]
+
+
+def test_an_english_sentence_sharing_no_words_with_its_passage_is_dropped() -> None:
+    text = "The alpha project builds solar farms [1]. This is supported by passage [1]."
+    verdict = check(text, evidence(ALPHA))
+    assert verdict.text == "The alpha project builds solar farms [1]."
+    assert verdict.dropped == [
+        "This is supported by passage [1]. (shares almost no words with its passages)"
+    ]
+    # Other languages are checked by names and numbers only.
+    indonesian = Query("Proyek apa yang membangun ladang surya?", "id")
+    assert check("Ini didukung oleh kutipan [1].", evidence(ALPHA), indonesian).outcome == (
+        "answered"
+    )
+
+
+def test_a_repointed_sentence_is_judged_by_the_passage_it_now_cites() -> None:
+    verdict = check("The delta project started in 2021 [1].", evidence(ALPHA, DELTA))
+    assert verdict.text == "The delta project started in 2021 [2]."
+
+
+def test_an_echo_is_dropped_and_a_claim_beside_it_kept() -> None:
+    text = "Which projects build solar farms [1]? The alpha project builds them in the north [1]."
+    verdict = check(text, evidence(ALPHA))
+    assert verdict.text == "The alpha project builds them in the north [1]."
+    assert [d.endswith("(says nothing the question does not)") for d in verdict.dropped] == [True]
+
+
+def test_sentences_are_split_in_the_answer_language() -> None:
+    text = "该战略于 2021 年起草 [1]。该战略于 2031 年修订 [1]。"
+    verdict = check(text, evidence(OCEAN), Query("该战略是谁起草的？", "zh"))
+    assert verdict.text == "该战略于 2021 年起草 [1]。"
+    assert "2031" in verdict.dropped[0]
+
+
+def test_a_number_must_count_the_same_thing_as_in_its_passage() -> None:
+    code = "United States Code, Title 15 (Commerce and Trade). The Task Force has 12 members."
+    for answer, missing in (
+        ("The Advisory Committee has 15 members [1].", ["15"]),  # "Title 15" counts no members
+        ("The Task Force is composed of 12 members [1].", []),
+        ("It began in 2019 [1].", []),  # too few words near the number to compare
+    ):
+        assert [m for m in unstated(answer, [code, ALPHA], "en") if m.isdigit()] == missing
+
+
+def test_a_sentence_adding_only_the_questions_names_is_repaired_from_its_passage() -> None:
+    fourth = "The fourth opportunity is cooperation in cybersecurity."
+    ev = evidence(fourth)
+    ev.sentences = [Sentence(1, 0, fourth, 1.0)]
+    idf = IdfTable([fourth, "Trade grows in the region.", "Ports are busy all year."])
+    question = Query("What is the fourth opportunity for Indonesia and China?", "en")
+
+    def run(answer: str) -> Verdict:
+        return verify(answer, question, ev, never, idf, MIN_OVERLAP)
+
+    repaired = run(
+        "The fourth opportunity for Indonesia and China is cooperation in cybersecurity [1]."
+    )
+    assert repaired.text == "The fourth opportunity is cooperation in cybersecurity [1]."
+    invented = run("The fourth chance for Brazil is cooperation in cybersecurity [1].")
+    assert invented.outcome == "unsupported"  # Brazil is not the question's word
+
+
+def test_a_repeated_sentence_is_said_once() -> None:
+    text = "The alpha project builds solar farms [1]. The alpha project builds solar farms [1]."
+    assert check(text, evidence(ALPHA)).text == "The alpha project builds solar farms [1]."
+
+
+def test_a_looping_answer_keeps_one_turn_of_the_loop() -> None:
+    loop = "The alpha project builds solar farms in the north [1]. " * 4
+    assert check(loop.strip(), evidence(ALPHA)).text == (
+        "The alpha project builds solar farms in the north [1]."
+    )
