@@ -1,7 +1,9 @@
 """Score answers against a questions file (format: ../shared/eval/README.md).
 
 answer correct: every ``expect`` group has an alternative in the answer (case-insensitive);
-citation hit: a cited passage contains ``source_contains`` (MRR by its rank among citations);
+citation hit: a cited passage contains ``source_contains`` (MRR by its rank among citations),
+compared after NFKC, lower case and collapsed whitespace, as the questions' README specifies
+(a phrase may cross a line break of a PDF);
 abstention: unanswerable questions must come back ``abstained: true``;
 unsupported facts: numbers and names in an answer that none of its cited passages states
 (counted per answer; the target is 0).
@@ -13,6 +15,8 @@ import json
 import statistics
 import sys
 import time
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,9 @@ class Summary:
     unsupported_answers: int = 0  # answers stating a number or name no cited passage states
     latencies: list[float] = field(default_factory=list)
     first_tokens: list[float] = field(default_factory=list)
+    # Seconds until the user sees answer text: the first streamed token, else the whole answer.
+    first_visible: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)  # answered, extracted, ... -> count
 
     def line(self) -> str:
         mrr = statistics.fmean(self.reciprocal_ranks) if self.reciprocal_ranks else 0.0
@@ -60,8 +67,13 @@ class Summary:
             f"(false abstentions {self.false_abstentions}) | "
             f"unsupported facts in {self.unsupported_answers} answers | "
             f"latency p50 {p50:.2f} s p95 {p95:.2f} s | "
-            f"first token p50 {percentile(self.first_tokens, 0.5):.2f} s"
+            f"first token p50 {percentile(self.first_tokens, 0.5):.2f} s | "
+            f"first text p50 {percentile(self.first_visible, 0.5):.2f} s | "
+            f"outcomes {self.outcome_line()}"
         )
+
+    def outcome_line(self) -> str:
+        return ", ".join(f"{name} {n}" for name, n in sorted(self.outcomes.items())) or "none"
 
 
 def read_questions(path: Path) -> list[dict[str, Any]]:
@@ -84,11 +96,20 @@ def is_correct(answer: Answer, expect: list[list[str]]) -> bool:
     return not answer.abstained and all(any(a.lower() in text for a in g) for g in expect)
 
 
+def normalised(text: str) -> str:
+    """NFKC, lower case, whitespace collapsed: how ``source_contains`` is matched."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def holds_source(text: str, source_contains: str) -> bool:
+    return normalised(source_contains) in normalised(text)
+
+
 def citation_rank(answer: Answer, source_contains: str | None) -> int | None:
     if not source_contains:
         return None
     for rank, citation in enumerate(answer.citations, 1):
-        if source_contains in citation.text:
+        if holds_source(citation.text, source_contains):
             return rank
     return None
 
@@ -158,8 +179,10 @@ def run_eval(
             history = [(q, a) for q, a in item.get("history", [])]
             answer, first = ask_timed(answerer, item["question"], history)
             summary.latencies.append(answer.latency_s)
+            summary.outcomes[answer.outcome] += 1
             if first is not None:
                 summary.first_tokens.append(first)
+            summary.first_visible.append(first if first is not None else answer.latency_s)
             facts = unsupported_facts(answer)
             summary.unsupported_answers += bool(facts)
             record = {"id": item["id"], **answer.to_json(), "unsupported_facts": facts}
