@@ -59,9 +59,23 @@ class AnswerSettings(BaseModel):
     )
     min_support: float = Field(
         0.80,
-        description="Abstain when the best passage's multilingual-e5 cosine with the question is "
+        description="Without the fitted support model (other embedders, or calibrated_support "
+        "off): abstain when the best passage's multilingual-e5 cosine with the question is "
         "below this (the dense model's when multilingual_model is 'none'). e5 cosines of "
         "relevant passages sit at 0.82-0.92 on both corpora, off-topic questions at 0.72-0.79.",
+    )
+    calibrated_support: bool = Field(
+        True,
+        description="Decide answer / quote / abstain by the logistic model fitted on every "
+        "corpus (chatbot/pipeline/support_model.toml, re-fitted by scripts/fit_support.py) "
+        "when the index uses the embedders it was fitted with; off: min_support alone.",
+    )
+    support_passages: int = Field(
+        3,
+        ge=1,
+        description="Top passages whose question-term coverage the support model reads: the "
+        "answer is usually in the first few, and more would let a long, wordy passage stand in "
+        "for a missing fact.",
     )
     evidence_chars: int = Field(
         1200,

@@ -46,6 +46,7 @@ from chatbot.pipeline.prompts import (
 )
 from chatbot.pipeline.query_vectors import remembering
 from chatbot.pipeline.retrieve import Retrieval, Retriever
+from chatbot.pipeline.support import SupportModel, support_features
 from chatbot.pipeline.understand import Query, understand
 from chatbot.pipeline.verify import unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
@@ -121,6 +122,9 @@ class Answerer:
         self._remember_queries(retriever)
         self._refusals: np.ndarray | None = None
         self._llm_error: str | None = None
+        fitted = SupportModel.load() if settings.answer.calibrated_support else None
+        applies = fitted and fitted.applies_to(settings.dense_model, settings.multilingual_model)
+        self.support_model = fitted if applies else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Answerer:
@@ -210,7 +214,7 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
-        if self.is_supported(s.retrieval, retriever):
+        if self.is_supported(s.retrieval, retriever, s.query):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not s.evidence.sentences:
             yield self._abstain(s)
@@ -247,11 +251,27 @@ class Answerer:
         yield StreamEvent("done", answer=self._answer(s, text))
 
     # --- decisions between the steps ------------------------------------------------------------
-    def is_supported(self, retrieval: Retrieval, retriever: Retriever | None = None) -> bool:
+    def support(self, retrieval: Retrieval, retriever: Retriever, query: Query) -> float | None:
+        """The fitted probability that the documents answer the query (None without a model
+        fitted for these embedders)."""
+        if self.support_model is None or not retrieval.passages:
+            return None
+        passages = self.settings.answer.support_passages
+        return self.support_model.probability(
+            support_features(query, retrieval, retriever.idf, passages)
+        )
+
+    def is_supported(
+        self, retrieval: Retrieval, retriever: Retriever | None = None, query: Query | None = None
+    ) -> bool:
         """Is there enough evidence to try answering? Otherwise the answer is an abstention."""
         if not retrieval.passages:
             return False
-        has_multi = (retriever or self.retriever).index.multilingual is not None
+        retriever = retriever or self.retriever
+        p = None if query is None else self.support(retrieval, retriever, query)
+        if p is not None and self.support_model is not None:
+            return p >= self.support_model.answer_threshold
+        has_multi = retriever.index.multilingual is not None
         top = retrieval.top_multi if has_multi else retrieval.top_dense
         return top >= self.settings.answer.min_support
 

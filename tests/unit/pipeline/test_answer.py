@@ -492,3 +492,19 @@ def test_models_load_with_the_thread_setting_and_the_environment_is_restored(mon
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
+
+
+def test_the_fitted_support_model_decides_only_for_its_own_embedders(make) -> None:
+    from chatbot.pipeline.support import FEATURES, SupportModel
+
+    answerer = make()
+    assert answerer.support_model is None  # hashing embedders: min_support (0.0 here) decides
+    assert not final(events(answerer, "What does the alpha project build?")).abstained
+
+    def fitted(threshold: float) -> SupportModel:
+        return SupportModel((0.0,) * len(FEATURES), 0.0, threshold, threshold, "d", "m")
+
+    answerer.support_model = fitted(0.99)  # p is 0.5 for every question: below the bar
+    assert final(events(answerer, "What does the alpha project build?")).abstained
+    answerer.support_model = fitted(0.01)
+    assert not final(events(answerer, "What does the alpha project build?")).abstained
