@@ -48,7 +48,7 @@ browser-deps:
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(if $(BENCH_INSTALL),--with-install)
 
-## Every question set against its own corpus (seed, ../shared/corpora/foreign), with the
+## Every question set against its own corpus (seed, ../shared/corpora/foreign and dev3), with the
 ## bundled LLM and without it, as one table. eval-heldout runs the held-aside sets (run them last).
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_suite.py
