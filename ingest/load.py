@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.readers.epub import read_epub
+from ingest.readers.odt import read_odt
 from ingest.readers.page import LoadError, Page, Reader
 from ingest.readers.pdf import read_pdf
 from ingest.readers.sheets import read_csv, read_xlsx
@@ -44,6 +46,8 @@ READERS: dict[str, Reader] = {
     ".pptx": read_pptx,
     ".xlsx": read_xlsx,
     ".csv": read_csv,
+    ".epub": read_epub,
+    ".odt": read_odt,
 }
 SUPPORTED_SUFFIXES = set(READERS)
 

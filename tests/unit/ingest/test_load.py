@@ -44,7 +44,7 @@ def corpus_file(tmp_path: Path, name: str, content: bytes | str) -> CorpusFile:
         ("cafe.txt", ["not valid UTF-8", "byte 0xe9 at offset 3"]),
         ("empty.txt", ["file is empty"]),
         ("blank.md", ["file has no text (only whitespace)"]),
-        ("notes.rtf", ["unsupported file type '.rtf'", ".md, .pdf, .pptx, .txt, .xlsx"]),
+        ("notes.rtf", ["unsupported file type '.rtf'", ".odt, .pdf, .pptx, .txt, .xlsx"]),
     ],
 )
 def test_bad_input_raises_load_error_with_reason(
