@@ -33,7 +33,7 @@ def open_archive(raw: bytes, settings: Settings, kind: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise LoadError(f"corrupt {kind}: not a readable zip archive ({exc})") from exc
+        raise LoadError(f"corrupt {kind}: not a readable zip archive ({one_line(exc)})") from exc
     limits = settings.documents
     if len(members) > limits.archive_max_members:
         raise LoadError(
@@ -58,7 +58,7 @@ def read_member(archive: zipfile.ZipFile, name: str, kind: str) -> bytes:
     except KeyError as exc:
         raise LoadError(f"corrupt {kind}: it has no {name}") from exc
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise LoadError(f"corrupt {kind}: {name} cannot be unpacked ({exc})") from exc
+        raise LoadError(f"corrupt {kind}: {name} cannot be unpacked ({one_line(exc)})") from exc
 
 
 def parse_xml(data: bytes, kind: str) -> Any:
@@ -71,7 +71,7 @@ def parse_xml(data: bytes, kind: str) -> Any:
     try:
         return etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise LoadError(f"corrupt {kind}: bad XML ({exc})") from exc
+        raise LoadError(f"corrupt {kind}: bad XML ({one_line(exc)})") from exc
 
 
 def one_line(exc: BaseException) -> str:

@@ -62,7 +62,7 @@ def read_csv(raw: bytes, settings: Settings) -> list[Page]:
         rows = counter.rows(csv.reader(io.StringIO(text), dialect))
         pages = _sheet_pages("", rows, settings)
     except csv.Error as exc:
-        raise LoadError(f"malformed CSV: {exc}") from exc
+        raise LoadError(f"malformed CSV: {one_line(exc)}") from exc
     if not pages:
         raise LoadError("CSV file has no rows of text")
     return pages
