@@ -284,6 +284,47 @@ class OpsSettings(BaseModel):
     )
 
 
+class DocumentSettings(BaseModel):
+    """Bounds and table layout of the readers for Word, web pages, slides, spreadsheets, EPUB
+    and ODT (SQA_DOCUMENTS__*). Checked on the dev3 corpus (a 24-page DOCX, a 200 KB saved page,
+    an 18-slide deck) and on generated hostile files (zip bombs, a million-row sheet)."""
+
+    archive_max_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Largest total a DOCX/PPTX/XLSX/EPUB/ODT archive may unpack to, as its "
+        "directory declares (unpacking stops there too). The dev3 DOCX unpacks to 1.4 MB; a "
+        "25 MB file of images stays near 25 MB; a zip bomb declares gigabytes.",
+    )
+    archive_max_members: int = Field(
+        10_000,
+        ge=10,
+        description="Most files an archive may hold: a 300-slide deck has ~1,500; a bomb made "
+        "of many small members has hundreds of thousands.",
+    )
+    html_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Largest web page (or EPUB chapter) parsed; the saved White House page is "
+        "200 KB, a long report page ~2 MB.",
+    )
+    sheet_max_cells: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Spreadsheet cells read from one file (all sheets) before it is refused: "
+        "~100,000 rows of 20 columns, more than embedding can take in a build (minutes per "
+        "10,000 passages); a hostile sheet declares millions.",
+    )
+    table_passage_share: float = Field(
+        0.6,
+        gt=0.1,
+        le=0.75,
+        description="A table's rows are grouped into passages of at most this share of "
+        "chunk_size, each repeating the caption and row range, so the splitter never has to "
+        "cut a group (a heading path takes up to a quarter of a chunk).",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SQA_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -334,6 +375,11 @@ class Settings(BaseSettings):
         ge=1024 * 1024,
         description="Largest stream a PDF may decompress to (a page's content, a font). The "
         "largest in the OECD report is 1.8 MB; a 1 MB deflate bomb would give ~1 GB.",
+    )
+
+    documents: DocumentSettings = Field(
+        default_factory=lambda: DocumentSettings(),
+        description="Limits and table layout of the Word, web, slide, sheet, EPUB, ODT readers.",
     )
 
     # --- embeddings (part of the index identity) ----------------------------------------------

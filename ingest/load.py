@@ -1,8 +1,9 @@
 """Find corpus files, read the corpus manifest, and load each file into located text.
 
 Each document format has its reader in :mod:`ingest.readers` (:data:`READERS`, by suffix): a text
-or Markdown file is one :class:`Page` of its own text; a PDF is one Page per page, in the same
-light Markdown (paragraphs apart by blank lines, headings as ``#`` lines).
+or Markdown file is one :class:`Page` of its own text; a PDF is one Page per page, a Word file or
+web page one Page, a deck one Page per slide, a spreadsheet one Page per group of rows, all in the
+same light Markdown (paragraphs apart by blank lines, headings as ``#`` lines).
 
 Anything that cannot be read raises :class:`LoadError` naming the reason, so the build can report
 it in one line and go on with the other files. Files are judged by name, type and size before a
@@ -20,9 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.readers.epub import read_epub
+from ingest.readers.odt import read_odt
 from ingest.readers.page import LoadError, Page, Reader
 from ingest.readers.pdf import read_pdf
+from ingest.readers.sheets import read_csv, read_xlsx
+from ingest.readers.slides import read_pptx
 from ingest.readers.text import read_text
+from ingest.readers.webpage import read_html
+from ingest.readers.word import read_docx
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -33,6 +40,14 @@ READERS: dict[str, Reader] = {
     ".md": read_text,
     ".markdown": read_text,
     ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pptx": read_pptx,
+    ".xlsx": read_xlsx,
+    ".csv": read_csv,
+    ".epub": read_epub,
+    ".odt": read_odt,
 }
 SUPPORTED_SUFFIXES = set(READERS)
 

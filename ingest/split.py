@@ -69,6 +69,7 @@ class _Para:
     n_page: int  # 1-based, on its page (PDFs)
     n_leaf: int  # 1-based, under its nearest heading
     path: tuple[_Heading, ...]
+    label: str | None = None  # the page's own name where it is not a PDF page ("slide 3")
 
     @property
     def section(self) -> tuple[_Heading, ...]:
@@ -181,6 +182,7 @@ def _blocks(page: Page) -> list[tuple[str, int | None]]:
 
 def _parse(pages: list[Page]) -> _Parsed:
     blocks = [(text, level, page.page) for page in pages for text, level in _blocks(page)]
+    labels = [page.label for page in pages for _ in _blocks(page)]
     levels = [level for _, level, _ in blocks if level is not None]
     parsed = _Parsed(plain=not levels)
     title_at = None
@@ -190,10 +192,10 @@ def _parse(pages: list[Page]) -> _Parsed:
         title_at, parsed.title = 0, _clean(blocks[0][0], None)
     path: list[_Heading] = []
     n_file = n_page = n_leaf = 0
-    page_no: int | None = None
+    page_key: tuple[int | None, str | None] = (None, None)
     for i, (text, level, page) in enumerate(blocks):
-        if page != page_no:
-            page_no, n_page = page, 0
+        if (page, labels[i]) != page_key:
+            page_key, n_page = (page, labels[i]), 0
         if i == title_at:
             continue
         heading = _heading(text, level, parsed.plain, path, i)
@@ -204,7 +206,9 @@ def _parse(pages: list[Page]) -> _Parsed:
         if level is not None:  # a '#' heading with nothing under it is text like any other
             text = _clean(text, None)
         n_file, n_page, n_leaf = n_file + 1, n_page + 1, n_leaf + 1
-        parsed.paras.append(_Para(_clean(text, page), page, n_file, n_page, n_leaf, tuple(path)))
+        parsed.paras.append(
+            _Para(_clean(text, page), page, n_file, n_page, n_leaf, tuple(path), labels[i])
+        )
     return parsed
 
 
@@ -350,20 +354,26 @@ def _short(group: list[_Unit], min_chars: int) -> bool:
     return len(_body(group, _common_path(_paras(group)))) < min_chars
 
 
+def _same_label(group: list[_Unit], other: list[_Unit]) -> bool:
+    """Both on one named part (one slide, one sheet's rows): such parts are cited apart."""
+    return group[-1].paras[-1].label == other[0].paras[0].label
+
+
 def _same_section(group: list[_Unit], other: list[_Unit]) -> bool:
-    return group[-1].paras[-1].section == other[0].paras[0].section
+    mine, theirs = group[-1].paras[-1], other[0].paras[0]
+    return mine.section == theirs.section and _same_label(group, other)
 
 
 def _opens(group: list[_Unit], after: list[_Unit]) -> bool:
     """The group's section is the parent of (or the same as) the next group's."""
     mine, theirs = group[-1].paras[-1].section, after[0].paras[0].section
-    return theirs[: len(mine)] == mine
+    return theirs[: len(mine)] == mine and _same_label(group, after)
 
 
 def _siblings(group: list[_Unit], after: list[_Unit]) -> bool:
     """Two sections under one parent, such as (c) and (d) of one section of the law."""
     mine, theirs = group[-1].paras[-1].section, after[0].paras[0].section
-    return len(mine) == len(theirs) > 0 and mine[:-1] == theirs[:-1]
+    return len(mine) == len(theirs) > 0 and mine[:-1] == theirs[:-1] and _same_label(group, after)
 
 
 def _fits(group: list[_Unit], chunk_size: int) -> bool:
@@ -468,6 +478,10 @@ def _split_long(text: str, budget: int, overlap: int) -> list[str]:
 def _location(paras: list[_Para], common: tuple[_Heading, ...], plain: bool) -> tuple[str, str]:
     """(where a reader finds the chunk, a short handle unique in the file)."""
     first, last = paras[0], paras[-1]
+    if first.label is not None:  # "slide 3 (Title)", "Budget rows 2–14"
+        where = first.label + (f"–{last.label}" if last.label != first.label else "")
+        anchor = f"{first.label} ¶{first.n_page}"
+        return (f"{where} ({_clip(common[-1].text)})" if common else where), anchor
     if first.page is not None:
         anchor = f"p. {first.page} ¶{first.n_page}"
         if last.page != first.page:

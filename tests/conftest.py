@@ -213,7 +213,7 @@ def bad_files() -> dict[str, tuple[bytes, str]]:
         "empty.txt": (b"", "file is empty"),
         "blank.md": (b"  \n\n\t\n", "only whitespace"),
         "huge.txt": (b"Too many words here. " * 500, "limit"),
-        "table.csv": (b"a,b\n1,2\n", "unsupported file type '.csv'"),
+        "notes.rtf": (b"{\\rtf1 hi}", "unsupported file type '.rtf'"),
     }
 
 

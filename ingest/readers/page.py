@@ -27,10 +27,13 @@ class LoadError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """A located piece of text: a whole text file (page None) or one PDF page as light Markdown."""
+    """A located piece of text as light Markdown: a whole text file (page None), one PDF page,
+    or a part another format names (``label``: "slide 3", "Sheet1 rows 2–14"), cited by that
+    label instead of a page number."""
 
     text: str
     page: int | None
+    label: str | None = None
 
 
 # A reader turns a file's bytes (already size-checked) into pages, or raises LoadError.

@@ -1,6 +1,7 @@
 """Property tests of the loaders and the splitter on random text and bytes (hypothesis).
 
-- loading any bytes as .txt, .md or .pdf gives pages or a LoadError, never another exception;
+- loading any bytes as any supported type, or a damaged PDF, Word, PowerPoint or Excel file,
+  gives pages or a LoadError, never another exception;
 - splitting any text gives chunks within the size limit, in reading order, that keep every letter
   and digit of the text in order (the file's own title heading aside: it becomes the title).
 """
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.settings import Settings
-from ingest.load import CorpusFile, DocumentInfo, load_file
+from ingest.load import SUPPORTED_SUFFIXES, CorpusFile, DocumentInfo, load_file
 from ingest.readers.page import LoadError, Page
 from ingest.split import document_title, split_pages
 
@@ -46,6 +47,33 @@ def _base_pdf() -> bytes:
 
 
 BASE_PDF = _base_pdf()
+
+
+def _base_office() -> dict[str, bytes]:
+    from docx import Document
+    from openpyxl import Workbook
+    from pptx import Presentation
+
+    out: dict[str, bytes] = {}
+    doc = Document()
+    doc.add_heading("Harbour", level=1)
+    doc.add_paragraph("The harbour authority worked on the pier in spring.")
+    doc.add_table(rows=2, cols=2).cell(1, 1).text = "4 million"
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Harbour"
+    slide.placeholders[1].text = "The ferry terminal opens in May."
+    book = Workbook()
+    book.active.append(["Year", "Amount"])
+    book.active.append([2024, 6])
+    for suffix, thing in ((".docx", doc), (".pptx", deck), (".xlsx", book)):
+        buffer = io.BytesIO()
+        thing.save(buffer)
+        out[suffix] = buffer.getvalue()
+    return out
+
+
+BASE_OFFICE = _base_office()
 
 words = st.text(alphabet="abcdefghij KLMNOP 0123 éü中文", min_size=1, max_size=40)
 block = st.one_of(
@@ -106,7 +134,7 @@ def test_split_keeps_every_letter_in_order_within_the_size_limit(
 
 
 @FAST
-@given(data=st.binary(max_size=4000), suffix=st.sampled_from([".txt", ".md", ".pdf"]))
+@given(data=st.binary(max_size=4000), suffix=st.sampled_from(sorted(SUPPORTED_SUFFIXES)))
 def test_loading_any_bytes_gives_pages_or_a_load_error(
     tmp_path: Path, data: bytes, suffix: str
 ) -> None:
@@ -129,6 +157,27 @@ def test_a_damaged_pdf_gives_pages_or_a_load_error(
     for offset, chunk in edits:
         data[offset : offset + len(chunk)] = chunk
     _load_or_load_error(tmp_path / "damaged.pdf", bytes(data[:cut]))
+
+
+@FAST
+@given(
+    suffix=st.sampled_from(sorted(BASE_OFFICE)),
+    edits=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=8)),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
+def test_a_damaged_office_file_gives_pages_or_a_load_error(
+    tmp_path: Path, suffix: str, edits: list[tuple[float, bytes]], cut: float | None
+) -> None:
+    data = bytearray(BASE_OFFICE[suffix])
+    for where, chunk in edits:
+        offset = int(where * len(data))
+        data[offset : offset + len(chunk)] = chunk
+    end = None if cut is None else int(cut * len(data))
+    _load_or_load_error(tmp_path / f"damaged{suffix}", bytes(data[:end]))
 
 
 def _load_or_load_error(path: Path, data: bytes) -> None:

@@ -44,7 +44,7 @@ def corpus_file(tmp_path: Path, name: str, content: bytes | str) -> CorpusFile:
         ("cafe.txt", ["not valid UTF-8", "byte 0xe9 at offset 3"]),
         ("empty.txt", ["file is empty"]),
         ("blank.md", ["file has no text (only whitespace)"]),
-        ("table.csv", ["unsupported file type '.csv'", ".md, .pdf, .txt"]),
+        ("notes.rtf", ["unsupported file type '.rtf'", ".odt, .pdf, .pptx, .txt, .xlsx"]),
     ],
 )
 def test_bad_input_raises_load_error_with_reason(
@@ -62,7 +62,8 @@ def test_bad_input_raises_load_error_with_reason(
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("slides.PPTX", "unsupported file type '.pptx'"),
+        ("slides.PPT", "unsupported file type '.ppt'"),
+        ("slides.PPTX", "corrupt PowerPoint file"),  # read by its reader, whatever the case
         ("README", "unsupported file type '(none)'"),
     ],
 )
