@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from core import store
 from core.embed import HashingEmbeddings
 from core.store import IndexUnavailable, load_index
-from ingest.build import CHUNK_RULES, make_plan, run_build
+from ingest.build import CHUNK_RULES, chunking_identity, make_plan, run_build
 from ingest.cli import app
 
 
@@ -66,7 +66,8 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
     assert index.chunks[1].heading == "Funding"
     assert index.chunks[0].title == "alpha"
     assert index.chunks[2].title == "Beta Notes"  # a Markdown file's own title heading
-    assert index.manifest.chunking == {"chunking_rules": CHUNK_RULES}
+    assert index.manifest.chunking == chunking_identity(settings)
+    assert index.manifest.chunking["chunking_rules"] == CHUNK_RULES
     assert index.dense.ntotal == index.multilingual.ntotal == 6
     manifest = index.manifest.model_dump()
     assert manifest["counts"] == {"files": 3, "documents": 3, "chunks": 6, "aligned": 0}
