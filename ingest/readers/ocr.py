@@ -228,9 +228,17 @@ def _image_share(page: Any) -> float:
     return covered / max(width * height, 1.0)
 
 
-def _scanned(page: Page, pdf_page: Any, s: OcrSettings) -> bool:
-    width, height = pdf_page.get_size()
-    return needs_ocr(page.text, width, height, _image_share(pdf_page), s)
+def _scanned(page: Page, pdf: Any, index: int, s: OcrSettings) -> bool:
+    """Whether page ``index`` needs OCR; a page PDFium cannot load (a damaged PDF that pypdf
+    could still read) does not."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf_page = pdf[index]
+        width, height = pdf_page.get_size()
+        return needs_ocr(page.text, width, height, _image_share(pdf_page), s)
+    except pdfium.PdfiumError:
+        return False
 
 
 def choose_language(
@@ -272,17 +280,17 @@ class _FileReader:
         self.tesseract = _Tesseract(s)
         self.started = time.monotonic()
 
-    def read(self, pdf_page: Any, number: int) -> tuple[str, OcrPage]:
+    def read(self, pdf: Any, index: int, number: int) -> tuple[str, OcrPage]:
         s = self.settings
         if time.monotonic() - self.started > s.file_timeout_s:
             return "", OcrPage(
                 number, skipped=f"the file's OCR time ({s.file_timeout_s:g} s) ran out"
             )
         began = time.monotonic()
-        image = _render(pdf_page, s)
         try:
+            image = _render(pdf[index], s)
             lang, words = self._read_in_language(image)
-        except (TimeoutError, RuntimeError, OSError) as exc:
+        except (TimeoutError, RuntimeError, OSError) as exc:  # PdfiumError is a RuntimeError
             return "", OcrPage(number, skipped=str(exc))
         ocr = OcrPage(
             number,
@@ -327,7 +335,7 @@ def ocr_scanned_pages(
     except pdfium.PdfiumError:
         return pages  # pypdf read it; PDFium cannot render it, so there is nothing to OCR
     try:
-        scanned = [i for i, page in enumerate(pages) if i < len(pdf) and _scanned(page, pdf[i], s)]
+        scanned = [i for i, page in enumerate(pages) if i < len(pdf) and _scanned(page, pdf, i, s)]
         if not scanned:
             return pages
         installed = installed_languages(s.tesseract)
@@ -339,7 +347,7 @@ def ocr_scanned_pages(
             reader = _FileReader(s, installed, lang)
             for i in scanned:
                 number = pages[i].page or i + 1
-                text, ocr = reader.read(pdf[i], number)
+                text, ocr = reader.read(pdf, i, number)
                 out[i] = replace(pages[i], text=text or pages[i].text, ocr=ocr)
     finally:
         pdf.close()
