@@ -75,13 +75,15 @@ def build(
             f"{report.aligned} variant passages aligned; {report.seconds:.1f} s; "
             f"build {report.build_id} is live"
         )
+        if report.ocr_summary:
+            typer.echo(report.ocr_summary)
     if report.errors:
         raise typer.Exit(1)
 
 
 def _report_ocr(report: BuildReport, settings: Settings) -> None:
-    """One line on OCR, one notice when tesseract is missing (naming what it skipped), and a
-    line per warning (a page skipped, empty after OCR, or read with low confidence)."""
+    """One notice when tesseract is missing (naming what it skipped), and a line per warning
+    (a page skipped, empty after OCR, or read with low confidence)."""
     skipped = [
         f"{rel} (p. {', '.join(map(str, pages))})" for rel, pages in report.ocr_missing.items()
     ]
@@ -95,8 +97,6 @@ def _report_ocr(report: BuildReport, settings: Settings) -> None:
     for rel, ocr in sorted(report.ocr.items()):
         for warning in ocr.warnings:
             typer.secho(f"warning: {settings.corpus_dir / rel}: {warning}", fg="yellow", err=True)
-    if report.ocr_summary:
-        typer.echo(report.ocr_summary)
 
 
 @app.command()
@@ -118,6 +118,12 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
             typer.echo(f"  {label:9} {name}")
     for name, reason in plan.failed_before.items():
         typer.echo(f"  {'failed':9} {name}: {reason}")
+    for name, entry in sorted(plan.previous.files.items() if plan.previous else []):
+        if entry.ocr_pages:
+            pages = ", ".join(map(str, entry.ocr_pages))
+            typer.echo(f"  {'ocr':9} {name}: p. {pages} (mean confidence {entry.ocr_confidence})")
+        for warning in entry.warnings:
+            typer.echo(f"  {'warning':9} {name}: {warning}")
     if plan.full_reason:
         typer.echo(f"a full rebuild is needed: {plan.full_reason}")
     elif plan.manifest_changed:
