@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps
+.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps ocr-deps
 
 # Create the virtualenv and install everything once (again when pyproject.toml changes).
 # torch is pinned to the local CPU wheel first: any other torch pulls GBs of CUDA packages.
@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Run the chatbot: builds the index if it is missing, then serves http://127.0.0.1:7860
-run: $(STAMP)
+run: $(STAMP) ocr-deps
 	$(BIN)/chatbot serve
 
 ## Everything CI runs: lint, types, unit, integration (real models) and browser tests.
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps ocr-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core ingest chatbot
@@ -41,6 +41,10 @@ lint: $(STAMP)
 ## Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
 browser-deps:
 	@test -x /usr/bin/chromium || scripts/install-chromium
+
+## Scanned PDF pages are read by Debian's tesseract (eng, ind, jpn, chi_sim models).
+ocr-deps:
+	@scripts/install-ocr
 
 ## Every benchmark (ingest, scale, answering, load, LLM streams, the plain LangChain recipe
 ## beside ours), printed and written to docs/BENCHMARKS.md + docs/benchmarks.json (~25 min).

@@ -26,6 +26,12 @@ class FileEntry(_Part):
     sha256: str
     size: int
     chunks: int
+    ocr_pages: list[int] = Field(default_factory=list, description="Pages read by OCR.")
+    ocr_confidence: float | None = Field(None, description="Their mean word confidence, 0-100.")
+    ocr_seconds: float = 0.0
+    warnings: list[str] = Field(
+        default_factory=list, description="Pages skipped, empty or read with low confidence."
+    )
 
 
 class FileError(_Part):

@@ -198,6 +198,74 @@ class SourceViewSettings(BaseModel):
     )
 
 
+class OcrSettings(BaseModel):
+    """Reading PDF pages that have no text layer (scans) with tesseract (ingest.readers.ocr).
+    Checked on every development corpus: of the 100 PDF pages in the seed, foreign and dev3
+    corpora, exactly the 4 scanned pages of dev3's PP 46/2009 pass both page tests."""
+
+    enabled: bool = Field(True, description="Read scanned pages with tesseract when installed.")
+    tesseract: str = Field(
+        "tesseract", description="The tesseract executable (a name on PATH or a path)."
+    )
+    max_chars_per_sq_inch: float = Field(
+        0.5,
+        ge=0,
+        description="A page whose text layer holds fewer characters than this per square inch "
+        "(~47 on a Letter page) has no real text layer. Text pages of the development PDFs hold "
+        "4-50; a cover with a title 0.7-3; scans 0 (or a stamp's few characters).",
+    )
+    min_image_share: float = Field(
+        0.5,
+        ge=0,
+        description="...and images cover at least this share of it: a scan is one page-sized "
+        "image (PP 46/2009: 0.84-2.5, layers overlap). Blank and vector-drawn pages (OECD, "
+        "World Bank: no images) are never OCR'd, nor a cover with a small logo (0.29).",
+    )
+    dpi: int = Field(
+        350,
+        ge=72,
+        le=600,
+        description="Resolution a page is rendered at for tesseract (its documentation asks for "
+        "300 or more). On the 64-dpi scans of PP 46/2009, 250, 350 and 400 read every phrase "
+        "the dev3 questions cite and 300 misread one name; 350 costs ~2.7 s a page on 1 core.",
+    )
+    max_pixels: int = Field(
+        16_000_000,
+        ge=1_000_000,
+        description="A rendered page larger than this is rendered smaller (an A4 page at 350 "
+        "dpi is 11.8 MP, an A3 one 23.7 MP); bounds memory and OCR time per page.",
+    )
+    page_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="tesseract is stopped on a page after this and the page is reported as "
+        "skipped; a page takes 1-5 s on one core of this busy 2-core machine.",
+    )
+    file_timeout_s: float = Field(
+        600.0,
+        gt=0,
+        description="OCR time one file may take in all; its later pages are skipped (and "
+        "named) after it: ~150 pages at 4 s, while pdf_max_pages bounds the count.",
+    )
+    low_confidence: float = Field(
+        60.0,
+        ge=0,
+        le=100,
+        description="A page whose mean word confidence (tesseract, 0-100) is below this is "
+        "reported as low-confidence: the PP 46/2009 scans read at 79-86 and their text is "
+        "usable; garbage (a photo, a rotated page) sits well under 50.",
+    )
+    latin_confidence: float = Field(
+        70.0,
+        ge=0,
+        le=100,
+        description="Language detection: when the first pass with English reads the page at "
+        "this mean confidence or more, the script is Latin and the language is told from the "
+        "text (py3langid); below it the Japanese and Chinese models are tried too and the most "
+        "confident wins. A Latin page reads at 75-90 with eng, a CJK page under 40.",
+    )
+
+
 class FeedbackSettings(BaseModel):
     """Like/dislike votes (chat UI and POST /api/feedback), appended to a JSONL file for the
     operator; see chatbot.web.feedback."""
@@ -369,6 +437,10 @@ class Settings(BaseSettings):
         ge=1000,
         description="A PDF whose text is longer is refused (~1,500 dense pages; embedding that "
         "much takes the bundled models over 10 minutes on 2 cores).",
+    )
+    ocr: OcrSettings = Field(
+        default_factory=lambda: OcrSettings(),
+        description="Scanned PDF pages read with tesseract (SQA_OCR__DPI=350 and so on).",
     )
     pdf_max_stream_bytes: int = Field(
         32 * 1024 * 1024,

@@ -29,6 +29,7 @@ from core.manifest import (
     ModelInfo,
     SentenceInfo,
 )
+from core.ocr_words import OcrPage, read_ocr_words, write_ocr_words
 from core.settings import Settings
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
 from ingest.encode import Encoders
@@ -41,6 +42,7 @@ from ingest.load import (
     read_manifest,
     sha256_file,
 )
+from ingest.readers.ocr import MISSING, ocr_identity
 from ingest.readers.page import LoadError
 
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
@@ -87,6 +89,57 @@ class BuildReport:
     full_reason: str | None = None
     up_to_date: bool = False
     cleaned: list[str] = field(default_factory=list)
+    ocr: dict[str, FileOcr] = field(default_factory=dict)  # newly read files with OCR'd pages
+
+    @property
+    def ocr_summary(self) -> str | None:
+        """ "OCR: 4 pages in 1 file (mean confidence 82, 3.1 s a page)", None without OCR."""
+        read = {rel: o for rel, o in self.ocr.items() if o.pages}
+        if not read:
+            return None
+        pages = sum(len(o.pages) for o in read.values())
+        seconds = sum(o.seconds for o in read.values())
+        confidence = sum(o.confidence * len(o.pages) for o in read.values()) / pages
+        return (
+            f"OCR: {pages} page{'s' * (pages != 1)} in {len(read)} file{'s' * (len(read) != 1)}"
+            f" (mean confidence {confidence:.0f}, {seconds / pages:.1f} s a page)"
+        )
+
+    @property
+    def ocr_missing(self) -> dict[str, list[int]]:
+        """Files whose scanned pages were skipped because tesseract is missing, and the pages."""
+        return {rel: o.missing for rel, o in self.ocr.items() if o.missing}
+
+
+@dataclass
+class FileOcr:
+    """What OCR did in one file: pages read (mean confidence, seconds), pages skipped because
+    tesseract is missing, and warnings for people (a page skipped, empty or unsure)."""
+
+    pages: list[int] = field(default_factory=list)
+    confidence: float = 0.0
+    seconds: float = 0.0
+    missing: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def file_ocr(pages: list[OcrPage], low_confidence: float) -> FileOcr:
+    """Sum up one file's OCR'd pages."""
+    done = [p for p in pages if p.skipped is None]
+    result = FileOcr(
+        pages=[p.page for p in done],
+        confidence=round(sum(p.confidence for p in done) / len(done), 1) if done else 0.0,
+        seconds=round(sum(p.seconds for p in done), 2),
+        missing=[p.page for p in pages if p.skipped == MISSING],
+    )
+    for p in pages:
+        if p.skipped is not None and p.skipped != MISSING:
+            result.warnings.append(f"p. {p.page}: not read by OCR ({p.skipped})")
+        elif p.skipped is None and not p.words:
+            result.warnings.append(f"p. {p.page}: no text even after OCR")
+        elif p.skipped is None and p.confidence < low_confidence:
+            result.warnings.append(f"p. {p.page}: OCR confidence {p.confidence:.0f} is low")
+    return result
 
 
 def _corpus_manifest_sha(settings: Settings) -> str | None:
@@ -103,10 +156,11 @@ def _identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 
 def chunking_identity(settings: Settings) -> dict[str, object]:
     """What decides a file's chunks beyond the settings' index identity (the code's rules, which
-    no setting names, and the table layout of the readers); a change re-chunks."""
+    no setting names, the table layout of the readers, and the OCR engine); a change re-chunks."""
     return {
         "chunking_rules": CHUNK_RULES,
         "table_passage_share": settings.documents.table_passage_share,
+        "ocr": ocr_identity(settings.ocr),
     }
 
 
@@ -263,9 +317,10 @@ def _load_chunks(
     progress: bool,
     previous: list[Chunk],
     on_file: Callable[[list[Chunk]], None] = lambda chunks: None,
-) -> tuple[list[Chunk], dict[str, str]]:
-    """Every file's chunks (an unchanged file's from the live build); ``on_file`` gets each
-    newly read file's chunks at once, so they are embedded while the next file is read."""
+) -> tuple[list[Chunk], dict[str, str], dict[str, list[OcrPage]]]:
+    """Every file's chunks (an unchanged file's from the live build), the errors, and the OCR'd
+    pages of newly read files; ``on_file`` gets each newly read file's chunks at once, so they
+    are embedded while the next file is read."""
     from ingest.split import document_title, split_pages  # LangChain: only when files are read
 
     infos = read_manifest(settings.corpus_dir, settings.corpus_manifest)
@@ -276,13 +331,15 @@ def _load_chunks(
             old_by_source.setdefault(chunk.source, []).append(chunk)
     chunks: list[Chunk] = []
     errors: dict[str, str] = {}
+    ocr: dict[str, list[OcrPage]] = {}
     unchanged = set(plan.unchanged)
     for f in tqdm(plan.files, desc="Reading", unit="file", disable=not progress):
         if f.rel in unchanged and f.rel in old_by_source:
             chunks.extend(old_by_source[f.rel])
             continue
         try:
-            pages = load_file(f, settings)
+            pages = load_file(f, settings, infos[f.rel].lang if f.rel in infos else None)
+            ocr[f.rel] = [p.ocr for p in pages if p.ocr is not None]
             info = infos.get(f.rel) or default_info(f.rel, document_title(pages))
             file_chunks = split_pages(
                 pages,
@@ -298,7 +355,7 @@ def _load_chunks(
             on_file(file_chunks)
         except LoadError as exc:
             errors[f.rel] = str(exc)
-    return chunks, plan.refused | errors
+    return chunks, plan.refused | errors, {rel: pages for rel, pages in ocr.items() if pages}
 
 
 def run_build(settings: Settings, full: bool = False, progress: bool = True) -> BuildReport:
@@ -327,7 +384,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             labels["multilingual"] = settings.multilingual_model
         embedding = _Embedding(settings, _reusable(plan, previous, labels), labels, progress)
         try:
-            chunks, errors = _load_chunks(plan, settings, progress, previous, embedding.submit)
+            chunks, errors, ocr = _load_chunks(plan, settings, progress, previous, embedding.submit)
             embedding.submit(chunks)  # unchanged files' chunks the live build lacks vectors for
         except BaseException:
             embedding.abandon()
@@ -340,6 +397,9 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 errors=errors,
                 full_reason=plan.full_reason,
                 cleaned=cleaned,
+                ocr={
+                    rel: file_ocr(pages, settings.ocr.low_confidence) for rel, pages in ocr.items()
+                },
             )
         vectors, table = embedding.finish(chunks)
         dense, multi = vectors["dense"], vectors.get("multilingual")
@@ -362,6 +422,8 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         sentence_store.write_table(tmp, table)
         sha = {f.rel: f for f in plan.files}
         indexed = sorted({c.source for c in chunks})
+        read_now = {rel: file_ocr(ocr[rel], settings.ocr.low_confidence) for rel in ocr}
+        _write_ocr_words(tmp, plan, indexed, ocr, {rel: f.sha256 for rel, f in sha.items()})
         documents = len({c.doc_id for c in chunks})
         total_new = new_dense + new_multi
         total = len(chunks) * (2 if multi is not None else 1)
@@ -380,10 +442,8 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             corpus_manifest_sha256=_corpus_manifest_sha(settings),
             examples=read_examples(settings.corpus_dir, settings.corpus_manifest),
             files={
-                rel: FileEntry(
-                    sha256=sha[rel].sha256,
-                    size=sha[rel].size,
-                    chunks=sum(1 for c in chunks if c.source == rel),
+                rel: _file_entry(
+                    plan, rel, sha[rel], sum(1 for c in chunks if c.source == rel), read_now
                 )
                 for rel in indexed
             },
@@ -418,4 +478,45 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         errors,
         plan.full_reason,
         cleaned=cleaned,
+        ocr=read_now,
     )
+
+
+def _file_entry(
+    plan: Plan, rel: str, file: CorpusFile, chunks: int, read_now: dict[str, FileOcr]
+) -> FileEntry:
+    """A file's manifest entry; what OCR did in a file not read again comes from the last one."""
+    entry = FileEntry(sha256=file.sha256, size=file.size, chunks=chunks)
+    if rel in read_now:
+        o = read_now[rel]
+        return entry.model_copy(
+            update={
+                "ocr_pages": o.pages,
+                "ocr_confidence": o.confidence if o.pages else None,
+                "ocr_seconds": o.seconds,
+                "warnings": o.warnings + [f"p. {n}: not read ({MISSING})" for n in o.missing],
+            }
+        )
+    old = plan.previous.files.get(rel) if plan.previous else None
+    if old is not None and old.sha256 == file.sha256 and rel in plan.unchanged:
+        return old.model_copy(update={"chunks": chunks})
+    return entry
+
+
+def _write_ocr_words(
+    folder: Path,
+    plan: Plan,
+    indexed: list[str],
+    ocr: dict[str, list[OcrPage]],
+    shas: dict[str, str],
+) -> None:
+    """The OCR'd words of every indexed file: read now, or kept from the live build for a file
+    it already read (same sha256). Nothing is written when no page was OCR'd."""
+    pages = {shas[rel]: ocr[rel] for rel in indexed if rel in ocr}
+    if plan.previous_dir is not None:
+        kept = {shas[rel] for rel in indexed if rel not in ocr}
+        for (sha, _), page in read_ocr_words(plan.previous_dir).items():
+            if sha in kept:
+                pages.setdefault(sha, []).append(page)
+    if any(page.words for file_pages in pages.values() for page in file_pages):
+        write_ocr_words(folder, pages)

@@ -10,7 +10,8 @@ import typer
 
 from core.settings import Settings
 from core.store import IndexUnavailable
-from ingest.build import make_plan, run_build
+from ingest.build import BuildReport, make_plan, run_build
+from ingest.readers.ocr import MISSING
 from ingest.readers.page import LoadError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -59,6 +60,7 @@ def build(
         typer.echo(f"full rebuild: {report.full_reason}")
     for rel, reason in sorted(report.errors.items()):
         typer.secho(f"error: {settings.corpus_dir / rel}: {reason}", fg="red", err=True)
+    _report_ocr(report, settings)
     if report.build_id is None:
         raise _fail("nothing could be indexed; the previous index (if any) is still live")
     if report.up_to_date:
@@ -73,8 +75,28 @@ def build(
             f"{report.aligned} variant passages aligned; {report.seconds:.1f} s; "
             f"build {report.build_id} is live"
         )
+        if report.ocr_summary:
+            typer.echo(report.ocr_summary)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _report_ocr(report: BuildReport, settings: Settings) -> None:
+    """One notice when tesseract is missing (naming what it skipped), and a line per warning
+    (a page skipped, empty after OCR, or read with low confidence)."""
+    skipped = [
+        f"{rel} (p. {', '.join(map(str, pages))})" for rel, pages in report.ocr_missing.items()
+    ]
+    skipped += [rel for rel, reason in report.errors.items() if reason.startswith(MISSING)]
+    if skipped:
+        typer.secho(
+            f"warning: {MISSING}; scanned pages not read: {'; '.join(sorted(skipped))}",
+            fg="yellow",
+            err=True,
+        )
+    for rel, ocr in sorted(report.ocr.items()):
+        for warning in ocr.warnings:
+            typer.secho(f"warning: {settings.corpus_dir / rel}: {warning}", fg="yellow", err=True)
 
 
 @app.command()
@@ -96,6 +118,12 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
             typer.echo(f"  {label:9} {name}")
     for name, reason in plan.failed_before.items():
         typer.echo(f"  {'failed':9} {name}: {reason}")
+    for name, entry in sorted(plan.previous.files.items() if plan.previous else []):
+        if entry.ocr_pages:
+            pages = ", ".join(map(str, entry.ocr_pages))
+            typer.echo(f"  {'ocr':9} {name}: p. {pages} (mean confidence {entry.ocr_confidence})")
+        for warning in entry.warnings:
+            typer.echo(f"  {'warning':9} {name}: {warning}")
     if plan.full_reason:
         typer.echo(f"a full rebuild is needed: {plan.full_reason}")
     elif plan.manifest_changed:

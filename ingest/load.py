@@ -211,15 +211,19 @@ def default_info(rel: str, title: str | None = None) -> DocumentInfo:
     )
 
 
-def load_file(file: CorpusFile, settings: Settings) -> list[Page]:
-    """Read one corpus file into pages of text; raise LoadError with a human reason."""
+def load_file(file: CorpusFile, settings: Settings, lang: str | None = None) -> list[Page]:
+    """Read one corpus file into pages of text; raise LoadError with a human reason. ``lang``
+    (the manifest's, when it names the file) is the language scanned PDF pages are read in."""
     problem = _type_or_size_problem(file.path, file.size, settings.max_file_bytes)
     if problem:
         raise LoadError(problem)
     if file.size == 0:
         raise LoadError("file is empty")
     raw = _read_bounded(file.path, settings.max_file_bytes)
-    return READERS[file.path.suffix.lower()](raw, settings)
+    reader = READERS[file.path.suffix.lower()]
+    if reader is read_pdf:
+        return read_pdf(raw, settings, lang)
+    return reader(raw, settings)
 
 
 def _size(n: int) -> str:

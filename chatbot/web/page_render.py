@@ -4,6 +4,8 @@ The passage is found by its words, not by its characters: ingest reads PDFs into
 (running heads dropped, hyphenated words joined, headings prefixed), so the chunk text is never
 the page text verbatim. :func:`matching_spans` aligns the two word sequences (difflib) and keeps
 runs of at least ``min_match_words`` words; PDFium then gives the rectangles of those characters.
+A scanned page has no text layer: there the words ingest read by OCR, with their boxes, are
+aligned instead (:func:`ocr_boxes`).
 
 PDFium is not thread-safe: every call into it holds one lock.
 """
@@ -17,10 +19,12 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from core.ocr_words import OcrWord
 from core.settings import SourceViewSettings
 
 _PDFIUM_LOCK = threading.Lock()
@@ -72,6 +76,25 @@ def matching_spans(page_text: str, passage: str, min_words: int) -> list[tuple[i
     ]
 
 
+def ocr_boxes(
+    words: Sequence[OcrWord], passage: str, min_words: int, size: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes of the OCR'd words that are runs of the passage's words, on an image of
+    ``size``: the words are aligned like a text layer (joined by spaces, spans mapped back)."""
+    starts, text = [], ""
+    for word in words:
+        starts.append(len(text))
+        text += word.text + " "
+    boxes = []
+    for start, end in matching_spans(text, passage, min_words):
+        for at, word in zip(starts, words, strict=True):
+            if at < end and at + len(word.text) > start:
+                x0, y0, x1, y1 = word.box
+                w, h = size
+                boxes.append((round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h)))
+    return boxes
+
+
 def _page_text(textpage: object, count: int) -> str:
     """The page's text with one character per PDFium character index (so spans map back)."""
     import pypdfium2.raw as pdfium_c
@@ -102,9 +125,15 @@ def _to_device(
 
 
 def render_page(
-    pdf_path: Path, page_no: int, passage: str, settings: SourceViewSettings, max_pages: int
+    pdf_path: Path,
+    page_no: int,
+    passage: str,
+    settings: SourceViewSettings,
+    max_pages: int,
+    ocr_words: Sequence[OcrWord] | None = None,
 ) -> RenderedPage:
-    """Page ``page_no`` (1-based) of a PDF as PNG bytes, the passage's words highlighted."""
+    """Page ``page_no`` (1-based) of a PDF as PNG bytes, the passage's words highlighted: found
+    in the page's text layer, or among ``ocr_words`` when ingest read the page by OCR."""
     import pypdfium2 as pdfium
     from PIL import Image, ImageDraw
 
@@ -131,6 +160,9 @@ def render_page(
             textpage = page.get_textpage()
             text = _page_text(textpage, textpage.count_chars())
             boxes = []
+            if ocr_words:
+                boxes = ocr_boxes(ocr_words, passage, settings.min_match_words, size)
+                text = ""  # the scan's words are the text; its own layer is a stamp at most
             for start, end in matching_spans(text, passage, settings.min_match_words):
                 for i in range(textpage.count_rects(start, end - start)):
                     left, bottom, right, top = textpage.get_rect(i)

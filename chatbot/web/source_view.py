@@ -36,6 +36,7 @@ from chatbot.web.ratelimit import SlidingWindowLimiter
 from chatbot.web.service import Service, client_key
 from core.chunks import Chunk
 from core.manifest import BuildManifest
+from core.ocr_words import OcrPage, OcrWord, read_ocr_words
 from core.settings import Settings
 from core.store import LoadedIndex
 
@@ -76,6 +77,7 @@ class _Lookup:
     by_key: dict[tuple[str, str, str], list[Chunk]] = field(default_factory=dict)
     by_file: dict[tuple[str, str], list[Chunk]] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)  # chunk id -> place in its file
+    _ocr: dict[tuple[str, int], OcrPage] | None = None
 
     def __post_init__(self) -> None:
         for chunk in self.index.chunks:
@@ -98,6 +100,16 @@ class _Lookup:
         chunks = self.by_file[(chunk.source, chunk.variant)]
         at = self.position[chunk.chunk_id]
         return chunks[max(0, at - n) : at], chunks[at + 1 : at + 1 + n]
+
+    def ocr_words(self, file_sha: str, page: int) -> tuple[OcrWord, ...] | None:
+        """The words OCR read on a scanned page of the build (None on a page with text)."""
+        if self._ocr is None:
+            try:
+                self._ocr = read_ocr_words(self.index.path)
+            except (OSError, ValueError, KeyError, TypeError):  # a verified build: not expected
+                self._ocr = {}
+        found = self._ocr.get((file_sha, page))
+        return found.words if found is not None else None
 
     def pages(self, chunk: Chunk) -> list[int]:
         """The pages a PDF passage may cover: its first, up to where the next passage starts."""
@@ -274,8 +286,9 @@ def source_router(
         png = await run_in_threadpool(cache.get, key)
         if png is None:
             try:
+                words = await run_in_threadpool(found.ocr_words, file_sha, shown)
                 rendered = await run_in_threadpool(
-                    render_page, path, shown, _body(chunk), conf, settings.pdf_max_pages
+                    render_page, path, shown, _body(chunk), conf, settings.pdf_max_pages, words
                 )
             except PageUnavailable as exc:
                 raise HTTPException(404, str(exc)) from exc

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.ocr_words import OcrPage
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
@@ -29,11 +31,29 @@ class LoadError(Exception):
 class Page:
     """A located piece of text as light Markdown: a whole text file (page None), one PDF page,
     or a part another format names (``label``: "slide 3", "Sheet1 rows 2–14"), cited by that
-    label instead of a page number."""
+    label instead of a page number. A scanned page read by OCR (or skipped) carries what OCR
+    made of it."""
 
     text: str
     page: int | None
     label: str | None = None
+    ocr: OcrPage | None = None
+
+
+def join_lines(lines: list[str]) -> str:
+    """One paragraph from its printed lines: a word hyphenated at a line end is joined again."""
+    out = ""
+    for raw in lines:
+        line = re.sub(r"\s+", " ", raw.replace("\u00ad", "-")).strip()
+        if not line:
+            continue
+        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower():
+            out = out[:-1] + line  # "develop-" + "ment"
+        elif out.endswith(("-", "/")):
+            out += line  # "COVID-19-" + "related", "www.example.org/" + "path"
+        else:
+            out = f"{out} {line}" if out else line
+    return out
 
 
 # A reader turns a file's bytes (already size-checked) into pages, or raises LoadError.

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ingest.readers.ocr import ocr_scanned_pages
 from ingest.readers.page import LIST_MARKER, SENTENCE_END, LoadError, Page
 
 if TYPE_CHECKING:
@@ -60,9 +61,10 @@ class _TooMuchText(Exception):
     """Raised from inside pypdf's text visitor to stop a page that extracts without end."""
 
 
-def read_pdf(raw: bytes, settings: Settings) -> list[Page]:
-    """The PDF's pages; LoadError when none has text (a scan without a text layer)."""
-    pages = load_pdf(raw, settings)
+def read_pdf(raw: bytes, settings: Settings, lang: str | None = None) -> list[Page]:
+    """The PDF's pages, scanned ones read by OCR (in ``lang``, the manifest's, when given);
+    LoadError when none has text."""
+    pages = ocr_scanned_pages(raw, load_pdf(raw, settings), settings.ocr, lang)
     if not any(p.text.strip() for p in pages):
         raise LoadError("PDF has no extractable text (scanned images?); OCR it first")
     return pages

@@ -213,3 +213,14 @@ def test_the_served_app_links_citations_to_the_viewer_under_its_guards(
             assert "frame-ancestors 'self' https://portal.example.org" in csp
         evil = client.get(unescape(hrefs[0]), headers={"Origin": "https://evil.example.com"})
         assert evil.status_code == 403
+
+
+def test_ocr_words_of_a_scanned_page_locate_the_passage_in_pixels() -> None:
+    from chatbot.web.page_render import ocr_boxes
+    from core.ocr_words import OcrWord
+
+    line = "Batas pertanggungjawaban pengusaha instalasi nuklir ditetapkan".split()
+    words = [OcrWord(w, (0.1 * i, 0.5, 0.1 * i + 0.08, 0.52), 90.0) for i, w in enumerate(line)]
+    boxes = ocr_boxes(words, "pengusaha instalasi nuklir, sebagaimana", 3, (1000, 2000))
+    assert boxes == [(200, 1000, 280, 1040), (300, 1000, 380, 1040), (400, 1000, 480, 1040)]
+    assert ocr_boxes(words, "sesuatu yang lain sama sekali", 3, (1000, 2000)) == []

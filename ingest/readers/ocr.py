@@ -1,0 +1,358 @@
+"""Read PDF pages that have no text layer (scans) with tesseract.
+
+:func:`ocr_scanned_pages` is the PDF reader's hook: a page whose text layer is (nearly) empty
+while images cover it is rendered by PDFium at a bounded resolution and read by the
+``tesseract`` command (one thread, a time bound per page and per file). Its TSV output gives
+blocks, paragraphs, lines and words with boxes; paragraphs become the same light Markdown the
+PDF reader writes (blank-line separated), and the words keep their boxes (as fractions of the
+page) for the page viewer's highlight.
+
+The language is the manifest's ``lang`` for the document when it gives one; otherwise the first
+scanned page is read with English, and the language of what it says (py3langid) picks the
+model, or, when English reads it badly, the most confident of the Japanese and Chinese models.
+
+Where tesseract is missing, scanned pages are kept empty and marked skipped with
+:data:`MISSING`; a file with no other text fails with that reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from core.ocr_words import OcrPage, OcrWord
+from core.text import detect_language
+from ingest.readers.page import LoadError, Page, join_lines
+
+if TYPE_CHECKING:
+    from core.settings import OcrSettings
+
+MISSING = "tesseract is not installed; run scripts/install-ocr"
+# The manifest's language codes -> tesseract's models (Debian's tesseract-ocr-<lang> packages).
+TESSERACT_LANGS = {"en": "eng", "id": "ind", "ja": "jpn", "zh": "chi_sim"}
+# Models tried when English reads a page badly (another script).
+OTHER_SCRIPTS = ("jpn", "chi_sim")
+_POINTS_PER_INCH = 72.0
+_TSV_WORD_LEVEL = 5
+
+
+@dataclass(frozen=True)
+class TsvWord:
+    """One word of tesseract's TSV: where it sits in the page's structure, its box in pixels."""
+
+    block: int
+    paragraph: int
+    line: int
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+    text: str
+
+
+def needs_ocr(
+    text: str, width_pt: float, height_pt: float, image_share: float, s: OcrSettings
+) -> bool:
+    """A page needs OCR when its text layer is (nearly) empty for its area and images cover it."""
+    area = max(width_pt * height_pt, 1.0) / (_POINTS_PER_INCH * _POINTS_PER_INCH)
+    chars = len("".join(text.split()))
+    return chars / area < s.max_chars_per_sq_inch and image_share >= s.min_image_share
+
+
+def tesseract_lang(manifest_lang: str | None, installed: Sequence[str]) -> str | None:
+    """The tesseract model for a manifest language code ('en', 'id-ID', 'zh'), when installed."""
+    if not manifest_lang:
+        return None
+    model = TESSERACT_LANGS.get(manifest_lang.split("-")[0].lower())
+    return model if model in installed else None
+
+
+def parse_tsv(tsv: str) -> list[TsvWord]:
+    """The words of tesseract's TSV output (level 5 rows with text), in reading order."""
+    words = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        try:
+            if int(row["level"]) != _TSV_WORD_LEVEL or not (row.get("text") or "").strip():
+                continue
+            words.append(
+                TsvWord(
+                    int(row["block_num"]),
+                    int(row["par_num"]),
+                    int(row["line_num"]),
+                    int(row["left"]),
+                    int(row["top"]),
+                    int(row["width"]),
+                    int(row["height"]),
+                    float(row["conf"]),
+                    row["text"].strip(),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed row is skipped, not the page
+    return words
+
+
+def paragraphs(words: list[TsvWord]) -> list[str]:
+    """Paragraphs as tesseract found them (block, then paragraph), lines joined as the PDF reader
+    joins printed lines (a word hyphenated at a line end is joined again). A paragraph of no
+    letters (a page number, "- 2 -", scan specks) is dropped."""
+    grouped: dict[tuple[int, int], dict[int, list[str]]] = {}
+    for word in words:
+        lines = grouped.setdefault((word.block, word.paragraph), {})
+        lines.setdefault(word.line, []).append(word.text)
+    out = []
+    for lines in grouped.values():
+        text = join_lines([" ".join(line) for line in lines.values()])
+        if any(ch.isalpha() for ch in text):
+            out.append("\\" + text if text.startswith("#") else text)
+    return out
+
+
+def page_markdown(words: list[TsvWord]) -> str:
+    return "\n\n".join(paragraphs(words))
+
+
+def mean_confidence(words: Sequence[TsvWord | OcrWord]) -> float:
+    scores = [w.confidence for w in words if w.confidence >= 0]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+@functools.lru_cache(maxsize=8)
+def installed_languages(binary: str) -> tuple[str, ...]:
+    """tesseract's installed models, () when tesseract is not there (asked once per process)."""
+    path = shutil.which(binary)
+    if path is None:
+        return ()
+    try:
+        done = subprocess.run(
+            [path, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    lines = (done.stdout or "").splitlines()
+    return tuple(sorted(ln.strip() for ln in lines[1:] if ln.strip() and ln.strip() != "osd"))
+
+
+@functools.lru_cache(maxsize=8)
+def _version(binary: str) -> str:
+    path = shutil.which(binary)
+    if path is None:
+        return ""
+    try:
+        done = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    first = (done.stdout or done.stderr or "").splitlines()
+    return first[0].strip() if first else ""
+
+
+def ocr_identity(s: OcrSettings) -> str:
+    """What decides OCR's text (a change re-reads the corpus): tesseract's version, its models
+    and the resolution; "none" when it is off or missing, so installing it re-reads scans."""
+    langs = installed_languages(s.tesseract)
+    if not s.enabled or not langs:
+        return "none"
+    return f"{_version(s.tesseract)} ({' '.join(langs)}) {s.dpi} dpi"
+
+
+class _Tesseract:
+    """Runs tesseract on rendered page images: one thread (OpenMP threads only fight each other
+    on a busy machine: 5 s against 30 s a page measured here), a timeout per page."""
+
+    def __init__(self, s: OcrSettings) -> None:
+        self.settings = s
+        self.path = shutil.which(s.tesseract) or s.tesseract
+        self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def read(self, png: bytes, lang: str, dpi: int) -> list[TsvWord]:
+        """Words of one page image; raises TimeoutError or RuntimeError saying why not."""
+        command = [self.path, "stdin", "stdout", "-l", lang, "--dpi", str(dpi), "tsv"]
+        try:
+            done = subprocess.run(
+                command,
+                input=png,
+                capture_output=True,
+                timeout=self.settings.page_timeout_s,
+                env=self.env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise TimeoutError(f"OCR took over {self.settings.page_timeout_s:g} s") from exc
+        if done.returncode != 0:
+            reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise RuntimeError(f"tesseract failed: {reason[-1][:200] if reason else 'no reason'}")
+        return parse_tsv(done.stdout.decode("utf-8", "replace"))
+
+
+@dataclass
+class _Rendered:
+    png: bytes
+    width: int
+    height: int
+    dpi: int
+
+
+def _render(page: Any, s: OcrSettings) -> _Rendered:
+    """The page in grey at s.dpi, or smaller when that would pass s.max_pixels."""
+    width, height = page.get_size()
+    scale = s.dpi / _POINTS_PER_INCH
+    if width * height * scale * scale > s.max_pixels:
+        scale = 0.99 * (s.max_pixels / max(width * height, 1.0)) ** 0.5
+    image = page.render(scale=scale, grayscale=True, may_draw_forms=False).to_pil()
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return _Rendered(out.getvalue(), image.width, image.height, round(scale * _POINTS_PER_INCH))
+
+
+def _image_share(page: Any) -> float:
+    """How much of the page its images cover (overlapping images count twice)."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_size()
+    covered = 0.0
+    for obj in page.get_objects(max_depth=2):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            left, bottom, right, top = obj.get_bounds()
+            covered += max(0.0, right - left) * max(0.0, top - bottom)
+    return covered / max(width * height, 1.0)
+
+
+def _scanned(page: Page, pdf: Any, index: int, s: OcrSettings) -> bool:
+    """Whether page ``index`` needs OCR; a page PDFium cannot load (a damaged PDF that pypdf
+    could still read) does not."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf_page = pdf[index]
+        width, height = pdf_page.get_size()
+        return needs_ocr(page.text, width, height, _image_share(pdf_page), s)
+    except pdfium.PdfiumError:
+        return False
+
+
+def choose_language(
+    first_pass: list[TsvWord], installed: Sequence[str], s: OcrSettings
+) -> str | None:
+    """After a first pass with English: the Latin-script model for the language the text is in
+    (None when it is English), or None to try the other scripts (English read it badly)."""
+    if mean_confidence(first_pass) < s.latin_confidence:
+        return None
+    detected = detect_language(" ".join(w.text for w in first_pass))
+    model = TESSERACT_LANGS.get(detected, "eng")
+    return model if model in installed and model not in OTHER_SCRIPTS else "eng"
+
+
+def _words_with_boxes(words: list[TsvWord], image: _Rendered) -> tuple[OcrWord, ...]:
+    w, h = float(image.width), float(image.height)
+    return tuple(
+        OcrWord(
+            word.text,
+            (
+                round(word.left / w, 5),
+                round(word.top / h, 5),
+                round((word.left + word.width) / w, 5),
+                round((word.top + word.height) / h, 5),
+            ),
+            round(word.confidence, 1),
+        )
+        for word in words
+    )
+
+
+class _FileReader:
+    """OCR of one file's scanned pages, in one language chosen once for the file."""
+
+    def __init__(self, s: OcrSettings, installed: Sequence[str], lang: str | None) -> None:
+        self.settings = s
+        self.installed = installed
+        self.lang = tesseract_lang(lang, installed)
+        self.tesseract = _Tesseract(s)
+        self.started = time.monotonic()
+
+    def read(self, pdf: Any, index: int, number: int) -> tuple[str, OcrPage]:
+        s = self.settings
+        if time.monotonic() - self.started > s.file_timeout_s:
+            return "", OcrPage(
+                number, skipped=f"the file's OCR time ({s.file_timeout_s:g} s) ran out"
+            )
+        began = time.monotonic()
+        try:
+            image = _render(pdf[index], s)
+            lang, words = self._read_in_language(image)
+        except (TimeoutError, RuntimeError, OSError) as exc:  # PdfiumError is a RuntimeError
+            return "", OcrPage(number, skipped=str(exc))
+        ocr = OcrPage(
+            number,
+            lang,
+            round(mean_confidence(words), 1),
+            round(time.monotonic() - began, 2),
+            _words_with_boxes(words, image),
+        )
+        return page_markdown(words), ocr
+
+    def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
+        if self.lang is not None:
+            return self.lang, self.tesseract.read(image.png, self.lang, image.dpi)
+        first = self.tesseract.read(image.png, "eng", image.dpi)
+        chosen = choose_language(first, self.installed, self.settings)
+        if chosen is None:  # another script: the most confident model reads it
+            tries = [(mean_confidence(first), "eng", first)]
+            for model in (m for m in OTHER_SCRIPTS if m in self.installed):
+                words = self.tesseract.read(image.png, model, image.dpi)
+                tries.append((mean_confidence(words), model, words))
+            _, chosen, best = max(tries, key=lambda t: t[0])
+            self.lang = chosen
+            return chosen, best
+        self.lang = chosen
+        if chosen == "eng":
+            return chosen, first
+        return chosen, self.tesseract.read(image.png, chosen, image.dpi)
+
+
+def ocr_scanned_pages(
+    raw: bytes, pages: list[Page], s: OcrSettings, lang: str | None = None
+) -> list[Page]:
+    """The pages, scanned ones read by OCR (each with its :class:`OcrPage`), or marked skipped
+    when tesseract is missing or a bound is reached. LoadError when nothing has text and OCR
+    could not run."""
+    if not s.enabled or not pages:
+        return pages
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(raw)
+    except pdfium.PdfiumError:
+        return pages  # pypdf read it; PDFium cannot render it, so there is nothing to OCR
+    try:
+        scanned = [i for i, page in enumerate(pages) if i < len(pdf) and _scanned(page, pdf, i, s)]
+        if not scanned:
+            return pages
+        installed = installed_languages(s.tesseract)
+        out = list(pages)
+        if not installed:
+            for i in scanned:
+                out[i] = replace(pages[i], ocr=OcrPage(pages[i].page or i + 1, skipped=MISSING))
+        else:
+            reader = _FileReader(s, installed, lang)
+            for i in scanned:
+                number = pages[i].page or i + 1
+                text, ocr = reader.read(pdf, i, number)
+                out[i] = replace(pages[i], text=text or pages[i].text, ocr=ocr)
+    finally:
+        pdf.close()
+    if not any(p.text.strip() for p in out):
+        reasons = sorted({p.ocr.skipped for p in out if p.ocr and p.ocr.skipped})
+        if reasons:
+            raise LoadError("; ".join(reasons))
+    return out
