@@ -54,8 +54,8 @@ bench: $(STAMP)
 
 ## Every question set against its own corpus (seed, ../shared/corpora/foreign and dev3), with the
 ## bundled LLM and without it, as one table. eval-heldout runs the held-aside sets (run them last).
-eval: $(STAMP)
+eval: $(STAMP) ocr-deps
 	$(BIN)/python scripts/eval_suite.py
 
-eval-heldout: $(STAMP)
+eval-heldout: $(STAMP) ocr-deps
 	$(BIN)/python scripts/eval_suite.py --heldout
