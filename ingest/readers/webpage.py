@@ -4,7 +4,8 @@ trafilatura finds the page's main content (menus, cookie banners, headers, foote
 links, forms, scripts and styles are left out; nothing on the page is ever run) and returns it as
 XML: headings ``h1``-``h6``, paragraphs, lists and tables. That XML becomes light Markdown here:
 headings as ``#`` lines, list items as ``-`` lines (nested items too), tables as passages of rows.
-The page's single ``h1`` is its title; without one, its ``<title>`` is.
+The page's single ``h1`` is its title; without one, the title trafilatura finds (``<title>``
+or ``og:title`` without the site's name).
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ def _text(element: Any) -> str:
 
 
 def _page_title(raw: bytes) -> str:
-    """The page's <title>, read without running or fetching anything."""
-    from lxml import html
+    """The page's own title (trafilatura's choice among <title>, og:title and headings, with the
+    site's name cut off), read without running or fetching anything."""
+    from trafilatura.metadata import extract_title
+    from trafilatura.utils import load_html
 
     try:
-        title = html.fromstring(raw).findtext(".//title")
-    except Exception:  # a page trafilatura could read but lxml.html cannot: no title, no harm
+        tree = load_html(raw)
+        title = extract_title(tree) if tree is not None else None
+    except Exception:  # a page trafilatura could read but not title: no title, no harm
         return ""
     return clean(title or "")
