@@ -3,6 +3,7 @@
     python scripts/recall.py                       # every development set, recall@1/4/6/10/20
     python scripts/recall.py --corpora seed dev3   # some corpora only
     python scripts/recall.py --ranks out.json      # also write each question's rank
+    python scripts/recall.py --set sentence_weight=1   # an ablation (any AnswerSettings field)
 
 Each corpus is indexed once under --work/ranking-<corpus> (reused when unchanged) and searched
 by the Retriever alone, no model: a question is read as the answer path reads it (a follow-up
@@ -33,10 +34,9 @@ sys.path.insert(0, str(ROOT))
 # OpenMP's spinning threads make an e5 query ~30x slower on a busy 2-core machine.
 os.environ["OMP_NUM_THREADS"] = "1"
 
-from chatbot.evaluation.evaluate import read_questions  # noqa: E402
+from chatbot.evaluation.evaluate import normalised, read_questions  # noqa: E402
 from chatbot.evaluation.recall import (  # noqa: E402
     answer_rank,
-    normalise,
     passage_texts,
     recall_at,
 )
@@ -64,7 +64,10 @@ CORPORA: dict[str, tuple[Path, dict[str, Path]]] = {
             "own": QUESTIONS / "foreign_own.jsonl",
         },
     ),
-    "dev3": (SHARED / "corpora" / "dev3", {"dev": SHARED / "eval" / "dev3_questions.jsonl"}),
+    "dev3": (
+        SHARED / "corpora" / "dev3",
+        {"dev": SHARED / "eval" / "dev3_questions.jsonl", "own": QUESTIONS / "dev3_own.jsonl"},
+    ),
 }
 
 
@@ -102,13 +105,13 @@ def indexed_retriever(
 
 def run_set(retriever: Retriever, corpus_name: str, name: str, path: Path, depth: int) -> SetResult:
     result = SetResult(corpus_name, name)
-    haystack = [normalise(c.text) for c in retriever.chunks]
+    haystack = [normalised(c.text) for c in retriever.chunks]
     settings = retriever.settings
     for item in read_questions(path):
         needle = item.get("source_contains")
         if not needle:
             continue
-        if not any(normalise(needle) in text for text in haystack):
+        if not any(normalised(needle) in text for text in haystack):
             result.unread.append(item["id"])
             continue
         history = [(q, a) for q, a in item.get("history", [])]
@@ -155,8 +158,16 @@ def main() -> int:
         "--work", type=Path, default=Path(tempfile.gettempdir()), help="index builds go here"
     )
     parser.add_argument("--ranks", type=Path, help="write each question's rank to this JSON")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an answer setting for an ablation, VALUE as JSON (e.g. sentence_weight=1)",
+    )
     args = parser.parse_args()
-    results = measure(args.corpora, args.work, AnswerSettings())
+    changes = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    results = measure(args.corpora, args.work, AnswerSettings(**changes))
     print(table(results))
     for r in results:
         if r.unread:

@@ -2,22 +2,17 @@
 
 A question's ``source_contains`` is a piece of the passage that answers it. The rank of a
 question is the 1-based position of the first retrieved passage (any of its variants) whose
-text contains that piece, both read with NFKC, lower case and spaces collapsed, so a PDF's
-line breaks or full-width characters do not hide a hit. recall@k is the share of questions
-ranked at k or better.
+text contains that piece, both read as ``chatbot eval`` matches citations (NFKC, lower case,
+spaces collapsed), so a PDF's line breaks or full-width characters do not hide a hit.
+recall@k is the share of questions ranked at k or better.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 
+from chatbot.evaluation.evaluate import normalised
 from chatbot.types import Passage
-
-
-def normalise(text: str) -> str:
-    """NFKC, lower case, every run of white space one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def passage_texts(passage: Passage) -> list[str]:
@@ -27,9 +22,9 @@ def passage_texts(passage: Passage) -> list[str]:
 
 def answer_rank(ranked: Iterable[Sequence[str]], source_contains: str) -> int | None:
     """1-based rank of the first entry (a passage's texts) holding ``source_contains``."""
-    needle = normalise(source_contains)
+    needle = normalised(source_contains)
     for rank, texts in enumerate(ranked, 1):
-        if any(needle in normalise(t) for t in texts):
+        if any(needle in normalised(t) for t in texts):
             return rank
     return None
 
