@@ -57,6 +57,24 @@ class AnswerSettings(BaseModel):
         description="Passage groups of an English question re-scored by question-term coverage "
         "of their best sentence before the top_k are kept.",
     )
+    sentence_weight: float = Field(
+        0.0,
+        ge=0,
+        description="RRF weight, beside english_weights, of each passage group's rank by its "
+        "best sentence's MiniLM cosine with an English question (precomputed sentence "
+        "vectors): a question often matches one sentence of a long passage. Off: in "
+        "scripts/fit_ranking.py 0.5 raised recall@4 on foreign/dev (80 -> 90%) and recall@1 "
+        "on seed/dev (55 -> 64%) but lowered recall@1 on dev3/dev (40 -> 27%); 1 and 2 also "
+        "lowered seed/own and foreign/own; no weight helped all three corpora, and no "
+        "leave-one-corpus-out fold that chose one beat 0 on the corpus it left out.",
+    )
+    sentence_pool: int = Field(
+        30,
+        ge=1,
+        description="Passage groups of an English question whose sentences are scored when "
+        "sentence_weight is on: the fused signals' candidates (30 each), so a group the "
+        "passage signals rank 20th can still rise; ~240 precomputed sentence vectors a question.",
+    )
     min_support: float = Field(
         0.80,
         description="Without the fitted support model (other embedders, or calibrated_support "

@@ -6,6 +6,9 @@ English-only MiniLM and BM25 rankings are mostly noise, so the multilingual e5 r
 the weight. A question is searched in each of its wordings and the rankings are fused: a
 follow-up alone and with the question it follows (which supplies what "it" refers to), and a
 question in another language also in its English translation, when the model made one.
+
+``search`` re-ranks only its head (``rerank_pool`` groups), so a longer list keeps the order of
+a shorter one: recall@10 measured with k=20 is the order the answer path sees.
 """
 
 from __future__ import annotations
@@ -99,6 +102,14 @@ def ranked(rows: np.ndarray, scores: np.ndarray, limit: int, floor: float) -> np
         top = scores >= kth
         rows, scores = rows[top], scores[top]
     return rows[np.lexsort((rows, -scores))][:limit]
+
+
+def rrf_credits(scores: np.ndarray) -> np.ndarray:
+    """Reciprocal-rank credit (weight 1) of each score's rank among ``scores``, best first."""
+    order = np.argsort(-scores, kind="stable")
+    credits = np.zeros(len(scores))
+    credits[order] = 1.0 / (RRF_K + 1 + np.arange(len(scores)))
+    return credits
 
 
 def rrf(
@@ -204,31 +215,59 @@ class Retriever:
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """The k best passage groups for a query, each shown as its original variant.
 
-        For English questions the best few groups are re-ranked by how much of the question's
-        rare vocabulary their best sentence contains: paragraph-level signals blur a decisive
-        word such as "fourth" in a long paragraph about something else.
+        For English questions two sentence-level signals refine the passage-level order, which
+        blurs one matching sentence in a long passage about something else: the groups the
+        signals found are fused once more with their rank by best-sentence similarity
+        (``sentence_weight``), and the best few are re-ranked by how much of the question's
+        rare vocabulary their best sentence contains (``rerank_pool``). A longer ``k`` keeps
+        the order of a shorter one: only the head is re-ranked.
         """
         k = k or self.settings.top_k
         texts = query.search_texts
         english = query.lang == "en" or query.english is not None
-        pool = max(k, self.settings.rerank_pool) if english else k
         hits, top_dense, top_multi, top_lexical = self.hits(texts, english)
         weights = self.settings.english_weights if english else self.settings.other_weights
-        best_possible = len(texts) * sum(weights) / (RRF_K + 1)
-        passages: list[Passage] = []
+        sentence_weight = self.settings.sentence_weight if english else 0.0
+        wanted = max(k, self.settings.rerank_pool if english else k)
+        if sentence_weight:
+            wanted = max(wanted, self.settings.sentence_pool)
+        best: list[tuple[str, Chunk, Hit]] = []
         seen: set[str] = set()
         for hit in hits:
             chunk = self.chunks[hit.row]
             group = chunk.group_id or chunk.chunk_id
-            if group in seen:
-                continue
-            seen.add(group)
-            passages.append(self._passage(group, chunk, min(1.0, hit.fused / best_possible), hit))
-            if len(passages) == pool:
-                break
+            if group not in seen:
+                seen.add(group)
+                best.append((group, chunk, hit))
+                if len(best) == wanted:
+                    break
+        fused = np.array([hit.fused for _, _, hit in best], dtype=np.float64)
+        shown = [self._passage(group, chunk, 0.0, hit) for group, chunk, hit in best]
+        if sentence_weight and shown:
+            similarity = self._best_sentence_similarity(texts, shown)
+            fused = fused + sentence_weight * len(texts) * rrf_credits(similarity)
+        best_possible = len(texts) * (sum(weights) + sentence_weight) / (RRF_K + 1)
+        order = sorted(range(len(shown)), key=lambda i: -fused[i])
+        passages = [
+            replace(shown[i], score=min(1.0, float(fused[i]) / best_possible)) for i in order
+        ]
         if english:
-            passages = self._rerank_by_coverage(query.retrieval_text, passages)
+            head = self.settings.rerank_pool
+            passages = (
+                self._rerank_by_coverage(query.retrieval_text, passages[:head]) + (passages[head:])
+            )
         return Retrieval(passages[:k], top_dense, top_multi, top_lexical)
+
+    def _best_sentence_similarity(self, texts: list[str], passages: list[Passage]) -> np.ndarray:
+        """Each passage's best MiniLM cosine between one of its sentences and one wording of
+        the question, from the build's precomputed sentence vectors."""
+        queries = np.vstack([embed_query(self.dense_embedder, t) for t in texts])
+        out = np.zeros(len(passages))
+        for i, p in enumerate(passages):
+            sentences = self.sentence_cache.split(p.text, p.lang) or [p.text]
+            vectors = self.sentence_cache.vectors(self.dense_embedder, sentences)
+            out[i] = float((vectors @ queries.T).max())
+        return out
 
     def _passage(self, group: str, chunk: Chunk, score: float, hit: Hit | None = None) -> Passage:
         members = [self.chunks[r] for r in self._groups[group]]

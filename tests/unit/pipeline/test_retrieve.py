@@ -408,3 +408,40 @@ def test_coverage_rerank_applies_to_english_and_translated_questions_only(
     assert [p.text.split()[1] for p in other] == ["first", "fourth"]
     assert other[0].score == pytest.approx(1.0)
     assert other[1].score == pytest.approx((RRF_K + 1) / (RRF_K + 2))
+
+
+# --- best-sentence signal ---------------------------------------------------------------------
+
+BUDGETS = {
+    "budgets.txt": (
+        "Solar farms are built in the northern provinces by a regional company.\n\n"
+        "Fish counts rise every spring in the river. The river team has a budget of 4.2 million "
+        "a year.\n"
+    )
+}
+
+
+def test_the_passage_with_the_matching_sentence_rises_by_sentence_weight(
+    build, monkeypatch
+) -> None:
+    question = Query("What budget does the river team have a year?", "en")
+    # MiniLM and e5 disagree and BM25 finds nothing, so the passage signals tie (row order).
+    signals = same([0.9, 0.8], [0.8, 0.9], [0.0, 0.0])
+    plain = build(BUDGETS, lexical_weight=0.0, sentence_weight=0.0)
+    fix_signals(monkeypatch, plain, signals)
+    assert plain.search(question, 2).passages[0].text.startswith("Solar farms")
+    weighted = build(BUDGETS, lexical_weight=0.0, sentence_weight=1.0)
+    fix_signals(monkeypatch, weighted, signals)
+    passages = weighted.search(question, 2).passages
+    assert passages[0].text.startswith("Fish counts")
+    assert 0.0 < passages[1].score < passages[0].score <= 1.0
+    # Other languages: MiniLM's sentences mean nothing to the question, so no sentence signal.
+    other = Query(question.text, "id")
+    assert weighted.search(other, 2).passages == plain.search(other, 2).passages
+
+
+def test_a_longer_search_keeps_the_order_of_a_shorter_one(tiny_corpus, build) -> None:
+    retriever = build({}, sentence_weight=1.0, rerank_pool=2)
+    query = Query("Who funds the alpha project and when did it start?", "en")
+    short = [p.chunk_id for p in retriever.search(query, 2).passages]
+    assert [p.chunk_id for p in retriever.search(query, 6).passages][:2] == short
