@@ -29,6 +29,9 @@ from chatbot.pipeline.answer import Answerer  # noqa: E402
 from chatbot.pipeline.retrieve import Retriever  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from ingest.build import run_build  # noqa: E402
+from scripts.recall import SetResult, run_set  # noqa: E402
+
+RECALL_KS = (1, 4, 6, 10)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,25 @@ HEADER = (
 )
 
 
+def recall_row(result: SetResult) -> str:
+    """recall@k over every answerable question with a source; an answer the index does not
+    hold at all (a file not read) counts as a miss here."""
+    ranks = [*result.ranks.values(), *([None] * len(result.unread))]
+    cells = " | ".join(
+        f"{sum(1 for r in ranks if r is not None and r <= k)}/{len(ranks)}" for k in RECALL_KS
+    )
+    return f"| {result.corpus} | {result.name} | {cells} | {len(result.unread)} |"
+
+
+RECALL_HEADER = (
+    "| corpus | set | "
+    + " | ".join(f"recall@{k}" for k in RECALL_KS)
+    + " | answer not in the index |\n| --- | --- | "
+    + " | ".join("---" for _ in RECALL_KS)
+    + " | --- |"
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--heldout", action="store_true", help="Run the held-aside sets only.")
@@ -126,6 +148,7 @@ def main() -> int:
     wanted = {c.strip() for c in args.corpora.split(",") if c.strip()}
 
     rows: list[str] = []
+    recall_rows: list[str] = []
     llm_answerer: Answerer | None = None
     try:
         for suite in SUITES:
@@ -146,6 +169,11 @@ def main() -> int:
                 print(f"{suite.corpus_name}: not indexed: {name}: {reason}", flush=True)
             retriever = Retriever.from_settings(settings)
             sets = suite.heldout if args.heldout else suite.sets
+            for name, path in sets.items():
+                if path.exists():  # retrieval alone, the question as asked (untranslated)
+                    found = run_set(retriever, suite.corpus_name, name, path, max(RECALL_KS))
+                    recall_rows.append(recall_row(found))
+                    print(recall_rows[-1], flush=True)
             for mode in modes:
                 if mode == "none":
                     answerer = Answerer(settings.model_copy(update={"llm": "none"}), retriever)
@@ -170,6 +198,9 @@ def main() -> int:
     print()
     print(HEADER)
     print("\n".join(rows))
+    print()
+    print(RECALL_HEADER)
+    print("\n".join(recall_rows))
     return 0
 
 
