@@ -273,6 +273,22 @@ class OcrSettings(BaseModel):
         "reported as low-confidence: the PP 46/2009 scans read at 79-86 and their text is "
         "usable; garbage (a photo, a rotated page) sits well under 50.",
     )
+    running_similarity: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="Two OCR'd pages' first (or last) paragraphs are one running head when this "
+        "alike "
+        "(difflib ratio, case-folded): OCR misreads differ page to page ('REPUBLIK INDONESIA', "
+        "'REPUBLIK IND ORESIS', 'REPUBLiK INDOMESIA' on PP 46/2009: 0.86-0.98), while different "
+        "lines that share words ('PERATURAN PEMERINTAH REPUBLIK INDONESIA') sit at 0.44-0.76.",
+    )
+    running_min_pages: int = Field(
+        3,
+        ge=2,
+        description="...on at least this many pages, as for text pages: on two, a repeated line "
+        "is as likely a title on the cover and again on the title page.",
+    )
     latin_confidence: float = Field(
         70.0,
         ge=0,

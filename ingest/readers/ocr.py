@@ -26,6 +26,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from core.ocr_words import OcrPage, OcrWord
@@ -101,24 +102,60 @@ def parse_tsv(tsv: str) -> list[TsvWord]:
     return words
 
 
-def paragraphs(words: list[TsvWord]) -> list[str]:
+@dataclass(frozen=True)
+class OcrParagraph:
+    text: str
+    top: float  # fractions of the page's height, from its top
+    bottom: float
+
+
+def paragraphs(words: list[TsvWord], height: int) -> list[OcrParagraph]:
     """Paragraphs as tesseract found them (block, then paragraph), lines joined as the PDF reader
-    joins printed lines (a word hyphenated at a line end is joined again). A paragraph of no
-    letters (a page number, "- 2 -", scan specks) is dropped."""
-    grouped: dict[tuple[int, int], dict[int, list[str]]] = {}
+    joins printed lines (a word hyphenated at a line end is joined again), with where they sit
+    on a page image ``height`` pixels high. A paragraph of no letters (a page number, "- 2 -",
+    scan specks) is dropped."""
+    grouped: dict[tuple[int, int], list[TsvWord]] = {}
     for word in words:
-        lines = grouped.setdefault((word.block, word.paragraph), {})
-        lines.setdefault(word.line, []).append(word.text)
+        grouped.setdefault((word.block, word.paragraph), []).append(word)
     out = []
-    for lines in grouped.values():
+    for group in grouped.values():
+        lines: dict[int, list[str]] = {}
+        for word in group:
+            lines.setdefault(word.line, []).append(word.text)
         text = join_lines([" ".join(line) for line in lines.values()])
         if any(ch.isalpha() for ch in text):
-            out.append("\\" + text if text.startswith("#") else text)
+            top = min(w.top for w in group) / max(height, 1)
+            bottom = max(w.top + w.height for w in group) / max(height, 1)
+            out.append(OcrParagraph("\\" + text if text.startswith("#") else text, top, bottom))
     return out
 
 
-def page_markdown(words: list[TsvWord]) -> str:
-    return "\n\n".join(paragraphs(words))
+def running_heads(pages: list[list[OcrParagraph]], s: OcrSettings) -> set[tuple[int, int]]:
+    """(page, paragraph) indexes of running heads and feet: a page's topmost or bottommost
+    paragraph that recurs as another page's topmost or bottommost, as OCR read it (so alike,
+    not equal: "PRESIDEN REPUBLIK INDONESIA" is also read "PRESIDEN REPUBLIK IND ORESIS"), on
+    ``running_min_pages`` pages or more. Not a band of the page: on a scan the head may sit
+    under a letterhead, a fifth of the way down."""
+    edges = []
+    for p, page in enumerate(pages):
+        if page:
+            top = min(range(len(page)), key=lambda i: page[i].top)
+            bottom = max(range(len(page)), key=lambda i: page[i].bottom)
+            edges += [(p, i, page[i].text.casefold()) for i in {top, bottom}]
+    found = set()
+    for p, i, text in edges:
+        alike = {
+            q
+            for q, _, other in edges
+            if q != p and SequenceMatcher(None, text, other).ratio() >= s.running_similarity
+        }
+        if len(alike) + 1 >= s.running_min_pages:
+            found.add((p, i))
+    return found
+
+
+def page_markdown(page: list[OcrParagraph]) -> str:
+    return "\n\n".join(par.text for par in page)
 
 
 def mean_confidence(words: Sequence[TsvWord | OcrWord]) -> float:
@@ -280,10 +317,10 @@ class _FileReader:
         self.tesseract = _Tesseract(s)
         self.started = time.monotonic()
 
-    def read(self, pdf: Any, index: int, number: int) -> tuple[str, OcrPage]:
+    def read(self, pdf: Any, index: int, number: int) -> tuple[list[OcrParagraph], OcrPage]:
         s = self.settings
         if time.monotonic() - self.started > s.file_timeout_s:
-            return "", OcrPage(
+            return [], OcrPage(
                 number, skipped=f"the file's OCR time ({s.file_timeout_s:g} s) ran out"
             )
         began = time.monotonic()
@@ -291,7 +328,7 @@ class _FileReader:
             image = _render(pdf[index], s)
             lang, words = self._read_in_language(image)
         except (TimeoutError, RuntimeError, OSError) as exc:  # PdfiumError is a RuntimeError
-            return "", OcrPage(number, skipped=str(exc))
+            return [], OcrPage(number, skipped=str(exc))
         ocr = OcrPage(
             number,
             lang,
@@ -299,7 +336,7 @@ class _FileReader:
             round(time.monotonic() - began, 2),
             _words_with_boxes(words, image),
         )
-        return page_markdown(words), ocr
+        return paragraphs(words, image.height), ocr
 
     def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
         if self.lang is not None:
@@ -345,10 +382,11 @@ def ocr_scanned_pages(
                 out[i] = replace(pages[i], ocr=OcrPage(pages[i].page or i + 1, skipped=MISSING))
         else:
             reader = _FileReader(s, installed, lang)
-            for i in scanned:
-                number = pages[i].page or i + 1
-                text, ocr = reader.read(pdf, i, number)
-                out[i] = replace(pages[i], text=text or pages[i].text, ocr=ocr)
+            read = [reader.read(pdf, i, pages[i].page or i + 1) for i in scanned]
+            heads = running_heads([pars for pars, _ in read], s)
+            for n, (i, (pars, ocr)) in enumerate(zip(scanned, read, strict=True)):
+                kept = [par for k, par in enumerate(pars) if (n, k) not in heads]
+                out[i] = replace(pages[i], text=page_markdown(kept) or pages[i].text, ocr=ocr)
     finally:
         pdf.close()
     if not any(p.text.strip() for p in out):

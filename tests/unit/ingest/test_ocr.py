@@ -13,11 +13,14 @@ from core.settings import OcrSettings, Settings
 from ingest.build import BuildReport, file_ocr
 from ingest.readers.ocr import (
     MISSING,
+    OcrParagraph,
     TsvWord,
     choose_language,
     needs_ocr,
     page_markdown,
+    paragraphs,
     parse_tsv,
+    running_heads,
     tesseract_lang,
 )
 from ingest.readers.page import LoadError
@@ -69,13 +72,44 @@ def test_tsv_words_keep_their_structure_boxes_and_confidence() -> None:
 
 
 def test_paragraphs_come_from_blocks_and_paragraphs_with_lines_joined() -> None:
-    text = page_markdown(parse_tsv(SAMPLE))
+    text = page_markdown(paragraphs(parse_tsv(SAMPLE), 1400))
     assert text.split("\n\n") == [
         "PERATURAN PEMERINTAH",
         "Batas pertanggungjawaban nuklir.",  # a word hyphenated at a line end joined again
         "Cukup jelas.",  # tesseract's second paragraph of the block
         "\\#1 priority",  # never read as a Markdown heading
     ]  # the page number "- 2 -" (no letters) is dropped
+
+
+def test_paragraphs_know_where_they_sit_on_the_page() -> None:
+    found = paragraphs(parse_tsv(SAMPLE), 1400)
+    assert (found[0].top, round(found[0].bottom, 4)) == (0.0, round(38 / 1400, 4))
+
+
+def test_running_heads_are_alike_margin_paragraphs_on_enough_pages() -> None:
+    def page(head: str, body: str) -> list[OcrParagraph]:
+        return [OcrParagraph(head, 0.03, 0.05), OcrParagraph(body, 0.3, 0.6)]
+
+    pages = [
+        page("PRESIDEN REPudLiK INGOMRESIA", "Menimbang bahwa batas pertanggungjawaban"),
+        page("PRESIDEN REPUBLIK IND ORESIS", "Ditetapkan di Jakarta pada tanggal"),
+        page(
+            "PERATURAN PEMERINTAH REPUBLIK INDONESIA", "Tenaga nuklir memberikan manfaat"
+        ),  # a title, not a head
+        page("PRESICEN REPUBLiK INDOMESIA", "Cukup jelas."),
+    ]
+    assert running_heads(pages, OcrSettings()) == {(0, 0), (1, 0), (3, 0)}
+    assert running_heads(pages[:2], OcrSettings()) == set()  # two pages are not enough
+    # The same lines between other paragraphs are text, not a running head.
+    moved = [
+        [
+            OcrParagraph(p[1].text, 0.1, 0.2),
+            OcrParagraph(p[0].text, 0.4, 0.42),
+            OcrParagraph(p[1].text[::-1], 0.8, 0.9),
+        ]
+        for p in pages
+    ]
+    assert running_heads(moved, OcrSettings()) == set()
 
 
 def test_a_malformed_tsv_row_is_skipped_not_the_page() -> None:
