@@ -46,7 +46,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "2-structure"
+CHUNK_RULES = "3-layout-paragraphs"
 
 
 @dataclass
@@ -104,7 +104,7 @@ def _identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 def chunking_identity(settings: Settings) -> dict[str, object]:
     """What decides a file's chunks beyond the settings' index identity (the code's rules, which
     no setting names); a change re-chunks."""
-    return {"chunking_rules": CHUNK_RULES}
+    return {"chunking_rules": CHUNK_RULES, "reading": settings.reading.model_dump()}
 
 
 def make_plan(settings: Settings, full: bool = False) -> Plan:

@@ -287,12 +287,21 @@ def _units(paras: list[_Para]) -> list[_Unit]:
         para = paras[i]
         j = i + 1
         text = para.text.rstrip()
-        leads = text.endswith(":") or not text.endswith((*SENTENCE_END, ","))
+        leads = text.endswith((":", ";")) or not text.endswith((*SENTENCE_END, ","))
         if leads and j < len(paras) and paras[j].path == para.path and _is_item(paras[j]):
             while j < len(paras) and paras[j].path == para.path and _is_item(paras[j]):
                 j += 1
         elif text.endswith(":") and j < len(paras) and _within(paras[j].path, para.path):
             j += 1  # a colon promises what follows, list markers or not, even a subsection
+        # An item that ends with ';' goes on in the next one ("a; b; and c."), with its marker
+        # or, where a PDF drew the bullets, starting in lower case; and the items after it.
+        while j < len(paras) and paras[j - 1].text.rstrip().endswith(";"):
+            goes_on = _is_item(paras[j]) or paras[j].text[:1].islower()
+            if not goes_on or not _within(paras[j].path, para.path):
+                break
+            j += 1
+            while j < len(paras) and paras[j].path == paras[j - 1].path and _is_item(paras[j]):
+                j += 1
         units.append(_Unit(paras[i:j], is_list=j > i + 1))
         i = j
     return units

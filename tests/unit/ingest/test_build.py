@@ -66,7 +66,10 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
     assert index.chunks[1].heading == "Funding"
     assert index.chunks[0].title == "alpha"
     assert index.chunks[2].title == "Beta Notes"  # a Markdown file's own title heading
-    assert index.manifest.chunking == {"chunking_rules": CHUNK_RULES}
+    assert index.manifest.chunking == {
+        "chunking_rules": CHUNK_RULES,
+        "reading": settings.reading.model_dump(),
+    }
     assert index.dense.ntotal == index.multilingual.ntotal == 6
     manifest = index.manifest.model_dump()
     assert manifest["counts"] == {"files": 3, "documents": 3, "chunks": 6, "aligned": 0}
