@@ -349,9 +349,11 @@ class ReadingSettings(BaseModel):
     common_word_count: int = Field(
         3,
         ge=1,
-        description="A word standing alone this many times in the document is one of its "
-        "common words: two common words side by side are a real pair ('in to', 'a part') and "
-        "are never joined, whatever the vocabulary holds.",
+        description="A piece of one or two letters standing alone this many times in the "
+        "document is one of its words ('in', 'to'; a longer piece is one when it stands alone "
+        "anywhere else); pieces that are all words of the document are a real pair ('in to', "
+        "'IN ACTION') and are never joined. A stray 'A' or 'I' is often half a broken word: "
+        "3 keeps 'A I' -> 'AI' in a plan that says 'AI' and rarely 'I'.",
     )
     max_broken_parts: int = Field(
         4,

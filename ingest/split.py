@@ -454,6 +454,9 @@ def _split_list(unit: _Unit, budget: int, overlap: int) -> list[str]:
     room = budget - len(lead) - 1
     pieces: list[str] = []
     for item in items:  # an item too long for a part is cut at its sentences
+        if pieces and pieces[-1].endswith(":") and len(pieces[-1]) + 1 + len(item) <= room:
+            pieces[-1] += "\n" + item  # "10. Direksi:" stays with its first sub-item
+            continue
         pieces.extend([item] if len(item) <= room else _split_long(item, room, overlap))
     parts: list[list[str]] = [[]]
     for piece in pieces:

@@ -315,7 +315,7 @@ def _running_lines(
     need = max(reading.running_min_pages, math.ceil(reading.running_body_share * len(pages)))
     for occurrences in seen.values():
         if len({page for page, _, _ in occurrences}) >= need:
-            running.update(id(ln) for ln in _in_step(occurrences))
+            running.update(id(ln) for ln in _in_step(occurrences, need))
     return running
 
 
@@ -324,10 +324,12 @@ def _is_margin_noise(key: str, running: set[str]) -> bool:
     return key in running or not re.search(r"[^\W\d_]", key) or bool(re.fullmatch("[ivxlc]+", key))
 
 
-def _in_step(occurrences: list[tuple[int, list[int], _Line]]) -> list[_Line]:
-    """The occurrences of one line pattern whose every number is the pattern's constant or the
-    page number plus the pattern's offset; none when the numbers follow neither (a section
-    number such as "Pasal 5")."""
+def _in_step(occurrences: list[tuple[int, list[int], _Line]], need: int) -> list[_Line]:
+    """The occurrences of one line pattern that are a running line: every number is the
+    pattern's constant or the page number plus the pattern's offset (none when the numbers
+    follow neither, as a section number such as "Pasal 5" does not), and the line stands where
+    it stands on the other pages (body text that happens to repeat moves about the page).
+    Empty unless ``need`` pages remain."""
     fits = [True] * len(occurrences)
     for slot in range(len(occurrences[0][1])):
         values = [nums[slot] for _, nums, _ in occurrences]
@@ -335,13 +337,17 @@ def _in_step(occurrences: list[tuple[int, list[int], _Line]]) -> list[_Line]:
         best: list[bool] | None = None
         for series in (values, offsets):
             common, n = Counter(series).most_common(1)[0]
-            if n >= RUNNING_PATTERN_SHARE * len(series):
+            if n >= RUNNING_PATTERN_SHARE * len(series) and (series is values or n > 1):
                 best = [v == common for v in series]
                 break
         if best is None:
             return []
         fits = [a and b for a, b in zip(fits, best, strict=True)]
-    return [ln for ok, (_, _, ln) in zip(fits, occurrences, strict=True) if ok]
+    heights = [ln.y / ln.size for _, _, ln in occurrences]
+    usual = Counter(round(h) for h in heights).most_common(1)[0][0]
+    fits = [ok and abs(h - usual) <= 1 for ok, h in zip(fits, heights, strict=True)]
+    kept = [(page, ln) for ok, (page, _, ln) in zip(fits, occurrences, strict=True) if ok]
+    return [ln for _, ln in kept] if len({page for page, _ in kept}) >= need else []
 
 
 def _line_steps(pages: list[list[_Line]]) -> float:

@@ -107,9 +107,10 @@ class _TextOnly(HTMLParser):
         elif tag == "br":
             self.parts.append("\n")
         elif tag == "li":
-            self.parts.append("\n- ")
+            self._line_breaks(1)
+            self.parts.append("- ")
         elif tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
+            self._line_breaks(2)
         elif tag in {"td", "th"}:
             self.parts.append(" ")
 
@@ -120,8 +121,15 @@ class _TextOnly(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN_TAGS:
             self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCK_TAGS or tag == "li":
-            self.parts.append("\n\n" if tag != "li" else "\n")
+        elif tag in _BLOCK_TAGS:
+            self._line_breaks(2)
+
+    def _line_breaks(self, n: int) -> None:
+        """End the text so far with n line breaks (a blank line for n=2), not more."""
+        tail = "".join(self.parts[-4:])
+        have = len(tail) - len(tail.rstrip("\n"))
+        if have < n:
+            self.parts.append("\n" * (n - have))
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:

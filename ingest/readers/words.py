@@ -3,9 +3,9 @@
 A text layer often spaces a word apart ("tho ught", "A I", "pemb erian": each glyph run placed
 on its own), spaces a hyphen off ("near -term"), and a line-end hyphen leaves it open whether the
 word was "develop-ment" or "perundang-undangan". No dictionary decides these: the document does.
-A run of pieces is joined when the joined word stands elsewhere in the same document, more often
-than the pieces stand apart, and the pieces are not all words the document itself uses often
-(two common words side by side, "in to", are a real pair). A hyphen at a line end stays when
+A run of pieces is joined when the joined word stands elsewhere in the same document, at least
+as often as the pieces stand apart, and the pieces are not all words of the document themselves
+(two words side by side, "in to", "IN ACTION", are a real pair). A hyphen at a line end stays when
 the document writes the hyphenated word more often than the closed one.
 """
 
@@ -82,8 +82,8 @@ def _join_pieces(run: str, words: Counter[str], spaced: _Phrases, reading: Readi
         for k in range(min(reading.max_broken_parts, len(pieces) - i), 1, -1):
             part = pieces[i : i + k]
             broken = _is_broken_word(part, words, reading.common_word_count)
-            # A spelling the document writes apart as often as closed is a real pair.
-            if broken and spaced.count(" ".join(part)) < words["".join(part).lower()]:
+            # A spelling the document writes apart more often than closed is a real pair.
+            if broken and spaced.count(" ".join(part)) <= words["".join(part).lower()]:
                 out.append("".join(part))
                 i += k
                 break
@@ -95,9 +95,11 @@ def _join_pieces(run: str, words: Counter[str], spaced: _Phrases, reading: Readi
 
 def _is_broken_word(pieces: list[str], words: Counter[str], common: int) -> bool:
     """The pieces spell a word of the document, are cased like one word ("Pro cess", "A I",
-    not "of Indonesia"), and are not all common words of the document themselves."""
+    not "of Indonesia"), and are not all words of the document themselves: a piece of three
+    letters or more that stands alone elsewhere too ("IN ACTION" beside "risks of action") is
+    one, a shorter one only when common (a stray "A" or "I" is often half a broken word)."""
     joined = "".join(pieces)
     one_case = all(p.isupper() for p in pieces) or all(p.islower() for p in pieces[1:])
     if not one_case or words[joined.lower()] == 0:
         return False
-    return not all(words[p.lower()] >= common for p in pieces)
+    return not all(words[p.lower()] >= (common if len(p) <= 2 else 2) for p in pieces)
