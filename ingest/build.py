@@ -48,7 +48,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "3-formats"
+CHUNK_RULES = "4-formats-layout"
 
 
 @dataclass
@@ -156,11 +156,13 @@ def _identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 
 def chunking_identity(settings: Settings) -> dict[str, object]:
     """What decides a file's chunks beyond the settings' index identity (the code's rules, which
-    no setting names, the table layout of the readers, and the OCR engine); a change re-chunks."""
+    no setting names, the table layout of the readers, the OCR engine and the reading
+    settings); a change re-chunks."""
     return {
         "chunking_rules": CHUNK_RULES,
         "table_passage_share": settings.documents.table_passage_share,
         "ocr": ocr_identity(settings.ocr),
+        "reading": settings.reading.model_dump(),
     }
 
 

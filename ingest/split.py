@@ -291,12 +291,21 @@ def _units(paras: list[_Para]) -> list[_Unit]:
         para = paras[i]
         j = i + 1
         text = para.text.rstrip()
-        leads = text.endswith(":") or not text.endswith((*SENTENCE_END, ","))
+        leads = text.endswith((":", ";")) or not text.endswith((*SENTENCE_END, ","))
         if leads and j < len(paras) and paras[j].path == para.path and _is_item(paras[j]):
             while j < len(paras) and paras[j].path == para.path and _is_item(paras[j]):
                 j += 1
         elif text.endswith(":") and j < len(paras) and _within(paras[j].path, para.path):
             j += 1  # a colon promises what follows, list markers or not, even a subsection
+        # An item that ends with ';' goes on in the next one ("a; b; and c."), with its marker
+        # or, where a PDF drew the bullets, starting in lower case; and the items after it.
+        while j < len(paras) and paras[j - 1].text.rstrip().endswith(";"):
+            goes_on = _is_item(paras[j]) or paras[j].text[:1].islower()
+            if not goes_on or not _within(paras[j].path, para.path):
+                break
+            j += 1
+            while j < len(paras) and paras[j].path == paras[j - 1].path and _is_item(paras[j]):
+                j += 1
         units.append(_Unit(paras[i:j], is_list=j > i + 1))
         i = j
     return units
@@ -455,6 +464,9 @@ def _split_list(unit: _Unit, budget: int, overlap: int) -> list[str]:
     room = budget - len(lead) - 1
     pieces: list[str] = []
     for item in items:  # an item too long for a part is cut at its sentences
+        if pieces and pieces[-1].endswith(":") and len(pieces[-1]) + 1 + len(item) <= room:
+            pieces[-1] += "\n" + item  # "10. Direksi:" stays with its first sub-item
+            continue
         pieces.extend([item] if len(item) <= room else _split_long(item, room, overlap))
     parts: list[list[str]] = [[]]
     for piece in pieces:

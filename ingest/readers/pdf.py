@@ -11,6 +11,7 @@ bytes) and every failure becomes one :class:`~ingest.readers.page.LoadError` nam
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import logging
@@ -22,22 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.readers.ocr import ocr_scanned_pages
 from ingest.readers.page import LIST_MARKER, SENTENCE_END, LoadError, Page
+from ingest.readers.words import LINE_HYPHEN, repair_words
 
 if TYPE_CHECKING:
-    from core.settings import Settings
+    from core.settings import ReadingSettings, Settings
 
 # Layout thresholds: each value was checked on the OECD and World Bank PDFs and the generated ones.
-# Running heads and feet sit in the outer inch of a page (1 in of an 11 in page is 9%); 12% leaves
-# room for wider margins and stays clear of body text, which starts 13% or more from the edge.
-MARGIN_BAND = 0.12
-# A line in that band that recurs (digits ignored, so page numbers don't count) on this share of
-# pages, and on at least RUNNING_MIN_PAGES of them, is a running header or footer. On two pages a
-# repeated line is as likely a title on the cover and again on the title page.
-RUNNING_SHARE = 0.3
-RUNNING_MIN_PAGES = 3
-# Lines in one paragraph are set 1.1-1.45 font sizes apart (typographic leading); a wider step is
-# the gap between paragraphs (about 2 font sizes in both real PDFs).
-PARAGRAPH_GAP = 1.6
+# The numbers a document's own statistics are compared with live in ReadingSettings.
 # Two text runs belong to one line when their baselines are this many font sizes apart at most.
 SAME_LINE = 0.5
 # Headings are set at least this much larger than body text (the smallest heading step in the
@@ -53,6 +45,15 @@ DISPLAY_SIZE_RATIO = 2.0
 # A "heading" whose next block is a single line of fewer words than this labels a figure or a
 # diagram (its neighbours are more labels), not a section: it is kept as text.
 LABEL_WORDS = 4
+# Typographic default leading (1.2 type sizes), for a document with no two lines in a row to
+# measure its own line step from.
+DEFAULT_STEP = 1.2
+# Gaps wider than this many type sizes are a jump (a figure, a page part) and say nothing about
+# the leading: they are left out when the typical line step is measured.
+MAX_STEP = 4.0
+# A share of occurrences that makes a number in a repeated line constant, or in step with the
+# page number; a few pages (a cover, a blank page) may break the pattern.
+RUNNING_PATTERN_SHARE = 0.8
 # Weight words PostScript font names carry ("Arial-BoldMT", "NoahGrotesque-Black").
 _BOLD_FONT = re.compile(r"bold|black|heavy|demi|semibold", re.IGNORECASE)
 
@@ -178,7 +179,7 @@ def _pdf_pages(reader: Any, settings: Settings) -> list[Page]:
     pages: list[list[_Line]] = []
     total = 0
     for number, page in enumerate(reader.pages, 1):
-        lines = _page_lines(page, number, settings.pdf_max_page_chars)
+        lines = _page_lines(page, number, settings.pdf_max_page_chars, settings.reading.margin_band)
         total += sum(len(line.text) for line in lines)
         if total > settings.pdf_max_chars:
             raise LoadError(
@@ -186,10 +187,10 @@ def _pdf_pages(reader: Any, settings: Settings) -> list[Page]:
                 "(SQA_PDF_MAX_CHARS); not indexed"
             )
         pages.append(lines)
-    return _layout(pages)
+    return _layout(pages, settings.reading)
 
 
-def _page_lines(page: Any, number: int, max_chars: int) -> list[_Line]:
+def _page_lines(page: Any, number: int, max_chars: int, margin_band: float) -> list[_Line]:
     """The page's printed lines in content order, from pypdf's text runs and their positions."""
     box = page.mediabox
     bottom, height = float(box.bottom), float(box.height) or 1.0
@@ -237,7 +238,7 @@ def _page_lines(page: Any, number: int, max_chars: int) -> list[_Line]:
             "a hostile or broken PDF; not indexed"
         ) from None
     for line in lines:
-        line.margin = line.y < MARGIN_BAND * height or line.y > (1 - MARGIN_BAND) * height
+        line.margin = line.y < margin_band * height or line.y > (1 - margin_band) * height
     return [line for line in lines if line.text.strip()]
 
 
@@ -257,7 +258,7 @@ def _is_bold(font: Any) -> bool:
     return bool(_BOLD_FONT.search(name))
 
 
-def _layout(pages: list[list[_Line]]) -> list[Page]:
+def _layout(pages: list[list[_Line]], reading: ReadingSettings) -> list[Page]:
     """Lines of every page -> Pages of light Markdown (see the module docstring)."""
     sizes: Counter[float] = Counter()
     bold = 0
@@ -266,12 +267,15 @@ def _layout(pages: list[list[_Line]]) -> list[Page]:
         bold += line.chars if line.bold else 0
     body_size = sizes.most_common(1)[0][0] if sizes else 0.0
     body_is_bold = bold > 0.5 * sum(sizes.values())
-    running = _running_lines(pages, body_size)
-    kept = [[ln for ln in lines if not _is_margin_noise(ln, running)] for lines in pages]
-    blocks = [_blocks(lines) for lines in kept]
+    running = _running_lines(pages, body_size, reading)
+    kept = [[ln for ln in lines if id(ln) not in running] for lines in pages]
+    step = _line_steps(kept)
+    measures = _Measures(step, body_size, body_is_bold, reading)
+    blocks = [_blocks(lines, measures) for lines in kept]
     _mark_headings(blocks, body_size, body_is_bold)
     _join_across_pages(blocks, body_size)
-    return [Page(_page_text(page_blocks), n) for n, page_blocks in enumerate(blocks, 1)]
+    texts = repair_words([_page_text(page_blocks) for page_blocks in blocks], reading)
+    return [Page(text, n) for n, text in enumerate(texts, 1)]
 
 
 def _margin_key(text: str) -> str:
@@ -280,32 +284,119 @@ def _margin_key(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" .,:;|·•-–—()[]")
 
 
-def _running_lines(pages: list[list[_Line]], body_size: float) -> set[str]:
-    """Keys of margin lines that recur on enough pages. Heading-sized lines never count: a
-    "Chapter 1", "Chapter 2" at the top of each page is structure, not a running head."""
-    counts: Counter[str] = Counter()
+def _running_lines(
+    pages: list[list[_Line]], body_size: float, reading: ReadingSettings
+) -> set[int]:
+    """Ids of the running headers and footers and the page numbers, to be dropped.
+
+    In the margin band: a line that recurs (digits ignored) on ``running_share`` of the pages, a
+    line with no letters ("7", "- 7 -") and a roman page number. Anywhere on the page: a short
+    line that recurs on ``running_body_share`` of the pages with its numbers constant or in step
+    with the page number ("2020, No.1375 -4-", "Page 3 of 28"), which "Pasal 5" is not.
+    Heading-sized lines never count: a "Chapter 1", "Chapter 2" at the top of each page is
+    structure, not a running head.
+    """
     small = HEADING_SIZE_RATIO * body_size
-    for lines in pages:
-        counts.update({_margin_key(ln.text) for ln in lines if ln.margin and ln.size < small})
-    need = max(RUNNING_MIN_PAGES, math.ceil(RUNNING_SHARE * len(pages)))
-    return {key for key, n in counts.items() if key and n >= need}
+    margin_keys: Counter[str] = Counter()
+    seen: dict[str, list[tuple[int, list[int], _Line]]] = {}
+    for number, lines in enumerate(pages, 1):
+        margin_keys.update({_margin_key(ln.text) for ln in lines if ln.margin and ln.size < small})
+        for ln in lines:
+            text = " ".join(ln.text.lower().split())
+            if ln.size < small and len(text) <= reading.running_max_chars:
+                numbers = [int(d) for d in re.findall(r"\d{1,9}", text)]
+                seen.setdefault(re.sub(r"\d{1,9}", "#", text), []).append((number, numbers, ln))
+    need = max(reading.running_min_pages, math.ceil(reading.running_share * len(pages)))
+    margin = {key for key, n in margin_keys.items() if key and n >= need}
+    running = {
+        id(ln)
+        for lines in pages
+        for ln in lines
+        if ln.margin and _is_margin_noise(_margin_key(ln.text), margin)
+    }
+    need = max(reading.running_min_pages, math.ceil(reading.running_body_share * len(pages)))
+    for occurrences in seen.values():
+        if len({page for page, _, _ in occurrences}) >= need:
+            running.update(id(ln) for ln in _in_step(occurrences, need))
+    return running
 
 
-def _is_margin_noise(line: _Line, running: set[str]) -> bool:
+def _is_margin_noise(key: str, running: set[str]) -> bool:
     """A running header or footer, or a page number ("7", "- 7 -", "iv") in the margin."""
-    if not line.margin:
-        return False
-    key = _margin_key(line.text)
     return key in running or not re.search(r"[^\W\d_]", key) or bool(re.fullmatch("[ivxlc]+", key))
 
 
-def _blocks(lines: list[_Line]) -> list[_Block]:
-    """Group a page's lines into paragraphs: a wide gap, a jump back up the page (another column
-    or a box), a change of type size or weight, or a list marker starts a new one."""
+def _in_step(occurrences: list[tuple[int, list[int], _Line]], need: int) -> list[_Line]:
+    """The occurrences of one line pattern that are a running line: every number is the
+    pattern's constant or the page number plus the pattern's offset (none when the numbers
+    follow neither, as a section number such as "Pasal 5" does not), and the line stands where
+    it stands on the other pages (body text that happens to repeat moves about the page).
+    Empty unless ``need`` pages remain."""
+    fits = [True] * len(occurrences)
+    for slot in range(len(occurrences[0][1])):
+        values = [nums[slot] for _, nums, _ in occurrences]
+        offsets = [value - page for value, (page, _, _) in zip(values, occurrences, strict=True)]
+        best: list[bool] | None = None
+        for series in (values, offsets):
+            common, n = Counter(series).most_common(1)[0]
+            if n >= RUNNING_PATTERN_SHARE * len(series) and (series is values or n > 1):
+                best = [v == common for v in series]
+                break
+        if best is None:
+            return []
+        fits = [a and b for a, b in zip(fits, best, strict=True)]
+    heights = [ln.y / ln.size for _, _, ln in occurrences]
+    usual = Counter(round(h) for h in heights).most_common(1)[0][0]
+    fits = [ok and abs(h - usual) <= 1 for ok, h in zip(fits, heights, strict=True)]
+    kept = [(page, ln) for ok, (page, _, ln) in zip(fits, occurrences, strict=True) if ok]
+    return [ln for _, ln in kept] if len({page for page, _ in kept}) >= need else []
+
+
+def _line_steps(pages: list[list[_Line]]) -> float:
+    """The document's typical line step (baseline to baseline, in type sizes): the most common
+    gap between two lines of one size where the first does not end a sentence, so the second
+    goes on with it (the gap inside a paragraph). Paragraph gaps are judged against it, so a
+    document set with wide spacing is read by its own measure, and one whose every paragraph is
+    a single line is not taken for one with wide spacing. One step for the whole document: a
+    size used only for a few labels has too few pairs to measure its own."""
+    gaps: Counter[float] = Counter()
+    for lines in pages:
+        for prev, line in itertools.pairwise(lines):
+            step = (prev.y - line.y) / line.size
+            runs_on = not prev.text.strip().endswith(SENTENCE_END)
+            same_size = abs(prev.size - line.size) <= 0.1 * line.size
+            if runs_on and same_size and SAME_LINE < step <= MAX_STEP:
+                gaps[round(step, 1)] += 1
+    return gaps.most_common(1)[0][0] if gaps else DEFAULT_STEP
+
+
+def _size_key(size: float) -> float:
+    return round(size * 2) / 2
+
+
+@dataclass(frozen=True)
+class _Measures:
+    """The document's own measures that a page's lines are grouped by."""
+
+    step: float  # the typical line step, in type sizes
+    body_size: float
+    body_is_bold: bool
+    reading: ReadingSettings
+
+    def styled(self, line: _Line) -> bool:
+        """Set apart from body text (larger, or bold where body text is not): a heading's
+        line, whose breaks a designer chooses."""
+        larger = line.size >= HEADING_SIZE_RATIO * self.body_size
+        return larger or (line.bold and not self.body_is_bold)
+
+
+def _blocks(lines: list[_Line], measures: _Measures) -> list[_Block]:
+    """Group a page's lines into paragraphs (see :func:`_starts_block`)."""
+    full = _full_lengths(lines, measures.reading)
     blocks: list[_Block] = []
     prev: _Line | None = None
     for line in lines:
-        if prev is None or _starts_block(prev, line):
+        if prev is None or _starts_block(prev, line, measures, full[id(prev)]):
             blocks.append(_Block([line]))
         else:
             blocks[-1].lines.append(line)
@@ -313,15 +404,71 @@ def _blocks(lines: list[_Line]) -> list[_Block]:
     return blocks
 
 
-def _starts_block(prev: _Line, line: _Line) -> bool:
+def _full_lengths(lines: list[_Line], reading: ReadingSettings) -> dict[int, float]:
+    """How wide a full line is where each line starts (by line id), in characters x type size
+    (:func:`_width`: a title in larger type holds fewer characters in the same measure).
+
+    Lines that start at one indent (three or more) give the 90th percentile of their widths,
+    unless those are short themselves: then they are centred titles or labels, measured like a
+    line starting where few do, against all lines that start at or left of it (the text column
+    it sits in; for a second column, both)."""
+    by_start: dict[float, list[float]] = {}
+    for line in lines:
+        by_start.setdefault(round(line.x / line.size), []).append(_width(line.text, line.size))
+    at_start = {key: _p90(sorted(n)) for key, n in by_start.items() if len(n) >= 3}
+    full: dict[int, float] = {}
+    seen: list[float] = []
+    ordered = sorted(lines, key=lambda ln: ln.x)
+    j = 0
+    for line in ordered:
+        reach = line.x + reading.indent_ems * line.size
+        while j < len(ordered) and ordered[j].x <= reach:
+            bisect.insort(seen, _width(ordered[j].text, ordered[j].size))
+            j += 1
+        column = _p90(seen)
+        own = at_start.get(round(line.x / line.size), 0)
+        full[id(line)] = own if own >= reading.short_line_share * column else column
+    return full
+
+
+def _p90(ordered: list[float]) -> float:
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
+def _width(text: str, size: float) -> float:
+    """A line's printed width, estimated from its characters (pypdf gives where a run starts,
+    not where it ends): characters x type size."""
+    return len(text.strip()) * size
+
+
+def _starts_block(prev: _Line, line: _Line, measures: _Measures, full: float) -> bool:
+    """A new paragraph starts at a gap wider than the document's line step, a jump back up the
+    page (another column or a box), a change of type size or weight, or a list marker; and,
+    where the gap says nothing (a document set with even spacing), after a sentence that ends
+    on a short line or before an indented or outdented line, and after a short line that the
+    next does not continue (a title, a label). ``full`` is the width of a full line where
+    ``prev`` stands."""
+    reading = measures.reading
     size = max(prev.size, line.size)
-    return (
-        prev.y - line.y > PARAGRAPH_GAP * size
+    if (
+        prev.y - line.y > reading.paragraph_gap_ratio * measures.step * size
         or line.y - prev.y > SAME_LINE * size
         or abs(line.size - prev.size) > (HEADING_SIZE_RATIO - 1) * size
         or line.bold != prev.bold
-        or bool(LIST_MARKER.match(line.text))
-    )
+        or LIST_MARKER.match(line.text)
+    ):
+        return True
+    if measures.styled(prev):  # a heading wraps where its designer balanced it
+        return False
+    before, after = prev.text.strip(), line.text.strip()
+    room = reading.short_line_share * full
+    if before.endswith(SENTENCE_END):
+        return _width(before, prev.size) < room or abs(line.x - prev.x) > reading.indent_ems * size
+    # A line that stopped although the next one's first word would have fitted was ended by
+    # its author (a title, a label), unless the next line plainly goes on with it.
+    ended = _width(before, prev.size) + (len(after.split(" ", 1)[0]) + 1) * line.size < room
+    continues = before.endswith((",", "-", "–", "/", "(")) or after[:1].islower()
+    return ended and not continues
 
 
 def _join_lines(lines: list[str]) -> str:
@@ -332,7 +479,8 @@ def _join_lines(lines: list[str]) -> str:
         if not line:
             continue
         if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower():
-            out = out[:-1] + line  # "develop-" + "ment"
+            # "develop-" + "ment" or "perundang-" + "undangan": the document's words decide.
+            out = out[:-1] + LINE_HYPHEN + line
         elif out.endswith(("-", "/")):
             out += line  # "COVID-19-" + "related", "www.example.org/" + "path"
         else:
@@ -383,13 +531,15 @@ def _is_label(block: _Block) -> bool:
 
 
 def _size_step(block: _Block) -> float:
-    return round(block.size * 2) / 2  # half points: sizes from one style differ by rounding
+    return _size_key(block.size)  # half points: sizes from one style differ by rounding
 
 
 def _join_across_pages(pages: list[list[_Block]], body_size: float) -> None:
     """A paragraph whose sentence runs on over a page break stays whole, on its first page."""
     for before, after in itertools.pairwise(pages):
         if not after or after[0].heading or not after[0].text[:1].islower():
+            continue
+        if LIST_MARKER.match(after[0].text):  # "b. bagi ...": the next item, not a run-on
             continue
         body = [b for b in before if not b.heading and abs(b.size - body_size) <= 0.1 * body_size]
         if body and not body[-1].text.endswith(SENTENCE_END):

@@ -68,6 +68,7 @@ def test_first_build(tiny_corpus: Path, settings_factory) -> None:
     assert index.chunks[2].title == "Beta Notes"  # a Markdown file's own title heading
     assert index.manifest.chunking == chunking_identity(settings)
     assert index.manifest.chunking["chunking_rules"] == CHUNK_RULES
+    assert index.manifest.chunking["reading"] == settings.reading.model_dump()
     assert index.dense.ntotal == index.multilingual.ntotal == 6
     manifest = index.manifest.model_dump()
     assert manifest["counts"] == {"files": 3, "documents": 3, "chunks": 6, "aligned": 0}

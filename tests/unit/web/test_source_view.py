@@ -28,7 +28,8 @@ from ingest.build import run_build
 
 HOSTILE = (
     "Harbour Charter\n\n"
-    "The port office wrote <script>window.__xss=1</script> a charter in 2031.\n\n"
+    # The reader drops HTML tags but keeps text: an escaped tag is document text, shown as is.
+    "The port office wrote &lt;script&gt;window.__xss=1&lt;/script&gt; a charter in 2031.\n\n"
     "Ferries leave the old port every morning for the outer islands.\n\n"
     "The customs hall closes at noon on public holidays.\n"
 )
