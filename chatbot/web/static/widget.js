@@ -415,4 +415,7 @@
   restore();
   loadExamples();
   watchHealth();
+  // Tell a launcher that framed us that the chat is shown (it names no answer or document text;
+  // a portal the server does not allow never gets this page, so never this message).
+  if (window.parent !== window) window.parent.postMessage({ sqa: "ready" }, "*");
 })();
