@@ -77,9 +77,8 @@ CSS = """
 .sqa-cite.sqa-flash { outline: 3px solid #1a5fb4; }
 a.sqa-marker { color: #1a5fb4; text-decoration: none; font-weight: 600; cursor: pointer; }
 .sqa-stopped { color: #8a5a00; }
-#sqa-examples button { white-space: normal; text-align: left; max-width: 100%; }
-#sqa-examples .gallery-item, #sqa-examples td { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; max-width: none !important; }
+#sqa-examples label { white-space: normal; }
+#sqa-examples input[type=radio] { display: none; }
 @media (max-width: 700px) {
   #sqa-chat { height: auto !important; min-height: 160px; max-height: 60vh; }
 }
@@ -371,9 +370,10 @@ def record_vote(
 
 
 def examples_update(service: Service) -> Any:
-    """The example-question list for the build served now (hidden when it has none)."""
-    samples = [[q] for q in example_questions(service.settings, served_manifest(service))]
-    return gr.Dataset(samples=samples, visible=bool(samples))
+    """The example questions for the build served now (hidden when it has none). A Radio, not a
+    Dataset: Gradio's textbox examples cut anything past 60 characters with "..."."""
+    questions = example_questions(service.settings, served_manifest(service))
+    return gr.Radio(choices=questions, value=None, visible=bool(questions), interactive=True)
 
 
 def build_ui(service: Service) -> gr.Blocks:
@@ -420,13 +420,14 @@ def build_ui(service: Service) -> gr.Blocks:
                 with gr.Row():
                     retry = gr.Button("Retry", size="sm", elem_id="sqa-retry")
                     clear = gr.Button("Clear", size="sm", elem_id="sqa-clear")
-                first = [[q] for q in example_questions(service.settings, served_manifest(service))]
-                examples = gr.Dataset(
-                    components=[question],
-                    samples=first,
+                first = example_questions(service.settings, served_manifest(service))
+                examples = gr.Radio(
+                    choices=first,
+                    value=None,
                     label="Example questions",
                     elem_id="sqa-examples",
                     visible=bool(first),
+                    interactive=True,
                 )
             with gr.Column(scale=2):
                 sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
@@ -462,6 +463,10 @@ def build_ui(service: Service) -> gr.Blocks:
                 stop.set()
             return stop_turns(state)
 
+        def pick_example(data: gr.SelectData) -> tuple[str, Any]:
+            # The pick goes to the box and the choice is cleared, so it can be picked again.
+            return str(data.value), gr.Radio(value=None)
+
         def reset() -> tuple[str, list[Any], str, str, list[ChatTurn], Any, Any]:
             return "", [], NO_SOURCES, "", [], *_busy(False)
 
@@ -483,9 +488,9 @@ def build_ui(service: Service) -> gr.Blocks:
         answering = [
             question.submit(respond, [question, turns], **ask_opts),
             ask.click(respond, [question, turns], **ask_opts),
-            examples.click(
-                lambda sample: sample[0], [examples], [question], queue=False, **quiet
-            ).then(respond, [question, turns], **ask_opts),
+            examples.select(pick_example, None, [question, examples], queue=False, **quiet).then(
+                respond, [question, turns], **ask_opts
+            ),
             retry.click(retry_last, [turns], **ask_opts),
             chatbot.retry(retry_last, [turns], **ask_opts),
         ]

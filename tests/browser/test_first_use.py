@@ -124,6 +124,8 @@ def test_row2_3_7_stop_keeps_the_text_and_a_second_question_is_told_to_wait(
     box = page.locator("#sqa-question textarea")
     chat_width = page.locator("#sqa-chat").bounding_box()["width"]  # type: ignore[index]
     assert box.bounding_box()["width"] > 0.75 * chat_width  # type: ignore[index]
+    examples = page.locator("#sqa-examples").inner_text()
+    assert "..." not in examples and SEED_QUESTION in examples  # row 7: examples not cut
     ask_in_ui(page, SEED_QUESTION)
     stop.wait_for(state="visible", timeout=TIMEOUT_MS)
     # Row 3: a second question while the first is written stays in the box, and the page says why.
