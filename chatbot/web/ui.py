@@ -28,7 +28,7 @@ import gradio as gr
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot.types import Answer, Citation
+from chatbot.types import MAX_HISTORY_TURNS, Answer, Citation
 from chatbot.web.examples import example_questions, served_manifest
 from chatbot.web.feedback import FeedbackFull, feedback_store, served_build_id
 from chatbot.web.security import error_response
@@ -149,6 +149,45 @@ def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> lis
         out.append({"role": "user", "content": chat_text(turn.question)})
         out.append({"role": "assistant", "content": _message_text(turn, i + 1, live)})
     return out
+
+
+def turns_to_json(turns: Sequence[ChatTurn]) -> list[dict[str, Any]]:
+    """The conversation as the browser keeps it across a reload (gr.BrowserState)."""
+    return [
+        {
+            "question": t.question,
+            "answer": t.answer,
+            "abstained": t.abstained,
+            "citations": [c.to_json() for c in t.citations],
+            "build_id": t.build_id,
+            "stopped": t.stopped,
+            "partial": t.partial,
+        }
+        for t in turns[-MAX_HISTORY_TURNS:]
+    ]
+
+
+def turns_from_json(saved: object) -> list[ChatTurn]:
+    """The kept conversation back; anything malformed is dropped (it came from the browser, and
+    everything shown from it is escaped like any other text)."""
+    turns: list[ChatTurn] = []
+    for item in saved[-MAX_HISTORY_TURNS:] if isinstance(saved, list) else []:
+        try:
+            citations = [Citation(**c) for c in item.get("citations") or []]
+            turn = ChatTurn(
+                str(item["question"]),
+                None if item.get("answer") is None else str(item["answer"]),
+                bool(item.get("abstained")),
+                citations,
+                item.get("build_id") if isinstance(item.get("build_id"), str) else None,
+                bool(item.get("stopped")),
+                str(item.get("partial") or ""),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if turn.answer is not None or turn.stopped:  # an unfinished answer is not kept
+            turns.append(turn)
+    return turns
 
 
 def _variant_note(variant: dict[str, Any]) -> str:
@@ -379,6 +418,8 @@ def examples_update(service: Service) -> Any:
 def build_ui(service: Service) -> gr.Blocks:
     with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
         turns = gr.State([])
+        # The conversation survives a reload, as the widget's does (encrypted in localStorage).
+        kept = gr.BrowserState([], storage_key="sqa-chat-ui")
         banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
         gr.Markdown(
             "## Ask the strategy documents\nAnswers come only from the indexed documents; "
@@ -495,15 +536,28 @@ def build_ui(service: Service) -> gr.Blocks:
             chatbot.retry(retry_last, [turns], **ask_opts),
         ]
         stopped = [chatbot, sources, status, turns, ask, stop_button]
-        stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+        stop_event = stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+
+        def keep(state: list[ChatTurn]) -> list[dict[str, Any]]:
+            return turns_to_json(state)
+
+        def restore(saved: object) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+            state = turns_from_json(saved)
+            return chat_messages(state), sources_panel(state), state
+
+        for event in [*answering, stop_event]:
+            event.then(keep, [turns], [kept], **quiet)
+        demo.load(restore, [kept], [chatbot, sources, turns], **quiet)
 
         def vote(state: list[ChatTurn], data: gr.LikeData) -> str:
             problem = record_vote(service, state, data.index, data.liked)
             return _status(problem) if problem else ""
 
         chatbot.like(vote, [turns], [status], queue=False, **quiet)
-        clear.click(reset, None, outputs, queue=False, **quiet)
-        chatbot.clear(reset, None, outputs, queue=False, **quiet)
+        clear.click(reset, None, outputs, queue=False, **quiet).then(keep, [turns], [kept], **quiet)
+        chatbot.clear(reset, None, outputs, queue=False, **quiet).then(
+            keep, [turns], [kept], **quiet
+        )
 
         timer = gr.Timer(1.0, active=service.state == "loading")
         timer.tick(tick, None, [banner, timer, status], **quiet)

@@ -198,3 +198,26 @@ def test_row1_the_banner_says_to_wait_and_the_loading_error_clears(
         timeout=5_000,
     )  # the stale error went with the banner
     assert page.locator("#sqa-question textarea").input_value() == SEED_QUESTION
+
+
+# --- row 4: the UI's conversation survives a reload ----------------------------------------------
+
+
+def test_row4_the_ui_conversation_survives_a_reload(page: Page, server: Any) -> None:
+    page.goto(server.url + "/")
+    ask_in_ui(page, GOLDEN_VISA)
+    wait_for_answers(page, 1)
+    page.wait_for_timeout(1000)  # the kept copy is written after the answer
+    page.reload()
+    wait_for_answers(page, 1)
+    assert GOLDEN_VISA in page.locator("#sqa-chat").inner_text()
+    assert "[1]" in answer_texts(page)[0]
+    assert page.locator("#sqa-sources #sqa-cite-1-1").count() == 1
+    ask_in_ui(page, SEED_QUESTION)  # and it goes on from there
+    wait_for_answers(page, 2)
+    page.locator("#sqa-clear").click()
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.locator("#sqa-chat").wait_for()
+    page.wait_for_timeout(1500)
+    assert GOLDEN_VISA not in page.locator("#sqa-chat").inner_text()  # Clear is kept too
