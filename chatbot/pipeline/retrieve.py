@@ -13,6 +13,7 @@ a shorter one: recall@10 measured with k=20 is the order the answer path sees.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,7 +29,7 @@ from core.embed import embed_query, get_embedder
 from core.lexical import bm25_matches, document_frequencies
 from core.settings import AnswerSettings, Settings
 from core.store import LoadedIndex, load_index
-from core.text import names
+from core.text import names, stopwords
 
 # A chunk a dense signal did not return among its candidates (cosines are >= -1).
 NOT_FOUND = -2.0
@@ -55,18 +56,61 @@ class Retrieval:
     top_lexical: float  # best BM25 score
 
 
+_WORD = re.compile(r"\w+(?:[-'’&]\w+)*")
+
+
+def _name_words(text: str) -> tuple[str, ...]:
+    """The words that carry a name, in order: case folded, without possessive 's or stopwords."""
+    words = (w.removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text.casefold()))
+    skip = stopwords()
+    return tuple(w for w in words if w not in skip)
+
+
 def variant_note(original: Chunk, other: Chunk) -> dict[str, Any]:
-    """How another variant of a passage differs in names and numbers (e.g. Korika vs Corica)."""
-    a, b = names(original.text), names(other.text)
-    lowered_a = {x.lower() for x in a}
-    lowered_b = {x.lower() for x in b}
+    """How another variant of a passage differs in names (e.g. Korika vs Corica).
+
+    A name is a difference only when the other passage lacks it as a whole name, compared by
+    its words in any case and without stopwords or a possessive ("Golden Visa" and "a golden
+    visa", "Indonesia" and "Indonesia's" agree). Names are read line by line from the body
+    after the document title and heading, so a title or a line break never glues two names
+    into a fragment ("... Together China"), and a one-letter word or a two-letter lower-case
+    stub ("I", the "Co" of "McKinsey & Co") is no name.
+    """
+
+    def body(chunk: Chunk) -> str:
+        text = chunk.text
+        for opening in (chunk.title, chunk.heading):  # the same for every variant, or absent
+            if opening and text.lstrip().startswith(opening):
+                text = text.lstrip()[len(opening) :]
+        return text
+
+    def whole_names(text: str) -> dict[tuple[str, ...], str]:
+        found: dict[tuple[str, ...], str] = {}
+        for line in text.splitlines():
+            for name in names(line):
+                letters = sum(ch.isalpha() for ch in name)
+                if letters < 2 or (" " not in name and letters < 3 and not name.isupper()):
+                    continue
+                if key := _name_words(name):
+                    found.setdefault(key, name.removesuffix("'s").removesuffix("’s"))
+        return found
+
+    def missing_from(found: dict[tuple[str, ...], str], text: str) -> list[str]:
+        words = _name_words(text)
+        return sorted(
+            name
+            for key, name in found.items()
+            if not any(words[i : i + len(key)] == key for i in range(len(words)))
+        )
+
+    a_text, b_text = body(original), body(other)
     return {
         "variant": other.variant,
         "location": other.location,
         "text": other.text,
         "similarity": other.align_score,
-        "only_in_original": sorted(x for x in a - b if x.lower() not in lowered_b)[:8],
-        "only_in_variant": sorted(x for x in b - a if x.lower() not in lowered_a)[:8],
+        "only_in_original": missing_from(whole_names(a_text), b_text)[:8],
+        "only_in_variant": missing_from(whole_names(b_text), a_text)[:8],
     }
 
 

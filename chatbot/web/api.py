@@ -34,7 +34,7 @@ from fastapi.responses import (
     Response,
 )
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chatbot.types import MAX_HISTORY_TURNS, Answer, HistoryText, StreamEvent
@@ -67,11 +67,33 @@ EMBED_FILES = {
 
 
 class AskRequest(BaseModel):
-    question: StrictStr = Field(description="The question, in any language the index covers.")
+    # The examples are what /docs "Try it out" sends: a question and a follow-up that work.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"question": "When did Indonesia release its National AI Strategy?"},
+                {
+                    "question": "Who released it?",
+                    "history": [
+                        [
+                            "When did Indonesia release its National AI Strategy?",
+                            "Indonesia released its National AI Strategy in 2020 [1].",
+                        ]
+                    ],
+                },
+            ]
+        }
+    )
+
+    question: StrictStr = Field(
+        description="The question, in any language the index covers.",
+        examples=["When did Indonesia release its National AI Strategy?"],
+    )
     history: list[tuple[HistoryText, HistoryText | None]] = Field(
         default_factory=list,
         max_length=MAX_HISTORY_TURNS,
         description="Earlier turns, oldest first, as [question, answer-or-null] pairs.",
+        examples=[[]],
     )
 
 

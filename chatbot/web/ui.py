@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import gradio as gr
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from chatbot.types import Answer, Citation
+from chatbot.types import MAX_HISTORY_TURNS, Answer, Citation
 from chatbot.web.examples import example_questions, served_manifest
 from chatbot.web.feedback import FeedbackFull, feedback_store, served_build_id
 from chatbot.web.security import error_response
@@ -38,9 +39,26 @@ log = logging.getLogger(__name__)
 
 PENDING = "<em>Searching the documents…</em>"
 NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear here.</div>'
-NOTHING_FOUND = (
-    '<div class="sqa-sources-empty">No passage of the documents answers this question.</div>'
-)
+NOTHING_FOUND = "No passage of the documents answers this question."
+BUSY_NOTE = "Answering… Your next question can be sent when this answer is done, or press Stop."
+_MARKER = re.compile(r"\[(\d+)\]")
+# Markers open their passage in the panel (the chat's sanitizer keeps a same-page link; this
+# script scrolls to it instead of letting the link change the address).
+MARKER_JS = """
+() => {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest && event.target.closest('a.sqa-marker');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const card = document.getElementById((link.getAttribute('href') || '').slice(1));
+    if (!card) return;
+    card.scrollIntoView({block: 'nearest'});
+    card.classList.add('sqa-flash');
+    setTimeout(() => card.classList.remove('sqa-flash'), 1600);
+  }, true);
+}
+"""
 ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question
 
 
@@ -50,7 +68,20 @@ CSS = """
 #sqa-banner .sqa-failed { background: #fdecea; border: 1px solid #e06c60; border-radius: 8px;
   padding: 10px 14px; }
 .sqa-status { color: #b3261e; font-weight: 600; padding: 4px 2px; }
+.sqa-note { color: #555; padding: 4px 2px; }
 #sqa-sources { max-height: 640px; overflow-y: auto !important; }
+.sqa-answer-sources h3 { margin: 4px 0 2px; font-size: 1em; }
+.sqa-answer-sources .sqa-q { color: #555; margin: 0 0 8px; font-size: 0.9em; }
+.sqa-answer-sources + .sqa-answer-sources { border-top: 1px solid #e3e3e3; margin-top: 12px;
+  padding-top: 8px; }
+.sqa-cite.sqa-flash { outline: 3px solid #1a5fb4; }
+a.sqa-marker { color: #1a5fb4; text-decoration: none; font-weight: 600; cursor: pointer; }
+.sqa-stopped { color: #8a5a00; }
+#sqa-examples label { white-space: normal; }
+#sqa-examples input[type=radio] { display: none; }
+@media (max-width: 700px) {
+  #sqa-chat { height: auto !important; min-height: 160px; max-height: 60vh; }
+}
 .sqa-sources-empty { color: #777; padding: 12px; border: 1px dashed #ccc; border-radius: 8px; }
 .sqa-cite { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .sqa-cite header { font-weight: 600; }
@@ -71,6 +102,7 @@ class ChatTurn:
     citations: list[Citation] = field(default_factory=list)
     build_id: str | None = None  # the index build that answered
     stopped: bool = False  # the reader pressed Stop
+    partial: str = ""  # the text streamed so far (kept, marked as stopped, after Stop)
 
 
 def chat_text(text: str) -> str:
@@ -78,20 +110,35 @@ def chat_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _message_text(turn: ChatTurn, streamed: str | None = None) -> str:
+def cite_id(answer_number: int, n: int) -> str:
+    """The id of passage [n] of the answer_number-th answer in the panel."""
+    return f"sqa-cite-{answer_number}-{n}"
+
+
+def linked_markers(text: str, answer_number: int, citations: Sequence[Citation]) -> str:
+    """Plain answer text -> its chat HTML, each [n] of a cited passage a link to that passage."""
+    known = {c.n for c in citations}
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in known:
+            return match.group(0)
+        return f'<a class="sqa-marker" href="#{cite_id(answer_number, n)}">[{n}]</a>'
+
+    return _MARKER.sub(link, chat_text(text))
+
+
+def _message_text(turn: ChatTurn, number: int, streamed: str | None = None) -> str:
     if streamed is not None:
-        return chat_text(streamed) if streamed else PENDING
+        return linked_markers(streamed, number, turn.citations) if streamed else PENDING
     if turn.stopped:
-        return "<em>Stopped.</em>"
+        if not turn.partial:
+            return '<em class="sqa-stopped">Stopped.</em>'
+        kept = linked_markers(turn.partial.rstrip(), number, turn.citations)
+        return f'{kept} <em class="sqa-stopped">[stopped]</em>'
     if turn.answer is None:
         return "<em>Answering failed; press Retry to ask again.</em>"
-    body = chat_text(turn.answer)
-    if turn.citations:
-        sources = "; ".join(
-            f"[{c.n}] {c.title} ({c.variant}, {c.location})" for c in turn.citations
-        )
-        body += "\n\n" + chat_text(f"Sources: {sources}")
-    return body
+    return linked_markers(turn.answer, number, turn.citations)
 
 
 def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> list[dict[str, str]]:
@@ -100,8 +147,47 @@ def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> lis
     for i, turn in enumerate(turns):
         live = streamed if i == len(turns) - 1 else None
         out.append({"role": "user", "content": chat_text(turn.question)})
-        out.append({"role": "assistant", "content": _message_text(turn, live)})
+        out.append({"role": "assistant", "content": _message_text(turn, i + 1, live)})
     return out
+
+
+def turns_to_json(turns: Sequence[ChatTurn]) -> list[dict[str, Any]]:
+    """The conversation as the browser keeps it across a reload (gr.BrowserState)."""
+    return [
+        {
+            "question": t.question,
+            "answer": t.answer,
+            "abstained": t.abstained,
+            "citations": [c.to_json() for c in t.citations],
+            "build_id": t.build_id,
+            "stopped": t.stopped,
+            "partial": t.partial,
+        }
+        for t in turns[-MAX_HISTORY_TURNS:]
+    ]
+
+
+def turns_from_json(saved: object) -> list[ChatTurn]:
+    """The kept conversation back; anything malformed is dropped (it came from the browser, and
+    everything shown from it is escaped like any other text)."""
+    turns: list[ChatTurn] = []
+    for item in saved[-MAX_HISTORY_TURNS:] if isinstance(saved, list) else []:
+        try:
+            citations = [Citation(**c) for c in item.get("citations") or []]
+            turn = ChatTurn(
+                str(item["question"]),
+                None if item.get("answer") is None else str(item["answer"]),
+                bool(item.get("abstained")),
+                citations,
+                item.get("build_id") if isinstance(item.get("build_id"), str) else None,
+                bool(item.get("stopped")),
+                str(item.get("partial") or ""),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if turn.answer is not None or turn.stopped:  # an unfinished answer is not kept
+            turns.append(turn)
+    return turns
 
 
 def _variant_note(variant: dict[str, Any]) -> str:
@@ -125,15 +211,21 @@ def _variant_note(variant: dict[str, Any]) -> str:
     )
 
 
-def sources_html(citations: Sequence[Citation], heading: str = "Cited passages") -> str:
-    """The passages panel; every document string is html-escaped."""
+def sources_html(
+    citations: Sequence[Citation], heading: str = "Cited passages", answer_number: int = 1
+) -> str:
+    """The passage cards of one answer under a heading; every document string is escaped."""
     if not citations:
         return NO_SOURCES
+    return f"<h3>{html.escape(heading)}</h3>" + _cards(citations, answer_number)
+
+
+def _cards(citations: Sequence[Citation], answer_number: int) -> str:
     cards = []
     for c in citations:
         variants = "".join(_variant_note(v) for v in c.variants)
         cards.append(
-            f'<article class="sqa-cite" id="sqa-cite-{c.n}">'
+            f'<article class="sqa-cite" id="{cite_id(answer_number, c.n)}">'
             f'<header><span class="sqa-n">[{c.n}]</span>{html.escape(c.title)}</header>'
             f'<div class="sqa-meta">variant: {html.escape(c.variant)} · '
             f"{html.escape(c.location)} · score {c.score:.2f} · "
@@ -141,7 +233,38 @@ def sources_html(citations: Sequence[Citation], heading: str = "Cited passages")
             f'rel="noopener">view source</a></div>'
             f'<blockquote class="sqa-text">{html.escape(c.text)}</blockquote>{variants}</article>'
         )
-    return f"<h3>{html.escape(heading)}</h3>" + "".join(cards)
+    return "".join(cards)
+
+
+def sources_panel(turns: Sequence[ChatTurn], answering: bool = False) -> str:
+    """Every answer's passages, the latest first, each under the question it answers: earlier
+    answers keep theirs, and a marker of any answer finds its card. ``answering``: the last
+    turn is still being written (its passages are the ones found so far)."""
+    sections = []
+    for number, turn in reversed(list(enumerate(turns, start=1))):
+        live = answering and number == len(turns)
+        if live:
+            heading, cards, state = "Passages found", turn.citations, " sqa-pending"
+        elif turn.stopped:
+            heading, cards, state = "Passages found (answer stopped)", turn.citations, ""
+        elif turn.answer is None:
+            continue  # failed: the status line says so, Retry asks again
+        elif turn.abstained:
+            heading, cards, state = "Cited passages", [], ""
+        else:
+            heading, cards, state = "Cited passages", turn.citations, ""
+        if cards:
+            body = _cards(cards, number)
+        elif live:
+            body = PENDING
+        else:
+            body = f'<div class="sqa-sources-empty">{NOTHING_FOUND}</div>'
+        sections.append(
+            f'<section class="sqa-answer-sources{state}" id="sqa-answer-{number}">'
+            f"<h3>{heading} · answer {number}</h3>"
+            f'<p class="sqa-q">{chat_text(turn.question)}</p>{body}</section>'
+        )
+    return "".join(sections) or NO_SOURCES
 
 
 def banner_html(service: Service) -> str:
@@ -153,7 +276,7 @@ def banner_html(service: Service) -> str:
         return f'<div class="sqa-failed" role="alert">{detail}</div>'
     return (
         '<div class="sqa-loading" role="status">The model is loading… '
-        "You can type a question now; answers start once it is ready.</div>"
+        "Type your question now and send it when this notice goes away.</div>"
     )
 
 
@@ -166,7 +289,16 @@ def _client(request: gr.Request | None) -> str:
     return getattr(client, "host", None) or "unknown"
 
 
-Outputs = tuple[Any, list[dict[str, str]], Any, str, list[ChatTurn]]
+Outputs = tuple[Any, list[dict[str, str]], Any, str, list[ChatTurn], Any, Any]
+
+
+def _busy(answering: bool) -> tuple[Any, Any]:
+    """(Ask, Stop) updates: Stop shows only while an answer is being written."""
+    return gr.update(interactive=not answering), gr.update(visible=answering)
+
+
+def _note(message: str) -> str:
+    return f'<div class="sqa-note" role="status">{html.escape(message)}</div>'
 
 
 def answer_turns(
@@ -176,20 +308,23 @@ def answer_turns(
     client: str,
     stop: threading.Event | None = None,
 ) -> Iterator[Outputs]:
-    """Stream (textbox, chat, passages, status, turns) updates for one question; setting
-    ``stop`` ends the answer (the answer slot stops generating at its next event)."""
+    """Stream (textbox, chat, passages, status, turns, ask, stop) updates for one question;
+    setting ``stop`` ends the answer (the answer slot stops generating at its next event)."""
     history = [(t.question, None if t.abstained else t.answer) for t in turns if not t.stopped]
+    idle, busy = _busy(False), _busy(True)
     try:
         question = service.check_question(question or "")
         # (without a Stop, the service's own signature: test doubles need not know it)
         stop_arg: dict[str, Any] = {} if stop is None else {"cancelled": stop}
         events = service.stream(question, history, client, **stop_arg)
     except Refusal as refusal:  # keep the text in the box so it can be fixed
-        yield gr.skip(), chat_messages(turns), gr.skip(), _status(refusal.message), turns
+        chat = chat_messages(turns)
+        yield gr.skip(), chat, gr.skip(), _status(refusal.message), turns, *idle
         return
     turns = [*turns, ChatTurn(question)]
     turn = turns[-1]
-    yield "", chat_messages(turns, ""), NO_SOURCES, "", turns
+    note = _note(BUSY_NOTE)
+    yield "", chat_messages(turns, ""), sources_panel(turns, True), note, turns, *busy
     streamed = ""
     try:
         for ev in events:
@@ -197,36 +332,32 @@ def answer_turns(
                 turn.stopped = True
                 break
             if ev.kind == "citations":
-                yield (
-                    gr.skip(),
-                    chat_messages(turns, streamed),
-                    sources_html(ev.citations, "Passages found"),
-                    "",
-                    turns,
-                )
+                turn.citations = list(ev.citations)
+                panel = sources_panel(turns, True)
+                yield gr.skip(), chat_messages(turns, streamed), panel, note, turns, *busy
             elif ev.kind == "token":
                 streamed += ev.text
-                yield gr.skip(), chat_messages(turns, streamed), gr.skip(), "", turns
+                turn.partial = streamed
+                chat = chat_messages(turns, streamed)
+                yield gr.skip(), chat, gr.skip(), gr.skip(), turns, *busy
             elif ev.kind == "done" and ev.answer is not None:
                 _finish(turn, ev.answer)
                 turn.build_id = served_build_id(service)
     except Refusal as refusal:  # the model failed: say so, and that Retry works
-        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status(refusal.message), turns
+        status = _status(refusal.message)
+        yield gr.skip(), chat_messages(turns), sources_panel(turns), status, turns, *idle
         return
     except Exception:  # shown to the user; the server log has the traceback
         log.exception("answering failed")
-        yield gr.skip(), chat_messages(turns), NO_SOURCES, _status("Answering failed."), turns
+        status = _status("Answering failed.")
+        yield gr.skip(), chat_messages(turns), sources_panel(turns), status, turns, *idle
         return
     finally:
         close = getattr(events, "close", None)
         if callable(close):
             close()  # a stopped answer's slot is told at once
-    if turn.stopped:
-        yield gr.skip(), chat_messages(turns), gr.skip(), "", turns
-        return
     # The final text replaces the streamed one: bad [n] markers may have been removed.
-    panel = NOTHING_FOUND if turn.abstained else sources_html(turn.citations)
-    yield gr.skip(), chat_messages(turns), panel, "", turns
+    yield gr.skip(), chat_messages(turns), sources_panel(turns), "", turns, *idle
 
 
 def _finish(turn: ChatTurn, answer: Answer) -> None:
@@ -235,11 +366,14 @@ def _finish(turn: ChatTurn, answer: Answer) -> None:
     turn.citations = list(answer.citations)
 
 
-def stop_turns(turns: list[ChatTurn]) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
-    """After Stop: the unfinished last answer says it was stopped (Retry asks again)."""
+def stop_turns(
+    turns: list[ChatTurn],
+) -> tuple[list[dict[str, str]], str, str, list[ChatTurn], Any, Any]:
+    """After Stop: the unfinished last answer keeps its text, marked as stopped, and the panel
+    shows what it had found (Retry asks again)."""
     if turns and turns[-1].answer is None:
         turns[-1].stopped = True
-    return chat_messages(turns), "", turns
+    return chat_messages(turns), sources_panel(turns), "", turns, *_busy(False)
 
 
 def record_vote(
@@ -275,14 +409,17 @@ def record_vote(
 
 
 def examples_update(service: Service) -> Any:
-    """The example-question list for the build served now (hidden when it has none)."""
-    samples = [[q] for q in example_questions(service.settings, served_manifest(service))]
-    return gr.Dataset(samples=samples, visible=bool(samples))
+    """The example questions for the build served now (hidden when it has none). A Radio, not a
+    Dataset: Gradio's textbox examples cut anything past 60 characters with "..."."""
+    questions = example_questions(service.settings, served_manifest(service))
+    return gr.Radio(choices=questions, value=None, visible=bool(questions), interactive=True)
 
 
 def build_ui(service: Service) -> gr.Blocks:
     with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
         turns = gr.State([])
+        # The conversation survives a reload, as the widget's does (encrypted in localStorage).
+        kept = gr.BrowserState([], storage_key="sqa-chat-ui")
         banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
         gr.Markdown(
             "## Ask the strategy documents\nAnswers come only from the indexed documents; "
@@ -303,33 +440,40 @@ def build_ui(service: Service) -> gr.Blocks:
                     feedback_options=("Like", "Dislike"),
                     placeholder="Ask a question about the documents, or pick an example below.",
                 )
-                with gr.Row():
+                with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         show_label=False,
                         placeholder="Type a question and press Enter",
                         max_lines=4,
-                        scale=5,
+                        scale=1,
                         elem_id="sqa-question",
                         autofocus=True,
                     )
-                    ask = gr.Button("Ask", variant="primary", scale=1, elem_id="sqa-ask")
-                    stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="sqa-stop")
+                    ask = gr.Button(
+                        "Ask", variant="primary", scale=0, min_width=80, elem_id="sqa-ask"
+                    )
+                    # Shown only while an answer is being written (answer_turns toggles it).
+                    stop_button = gr.Button(
+                        "Stop", variant="stop", scale=0, min_width=80, elem_id="sqa-stop",
+                        visible=False,
+                    )  # fmt: skip
                 status = gr.HTML("", elem_id="sqa-status", js_on_load=None)
                 with gr.Row():
                     retry = gr.Button("Retry", size="sm", elem_id="sqa-retry")
                     clear = gr.Button("Clear", size="sm", elem_id="sqa-clear")
-                first = [[q] for q in example_questions(service.settings, served_manifest(service))]
-                examples = gr.Dataset(
-                    components=[question],
-                    samples=first,
+                first = example_questions(service.settings, served_manifest(service))
+                examples = gr.Radio(
+                    choices=first,
+                    value=None,
                     label="Example questions",
                     elem_id="sqa-examples",
                     visible=bool(first),
+                    interactive=True,
                 )
             with gr.Column(scale=2):
                 sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
 
-        outputs = [question, chatbot, sources, status, turns]
+        outputs = [question, chatbot, sources, status, turns, ask, stop_button]
         # Stop of each page's running answer (a page asks one question at a time).
         stops: dict[str, threading.Event] = {}
 
@@ -347,23 +491,30 @@ def build_ui(service: Service) -> gr.Blocks:
 
         def retry_last(state: list[ChatTurn], request: gr.Request) -> Iterator[Outputs]:
             if not state:
-                yield gr.skip(), [], gr.skip(), _status("Nothing to retry yet."), state
+                status = _status("Nothing to retry yet.")
+                yield gr.skip(), [], gr.skip(), status, state, *_busy(False)
                 return
             yield from answer(state[-1].question, state[:-1], request)
 
         def stop_answer(
             state: list[ChatTurn], request: gr.Request
-        ) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+        ) -> tuple[list[dict[str, str]], str, str, list[ChatTurn], Any, Any]:
             stop = stops.get(getattr(request, "session_hash", None) or _client(request))
             if stop is not None:
                 stop.set()
             return stop_turns(state)
 
-        def reset() -> tuple[str, list[Any], str, str, list[ChatTurn]]:
-            return "", [], NO_SOURCES, "", []
+        def pick_example(data: gr.SelectData) -> tuple[str, Any]:
+            # The pick goes to the box and the choice is cleared, so it can be picked again.
+            return str(data.value), gr.Radio(value=None)
 
-        def tick() -> tuple[str, gr.Timer]:
-            return banner_html(service), gr.Timer(active=service.state == "loading")
+        def reset() -> tuple[str, list[Any], str, str, list[ChatTurn], Any, Any]:
+            return "", [], NO_SOURCES, "", [], *_busy(False)
+
+        def tick() -> tuple[str, gr.Timer, Any]:
+            loading = service.state == "loading"
+            # Once ready, a "still loading" message from before is stale: clear it.
+            return banner_html(service), gr.Timer(active=loading), gr.skip() if loading else ""
 
         # The documented API is /api/ask; Gradio's own endpoints serve this page only.
         ask_opts: dict[str, Any] = {
@@ -378,26 +529,39 @@ def build_ui(service: Service) -> gr.Blocks:
         answering = [
             question.submit(respond, [question, turns], **ask_opts),
             ask.click(respond, [question, turns], **ask_opts),
-            examples.click(
-                lambda sample: sample[0], [examples], [question], queue=False, **quiet
-            ).then(respond, [question, turns], **ask_opts),
+            examples.select(pick_example, None, [question, examples], queue=False, **quiet).then(
+                respond, [question, turns], **ask_opts
+            ),
             retry.click(retry_last, [turns], **ask_opts),
             chatbot.retry(retry_last, [turns], **ask_opts),
         ]
-        stopped = [chatbot, status, turns]
-        stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+        stopped = [chatbot, sources, status, turns, ask, stop_button]
+        stop_event = stop_button.click(stop_answer, [turns], stopped, cancels=answering, **quiet)
+
+        def keep(state: list[ChatTurn]) -> list[dict[str, Any]]:
+            return turns_to_json(state)
+
+        def restore(saved: object) -> tuple[list[dict[str, str]], str, list[ChatTurn]]:
+            state = turns_from_json(saved)
+            return chat_messages(state), sources_panel(state), state
+
+        for event in [*answering, stop_event]:
+            event.then(keep, [turns], [kept], **quiet)
+        demo.load(restore, [kept], [chatbot, sources, turns], **quiet)
 
         def vote(state: list[ChatTurn], data: gr.LikeData) -> str:
             problem = record_vote(service, state, data.index, data.liked)
             return _status(problem) if problem else ""
 
         chatbot.like(vote, [turns], [status], queue=False, **quiet)
-        clear.click(reset, None, outputs, queue=False, **quiet)
-        chatbot.clear(reset, None, outputs, queue=False, **quiet)
+        clear.click(reset, None, outputs, queue=False, **quiet).then(keep, [turns], [kept], **quiet)
+        chatbot.clear(reset, None, outputs, queue=False, **quiet).then(
+            keep, [turns], [kept], **quiet
+        )
 
         timer = gr.Timer(1.0, active=service.state == "loading")
-        timer.tick(tick, None, [banner, timer], **quiet)
-        demo.load(tick, None, [banner, timer], **quiet)
+        timer.tick(tick, None, [banner, timer, status], **quiet)
+        demo.load(tick, None, [banner, timer, status], **quiet)
         demo.load(lambda: examples_update(service), None, [examples], **quiet)
     demo.queue(default_concurrency_limit=1, max_size=service.settings.answer_queue_size)
     return demo
@@ -467,6 +631,7 @@ def mount_ui(app: FastAPI, service: Service) -> FastAPI:
         ssr_mode=False,
         theme=theme,
         css=CSS,
+        js=MARKER_JS,
         server_name=service.settings.host,
         server_port=service.settings.port,
         # The UI has no file input and chatbot.web.security turns the upload routes off; should

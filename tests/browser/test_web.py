@@ -44,7 +44,7 @@ def test_ui_streams_a_cited_answer(page: Page, server: Any, screenshot_dir: Path
     assert SEED_QUESTION in chat
     assert "2020" in chat and "[1]" in chat
     sources = page.locator("#sqa-sources")
-    card = sources.locator("#sqa-cite-1")
+    card = sources.locator("#sqa-cite-1-1")
     assert "A Robust AI Ecosystem" in card.inner_text()
     assert "variant: original" in card.inner_text()
     assert "¶" in card.inner_text()

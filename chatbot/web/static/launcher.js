@@ -21,15 +21,21 @@
   if (!script || !script.src || window.__sqaLauncher) return;
   window.__sqaLauncher = true;
   const OPEN_KEY = "sqa-launcher-open";
+  // After the frame's load event, how long its "ready" message may take (it is posted as the
+  // page starts, so it normally comes before or with the load event).
+  const READY_GRACE_MS = 1500;
   const LABELS = {
-    en: ["Open the chat about the documents", "Close the chat", "Ask the documents"],
-    id: ["Buka obrolan tentang dokumen", "Tutup obrolan", "Tanya dokumen"],
-    ja: ["文書についてのチャットを開く", "チャットを閉じる", "文書に質問する"],
-    zh: ["打开文档问答", "关闭聊天", "向文档提问"],
+    en: ["Open the chat about the documents", "Close the chat", "Ask the documents",
+      "The chat cannot be shown on this site."],
+    id: ["Buka obrolan tentang dokumen", "Tutup obrolan", "Tanya dokumen",
+      "Obrolan tidak dapat ditampilkan di situs ini."],
+    ja: ["文書についてのチャットを開く", "チャットを閉じる", "文書に質問する",
+      "このサイトではチャットを表示できません。"],
+    zh: ["打开文档问答", "关闭聊天", "向文档提问", "此网站无法显示聊天。"],
   };
   const data = script.dataset;
   const lang = (data.lang || navigator.language || "en").slice(0, 2).toLowerCase();
-  const [openLabel, closeLabel, defaultTitle] = LABELS[lang] || LABELS.en;
+  const [openLabel, closeLabel, defaultTitle, refusedLabel] = LABELS[lang] || LABELS.en;
   const colour = (value, fallback) =>
     value && value.length <= 40 && /^[#(),.%\w\s]+$/.test(value) && CSS.supports("color", value)
       ? value
@@ -86,6 +92,32 @@
     "box-shadow": "0 8px 32px rgba(0,0,0,.3)", border: `2px solid ${accent}`,
   });
 
+  // A site the server does not allow gets the browser's error page in the frame (frame-ancestors),
+  // which posts nothing: say so in the panel, and tell the site's operator what to change.
+  let ready = false;
+  window.addEventListener("message", (event) => {
+    if (frame && event.source === frame.contentWindow && event.origin === embed.origin) {
+      ready = ready || (event.data && event.data.sqa === "ready");
+    }
+  });
+  function refused() {
+    const operator =
+      `strategy-qa: ${location.origin} may not show the chat of ${embed.origin}. ` +
+      `Its operator adds this origin to the server's SQA_ALLOWED_ORIGINS.`;
+    console.warn(operator);
+    const note = document.createElement("p");
+    note.id = "sqa-launcher-refused";
+    note.setAttribute("role", "alert");
+    note.textContent = refusedLabel;
+    const detail = document.createElement("small");
+    detail.textContent = operator;
+    style(note, { margin: "0", padding: "16px", font: "15px/1.45 system-ui, sans-serif",
+      color: "#1d2330" });
+    style(detail, { display: "block", "margin-top": "8px", color: "#555" });
+    note.append(detail);
+    frame.replaceWith(note);
+  }
+
   let frame = null;
   function setOpen(open) {
     if (open && !frame) {
@@ -96,6 +128,9 @@
       frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-forms allow-popups");
       frame.src = embed.href;
       style(frame, { width: "100%", height: "100%", border: "0", display: "block" });
+      frame.addEventListener("load", () => {
+        setTimeout(() => { if (!ready && frame.isConnected) refused(); }, READY_GRACE_MS);
+      }, { once: true });
       panel.append(frame);
     }
     panel.hidden = !open;

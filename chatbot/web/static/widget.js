@@ -23,7 +23,7 @@
       searching: "Searching the documents…", stopped: "Stopped.", failed: "Answering failed.",
       unreachable: "The server could not be reached.", empty: "Please type a question first.",
       tooLong: "The question is too long ({n} characters); the limit is {max}.",
-      status: "The server answered {status}.",
+      status: "The server answered {status}.", viewSource: "view source",
     },
     id: {
       title: "Tanya dokumen", fullChat: "Obrolan lengkap ↗", label: "Pertanyaan Anda",
@@ -34,7 +34,7 @@
       searching: "Mencari di dokumen…", stopped: "Dihentikan.", failed: "Gagal menjawab.",
       unreachable: "Server tidak dapat dihubungi.", empty: "Silakan ketik pertanyaan dahulu.",
       tooLong: "Pertanyaan terlalu panjang ({n} karakter); batasnya {max}.",
-      status: "Server menjawab {status}.",
+      status: "Server menjawab {status}.", viewSource: "lihat sumber",
     },
     ja: {
       title: "文書に質問する", fullChat: "全画面で開く ↗", label: "質問",
@@ -45,7 +45,7 @@
       searching: "文書を検索しています…", stopped: "停止しました。", failed: "回答に失敗しました。",
       unreachable: "サーバーに接続できません。", empty: "先に質問を入力してください。",
       tooLong: "質問が長すぎます（{n} 文字）。上限は {max} 文字です。",
-      status: "サーバーの応答: {status}",
+      status: "サーバーの応答: {status}", viewSource: "原文を見る",
     },
     zh: {
       title: "向文档提问", fullChat: "完整聊天 ↗", label: "您的问题",
@@ -56,7 +56,7 @@
       searching: "正在检索文档……", stopped: "已停止。", failed: "回答失败。",
       unreachable: "无法连接服务器。", empty: "请先输入问题。",
       tooLong: "问题太长（{n} 个字符）；上限为 {max}。",
-      status: "服务器返回 {status}。",
+      status: "服务器返回 {status}。", viewSource: "查看原文",
     },
   };
 
@@ -148,6 +148,26 @@
     return `${where} differs: it ${parts.join(" and ")}.`;
   }
 
+  // The passage in its document, as the chat UI links it (chatbot.web.source_view.source_url).
+  // The sha (which part of a passage split in several) needs WebCrypto, which browsers give
+  // only to secure pages; without it the viewer shows the passage's first part.
+  async function sourceLink(c) {
+    const query = new URLSearchParams({ doc: c.doc_id, variant: c.variant, loc: c.location });
+    if (window.crypto && crypto.subtle) {
+      try {
+        const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(c.text));
+        query.set("sha", Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""));
+      } catch (_) {
+        /* no sha: the first part */
+      }
+    }
+    const link = el("a", "sqa-view-source", t("viewSource"));
+    link.href = `source?${query}`;
+    link.target = "_blank";
+    link.rel = "noopener";
+    return link;
+  }
+
   function renderSources(node, citations) {
     node.replaceChildren();
     for (const c of citations || []) {
@@ -157,6 +177,9 @@
       summary.append(document.createTextNode(` ${c.title} — ${c.variant}, ${c.location}`));
       item.append(summary, el("blockquote", "sqa-passage", c.text));
       for (const v of c.variants || []) item.append(el("p", "sqa-variant", variantNote(v)));
+      const where = el("p", "sqa-source-link");
+      item.append(where);
+      sourceLink(c).then((link) => where.append(link));
       node.append(item);
     }
   }
@@ -392,4 +415,7 @@
   restore();
   loadExamples();
   watchHealth();
+  // Tell a launcher that framed us that the chat is shown (it names no answer or document text;
+  // a portal the server does not allow never gets this page, so never this message).
+  if (window.parent !== window) window.parent.postMessage({ sqa: "ready" }, "*");
 })();

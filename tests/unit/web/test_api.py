@@ -471,12 +471,24 @@ class _Service:
 def test_ui_streams_then_shows_the_final_answer() -> None:
     updates = list(answer_turns(_Service(FakeAnswerer()), QUESTION, [], "1.2.3.4"))  # type: ignore[arg-type]
     streamed = [u[1][-1]["content"] for u in updates[1:-1]]
-    assert chat_text("In 2020 [1] [9].") in streamed  # tokens appear as they come
+    marker = '<a class="sqa-marker" href="#sqa-cite-1-1">[1]</a>'
+    assert f"In 2020 {marker} [9]." in streamed  # tokens appear as they come, [1] a link
     final_chat, final_sources, turns = updates[-1][1], updates[-1][2], updates[-1][4]
-    assert final_chat[-1]["content"].startswith(chat_text("In 2020 [1]."))  # [9] is gone
-    assert "Sources" in final_chat[-1]["content"]
-    assert 'id="sqa-cite-1"' in final_sources
+    assert final_chat[-1]["content"] == f"In 2020 {marker}."  # [9] is gone
+    assert "Sources" not in final_chat[-1]["content"]  # the panel lists them, not the text
+    assert 'id="sqa-cite-1-1"' in final_sources
     assert turns[-1].answer == "In 2020 [1]." and updates[0][0] == ""  # the box is cleared
+
+
+def test_earlier_answers_keep_their_passages() -> None:
+    fake = FakeAnswerer()
+    first = list(answer_turns(_Service(fake), "First?", [], "c"))[-1][4]  # type: ignore[arg-type]
+    last = list(answer_turns(_Service(fake), "And then?", first, "c"))[-1]  # type: ignore[arg-type]
+    panel = last[2]
+    assert 'id="sqa-cite-1-1"' in panel and 'id="sqa-cite-2-1"' in panel
+    assert panel.index("sqa-cite-2-1") < panel.index("sqa-cite-1-1")  # the latest first
+    assert 'href="#sqa-cite-1-1"' in last[1][1]["content"]
+    assert 'href="#sqa-cite-2-1"' in last[1][3]["content"]
 
 
 def test_ui_says_why_a_question_is_refused() -> None:

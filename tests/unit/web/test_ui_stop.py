@@ -50,7 +50,9 @@ def test_stop_ends_the_answer_and_frees_its_slot(settings_factory: Callable[...,
     updates += list(outputs)
     turns: list[ChatTurn] = updates[-1][4]
     assert turns[-1].stopped and turns[-1].answer is None
-    assert updates[-1][1][-1]["content"] == "<em>Stopped.</em>"
+    # The text written so far stays, marked as stopped.
+    assert updates[-1][1][-1]["content"].startswith("t0")
+    assert updates[-1][1][-1]["content"].endswith('<em class="sqa-stopped">[stopped]</em>')
     assert answerer.closed.wait(5)  # the slot closed the answerer's stream
     assert "done" not in answerer.made and len(answerer.made) < 10
     for _ in range(100):
