@@ -118,6 +118,15 @@ class AnswerSettings(BaseModel):
         "mass (IDF-weighted stems) with the passages it cites; filler such as 'This is "
         "supported by passage [2].' shares none, a faithful paraphrase shares most.",
     )
+    frequency_penalty: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="OpenAI frequency_penalty sent with each answer request (llama-server, "
+        "Ollama and vLLM take it) against a small model repeating itself. 0: generation "
+        "already stops at the first sentence said twice, and llama-server counts the prompt's "
+        "last tokens too, so a penalty also pushes the answer away from the question's words.",
+    )
     history_turns: int = Field(
         1, ge=0, description="Earlier turns a follow-up is read with (the last ones)."
     )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
+from chatbot.pipeline.prompts import SOURCE_LEAD_INS
 from core.text import split_sentences
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from chatbot.pipeline.evidence import Sentence
 
 MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SOURCE_LEAD_IN = re.compile("|".join(SOURCE_LEAD_INS), re.IGNORECASE)
+_CJK = {"zh", "ja"}
 _SENTENCE_ENDS = ".!?。！？:："  # a lead-in's colon keeps its place after the marker
 # An answer sentence restates an evidence sentence when that sentence holds at least half of
 # its rare-word mass; another passage takes the marker only when it restates it clearly better.
@@ -118,3 +121,23 @@ def attribute_and_repoint(
 def keep_cited(text: str) -> str:
     """Only the sentences that carry a marker: a claim no passage restates is not an answer."""
     return " ".join(s for s in split_answer_sentences(text) if cited_numbers(s))
+
+
+def strip_source_lead_ins(text: str, lang: str = "en") -> str:
+    """Sentences without a lead-in that names the passages ("According to passage [1], X." ->
+    "X [1]."): the marker says where a claim comes from, the words only delay the answer."""
+    out = []
+    for sentence in split_answer_sentences(text, lang):
+        match = _SOURCE_LEAD_IN.match(sentence)
+        rest = sentence[match.end() :].strip() if match else ""
+        if not match or not rest:
+            out.append(sentence)
+            continue
+        named = cited_numbers(match.group(0)) or [
+            int(n) for n in re.findall(r"\d+", match.group(0))
+        ]
+        rest = rest[0].upper() + rest[1:]
+        if named and not cited_numbers(rest):
+            rest = with_marker(rest, named[0])
+        out.append(rest)
+    return ("" if lang in _CJK else " ").join(out)
