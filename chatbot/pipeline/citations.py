@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
-from chatbot.pipeline.prompts import SOURCE_LEAD_INS
+from chatbot.pipeline.prompts import SOURCE_LEAD_INS, SOURCE_TAILS
 from core.text import split_sentences
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _SOURCE_LEAD_IN = re.compile("|".join(SOURCE_LEAD_INS), re.IGNORECASE)
+_SOURCE_TAIL = re.compile("|".join(SOURCE_TAILS), re.IGNORECASE)
 _CJK = {"zh", "ja"}
 _SENTENCE_ENDS = ".!?。！？:："  # a lead-in's colon keeps its place after the marker
 # An answer sentence restates an evidence sentence when that sentence holds at least half of
@@ -124,10 +125,12 @@ def keep_cited(text: str) -> str:
 
 
 def strip_source_lead_ins(text: str, lang: str = "en") -> str:
-    """Sentences without a lead-in that names the passages ("According to passage [1], X." ->
-    "X [1]."): the marker says where a claim comes from, the words only delay the answer."""
+    """Sentences without a lead-in or tail that names the passages ("According to passage [1],
+    X." -> "X [1]."; "X, as stated in [1]." -> "X [1]."): the marker says where a claim comes
+    from, the words only delay the answer."""
     out = []
     for sentence in split_answer_sentences(text, lang):
+        sentence = _SOURCE_TAIL.sub(lambda m: f" {m.group(1).strip()}", sentence, count=1)
         match = _SOURCE_LEAD_IN.match(sentence)
         rest = sentence[match.end() :].strip() if match else ""
         if not match or not rest:

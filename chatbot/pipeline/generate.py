@@ -19,6 +19,7 @@ from chatbot.pipeline.evidence import Evidence, Sentence
 from chatbot.pipeline.prompts import (
     ANSWER_TEMPLATE,
     EARLIER_TEMPLATE,
+    NATIVE_LANGUAGE_NAMES,
     SENTINEL,
     SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
@@ -34,6 +35,12 @@ SENTENCE_ENDS = ".!?。！？"
 TRANSLATION_TOKENS = 80
 
 
+def answer_language(lang: str) -> str:
+    """'Indonesian (Bahasa Indonesia)': the language named in English and in itself."""
+    native = NATIVE_LANGUAGE_NAMES.get(lang)
+    return f"{language_name(lang)} ({native})" if native else language_name(lang)
+
+
 def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
     """The chat messages: the fixed system prompt first (cached by llama.cpp), then the rest."""
     earlier = EARLIER_TEMPLATE.format(previous=query.previous) if query.previous else ""
@@ -41,7 +48,7 @@ def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
         passages=evidence.prompt_context(),
         earlier=earlier,
         question=query.text,
-        language=language_name(query.lang),
+        language=answer_language(query.lang),
     )
     return [("system", SYSTEM_PROMPT), ("human", prompt)]
 

@@ -28,6 +28,10 @@ ANSWER_TEMPLATE = """Passages:
 {earlier}Question: {question}
 Answer in {language}, citing passages like [1]."""
 
+# The answer language named in that language too ("Indonesian (Bahasa Indonesia)"): a small
+# model otherwise slips into English words mid-answer.
+NATIVE_LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "ja": "日本語", "zh": "简体中文"}
+
 # A question in another language is translated for the English-only retrieval signals (MiniLM,
 # BM25); it shares the system prompt so llama.cpp's cached prefix still serves.
 TRANSLATE_TEMPLATE = """Translate this question into English. Output only the English question.
@@ -98,4 +102,10 @@ SOURCE_LEAD_INS = (
     r"\s*(?:\[\d+\]|\d+)?\s*(?:中|的内容)?\s*[，,、]\s*",
     r"(?:提供された)?(?:文書|文章|パッセージ|段落|本文|資料)\s*(?:\[\d+\]|\d+)?\s*"
     r"(?:によると|によれば|に基づくと|では)\s*[、，,]?\s*",
+)
+# The same said at a sentence's end ("X is Y, as stated in [1].", "X is Y (passage [2])."):
+# the words go, the marker stays.
+SOURCE_TAILS = (
+    r",?\s*\(?(?:as\s+(?:stated|mentioned|described|shown|noted)\s+in|according\s+to|see)?\s*"
+    r"(?:the\s+)?(?:passages?|texts?|documents?)?\s*((?:\[\d+\]\s*)+)\)?\s*(?=[.!?。！？]?$)",
 )

@@ -400,7 +400,11 @@ def test_abstention_and_prompt_use_the_question_language(make, question: str, la
     assert_abstained(weak.ask(question), lang)
     chat = FakeChat("2019 [1].")
     make(chat).ask(question)
-    language = {"id": "Indonesian", "ja": "Japanese", "zh": "Chinese"}[lang]
+    language = {
+        "id": "Indonesian (Bahasa Indonesia)",
+        "ja": "Japanese (日本語)",
+        "zh": "Chinese (简体中文)",
+    }[lang]
     assert prompt_of(chat.streamed[0]).endswith(f"Answer in {language}, citing passages like [1].")
 
 

@@ -197,6 +197,12 @@ def test_a_marker_only_moves_to_a_passage_that_states_the_sentences_facts() -> N
         ("Berdasarkan kutipan [1], Korika memimpin.", "id", "Korika memimpin [1]."),
         ("根据段落[1]，计划于2020年开始。", "zh", "计划于2020年开始 [1]。"),
         ("文書[2]によると、計画は2020年に始まった。", "ja", "計画は2020年に始まった [2]。"),
+        (
+            "The population is over 270 million, as stated in [1].",
+            "en",
+            "The population is over 270 million [1].",
+        ),
+        ("The plan started in 2020 (passage [2]).", "en", "The plan started in 2020 [2]."),
     ],
 )
 def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(

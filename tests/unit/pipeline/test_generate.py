@@ -71,7 +71,7 @@ def test_the_prompt_holds_the_passages_the_question_and_its_language() -> None:
     assert human[0] == "human"
     assert "From: Alpha Report\n[1] (¶1) The alpha project started in 2019." in human[1]
     assert "Question: Kapan proyek alpha dimulai?" in human[1]
-    assert human[1].endswith("Answer in Indonesian, citing passages like [1].")
+    assert human[1].endswith("Answer in Indonesian (Bahasa Indonesia), citing passages like [1].")
     assert "Earlier question" not in human[1]
 
 
