@@ -68,7 +68,10 @@ class AnswerSettings(BaseModel):
         ge=200,
         description="Evidence the model reads, in characters (~300 tokens of English; with the "
         "question, passage labels and template the prompt is ~350 tokens). Prompt reading runs "
-        "at ~100 tokens/s on 2 cores, so this keeps the first token near 4 s.",
+        "at ~100 tokens/s on 2 cores, so this keeps the first token near 4 s. 2400 (~600 "
+        "tokens) was tried on the seed and foreign dev questions: on a loaded machine its answer "
+        "p50 was 1.4x that of 1200 (27.6 s vs 19.7 s, seed) and 8 of 11 answers hit the stall "
+        "timeout, so the gain (9/11 vs 8/11 seed answers) could not be shown; kept at 1200.",
     )
     extractive_chars: int = Field(
         600, ge=100, description="Longest extractive answer (the passages' own sentences)."
