@@ -103,9 +103,13 @@ SOURCE_LEAD_INS = (
     r"(?:提供された)?(?:文書|文章|パッセージ|段落|本文|資料)\s*(?:\[\d+\]|\d+)?\s*"
     r"(?:によると|によれば|に基づくと|では)\s*[、，,]?\s*",
 )
-# The same said at a sentence's end ("X is Y, as stated in [1].", "X is Y (passage [2])."):
+# The same said at a sentence's end ("X is Y, as stated in [1].", "X is Y (passage [2]).",
+# "X is Y. This is stated in [1]." when the short second sentence was joined to the first):
 # the words go, the marker stays.
 SOURCE_TAILS = (
+    r"[.!?。！？]?\s*(?:this|that|it)\s+(?:is|was)\s+(?:stated|mentioned|supported|shown|"
+    r"described|noted|found)\s+(?:in|by)\s+(?:the\s+)?(?:passages?|texts?|documents?)?\s*"
+    r"((?:\[\d+\]\s*)+)(?=[.!?。！？]?$)",
     r",?\s*\(?(?:as\s+(?:stated|mentioned|described|shown|noted)\s+in|according\s+to|see)?\s*"
     r"(?:the\s+)?(?:passages?|texts?|documents?)?\s*((?:\[\d+\]\s*)+)\)?\s*(?=[.!?。！？]?$)",
 )

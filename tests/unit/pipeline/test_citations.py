@@ -203,6 +203,7 @@ def test_a_marker_only_moves_to_a_passage_that_states_the_sentences_facts() -> N
             "The population is over 270 million [1].",
         ),
         ("The plan started in 2020 (passage [2]).", "en", "The plan started in 2020 [2]."),
+        ("Korika is behind it. This is stated in [1].", "en", "Korika is behind it [1]."),
     ],
 )
 def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(
@@ -222,3 +223,11 @@ def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(
 )
 def test_sentences_without_such_a_lead_in_are_unchanged(text: str) -> None:
     assert strip_source_lead_ins(text) == text
+
+
+def test_a_bracketed_value_is_kept_as_a_number_not_taken_for_a_marker() -> None:
+    assert (
+        clean_markers("Cite it as OECD/LEGAL/[0449] [1].", {1}) == "Cite it as OECD/LEGAL/0449 [1]."
+    )
+    assert clean_markers("It began in [2019] [2].", {1, 2}) == "It began in 2019 [2]."
+    assert clean_markers("It began in 2019 [7].", {1, 2}) == "It began in 2019."
