@@ -28,8 +28,9 @@ MAX_HISTORY_TURNS = 20
 MAX_HISTORY_CHARS = 4000  # per question or answer of the history
 HistoryText = Annotated[StrictStr, StringConstraints(max_length=MAX_HISTORY_CHARS)]
 
-# answered (generated and verified) | extracted (no LLM) | fallback (the passages' own sentences,
-# after the model failed or its answer did not verify) | abstained
+# answered (generated and verified) | extracted (the passages' own sentences: no LLM, or the
+# model declined or its answer did not verify on evidence that answers) | fallback (the
+# passages' own sentences because the model failed: down, stalled) | abstained
 OUTCOMES = ("answered", "extracted", "fallback", "abstained")
 
 
@@ -102,9 +103,10 @@ class Answer:
     )
     outcome: str = Field(
         default="answered",
-        description="answered (generated, verified), extracted (no LLM: the passages' own "
-        "sentences), fallback (the passages' own sentences after the model failed or its "
-        "answer did not verify), abstained.",
+        description="answered (generated, verified), extracted (the passages' own sentences: "
+        "no LLM, or the model declined or its answer did not verify while the evidence "
+        "answers), fallback (the passages' own sentences because the model failed: down, "
+        "stalled), abstained.",
     )
 
     @field_serializer("latency_s")

@@ -100,7 +100,10 @@ class AnswerSettings(BaseModel):
         ge=200,
         description="Evidence the model reads, in characters (~300 tokens of English; with the "
         "question, passage labels and template the prompt is ~350 tokens). Prompt reading runs "
-        "at ~100 tokens/s on 2 cores, so this keeps the first token near 4 s.",
+        "at ~100 tokens/s on 2 cores, so this keeps the first token near 4 s. 2400 (~600 "
+        "tokens) was tried on the seed and foreign dev questions: on a loaded machine its answer "
+        "p50 was 1.4x that of 1200 (27.6 s vs 19.7 s, seed) and 8 of 11 answers hit the stall "
+        "timeout, so the gain (9/11 vs 8/11 seed answers) could not be shown; kept at 1200.",
     )
     extractive_chars: int = Field(
         600, ge=100, description="Longest extractive answer (the passages' own sentences)."
@@ -149,6 +152,15 @@ class AnswerSettings(BaseModel):
         description="An English answer sentence must share at least this much of its rare-word "
         "mass (IDF-weighted stems) with the passages it cites; filler such as 'This is "
         "supported by passage [2].' shares none, a faithful paraphrase shares most.",
+    )
+    frequency_penalty: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="OpenAI frequency_penalty sent with each answer request (llama-server, "
+        "Ollama and vLLM take it) against a small model repeating itself. 0: generation "
+        "already stops at the first sentence said twice, and llama-server counts the prompt's "
+        "last tokens too, so a penalty also pushes the answer away from the question's words.",
     )
     history_turns: int = Field(
         1, ge=0, description="Earlier turns a follow-up is read with (the last ones)."

@@ -5,10 +5,13 @@
 Each step is a module of its own (understand, retrieve, evidence, generate, verify, citations);
 this one runs them in order for one question and decides what happens when a step says no:
 
-- an override attempt, weak retrieval support, a model refusal, or an answer whose only claims
-  were numbers no passage states (the model made up the date or count asked for): abstain;
-- a generated answer with no verified claim left otherwise: the extractive answer, with a note;
-- the model failing (down, stalled): the extractive answer, with a visible note.
+- an override attempt, or evidence too weak to answer from (``evidence_answers``): abstain, with
+  or without a model;
+- the model declining, or its answer keeping no verified, cited claim (a loop, a wrong date):
+  the passages' own best sentences with their markers and a note (outcome ``extracted``), since
+  the evidence answers as it would without a model. The abstention is decided by the evidence
+  alone, the same test for both paths, so the model can add answers but never remove one;
+- the model failing (down, stalled): the same sentences, with a note saying so (``fallback``).
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from chatbot.pipeline.citations import (
     cited_numbers,
     clean_markers,
     keep_cited,
+    strip_source_lead_ins,
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence, choose_evidence
 from chatbot.pipeline.generate import extract, generate, translate
 from chatbot.pipeline.prompts import (
-    FALLBACK_NOTICE,
+    EXTRACTED_NOTICE,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
     REFUSAL_MEANINGS,
@@ -216,7 +220,7 @@ class Answerer:
         s.retrieval = retriever.search(s.query)
         if self.is_supported(s.retrieval, retriever, s.query):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
-        if not s.evidence.sentences:
+        if not self.evidence_answers(s):
             yield self._abstain(s)
             return
         offered = sorted(s.evidence.passages)
@@ -231,7 +235,11 @@ class Answerer:
             pieces: list[str] = []
             try:
                 for piece in generate(
-                    self.chat_model, s.query, s.evidence, self.settings.llm_max_tokens
+                    self.chat_model,
+                    s.query,
+                    s.evidence,
+                    self.settings.llm_max_tokens,
+                    self.settings.answer.frequency_penalty,
                 ):
                     pieces.append(piece)
                     if SENTINEL not in piece:  # held back whole by generate: never shown
@@ -243,11 +251,16 @@ class Answerer:
                 s.notice, s.outcome = s.phrase(MODEL_UNAVAILABLE_NOTICE), "fallback"
                 text = extract(s.evidence, self.settings.answer)
             else:
-                verified = self._verified(s, clean_markers("".join(pieces), offered), retriever.idf)
+                draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
+                verified = self._verified(s, draft, retriever.idf)
                 if verified is None:
-                    yield self._abstain(s)
-                    return
-                text = verified
+                    # The model declined or kept no verified claim; the evidence passed the
+                    # same test the extractive path answers on (above), so its own sentences
+                    # are the answer rather than "not in the documents".
+                    s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
+                    text = extract(s.evidence, self.settings.answer)
+                else:
+                    text = verified
         yield StreamEvent("done", answer=self._answer(s, text))
 
     # --- decisions between the steps ------------------------------------------------------------
@@ -275,29 +288,29 @@ class Answerer:
         top = retrieval.top_multi if has_multi else retrieval.top_dense
         return top >= self.settings.answer.min_support
 
+    def evidence_answers(self, s: Session) -> bool:
+        """The one abstention test, the same with a model and without: retrieval supported the
+        question and evidence sentences were chosen (the extractive path answers from them)."""
+        return bool(s.evidence.sentences)
+
     def _verified(self, s: Session, text: str, idf: IdfTable) -> str | None:
-        """The generated text, verified (step 5) and cited (step 6); the extractive answer where
-        no verified, cited claim is left; None for a refusal (abstain)."""
+        """The generated text, verified (step 5) and cited (step 6); None when the model
+        declined or no verified, cited claim is left."""
         assert s.query is not None
         verdict = verify(
             text, s.query, s.evidence, self._is_refusal, idf, self.settings.answer.min_overlap
         )
         for dropped in verdict.dropped:
             log.info("dropped an unverified sentence: %s", dropped)
-        if verdict.outcome == "refused" or (
-            verdict.outcome == "unsupported" and verdict.invented_number
-        ):
-            return None  # abstain: see Verdict.invented_number
+        if verdict.outcome != "answered":
+            return None
         evidence, lang = s.evidence, s.query.lang
 
         def states(sentence: str, n: int) -> bool:
             return not unstated(sentence, evidence.texts_of(n), lang)
 
         cited = keep_cited(attribute_and_repoint(verdict.text, evidence.sentences, idf, states))
-        if not cited:
-            s.notice, s.outcome = s.phrase(FALLBACK_NOTICE), "fallback"
-            return extract(s.evidence, self.settings.answer)
-        return cited
+        return cited or None
 
     def _is_refusal(self, text: str) -> bool:
         """Does the answer mean "the passages do not say" (in any language)?"""

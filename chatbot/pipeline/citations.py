@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
+from chatbot.pipeline.prompts import SOURCE_LEAD_INS, SOURCE_TAILS
 from core.text import split_sentences
 
 if TYPE_CHECKING:
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from chatbot.pipeline.evidence import Sentence
 
 MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+_SOURCE_LEAD_IN = re.compile("|".join(SOURCE_LEAD_INS), re.IGNORECASE)
+_SOURCE_TAIL = re.compile("|".join(SOURCE_TAILS), re.IGNORECASE)
+_CJK = {"zh", "ja"}
+# Passages are numbered from 1 and never past top_k (at most 20): "[0449]" or "[2019]" is a
+# value the model put in brackets, kept as the number.
+MARKER_DIGITS = 2
 _SENTENCE_ENDS = ".!?。！？:："  # a lead-in's colon keeps its place after the marker
 # An answer sentence restates an evidence sentence when that sentence holds at least half of
 # its rare-word mass; another passage takes the marker only when it restates it clearly better.
@@ -38,7 +45,10 @@ def clean_markers(text: str, allowed: Collection[int]) -> str:
     """Drop markers for passages not in ``allowed``, split grouped markers, place them."""
 
     def fix(match: re.Match[str]) -> str:
-        found = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        numbers = [n.strip() for n in re.split(r"[,;]", match.group(1))]
+        if any(n.startswith("0") or len(n) > MARKER_DIGITS for n in numbers):
+            return match.group(1)  # "[0449]" is a value the model bracketed, not a marker
+        found = [int(n) for n in numbers]
         return "".join(f"[{n}]" for n in dict.fromkeys(found) if n in allowed)
 
     cleaned = MARKER.sub(fix, text)
@@ -118,3 +128,30 @@ def attribute_and_repoint(
 def keep_cited(text: str) -> str:
     """Only the sentences that carry a marker: a claim no passage restates is not an answer."""
     return " ".join(s for s in split_answer_sentences(text) if cited_numbers(s))
+
+
+def _marker_only(match: re.Match[str]) -> str:
+    """A matched tail, reduced to its markers."""
+    return " " + next(g for g in match.groups() if g).strip()
+
+
+def strip_source_lead_ins(text: str, lang: str = "en") -> str:
+    """Sentences without a lead-in or tail that names the passages ("According to passage [1],
+    X." -> "X [1]."; "X, as stated in [1]." -> "X [1]."): the marker says where a claim comes
+    from, the words only delay the answer."""
+    out = []
+    for sentence in split_answer_sentences(text, lang):
+        sentence = _SOURCE_TAIL.sub(_marker_only, sentence, count=1)
+        match = _SOURCE_LEAD_IN.match(sentence)
+        rest = sentence[match.end() :].strip() if match else ""
+        if not match or not rest:
+            out.append(sentence)
+            continue
+        named = cited_numbers(match.group(0)) or [
+            int(n) for n in re.findall(r"\d+", match.group(0))
+        ]
+        rest = rest[0].upper() + rest[1:]
+        if named and not cited_numbers(rest):
+            rest = with_marker(rest, named[0])
+        out.append(rest)
+    return ("" if lang in _CJK else " ").join(out)

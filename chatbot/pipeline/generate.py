@@ -4,6 +4,9 @@
 cannot-answer sentinel, so users never see "NOT_IN_DOC" flash by. ``extract`` answers without a
 model: the best sentence, the list a lead-in sentence introduces, and another passage's best
 sentence when it scores nearly as well.
+
+A small model can loop (one sentence said again and again until the token limit): generation
+stops at the first sentence said twice, which also spares the seconds the loop would take.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chatbot.pipeline.citations import with_marker
+from chatbot.pipeline.citations import MARKER, split_answer_sentences, with_marker
 from chatbot.pipeline.evidence import Evidence, Sentence
 from chatbot.pipeline.prompts import (
     ANSWER_TEMPLATE,
     EARLIER_TEMPLATE,
+    NATIVE_LANGUAGE_NAMES,
     SENTINEL,
     SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
@@ -26,8 +30,15 @@ from core.text import language_name
 
 LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
+SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
+
+
+def answer_language(lang: str) -> str:
+    """'Indonesian (Bahasa Indonesia)': the language named in English and in itself."""
+    native = NATIVE_LANGUAGE_NAMES.get(lang)
+    return f"{language_name(lang)} ({native})" if native else language_name(lang)
 
 
 def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
@@ -37,7 +48,7 @@ def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
         passages=evidence.prompt_context(),
         earlier=earlier,
         question=query.text,
-        language=language_name(query.lang),
+        language=answer_language(query.lang),
     )
     return [("system", SYSTEM_PROMPT), ("human", prompt)]
 
@@ -66,12 +77,35 @@ def _sentinel_start(text: str) -> int:
     return len(text)
 
 
-def generate(chat_model: Any, query: Query, evidence: Evidence, max_tokens: int) -> Iterator[str]:
+def repeats_itself(text: str, lang: str) -> bool:
+    """Has the text said one of its finished sentences twice (markers and spacing aside)?"""
+    sentences = split_answer_sentences(text, lang)
+    ended = text.rstrip()[-1:] in SENTENCE_ENDS
+    finished = sentences if ended else sentences[:-1]  # the last may still be growing
+    said = [" ".join(MARKER.sub(" ", s).split()).lower() for s in finished]
+    said = [s for s in said if s]
+    return len(said) != len(set(said))
+
+
+def generate(
+    chat_model: Any,
+    query: Query,
+    evidence: Evidence,
+    max_tokens: int,
+    frequency_penalty: float = 0.0,
+) -> Iterator[str]:
     """The model's answer in streamed pieces; the sentinel always comes out whole, in one piece
-    (the caller never shows it), so users never see "NOT_IN_DOC" flash by."""
-    held = ""
-    for chunk in chat_model.stream(answer_messages(query, evidence), max_tokens=max_tokens):
+    (the caller never shows it), so users never see "NOT_IN_DOC" flash by. Stops when the model
+    says a sentence a second time (the verifier drops the repeat)."""
+    held, written = "", ""
+    options: dict[str, Any] = {"max_tokens": max_tokens}
+    if frequency_penalty:  # an OpenAI parameter: llama-server, Ollama and vLLM take it too
+        options["frequency_penalty"] = frequency_penalty
+    for chunk in chat_model.stream(answer_messages(query, evidence), **options):
         held += str(chunk.content)
+        written += str(chunk.content)
+        if repeats_itself(written, query.lang):
+            break
         while SENTINEL in held:
             before, _, held = held.partition(SENTINEL)
             text = before.rstrip()

@@ -12,8 +12,9 @@ SENTINEL = "NOT_IN_DOCUMENTS"
 SYSTEM_PROMPT = f"""You answer questions about policy documents using ONLY the numbered passages \
 in the user message.
 Rules:
-- Answer in one to three short sentences, in the language the user asks for. Start with the \
-answer itself; do not repeat the question.
+- Answer in one to three short sentences, in the language the user asks for; keep names as \
+the passages write them. Start with the answer itself: no "According to the passages", and do \
+not repeat the question or a sentence.
 - After every claim, write the number of the passage that supports it, like [1] or [2]; do not \
 write the word "passage".
 - Use only facts stated in the passages. If they do not contain the answer, reply exactly: \
@@ -26,6 +27,10 @@ ANSWER_TEMPLATE = """Passages:
 
 {earlier}Question: {question}
 Answer in {language}, citing passages like [1]."""
+
+# The answer language named in that language too ("Indonesian (Bahasa Indonesia)"): a small
+# model otherwise slips into English words mid-answer.
+NATIVE_LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "ja": "日本語", "zh": "简体中文"}
 
 # A question in another language is translated for the English-only retrieval signals (MiniLM,
 # BM25); it shares the system prompt so llama.cpp's cached prefix still serves.
@@ -48,14 +53,14 @@ NOT_IN_DOCUMENTS = {
     "zh": "我在文档中没有找到相关内容，因此无法回答。请换一种问法，或询问文档涉及的内容。",
 }
 
-# Said when a generated answer failed verification and the passages' own sentences are shown.
-FALLBACK_NOTICE = {
-    "en": "The generated answer could not be checked against the passages, so here are their "
-    "own words:",
-    "id": "Jawaban yang dihasilkan tidak dapat diperiksa terhadap kutipan, jadi berikut kata-kata "
-    "kutipan itu sendiri:",
-    "ja": "生成した回答を引用箇所で確認できなかったため、引用箇所の原文を示します：",
-    "zh": "生成的回答无法与引用段落核对，因此以下是段落原文：",
+# Said before the passages' own sentences when the model declined or its answer did not verify
+# but the evidence answers as well as when no model is used (outcome "extracted"); the quoted
+# sentences stay as the document wrote them.
+EXTRACTED_NOTICE = {
+    "en": "The passages say:",
+    "id": "Kutipan dokumen menyebutkan:",
+    "ja": "文書の該当箇所：",
+    "zh": "文档原文：",
 }
 
 # Said when the model is down or stalled and the passages' own sentences are shown instead.
@@ -81,4 +86,30 @@ INJECTION_PATTERNS = (
     r"\b(reveal|print|show|repeat|output)\b.{0,30}\b(prompt|instructions|rules)\b",
     r"\byou are now\b|\bpretend (to be|you are)\b|\bjailbreak\b",
     r"abaikan (semua )?instruksi|指示を無視|忽略(之前|以上|所有)?的?指令",
+)
+
+# A lead-in that names the passages instead of answering ("According to passage [1], ...",
+# "Based on the provided text, ...", "Berdasarkan kutipan [1], ...", "根据段落[1]，",
+# "文書[1]によると、"): removed, its markers kept at the end of the sentence.
+SOURCE_LEAD_INS = (
+    r"(?:according to|based on|as (?:stated|mentioned|described|shown) in|from|in)\s+"
+    r"(?:the\s+)?(?:provided\s+|given\s+|numbered\s+)?"
+    r"(?:passages?|texts?|documents?|context|information|excerpts?)"
+    r"(?:\s*(?:\[\d+\]|\d+)(?:\s*(?:,|and)?\s*(?:\[\d+\]|\d+))*)?\s*,\s*",
+    r"(?:menurut|berdasarkan|sesuai(?:\s+dengan)?|dari)\s+(?:(?:kutipan|teks|dokumen|bagian|"
+    r"paragraf|informasi)\s*)+(?:(?:\[\d+\]|\d+)\s*)*(?:yang\s+(?:diberikan|tersedia)\s*)?,\s*",
+    r"(?:根据|依据|按照)(?:所?提供的)?(?:段落|文本|文档|文件|资料|信息|内容)"
+    r"\s*(?:\[\d+\]|\d+)?\s*(?:中|的内容)?\s*[，,、]\s*",
+    r"(?:提供された)?(?:文書|文章|パッセージ|段落|本文|資料)\s*(?:\[\d+\]|\d+)?\s*"
+    r"(?:によると|によれば|に基づくと|では)\s*[、，,]?\s*",
+)
+# The same said at a sentence's end ("X is Y, as stated in [1].", "X is Y (passage [2]).",
+# "X is Y. This is stated in [1]." when the short second sentence was joined to the first):
+# the words go, the marker stays.
+SOURCE_TAILS = (
+    r"[.!?。！？]?\s*(?:this|that|it)\s+(?:is|was)\s+(?:stated|mentioned|supported|shown|"
+    r"described|noted|found)\s+(?:in|by)\s+(?:the\s+)?(?:passages?|texts?|documents?)?\s*"
+    r"((?:\[\d+\]\s*)+)(?=[.!?。！？]?$)",
+    r",?\s*\(?(?:as\s+(?:stated|mentioned|described|shown|noted)\s+in|according\s+to|see)?\s*"
+    r"(?:the\s+)?(?:passages?|texts?|documents?)?\s*((?:\[\d+\]\s*)+)\)?\s*(?=[.!?。！？]?$)",
 )

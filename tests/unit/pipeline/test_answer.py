@@ -18,7 +18,7 @@ import pytest
 
 from chatbot.pipeline.answer import Answerer
 from chatbot.pipeline.prompts import (
-    FALLBACK_NOTICE,
+    EXTRACTED_NOTICE,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
     SENTINEL,
@@ -178,25 +178,62 @@ def test_extractive_answer_without_llm_cites_its_sentence(make) -> None:
 # --- abstention -------------------------------------------------------------------------------
 
 
+def assert_extracted(answer: Answer, lang: str = "en") -> None:
+    """The passages' own best sentence, under the label in the question's language."""
+    assert answer.outcome == "extracted" and not answer.abstained
+    assert answer.answer.startswith(EXTRACTED_NOTICE[lang])
+    assert "2019 [1]" in answer.answer
+    assert [c.doc_id for c in answer.citations] == ["alpha"]
+
+
 @pytest.mark.parametrize("reply", [SENTINEL, f" {SENTINEL}\n", f"{SENTINEL}.", "NOT IN DOCUMENTS"])
-def test_the_sentinel_abstains_and_is_never_streamed(make, reply: str) -> None:
+def test_a_declining_model_on_evidence_that_answers_gives_the_passages_words(
+    make, reply: str
+) -> None:
     chat = FakeChat(reply)
-    stream = events(make(chat), "What does the alpha project build?")
+    stream = events(make(chat), "When did the alpha project start?")
     assert len(chat.streamed) == 1
-    assert_abstained(final(stream))
+    assert_extracted(final(stream))
     assert "NOT_IN" not in tokens_of(stream)
     assert stream[0].kind == "citations"
 
 
-def test_a_refusal_in_words_abstains_by_meaning(make) -> None:
+def test_a_refusal_in_words_is_read_as_declining(make) -> None:
     # The hashing embedder compares words, so a loose threshold stands in for e5's meaning.
     answerer = make(
         FakeChat("The passages do not contain this information."),
         answer={"refusal_similarity": 0.6},
     )
-    assert_abstained(answerer.ask("What does the alpha project build?"))
+    answer = answerer.ask("When did the alpha project start?")
+    assert_extracted(answer)
+    assert "do not contain" not in answer.answer
     grounded = make(FakeChat("Solar farms [1]."), answer={"refusal_similarity": 0.6})
-    assert not grounded.ask("What does the alpha project build?").abstained
+    assert grounded.ask("What does the alpha project build?").outcome == "answered"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did the alpha project start?",
+        "What does the delta project build?",
+        "Who funds the alpha project?",
+        "What is the GDP of Brazil?",
+        "How many nurses does the beta project train?",
+    ],
+)
+@pytest.mark.parametrize("min_support", [0.0, 0.3, 2.0])
+@pytest.mark.parametrize("reply", [SENTINEL, "It started in 2031 [1].", "Sam Altman runs it [1]."])
+def test_the_model_abstains_exactly_where_the_extractive_path_does(
+    make, question: str, min_support: float, reply: str
+) -> None:
+    # One evidence test decides abstention with a model and without: a model that declines or
+    # fails verification can never turn an extractive answer into "not in the documents".
+    tuning = {"min_support": min_support}
+    without = make(answer=tuning).ask(question)
+    declining = make(FakeChat(reply), DELTA, answer=tuning).ask(question)
+    assert declining.abstained == make(answer=tuning, files=DELTA).ask(question).abstained
+    if without.abstained:
+        assert declining.abstained or declining.outcome == "extracted"
 
 
 def test_weak_support_abstains_without_calling_the_model(make) -> None:
@@ -269,20 +306,21 @@ def test_a_claim_cited_to_the_wrong_passage_is_repointed_to_the_one_stating_it(m
         "It is run by Sam Altman [1].",  # a name no passage states
         "When did the alpha project start [1]?",  # the question echoed back
         "The alpha project [1].",  # no claim left
+        "It started in 2031 [1].",  # a made-up date: the passage's own holds the right one
+        "The alpha project started [1]. The alpha project started [1]. The alpha project [1].",
     ],
 )
-def test_nothing_verified_falls_back_to_the_passages_own_words(make, reply: str) -> None:
+def test_nothing_verified_gives_the_passages_own_words(make, reply: str) -> None:
     answer = make(FakeChat(reply)).ask("When did the alpha project start?")
-    assert answer.outcome == "fallback" and not answer.abstained
-    assert answer.answer.startswith(FALLBACK_NOTICE["en"])
-    assert "2019 [1]" in answer.answer and "Altman" not in answer.answer
-    assert [c.doc_id for c in answer.citations] == ["alpha"]
+    assert_extracted(answer)
+    assert "Altman" not in answer.answer and "2031" not in answer.answer
 
 
-def test_an_answer_whose_only_claim_is_a_made_up_number_abstains(make) -> None:
-    # The model invents the very date asked for: the passages most likely do not hold it.
-    answer = make(FakeChat("It started in 2031 [1].")).ask("When did the alpha project start?")
-    assert_abstained(answer)
+def test_a_lead_in_naming_the_passage_is_removed_and_its_marker_kept(make) -> None:
+    chat = FakeChat("According to passage [1], the alpha project started in 2019.")
+    answer = make(chat).ask("When did the alpha project start?")
+    assert answer.answer == "The alpha project started in 2019 [1]."
+    assert answer.outcome == "answered"
 
 
 def test_a_failing_model_falls_back_and_health_says_degraded(make) -> None:
@@ -362,7 +400,11 @@ def test_abstention_and_prompt_use_the_question_language(make, question: str, la
     assert_abstained(weak.ask(question), lang)
     chat = FakeChat("2019 [1].")
     make(chat).ask(question)
-    language = {"id": "Indonesian", "ja": "Japanese", "zh": "Chinese"}[lang]
+    language = {
+        "id": "Indonesian (Bahasa Indonesia)",
+        "ja": "Japanese (日本語)",
+        "zh": "Chinese (简体中文)",
+    }[lang]
     assert prompt_of(chat.streamed[0]).endswith(f"Answer in {language}, citing passages like [1].")
 
 
@@ -377,9 +419,22 @@ def test_a_question_in_another_language_is_also_searched_in_english(make) -> Non
     assert no_model.standalone_question is None  # without a model there is no translation
 
 
-def test_a_refusal_abstains_in_the_question_language(make) -> None:
-    answer = make(FakeChat(SENTINEL)).ask("Kapan proyek alpha dimulai menurut dokumen ini?")
-    assert_abstained(answer, "id")
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Kapan proyek alpha dimulai menurut dokumen ini?", "id"),
+        ("アルファ計画はいつ始まりましたか？", "ja"),
+        ("阿尔法项目是什么时候开始的？", "zh"),
+    ],
+)
+def test_a_refusal_gives_the_passages_words_labelled_in_the_question_language(
+    make, question: str, lang: str
+) -> None:
+    answer = make(FakeChat(SENTINEL)).ask(question)
+    assert answer.outcome == "extracted" and not answer.abstained
+    # The label in the question's language; the quotes as the document wrote them, the same
+    # sentences the extractive path gives.
+    assert answer.answer == f"{EXTRACTED_NOTICE[lang]} {make().ask(question).answer}"
 
 
 # --- the index can change under a running answerer --------------------------------------------

@@ -11,6 +11,7 @@ from chatbot.pipeline.citations import (
     clean_markers,
     keep_cited,
     remark,
+    strip_source_lead_ins,
     with_marker,
 )
 from chatbot.pipeline.coverage import IdfTable
@@ -180,3 +181,53 @@ def test_a_marker_only_moves_to_a_passage_that_states_the_sentences_facts() -> N
         "The fourth opportunity for Indonesia and China is cybersecurity [1]."
     )
     assert attribute_and_repoint(text, evidence, idf, states) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "stripped"),
+    [
+        (
+            "According to passage [1], the plan started in 2020.",
+            "en",
+            "The plan started in 2020 [1].",
+        ),
+        ("According to passage 2, X is Y.", "en", "X is Y [2]."),
+        ("Based on the provided passages, Korika leads it [2].", "en", "Korika leads it [2]."),
+        ("As stated in the text [3], it grew.", "en", "It grew [3]."),
+        ("Berdasarkan kutipan [1], Korika memimpin.", "id", "Korika memimpin [1]."),
+        ("根据段落[1]，计划于2020年开始。", "zh", "计划于2020年开始 [1]。"),
+        ("文書[2]によると、計画は2020年に始まった。", "ja", "計画は2020年に始まった [2]。"),
+        (
+            "The population is over 270 million, as stated in [1].",
+            "en",
+            "The population is over 270 million [1].",
+        ),
+        ("The plan started in 2020 (passage [2]).", "en", "The plan started in 2020 [2]."),
+        ("Korika is behind it. This is stated in [1].", "en", "Korika is behind it [1]."),
+    ],
+)
+def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(
+    text: str, lang: str, stripped: str
+) -> None:
+    assert strip_source_lead_ins(text, lang) == stripped
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In 2020, the plan started [1].",
+        "The passages list three members [1].",
+        "From 2019 to 2021, it grew [2]. It stopped [1].",
+        "According to the minister [1], the plan started in 2020.",
+    ],
+)
+def test_sentences_without_such_a_lead_in_are_unchanged(text: str) -> None:
+    assert strip_source_lead_ins(text) == text
+
+
+def test_a_bracketed_value_is_kept_as_a_number_not_taken_for_a_marker() -> None:
+    assert (
+        clean_markers("Cite it as OECD/LEGAL/[0449] [1].", {1}) == "Cite it as OECD/LEGAL/0449 [1]."
+    )
+    assert clean_markers("It began in [2019] [2].", {1, 2}) == "It began in 2019 [2]."
+    assert clean_markers("It began in 2019 [7].", {1, 2}) == "It began in 2019."

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from chatbot.pipeline.evidence import Evidence, Sentence
-from chatbot.pipeline.generate import answer_messages, extract, generate, translate
+from chatbot.pipeline.generate import (
+    answer_messages,
+    extract,
+    generate,
+    repeats_itself,
+    translate,
+)
 from chatbot.pipeline.prompts import SENTINEL, SYSTEM_PROMPT
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
@@ -65,7 +71,7 @@ def test_the_prompt_holds_the_passages_the_question_and_its_language() -> None:
     assert human[0] == "human"
     assert "From: Alpha Report\n[1] (¶1) The alpha project started in 2019." in human[1]
     assert "Question: Kapan proyek alpha dimulai?" in human[1]
-    assert human[1].endswith("Answer in Indonesian, citing passages like [1].")
+    assert human[1].endswith("Answer in Indonesian (Bahasa Indonesia), citing passages like [1].")
     assert "Earlier question" not in human[1]
 
 
@@ -276,3 +282,71 @@ def test_extract_passes_over_a_question_in_a_passage() -> None:
     assert text == "The fourth opportunity is cybersecurity [1]."
     only_question = Evidence(sentences=[Sentence(1, 0, "Why does it matter?", 0.9)])
     assert extract(only_question, AnswerSettings()) == "Why does it matter [1]?"
+
+
+# --- loops ------------------------------------------------------------------------------------
+
+
+class CountingChat(FakeChat):
+    """Counts the pieces the caller actually took from the stream."""
+
+    def __init__(self, pieces: list[str]) -> None:
+        super().__init__(pieces)
+        self.taken = 0
+
+    def stream(self, messages: list[Any], **kw: Any) -> Iterator[Message]:
+        for message in super().stream(messages, **kw):
+            self.taken += 1
+            yield message
+
+
+def test_generation_stops_when_the_model_says_a_sentence_twice() -> None:
+    lead_in = "The project's phases, on page 4, involve three steps [1]. "
+    loop = [lead_in, "It started in 2019 in the north [1]. "] + [lead_in] * 20
+    chat = CountingChat(loop)
+    out = "".join(generate(chat, QUERY, EVIDENCE, max_tokens=50))
+    assert chat.taken < 6  # the loop was not read to its end
+    assert out.count("It started in 2019") == 1
+
+
+def test_an_answer_without_repeats_is_read_to_its_end() -> None:
+    pieces = [
+        "It started in 2019 in the north [1]. ",
+        "It builds solar farms in the provinces [1]. ",
+        "Both facts are stated by its report [1].",
+    ]
+    chat = CountingChat(pieces)
+    assert "".join(generate(chat, QUERY, EVIDENCE, max_tokens=50)) == "".join(pieces)
+    assert chat.taken == len(pieces)
+
+
+ALPHA = "The alpha project started in 2019 in the north"
+DELTA = "The delta project builds solar farms"
+
+
+@pytest.mark.parametrize(
+    ("text", "repeats"),
+    [
+        (f"{ALPHA} [1]. {DELTA} [2]. {ALPHA} [2]. ", True),  # markers aside
+        (f"{ALPHA} [1]. {ALPHA}", False),  # the second is still being written
+        (f"{ALPHA} [1]. {DELTA} [1].", False),
+        (
+            "阿尔法项目于二零一九年在北方开始[1]。德尔塔项目建设太阳能农场[1]。"
+            "阿尔法项目于二零一九年在北方开始[1]。",
+            True,
+        ),
+    ],
+)
+def test_repeats_itself(text: str, repeats: bool) -> None:
+    lang = "zh" if "阿" in text else "en"
+    assert repeats_itself(text, lang) is repeats
+
+
+def test_a_frequency_penalty_is_sent_only_when_set() -> None:
+    chat = FakeChat(["It started in 2019 [1]."])
+    list(generate(chat, QUERY, EVIDENCE, max_tokens=77, frequency_penalty=0.4))
+    list(generate(chat, QUERY, EVIDENCE, max_tokens=77))
+    assert [kw for _, kw in chat.calls] == [
+        {"max_tokens": 77, "frequency_penalty": 0.4},
+        {"max_tokens": 77},
+    ]
