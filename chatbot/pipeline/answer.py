@@ -96,6 +96,8 @@ class Session:
     evidence: Evidence = field(default_factory=Evidence)
     notice: str | None = None
     outcome: str = "answered"
+    support: float | None = None  # the fitted probability that the documents answer it
+    declined: bool = False  # the model said the passages do not answer
 
     @property
     def lang(self) -> str:
@@ -218,7 +220,8 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
-        if self.is_supported(s.retrieval, retriever, s.query):
+        s.support = self.support(s.retrieval, retriever, s.query)
+        if self.is_supported(s.retrieval, retriever, s.query, s.support):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not self.evidence_answers(s):
             yield self._abstain(s)
@@ -253,6 +256,9 @@ class Answerer:
             else:
                 draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
                 verified = self._verified(s, draft, retriever.idf)
+                if verified is None and self.decline_abstains(s):
+                    yield self._abstain(s)
+                    return
                 if verified is None:
                     # The model declined or kept no verified claim; the evidence passed the
                     # same test the extractive path answers on (above), so its own sentences
@@ -275,18 +281,34 @@ class Answerer:
         )
 
     def is_supported(
-        self, retrieval: Retrieval, retriever: Retriever | None = None, query: Query | None = None
+        self,
+        retrieval: Retrieval,
+        retriever: Retriever | None = None,
+        query: Query | None = None,
+        p: float | None = None,
     ) -> bool:
-        """Is there enough evidence to try answering? Otherwise the answer is an abstention."""
+        """Is there enough evidence to try answering? Otherwise the answer is an abstention.
+        ``p``: the support probability when the caller has it already."""
         if not retrieval.passages:
             return False
         retriever = retriever or self.retriever
-        p = None if query is None else self.support(retrieval, retriever, query)
+        if p is None and query is not None:
+            p = self.support(retrieval, retriever, query)
         if p is not None and self.support_model is not None:
             return p >= self.support_model.answer_threshold
         has_multi = retriever.index.multilingual is not None
         top = retrieval.top_multi if has_multi else retrieval.top_dense
         return top >= self.settings.answer.min_support
+
+    def decline_abstains(self, s: Session) -> bool:
+        """A model that said the passages do not answer is evidence too: with the fitted
+        support model, the passages are quoted only when their support clears its higher
+        ``decline_threshold``; otherwise (and without that model) they are quoted whenever the
+        evidence test passed. An answer that failed verification is not a decline."""
+        model = self.support_model
+        if not s.declined or model is None or s.support is None:
+            return False
+        return s.support < model.decline_threshold
 
     def evidence_answers(self, s: Session) -> bool:
         """The one abstention test, the same with a model and without: retrieval supported the
@@ -302,6 +324,9 @@ class Answerer:
         )
         for dropped in verdict.dropped:
             log.info("dropped an unverified sentence: %s", dropped)
+        # A made-up number for the very thing asked counts as a decline: the passages most
+        # likely do not hold it (Verdict.invented_number).
+        s.declined = verdict.outcome == "refused" or verdict.invented_number
         if verdict.outcome != "answered":
             return None
         evidence, lang = s.evidence, s.query.lang

@@ -563,3 +563,21 @@ def test_the_fitted_support_model_decides_only_for_its_own_embedders(make) -> No
     assert final(events(answerer, "What does the alpha project build?")).abstained
     answerer.support_model = fitted(0.01)
     assert not final(events(answerer, "What does the alpha project build?")).abstained
+
+
+@pytest.mark.parametrize(("decline_bar", "abstains"), [(0.99, True), (0.01, False)])
+def test_a_decline_abstains_unless_the_fitted_support_clears_its_higher_bar(
+    make, decline_bar: float, abstains: bool
+) -> None:
+    from chatbot.pipeline.support import FEATURES, SupportModel
+
+    question = "When did the alpha project start?"
+    answerer = make(FakeChat(SENTINEL))
+    # p is 0.5 for every question: above the answer bar, so the model is asked.
+    answerer.support_model = SupportModel((0.0,) * len(FEATURES), 0.0, 0.1, decline_bar, "d", "m")
+    answer = final(events(answerer, question))
+    assert answer.abstained is abstains
+    assert answer.outcome == ("abstained" if abstains else "extracted")
+    # A date no passage states, for the very thing asked, is read as a decline too.
+    answerer.chat_model = FakeChat("It started in 1850 [1].")
+    assert final(events(answerer, question)).abstained is abstains
