@@ -82,7 +82,9 @@ def main() -> int:
                         first = time.perf_counter() - t
                     if event.kind == "done" and event.answer is not None:
                         abstained += event.answer.abstained
-                        fallbacks += event.answer.outcome == "fallback"
+                        # With a model, "extracted" means it declined or did not verify.
+                        quoted = ("fallback", "extracted") if llm != "none" else ("fallback",)
+                        fallbacks += event.answer.outcome in quoted
                 total.append(time.perf_counter() - t)
                 if first is not None:
                     first_token.append(first)

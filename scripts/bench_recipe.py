@@ -174,7 +174,7 @@ class Score:
 
     def add(self, item: dict[str, Any], answer: Answer, cited: bool) -> None:
         self.unsupported += bool(unsupported_facts(answer))
-        self.fallbacks += answer.outcome == "fallback"
+        self.fallbacks += answer.outcome in ("fallback", "extracted")  # ours runs the model
         if item.get("answerable", True):
             self.answerable += 1
             self.correct += is_correct(answer, item.get("expect", []))
