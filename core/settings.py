@@ -77,16 +77,18 @@ class AnswerSettings(BaseModel):
     )
     min_support: float = Field(
         0.80,
-        description="Without the fitted support model (other embedders, or calibrated_support "
-        "off): abstain when the best passage's multilingual-e5 cosine with the question is "
+        description="Abstain when the best passage's multilingual-e5 cosine with the question is "
         "below this (the dense model's when multilingual_model is 'none'). e5 cosines of "
         "relevant passages sit at 0.82-0.92 on both corpora, off-topic questions at 0.72-0.79.",
     )
     calibrated_support: bool = Field(
         True,
-        description="Decide answer / quote / abstain by the logistic model fitted on every "
-        "corpus (chatbot/pipeline/support_model.toml, re-fitted by scripts/fit_support.py) "
-        "when the index uses the embedders it was fitted with; off: min_support alone.",
+        description="When the model declines, quote the passages only if the logistic support "
+        "model fitted on every corpus (chatbot/pipeline/support_model.toml, re-fitted by "
+        "scripts/fit_support.py) clears its decline_threshold, else abstain; applies when the "
+        "index uses the embedders it was fitted with. Off: a decline always quotes. Whether to "
+        "try answering at all stays min_support's call: the fitted answer bar abstained on "
+        "more answerable questions on every development set, and on no more unanswerable ones.",
     )
     support_passages: int = Field(
         3,

@@ -1,6 +1,7 @@
-"""Is there enough evidence to answer? A calibrated probability, not one similarity threshold.
+"""How strong is the evidence? A calibrated probability that the documents answer the question.
 
-The decision between answering, quoting the passages and abstaining reads features that mean the
+The answerer uses it where one similarity threshold cannot decide: when the model says the
+passages do not answer, they are quoted only above ``decline_threshold``. It reads features that mean the
 same on any corpus: the best multilingual-e5 and MiniLM cosines with the question, how much of
 the question's rare-term mass (squared IDF) the best passages hold, and how much of the question
 the corpus knows at all (a question in another language shares no words with English passages,

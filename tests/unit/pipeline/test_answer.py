@@ -549,19 +549,14 @@ def test_models_load_with_the_thread_setting_and_the_environment_is_restored(mon
         torch.set_num_threads(threads)
 
 
-def test_the_fitted_support_model_decides_only_for_its_own_embedders(make) -> None:
+def test_the_fitted_support_model_does_not_move_the_answer_bar(make) -> None:
     from chatbot.pipeline.support import FEATURES, SupportModel
 
     answerer = make()
-    assert answerer.support_model is None  # hashing embedders: min_support (0.0 here) decides
-    assert not final(events(answerer, "What does the alpha project build?")).abstained
-
-    def fitted(threshold: float) -> SupportModel:
-        return SupportModel((0.0,) * len(FEATURES), 0.0, threshold, threshold, "d", "m")
-
-    answerer.support_model = fitted(0.99)  # p is 0.5 for every question: below the bar
-    assert final(events(answerer, "What does the alpha project build?")).abstained
-    answerer.support_model = fitted(0.01)
+    assert answerer.support_model is None  # hashing embedders: it was not fitted for them
+    # Even where it applies, whether to try answering is min_support's call (0.0 here): the
+    # fitted answer bar measured worse on every development set.
+    answerer.support_model = SupportModel((0.0,) * len(FEATURES), 0.0, 0.99, 0.99, "d", "m")
     assert not final(events(answerer, "What does the alpha project build?")).abstained
 
 
