@@ -28,10 +28,13 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
+# Written as entities: the text reader drops real tags from text files (keeping their text) and
+# turns entities into the characters they stand for, so this passage holds markup as plain text,
+# which every page must show as text and never run.
 XSS_DOCUMENT = (
     "Harbour Quantum Charter\n\n"
-    "The Zanzibar Quantum Policy Office published <script>window.__xss=1</script> its harbour "
-    'charter <img src=x onerror="window.__xss=2"> in 2031. '
+    "The Zanzibar Quantum Policy Office published &lt;script&gt;window.__xss=1&lt;/script&gt; "
+    "its harbour charter &lt;img src=x onerror=&quot;window.__xss=2&quot;&gt; in 2031. "
     "Ferries to the outer islands leave the old port every morning.\n"
 )
 HASHING_ENV = {"SQA_DENSE_MODEL": "hashing", "SQA_MULTILINGUAL_MODEL": "hashing"}
