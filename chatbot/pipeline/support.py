@@ -6,9 +6,10 @@ that mean the same on any corpus: the best multilingual-e5 and MiniLM cosines wi
 how much of the question's rare-term mass (squared IDF) the best passages hold, and how much of
 the question the corpus knows at all (a question in another language shares no words with
 English passages, so low term coverage means little there). A small logistic model maps them
-to the probability that the documents answer the question. It was fitted by ``scripts/fit_support.py`` on the
-development questions of every corpus, validated leaving one corpus out, and its numbers live in
-``support_model.toml`` beside this file with how they were fitted.
+to the probability that the documents answer the question. It was fitted by
+``scripts/fit_support.py`` on the development questions of every corpus, validated leaving one
+corpus out, and its numbers live in ``support_model.toml`` beside this file with how they were
+fitted.
 
 The model holds only for the embedders it was fitted with; with any other (a user's own model,
 the tests' hashing embedder) the answerer falls back to ``answer.min_support`` on the e5 cosine.
