@@ -32,7 +32,14 @@ def open_archive(raw: bytes, settings: Settings, kind: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a compression method or zip version zipfile does not know
+    ) as exc:
         raise LoadError(f"corrupt {kind}: not a readable zip archive ({one_line(exc)})") from exc
     limits = settings.documents
     if len(members) > limits.archive_max_members:
@@ -57,7 +64,7 @@ def read_member(archive: zipfile.ZipFile, name: str, kind: str) -> bytes:
         return archive.read(name)
     except KeyError as exc:
         raise LoadError(f"corrupt {kind}: it has no {name}") from exc
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise LoadError(f"corrupt {kind}: {name} cannot be unpacked ({one_line(exc)})") from exc
 
 

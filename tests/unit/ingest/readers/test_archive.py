@@ -40,6 +40,16 @@ def test_corrupt_archive_is_one_clear_error(settings: Settings) -> None:
         read_docx(zipped({"hello.txt": b"hi"}), settings)
 
 
+def test_an_archive_needing_a_newer_zip_version_is_one_clear_error(settings: Settings) -> None:
+    # zipfile raises NotImplementedError, not BadZipFile, for a "version needed" it lacks
+    # (found by the damaged-Office-file property test).
+    data = bytearray(zipped({"word/document.xml": b"<w:document/>"}))
+    central = data.index(b"PK\x01\x02")
+    data[central + 6] = 64  # version needed to extract: 6.4
+    with pytest.raises(LoadError, match="corrupt Word file"):
+        open_archive(bytes(data), settings, "Word file")
+
+
 def test_xml_entities_are_not_expanded(tmp_path) -> None:  # type: ignore[no-untyped-def]
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
