@@ -40,15 +40,17 @@ class Page:
     ocr: OcrPage | None = None
 
 
-def join_lines(lines: list[str]) -> str:
-    """One paragraph from its printed lines: a word hyphenated at a line end is joined again."""
+def join_lines(lines: list[str], line_hyphen: str = "") -> str:
+    """One paragraph from its printed lines: a word hyphenated at a line end is joined again,
+    with ``line_hyphen`` left where the hyphen was (the PDF reader marks it, so the document's
+    own words decide later between "develop-ment" -> "development" and "perundang-undangan")."""
     out = ""
     for raw in lines:
         line = re.sub(r"\s+", " ", raw.replace("\u00ad", "-")).strip()
         if not line:
             continue
         if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower():
-            out = out[:-1] + line  # "develop-" + "ment"
+            out = out[:-1] + line_hyphen + line  # "develop-" + "ment"
         elif out.endswith(("-", "/")):
             out += line  # "COVID-19-" + "related", "www.example.org/" + "path"
         else:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ingest.readers.ocr import ocr_scanned_pages
-from ingest.readers.page import LIST_MARKER, SENTENCE_END, LoadError, Page
+from ingest.readers.page import LIST_MARKER, SENTENCE_END, LoadError, Page, join_lines
 from ingest.readers.words import LINE_HYPHEN, repair_words
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class _Block:
 
     @property
     def text(self) -> str:
-        return _join_lines([line.text for line in self.lines])
+        return join_lines([line.text for line in self.lines], LINE_HYPHEN)
 
     @property
     def size(self) -> float:
@@ -469,23 +469,6 @@ def _starts_block(prev: _Line, line: _Line, measures: _Measures, full: float) ->
     ended = _width(before, prev.size) + (len(after.split(" ", 1)[0]) + 1) * line.size < room
     continues = before.endswith((",", "-", "–", "/", "(")) or after[:1].islower()
     return ended and not continues
-
-
-def _join_lines(lines: list[str]) -> str:
-    """One paragraph from its printed lines: a word hyphenated at a line end is joined again."""
-    out = ""
-    for raw in lines:
-        line = re.sub(r"\s+", " ", raw.replace("\u00ad", "-")).strip()
-        if not line:
-            continue
-        if out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower():
-            # "develop-" + "ment" or "perundang-" + "undangan": the document's words decide.
-            out = out[:-1] + LINE_HYPHEN + line
-        elif out.endswith(("-", "/")):
-            out += line  # "COVID-19-" + "related", "www.example.org/" + "path"
-        else:
-            out = f"{out} {line}" if out else line
-    return out
 
 
 def _mark_headings(pages: list[list[_Block]], body_size: float, body_is_bold: bool) -> None:
