@@ -157,6 +157,21 @@ class AnswerSettings(BaseModel):
         "mass (IDF-weighted stems) with the passages it cites; filler such as 'This is "
         "supported by passage [2].' shares none, a faithful paraphrase shares most.",
     )
+    quote_evidence: bool = Field(
+        True,
+        description="A model's verified answer is followed by the passages' own sentences the "
+        "extractive path would answer with (those the answer does not already say), under the "
+        "'passages say' label. Re-scoring the recorded answers of every development set: "
+        "bundled 83 right, extractive 97, both together 103 of 149 answerable.",
+    )
+    quote_overlap: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A sentence counts as already said by the model's answer when the answer "
+        "holds this share of its content words (stems): the model copies a clause and a "
+        "marker; below this it said something else.",
+    )
     frequency_penalty: float = Field(
         0.0,
         ge=0,

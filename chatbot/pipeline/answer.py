@@ -39,7 +39,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence, choose_evidence
-from chatbot.pipeline.generate import extract, generate, translate
+from chatbot.pipeline.generate import extract, generate, supporting_quote, translate
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_UNAVAILABLE_NOTICE,
@@ -265,7 +265,20 @@ class Answerer:
                     text = extract(s.evidence, self.settings.answer)
                 else:
                     text = verified
+                    quote = self._quote(s, verified)
+                    if quote:
+                        text = f"{verified}{quote}"
+                        for piece in re.findall(r"\s*\S+", quote):
+                            yield StreamEvent("token", text=piece)
         yield StreamEvent("done", answer=self._answer(s, text))
+
+    def _quote(self, s: Session, answer: str) -> str:
+        """What follows a verified model answer: the passages' own sentences it does not
+        already say, on a paragraph of their own under the 'passages say' label."""
+        if not self.settings.answer.quote_evidence:
+            return ""
+        quote = supporting_quote(answer, s.evidence, self.settings.answer)
+        return f"\n\n{s.phrase(EXTRACTED_NOTICE)} {quote}" if quote else ""
 
     # --- decisions between the steps ------------------------------------------------------------
     def support(self, retrieval: Retrieval, retriever: Retriever, query: Query) -> float | None:

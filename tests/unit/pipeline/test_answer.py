@@ -151,7 +151,9 @@ def test_markers_to_missing_passages_are_removed_and_only_cited_passages_remain(
         return f"The delta project builds solar farms [{delta}][7]. It began in 2021 [{delta}, 12]."
 
     chat = FakeChat(reply)
-    stream = events(make(chat, DELTA), "Which projects build solar farms?")
+    stream = events(
+        make(chat, DELTA, answer={"quote_evidence": False}), "Which projects build solar farms?"
+    )
     offered = [c.n for c in stream[0].citations]
     assert offered == offered_numbers(chat.streamed[0]) and len(offered) >= 2
     answer = final(stream)
@@ -279,7 +281,7 @@ def test_empty_question_abstains(make) -> None:
 
 def test_a_number_no_passage_states_drops_its_sentence(make) -> None:
     chat = FakeChat("The alpha project builds solar farms [1]. It cost 9 million dollars [1].")
-    answer = make(chat).ask("What does the alpha project build?")
+    answer = make(chat, answer={"quote_evidence": False}).ask("What does the alpha project build?")
     assert answer.answer == "The alpha project builds solar farms [1]."
     assert answer.outcome == "answered"
 
@@ -295,7 +297,9 @@ def test_a_claim_cited_to_the_wrong_passage_is_repointed_to_the_one_stating_it(m
         other = next(n for n in offered_numbers(messages) if "2021" not in passage(messages, n))
         return f"The delta project started in 2021 [{other}]."
 
-    answer = make(FakeChat(reply), DELTA).ask("When did the solar projects start?")
+    answer = make(FakeChat(reply), DELTA, answer={"quote_evidence": False}).ask(
+        "When did the solar projects start?"
+    )
     (citation,) = answer.citations
     assert citation.doc_id == "delta" and f"[{citation.n}]" in answer.answer
 
@@ -318,9 +322,34 @@ def test_nothing_verified_gives_the_passages_own_words(make, reply: str) -> None
 
 def test_a_lead_in_naming_the_passage_is_removed_and_its_marker_kept(make) -> None:
     chat = FakeChat("According to passage [1], the alpha project started in 2019.")
-    answer = make(chat).ask("When did the alpha project start?")
+    answer = make(chat, answer={"quote_evidence": False}).ask("When did the alpha project start?")
     assert answer.answer == "The alpha project started in 2019 [1]."
     assert answer.outcome == "answered"
+
+
+def test_a_verified_answer_is_followed_by_the_passage_sentence_it_does_not_say(make) -> None:
+    """The model read the right passage but said something else from it: the passage's own
+    best sentence follows under the label, on a paragraph of its own, and is streamed too."""
+    chat = FakeChat("The alpha project builds solar farms [1].")
+    stream = events(make(chat), "When did the alpha project start?")
+    answer = final(stream)
+    said, _, quoted = answer.answer.partition("\n\n")
+    assert said == "The alpha project builds solar farms [1]."
+    assert quoted.startswith(EXTRACTED_NOTICE["en"]) and "2019 [1]" in quoted
+    assert answer.outcome == "answered" and tokens_of(stream).endswith(quoted)
+
+
+def test_no_quote_when_the_answer_already_says_the_sentence(make) -> None:
+    best = make().ask("When did the alpha project start?").answer  # the extractive choice
+    chat = FakeChat(best)
+    answer = make(chat).ask("When did the alpha project start?")
+    assert "\n\n" not in answer.answer and EXTRACTED_NOTICE["en"] not in answer.answer
+
+
+def test_the_quote_can_be_switched_off(make) -> None:
+    chat = FakeChat("The alpha project builds solar farms [1].")
+    answer = make(chat, answer={"quote_evidence": False}).ask("When did the alpha project start?")
+    assert answer.answer == "The alpha project builds solar farms [1]."
 
 
 def test_a_failing_model_falls_back_and_health_says_degraded(make) -> None:
