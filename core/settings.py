@@ -422,6 +422,13 @@ class DocumentSettings(BaseModel):
     and ODT (SQA_DOCUMENTS__*). Checked on the dev3 corpus (a 24-page DOCX, a 200 KB saved page,
     an 18-slide deck) and on generated hostile files (zip bombs, a million-row sheet)."""
 
+    language_sample_chars: int = Field(
+        5000,
+        ge=200,
+        description="Characters from a file's start that name its language when the corpus "
+        "manifest does not (py3langid): a page or two of prose is plenty, and a long file is "
+        "not read twice.",
+    )
     archive_max_bytes: int = Field(
         200 * 1024 * 1024,
         ge=1024 * 1024,

@@ -40,6 +40,8 @@ LANGUAGE_NAMES = {
     "th": "Thai",
 }
 
+# A document is Chinese or Japanese when at least this share of its letters are Han or kana.
+CJK_SHARE = 0.3
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|\w+", re.UNICODE)
@@ -65,6 +67,17 @@ def detect_language(text: str) -> str:
         return "en"
     lang, _ = _identifier().classify(text)
     return "id" if lang == "ms" else str(lang)
+
+
+def document_language(text: str) -> str:
+    """The language of a document's text: as :func:`detect_language`, but Chinese or Japanese
+    only when at least ``CJK_SHARE`` of its letters are Han or kana (one kana decides a
+    question, not a report that quotes a Japanese name)."""
+    cjk = len(_HAN.findall(text)) + len(_KANA.findall(text))
+    letters = sum(ch.isalpha() for ch in text)
+    if letters and cjk < CJK_SHARE * letters:
+        text = _KANA.sub(" ", _HAN.sub(" ", text))
+    return detect_language(text)
 
 
 def language_name(lang: str) -> str:

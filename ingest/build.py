@@ -41,6 +41,7 @@ from ingest.load import (
     read_examples,
     read_manifest,
     sha256_file,
+    text_language,
 )
 from ingest.readers.ocr import MISSING, ocr_identity
 from ingest.readers.page import LoadError
@@ -48,7 +49,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "4-formats-layout"
+CHUNK_RULES = "5-document-language"
 
 
 @dataclass
@@ -161,6 +162,7 @@ def chunking_identity(settings: Settings) -> dict[str, object]:
     return {
         "chunking_rules": CHUNK_RULES,
         "table_passage_share": settings.documents.table_passage_share,
+        "language_sample_chars": settings.documents.language_sample_chars,
         "ocr": ocr_identity(settings.ocr),
         "reading": settings.reading.model_dump(),
     }
@@ -342,7 +344,11 @@ def _load_chunks(
         try:
             pages = load_file(f, settings, infos[f.rel].lang if f.rel in infos else None)
             ocr[f.rel] = [p.ocr for p in pages if p.ocr is not None]
-            info = infos.get(f.rel) or default_info(f.rel, document_title(pages))
+            info = infos.get(f.rel) or default_info(
+                f.rel,
+                document_title(pages),
+                text_language(pages, settings.documents.language_sample_chars),
+            )
             file_chunks = split_pages(
                 pages,
                 info,

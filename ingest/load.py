@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.text import document_language
 from ingest.readers.epub import read_epub
 from ingest.readers.odt import read_odt
 from ingest.readers.page import LoadError, Page, Reader
@@ -199,16 +200,30 @@ def read_examples(corpus_dir: Path, manifest_name: str) -> list[str]:
     return [q.strip() for q in examples if q.strip()]
 
 
-def default_info(rel: str, title: str | None = None) -> DocumentInfo:
+def default_info(rel: str, title: str | None = None, lang: str = "en") -> DocumentInfo:
     """A file without a manifest entry: one document, variant 'original', titled by its own
-    title (a Markdown file's opening ``# Title``) or else by its name."""
+    title (a Markdown file's opening ``# Title``, a PDF's cover title) or else by its name, in
+    the language its text is in (:func:`text_language`)."""
     stem = Path(rel).stem
     return DocumentInfo(
         doc_id=Path(rel).with_suffix("").as_posix(),
         variant="original",
-        lang="en",
+        lang=lang,
         title=title or stem.replace("_", " ").replace("-", " ").strip() or rel,
     )
+
+
+def text_language(pages: list[Page], sample_chars: int) -> str:
+    """The language of a file's text, from its first ``sample_chars`` characters: an
+    Indonesian regulation or a Chinese web page is split into sentences, quoted and labelled
+    in its own language, not as English."""
+    sample, used = [], 0
+    for page in pages:
+        if used >= sample_chars:
+            break
+        sample.append(page.text[: sample_chars - used])
+        used += len(sample[-1])
+    return document_language(" ".join(sample))
 
 
 def load_file(file: CorpusFile, settings: Settings, lang: str | None = None) -> list[Page]:

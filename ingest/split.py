@@ -98,7 +98,7 @@ def document_title(pages: list[Page]) -> str | None:
     """The file's own title: its opening heading, when that is its only top-level one. It is
     kept out of every heading path (it would open every chunk) and names a document the corpus
     manifest does not."""
-    return _parse(pages).title
+    return _parse(pages).title or (pages[0].title if pages else None)
 
 
 def split_pages(

@@ -173,7 +173,7 @@ class Score:
     total: list[float] = field(default_factory=list)
 
     def add(self, item: dict[str, Any], answer: Answer, cited: bool) -> None:
-        self.unsupported += bool(unsupported_facts(answer))
+        self.unsupported += bool(unsupported_facts(answer, item["question"]))
         self.fallbacks += answer.outcome in ("fallback", "extracted")  # ours runs the model
         if item.get("answerable", True):
             self.answerable += 1

@@ -114,13 +114,15 @@ def citation_rank(answer: Answer, source_contains: str | None) -> int | None:
     return None
 
 
-def unsupported_facts(answer: Answer) -> list[str]:
-    """Numbers and names in a (non-abstained) answer that no cited passage states."""
+def unsupported_facts(answer: Answer, question: str | None = None) -> list[str]:
+    """Numbers and names in a (non-abstained) answer that no cited passage states, checked by
+    the rules of the answer's language: the question's, which the answer is written in (an
+    Indonesian answer followed by an English quote is still Indonesian), else the answer's."""
     if answer.abstained:
         return []
     texts = [c.text for c in answer.citations]
     texts += [str(v.get("text", "")) for c in answer.citations for v in c.variants]
-    lang = detect_language(MARKER.sub("", answer.answer))
+    lang = detect_language(question or MARKER.sub("", answer.answer))
     return [
         fact
         for sentence in split_answer_sentences(answer.answer, lang)
@@ -183,7 +185,7 @@ def run_eval(
             if first is not None:
                 summary.first_tokens.append(first)
             summary.first_visible.append(first if first is not None else answer.latency_s)
-            facts = unsupported_facts(answer)
+            facts = unsupported_facts(answer, item["question"])
             summary.unsupported_answers += bool(facts)
             record = {"id": item["id"], **answer.to_json(), "unsupported_facts": facts}
             if item.get("answerable", True):

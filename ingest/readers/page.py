@@ -32,12 +32,13 @@ class Page:
     """A located piece of text as light Markdown: a whole text file (page None), one PDF page,
     or a part another format names (``label``: "slide 3", "Sheet1 rows 2–14"), cited by that
     label instead of a page number. A scanned page read by OCR (or skipped) carries what OCR
-    made of it."""
+    made of it; a file's first page may carry the title its layout shows."""
 
     text: str
     page: int | None
     label: str | None = None
     ocr: OcrPage | None = None
+    title: str | None = None  # the document's title as its layout shows it (a PDF's cover)
 
 
 def join_lines(lines: list[str], line_hyphen: str = "") -> str:

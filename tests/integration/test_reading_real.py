@@ -13,7 +13,7 @@ import pytest
 
 from core.chunks import Chunk
 from core.settings import Settings
-from ingest.load import CorpusFile, default_info, load_file
+from ingest.load import CorpusFile, default_info, load_file, text_language
 from ingest.readers.page import Page
 from ingest.split import document_title, split_pages
 
@@ -96,3 +96,22 @@ def test_no_html_reaches_a_chunk_of_a_scraped_markdown_file() -> None:
     assert "- keep the ferry running throughout the works;" in text
     assert "| Harbour master | opens and closes the lock |" in text
     assert document_title(pages) == "Executive Order on Safe Harbour Operations"
+
+
+def test_a_pdf_is_named_by_its_cover_and_read_in_its_language(pojk) -> None:
+    """No manifest names these files: the RPA report's cover type gives its title (its file
+    name did before), the regulation set all in one size has none and keeps its file name,
+    and the regulation's language is Indonesian, not the English default."""
+
+    pages, _ = pojk
+    assert document_title(pages) is None
+    assert text_language(pages, SETTINGS.documents.language_sample_chars) == "id"
+    rpa, _ = read(DEV3 / RPA)
+    assert document_title(rpa) == "The State of Federal RPA"
+    assert text_language(rpa, SETTINGS.documents.language_sample_chars) == "en"
+
+
+def test_a_chinese_web_page_is_read_as_chinese() -> None:
+
+    pages, _ = read(DEV3 / "cn-cac-generative-ai-interim-measures-2023.htm")
+    assert text_language(pages, SETTINGS.documents.language_sample_chars) == "zh"

@@ -154,3 +154,13 @@ def test_every_stem_is_taken_under_the_lock(monkeypatch: pytest.MonkeyPatch) -> 
         assert found.counts == "member"
     finally:
         text._stem.cache_clear()  # stems made through the stand-in are not kept
+
+
+def test_a_document_is_chinese_or_japanese_only_when_much_of_it_is() -> None:
+    from core.text import document_language
+
+    english = "The report thanks 山田 さん for the figures on education and technology in schools."
+    assert document_language(english) == "en"  # one kana decides a question, not a report
+    assert document_language("これは日本語の文書です。教育と技術について述べます。") == "ja"
+    assert document_language("生成式人工智能服务管理暂行办法。第一条 为了促进发展。") == "zh"
+    assert document_language("Peraturan ini mulai berlaku pada tanggal diundangkan.") == "id"

@@ -17,6 +17,7 @@ from chatbot.evaluation.evaluate import (
     is_correct,
     read_questions,
     run_eval,
+    unsupported_facts,
 )
 from chatbot.types import Answer, Citation, Turn
 from ingest.build import run_build
@@ -113,6 +114,24 @@ def test_a_source_is_matched_across_line_breaks_case_and_width() -> None:
     answer = Answer("...", False, [citation(1, "It STARTED\n in\t2019 with ＡＩ funds.")])
     assert citation_rank(answer, "started in 2019 with AI") == 1
     assert citation_rank(answer, "started in 2020") is None
+
+
+def test_facts_are_checked_by_the_rules_of_the_question_language() -> None:
+    """An Indonesian answer followed by the passage's English words reads as English as a
+    whole; by English rules its Indonesian name for the strategy is a made-up name."""
+    quote = (
+        "Through the research collaboration, the government released the National AI "
+        "Strategy in 2020, aiming to maximise the use of AI for the welfare of the community [1]."
+    )
+    answer = Answer(
+        f"Pemerintah merilis Strategi Nasional Kecerdasan Artifisial pada 2020 [1].\n\n{quote}",
+        False,
+        [citation(1, quote)],
+    )
+    assert unsupported_facts(answer, "Kapan strategi nasional AI dirilis pemerintah?") == []
+    assert "Strategi Nasional Kecerdasan Artifisial" in unsupported_facts(answer)
+    made_up = Answer("Pemerintah merilis strategi itu pada 2021 [1].", False, [citation(1, quote)])
+    assert unsupported_facts(made_up, "Kapan strategi nasional AI dirilis pemerintah?") == ["2021"]
 
 
 class CannedAnswerer:
