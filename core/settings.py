@@ -126,6 +126,15 @@ class AnswerSettings(BaseModel):
         description="Weight of question-term coverage (stemmed, IDF-weighted) beside embedding "
         "similarity when scoring sentences: embeddings blur one decisive rare word.",
     )
+    override_similarity: float = Field(
+        0.88,
+        ge=0,
+        le=1,
+        description="A question with a sentence this similar (multilingual-e5 cosine) to an "
+        "instruction to drop the rules or the documents is an override attempt, in any "
+        "language and wording the patterns miss. Over the 250 development questions: override "
+        "attempts 0.87-0.97, questions at most 0.85 (a short follow-up).",
+    )
     refusal_similarity: float = Field(
         0.835,
         ge=0,

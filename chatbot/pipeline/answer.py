@@ -44,6 +44,7 @@ from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
+    OVERRIDE_MEANINGS,
     REFUSAL_MEANINGS,
     SENTINEL,
     SYSTEM_PROMPT,
@@ -55,6 +56,7 @@ from chatbot.pipeline.understand import Query, understand
 from chatbot.pipeline.verify import unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
+from core.text import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,7 @@ class Answerer:
         self._lock = threading.Lock()  # guards the switch to another build's retriever
         self._remember_queries(retriever)
         self._refusals: np.ndarray | None = None
+        self._override_vectors: np.ndarray | None = None
         self._llm_error: str | None = None
         fitted = SupportModel.load() if settings.answer.calibrated_support else None
         applies = fitted and fitted.applies_to(settings.dense_model, settings.multilingual_model)
@@ -211,7 +214,7 @@ class Answerer:
             partial(translate, self.chat_model, max_chars=2 * limit) if self.chat_model else None
         )
         s.query = understand(question, history, self.settings.answer, limit, translator)
-        if not s.query.text or s.query.override:
+        if not s.query.text or s.query.override or self._overrides(s.query):
             yield self._abstain(s)
             return
         with self._lock:
@@ -341,6 +344,19 @@ class Answerer:
 
         cited = keep_cited(attribute_and_repoint(verdict.text, evidence.sentences, idf, states))
         return cited or None
+
+    def _overrides(self, query: Query) -> bool:
+        """Does a sentence of the question mean "drop your rules or the documents" (in any
+        language), in words the patterns of ``understand`` do not know?"""
+        embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
+        if self._override_vectors is None:
+            self._override_vectors = np.asarray(
+                embedder.embed_documents(list(OVERRIDE_MEANINGS)), dtype=np.float32
+            )
+        sentences = split_sentences(query.text, query.lang) or [query.text]
+        vectors = np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
+        similarity = float((vectors @ self._override_vectors.T).max())
+        return similarity >= self.settings.answer.override_similarity
 
     def _is_refusal(self, text: str) -> bool:
         """Does the answer mean "the passages do not say" (in any language)?"""
