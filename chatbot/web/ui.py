@@ -34,6 +34,7 @@ from chatbot.web.feedback import FeedbackFull, feedback_store, served_build_id
 from chatbot.web.security import error_response
 from chatbot.web.service import Refusal, Service
 from chatbot.web.source_view import source_url
+from chatbot.web.ui_state import ui_state_secret
 
 log = logging.getLogger(__name__)
 
@@ -418,8 +419,11 @@ def examples_update(service: Service) -> Any:
 def build_ui(service: Service) -> gr.Blocks:
     with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
         turns = gr.State([])
-        # The conversation survives a reload, as the widget's does (encrypted in localStorage).
-        kept = gr.BrowserState([], storage_key="sqa-chat-ui")
+        # The conversation survives a reload, as the widget's does (encrypted in localStorage),
+        # also after a restart: the key is the same on every start (chatbot.web.ui_state).
+        kept = gr.BrowserState(
+            [], storage_key="sqa-chat-ui", secret=ui_state_secret(service.settings)
+        )
         banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
         gr.Markdown(
             "## Ask the strategy documents\nAnswers come only from the indexed documents; "

@@ -221,3 +221,22 @@ def test_row4_the_ui_conversation_survives_a_reload(page: Page, server: Any) -> 
     page.locator("#sqa-chat").wait_for()
     page.wait_for_timeout(1500)
     assert GOLDEN_VISA not in page.locator("#sqa-chat").inner_text()  # Clear is kept too
+
+
+def test_row4_the_ui_conversation_survives_a_server_restart(
+    page: Page, start_server: Any, tmp_path: Any
+) -> None:
+    """Gradio's BrowserState key was random per start: after a restart the reload was empty."""
+    kept_key = {"SQA_CHAT_UI__STATE_SECRET_FILE": str(tmp_path / "ui-state.key")}
+    before = start_server([], env=kept_key)
+    page.goto(before.url + "/")
+    ask_in_ui(page, GOLDEN_VISA)
+    wait_for_answers(page, 1)
+    page.wait_for_timeout(1000)  # the kept copy is written after the answer
+    before.stop()
+    after = start_server([], port=int(before.url.rsplit(":", 1)[1]), env=kept_key)
+    page.reload()
+    page.locator("#sqa-chat").wait_for()
+    wait_for_answers(page, 1)
+    assert GOLDEN_VISA in page.locator("#sqa-chat").inner_text()
+    assert after.url == before.url  # the same origin, so the same localStorage
