@@ -38,9 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core ingest chatbot
 
-## Browser tests drive Debian's Chromium (Playwright's own browser download fails offline).
+## Browser tests drive Debian's Chromium (Playwright's own browser download fails offline), with
+## the Noto CJK fonts so Chinese and Japanese answers render in screenshots.
 browser-deps:
-	@test -x /usr/bin/chromium || scripts/install-chromium
+	@scripts/install-chromium
 
 ## Scanned PDF pages are read by Debian's tesseract (eng, ind, jpn, chi_sim models).
 ocr-deps:

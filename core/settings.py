@@ -366,6 +366,25 @@ class FeedbackSettings(BaseModel):
     max_read: int = Field(1000, ge=1, description="Most votes one GET /api/feedback returns.")
 
 
+class ChatUiSettings(BaseModel):
+    """The Gradio chat UI at / (chatbot.web.ui)."""
+
+    state_secret: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="Key with which Gradio's BrowserState encrypts the conversation the chat "
+        "UI keeps in the browser's localStorage. It must stay the same across restarts, or a "
+        "reload after one starts empty. Unset (the default): a random key made once and kept "
+        "in state_secret_file. Gradio sends the key to the page, so it hides nothing from "
+        "whoever can open the page; the conversation is the user's own, in their browser.",
+    )
+    state_secret_file: Path | None = Field(
+        None,
+        description="Where the key made once is kept (mode 0600) when state_secret is unset; "
+        "default: model_cache_dir/ui-state.key, outside the repository.",
+    )
+
+
 class VectorIndexSettings(BaseModel):
     """Which FAISS index holds a build's vectors, by their number (measured by
     scripts/bench_scale.py on this 2-core machine: exact search reads every vector, 0.36 ms a
@@ -711,6 +730,10 @@ class Settings(BaseSettings):
         "corpus manifest gives (its top-level `examples`), as a JSON list; [] shows none.",
     )
     max_examples: int = Field(6, ge=0, description="Example questions shown at most.")
+    chat_ui: ChatUiSettings = Field(
+        default_factory=lambda: ChatUiSettings(),
+        description="The chat UI's kept conversation (SQA_CHAT_UI__STATE_SECRET=... and so on).",
+    )
     feedback: FeedbackSettings = Field(
         default_factory=lambda: FeedbackSettings(),
         description="Where and how like/dislike votes are kept (SQA_FEEDBACK__DIR=... etc.).",

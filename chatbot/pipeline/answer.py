@@ -35,6 +35,7 @@ from chatbot.pipeline.citations import (
     cited_numbers,
     clean_markers,
     keep_cited,
+    numbered_by_first_use,
     strip_source_lead_ins,
 )
 from chatbot.pipeline.coverage import IdfTable
@@ -228,14 +229,19 @@ class Answerer:
             yield self._abstain(s)
             return
         offered = sorted(s.evidence.passages)
-        yield StreamEvent("citations", citations=tuple(self._citation(s, n) for n in offered))
-
         if self.chat_model is None:
             text = extract(s.evidence, self.settings.answer)
             s.outcome = "extracted"
-            for piece in re.findall(r"\S+\s*", text):  # word by word, like a generated answer
+            # Known before anything is shown: the passages and the words are numbered as the
+            # final answer will be, so nothing changes when it arrives.
+            shown, numbers = numbered_by_first_use(text, offered)
+            yield self._offered(s, numbers)
+            for piece in re.findall(r"\S+\s*", shown):  # word by word, like a generated answer
                 yield StreamEvent("token", text=piece)
         else:
+            # The model's draft streams with the passages' own numbers (those of the prompt);
+            # the final answer, checked and renumbered from [1], replaces it.
+            yield self._offered(s, {n: n for n in offered})
             pieces: list[str] = []
             try:
                 for piece in generate(
@@ -372,8 +378,12 @@ class Answerer:
         return float((self._refusals @ vector).max()) >= self.settings.answer.refusal_similarity
 
     # --- results ----------------------------------------------------------------------------
-    def _citation(self, s: Session, n: int) -> Citation:
-        return Citation.from_passage(n, s.evidence.passages[n])
+    @staticmethod
+    def _offered(s: Session, numbers: dict[int, int]) -> StreamEvent:
+        """The passages the answer may cite, numbered ``numbers`` (passage -> shown number)."""
+        passages = s.evidence.passages
+        cited = (Citation.from_passage(shown, passages[n]) for n, shown in numbers.items())
+        return StreamEvent("citations", citations=tuple(sorted(cited, key=lambda c: c.n)))
 
     def _abstain(self, s: Session) -> StreamEvent:
         answer = Answer(
@@ -387,12 +397,17 @@ class Answerer:
         return StreamEvent("done", answer=answer)
 
     def _answer(self, s: Session, text: str) -> Answer:
-        cited = [n for n in cited_numbers(text) if n in s.evidence.passages]
+        """The final answer: markers numbered from [1] by first use, and exactly the passages
+        they mark as its citations, in that order."""
+        passages = s.evidence.passages
+        text, numbers = numbered_by_first_use(text, passages)
+        marked = set(cited_numbers(text))
+        cited = [Citation.from_passage(new, passages[n]) for n, new in numbers.items()]
         shown = f"{s.notice} {text}" if s.notice else text
         return Answer(
             shown,
             False,
-            [self._citation(s, n) for n in cited],
+            [c for c in cited if c.n in marked],
             s.elapsed(),
             self._retrieved_with(s),
             outcome=s.outcome,

@@ -3,13 +3,14 @@
 Markers to passages the answer was not given are removed; ``[1, 2]`` becomes ``[1][2]``; a
 marker stands before the full stop of the sentence it supports; a sentence whose marker points
 at a passage that does not restate it is re-pointed at one that clearly does; an unmarked
-sentence that clearly restates one evidence sentence gets that passage's marker.
+sentence that clearly restates one evidence sentence gets that passage's marker. Last, the
+markers are numbered [1], [2], ... in the order the answer first uses them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from chatbot.pipeline.prompts import SOURCE_LEAD_INS, SOURCE_TAILS
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from chatbot.pipeline.evidence import Sentence
 
 MARKER = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
+# One marker as a cleaned answer writes it ("[0449]" is a bracketed value, not a marker).
+_ONE_MARKER = re.compile(r"\[([1-9]\d*)\]")
 _SOURCE_LEAD_IN = re.compile("|".join(SOURCE_LEAD_INS), re.IGNORECASE)
 _SOURCE_TAIL = re.compile("|".join(SOURCE_TAILS), re.IGNORECASE)
 _CJK = {"zh", "ja"}
@@ -69,6 +72,27 @@ def cited_numbers(text: str) -> list[int]:
     """Marker numbers in order of first appearance."""
     found = [int(n) for m in MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
     return list(dict.fromkeys(found))
+
+
+def numbered_by_first_use(text: str, numbers: Iterable[int]) -> tuple[str, dict[int, int]]:
+    """``text`` with the markers of passages ``numbers`` renumbered 1, 2, ... in the order the
+    text first uses them, and that renumbering (old -> new, in new order) for every passage in
+    ``numbers``: the passages the text does not mark follow the marked ones, in their order.
+
+    Passages are numbered by evidence rank, so an answer citing its second and fifth passages
+    would read "[2] ... [5]", which people read as sources gone missing; every consumer (CLI,
+    API, UI, widget) gets answers whose markers start at [1].
+    """
+    offered = list(dict.fromkeys(numbers))
+    used = [n for n in cited_numbers(text) if n in offered]
+    order = used + [n for n in offered if n not in used]
+    new = {old: i for i, old in enumerate(order, start=1)}
+
+    def renumber(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f"[{new[n]}]" if n in new else match.group(0)
+
+    return _ONE_MARKER.sub(renumber, text), new
 
 
 def split_answer_sentences(text: str, lang: str = "en") -> list[str]:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from chatbot.web.metrics import AnswerMetrics
-from chatbot.web.numbering import numbered_from_one, renumbered_event
 from chatbot.web.ratelimit import AnswerSlots, SlidingWindowLimiter
 from core.settings import Settings
 from core.store import LoadedIndex, live_build_id
@@ -284,7 +283,7 @@ class Service:
             raise AnsweringFailed() from exc
         self._last_failure = None
         self.metrics.answered(answer, question, self._served_build())
-        return numbered_from_one(answer)
+        return answer
 
     def stream(
         self,
@@ -355,7 +354,7 @@ class Service:
                 events = answerer.stream(question, history)
                 try:
                     for event in events:
-                        put(renumbered_event(event))
+                        put(event)
                         if event.kind == "done" and event.answer is not None:
                             self.metrics.answered(event.answer, question, self._served_build())
                         if cancelled.is_set():

@@ -3,7 +3,8 @@
 Every piece of document or user text is html-escaped here before it reaches Gradio: the passages
 panel is raw HTML, and chat messages are rendered as (sanitized) HTML. Markdown rendering is off
 in the chat, so a passage cannot smuggle in a link or an image either, and the copy button copies
-the plain answer.
+the plain answer (MARKER_JS). The cited passages are shown in a panel beside the chat, and on a
+phone under each answer instead (chatbot.web.passage_cards).
 
 Answers from the UI go through the same gate and answer slots as the API (chatbot.web.service).
 Gradio's queue is bounded (settings.answer_queue_size) and QueueGuard refuses a client's join past
@@ -31,34 +32,54 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from chatbot.types import MAX_HISTORY_TURNS, Answer, Citation
 from chatbot.web.examples import example_questions, served_manifest
 from chatbot.web.feedback import FeedbackFull, feedback_store, served_build_id
+from chatbot.web.passage_cards import INLINE_SUFFIX, NO_SOURCES, cards, cite_id, inline_cards
 from chatbot.web.security import error_response
 from chatbot.web.service import Refusal, Service
-from chatbot.web.source_view import source_url
+from chatbot.web.ui_state import ui_state_secret
 
 log = logging.getLogger(__name__)
 
 PENDING = "<em>Searching the documents…</em>"
-NO_SOURCES = '<div class="sqa-sources-empty">Passages cited by the answer appear here.</div>'
 NOTHING_FOUND = "No passage of the documents answers this question."
 BUSY_NOTE = "Answering… Your next question can be sent when this answer is done, or press Stop."
 _MARKER = re.compile(r"\[(\d+)\]")
 # Markers open their passage in the panel (the chat's sanitizer keeps a same-page link; this
-# script scrolls to it instead of letting the link change the address).
+# script scrolls to it instead of letting the link change the address). Gradio's copy button
+# copies a message's HTML as it is; a copy from the chat gets the answer's plain text instead,
+# without the passages under it (parsed by DOMParser, which runs nothing).
 MARKER_JS = """
 () => {
+  let copyingFromChat = false;
+  const clipboard = navigator.clipboard;
+  if (clipboard && clipboard.writeText) {
+    const write = clipboard.writeText.bind(clipboard);
+    clipboard.writeText = (text) => {
+      if (copyingFromChat && typeof text === 'string') {
+        const doc = new DOMParser().parseFromString(text, 'text/html');
+        doc.querySelectorAll('.sqa-inline-sources').forEach((node) => node.remove());
+        text = doc.body.textContent;
+      }
+      return write(text);
+    };
+  }
   document.addEventListener('click', (event) => {
+    copyingFromChat = Boolean(event.target.closest && event.target.closest('#sqa-chat'));
     const link = event.target.closest && event.target.closest('a.sqa-marker');
     if (!link) return;
     event.preventDefault();
     event.stopPropagation();
-    const card = document.getElementById((link.getAttribute('href') || '').slice(1));
+    const id = (link.getAttribute('href') || '').slice(1);
+    let card = document.getElementById(id);
+    // On a phone the panel is hidden: the card under the answer is the one to open.
+    if (!card || !card.offsetParent) card = document.getElementById(id + '__INLINE_SUFFIX__');
     if (!card) return;
+    if (card.tagName === 'DETAILS') card.open = true;
     card.scrollIntoView({block: 'nearest'});
     card.classList.add('sqa-flash');
     setTimeout(() => card.classList.remove('sqa-flash'), 1600);
   }, true);
 }
-"""
+""".replace("__INLINE_SUFFIX__", INLINE_SUFFIX)
 ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question
 
 
@@ -79,8 +100,17 @@ a.sqa-marker { color: #1a5fb4; text-decoration: none; font-weight: 600; cursor: 
 .sqa-stopped { color: #8a5a00; }
 #sqa-examples label { white-space: normal; }
 #sqa-examples input[type=radio] { display: none; }
+.sqa-inline-sources { display: none; }
 @media (max-width: 700px) {
   #sqa-chat { height: auto !important; min-height: 160px; max-height: 60vh; }
+  /* A phone shows each answer's passages under it, not in a panel at the end of the page. */
+  #sqa-side { display: none !important; }
+  .sqa-inline-sources { display: block; margin-top: 10px; padding-top: 6px;
+    border-top: 1px solid #e3e3e3; font-size: 0.92em; }
+  .sqa-inline-head { color: #555; font-size: 0.9em; margin-bottom: 4px; }
+  .sqa-cite.sqa-inline { padding: 6px 8px; margin-bottom: 6px; }
+  .sqa-inline > summary { cursor: pointer; }
+  .sqa-inline .sqa-where { color: #555; }
 }
 .sqa-sources-empty { color: #777; padding: 12px; border: 1px dashed #ccc; border-radius: 8px; }
 .sqa-cite { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
@@ -110,11 +140,6 @@ def chat_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def cite_id(answer_number: int, n: int) -> str:
-    """The id of passage [n] of the answer_number-th answer in the panel."""
-    return f"sqa-cite-{answer_number}-{n}"
-
-
 def linked_markers(text: str, answer_number: int, citations: Sequence[Citation]) -> str:
     """Plain answer text -> its chat HTML, each [n] of a cited passage a link to that passage."""
     known = {c.n for c in citations}
@@ -128,7 +153,19 @@ def linked_markers(text: str, answer_number: int, citations: Sequence[Citation])
     return _MARKER.sub(link, chat_text(text))
 
 
-def _message_text(turn: ChatTurn, number: int, streamed: str | None = None) -> str:
+def passages_of(turn: ChatTurn, live: bool = False) -> tuple[str, list[Citation]] | None:
+    """(heading, passages) shown for a turn, in the panel and under its answer; None for a
+    failed one (the status line says so, Retry asks again). ``live``: still being written."""
+    if live:
+        return "Passages found", turn.citations
+    if turn.stopped:
+        return "Passages found (answer stopped)", turn.citations
+    if turn.answer is None:
+        return None
+    return "Cited passages", [] if turn.abstained else turn.citations
+
+
+def _answer_text(turn: ChatTurn, number: int, streamed: str | None = None) -> str:
     if streamed is not None:
         return linked_markers(streamed, number, turn.citations) if streamed else PENDING
     if turn.stopped:
@@ -139,6 +176,13 @@ def _message_text(turn: ChatTurn, number: int, streamed: str | None = None) -> s
     if turn.answer is None:
         return "<em>Answering failed; press Retry to ask again.</em>"
     return linked_markers(turn.answer, number, turn.citations)
+
+
+def _message_text(turn: ChatTurn, number: int, streamed: str | None = None) -> str:
+    """The answer, then its passages (shown there on a phone, where the panel is hidden)."""
+    shown = passages_of(turn, live=streamed is not None)
+    under = inline_cards(shown[1], number, shown[0]) if shown else ""
+    return _answer_text(turn, number, streamed) + under
 
 
 def chat_messages(turns: Sequence[ChatTurn], streamed: str | None = None) -> list[dict[str, str]]:
@@ -190,52 +234,6 @@ def turns_from_json(saved: object) -> list[ChatTurn]:
     return turns
 
 
-def _variant_note(variant: dict[str, Any]) -> str:
-    name = html.escape(str(variant.get("variant", "other")))
-    where = html.escape(str(variant.get("location", "")))
-    missing = [html.escape(str(x)) for x in variant.get("only_in_original") or ()]
-    extra = [html.escape(str(x)) for x in variant.get("only_in_variant") or ()]
-    if missing or extra:
-        parts = []
-        if missing:
-            parts.append("lacks " + ", ".join(f"“{m}”" for m in missing))
-        if extra:
-            parts.append("has " + ", ".join(f"“{e}”" for e in extra))
-        note = f"The {name} variant ({where}) differs: it {' and '.join(parts)}."
-    else:
-        note = f"The {name} variant ({where}) says the same."
-    text = html.escape(str(variant.get("text", "")))
-    return (
-        f'<details class="sqa-variant"><summary>{note}</summary>'
-        f'<blockquote class="sqa-text">{text}</blockquote></details>'
-    )
-
-
-def sources_html(
-    citations: Sequence[Citation], heading: str = "Cited passages", answer_number: int = 1
-) -> str:
-    """The passage cards of one answer under a heading; every document string is escaped."""
-    if not citations:
-        return NO_SOURCES
-    return f"<h3>{html.escape(heading)}</h3>" + _cards(citations, answer_number)
-
-
-def _cards(citations: Sequence[Citation], answer_number: int) -> str:
-    cards = []
-    for c in citations:
-        variants = "".join(_variant_note(v) for v in c.variants)
-        cards.append(
-            f'<article class="sqa-cite" id="{cite_id(answer_number, c.n)}">'
-            f'<header><span class="sqa-n">[{c.n}]</span>{html.escape(c.title)}</header>'
-            f'<div class="sqa-meta">variant: {html.escape(c.variant)} · '
-            f"{html.escape(c.location)} · score {c.score:.2f} · "
-            f'<a class="sqa-source" href="{html.escape(source_url(c))}" target="_blank" '
-            f'rel="noopener">view source</a></div>'
-            f'<blockquote class="sqa-text">{html.escape(c.text)}</blockquote>{variants}</article>'
-        )
-    return "".join(cards)
-
-
 def sources_panel(turns: Sequence[ChatTurn], answering: bool = False) -> str:
     """Every answer's passages, the latest first, each under the question it answers: earlier
     answers keep theirs, and a marker of any answer finds its card. ``answering``: the last
@@ -243,25 +241,19 @@ def sources_panel(turns: Sequence[ChatTurn], answering: bool = False) -> str:
     sections = []
     for number, turn in reversed(list(enumerate(turns, start=1))):
         live = answering and number == len(turns)
-        if live:
-            heading, cards, state = "Passages found", turn.citations, " sqa-pending"
-        elif turn.stopped:
-            heading, cards, state = "Passages found (answer stopped)", turn.citations, ""
-        elif turn.answer is None:
-            continue  # failed: the status line says so, Retry asks again
-        elif turn.abstained:
-            heading, cards, state = "Cited passages", [], ""
-        else:
-            heading, cards, state = "Cited passages", turn.citations, ""
-        if cards:
-            body = _cards(cards, number)
+        shown = passages_of(turn, live)
+        if shown is None:
+            continue
+        heading, passages = shown
+        if passages:
+            body = cards(passages, number)
         elif live:
             body = PENDING
         else:
             body = f'<div class="sqa-sources-empty">{NOTHING_FOUND}</div>'
         sections.append(
-            f'<section class="sqa-answer-sources{state}" id="sqa-answer-{number}">'
-            f"<h3>{heading} · answer {number}</h3>"
+            f'<section class="sqa-answer-sources{" sqa-pending" if live else ""}" '
+            f'id="sqa-answer-{number}"><h3>{heading} · answer {number}</h3>'
             f'<p class="sqa-q">{chat_text(turn.question)}</p>{body}</section>'
         )
     return "".join(sections) or NO_SOURCES
@@ -418,8 +410,11 @@ def examples_update(service: Service) -> Any:
 def build_ui(service: Service) -> gr.Blocks:
     with gr.Blocks(title="Strategy documents Q&A", analytics_enabled=False) as demo:
         turns = gr.State([])
-        # The conversation survives a reload, as the widget's does (encrypted in localStorage).
-        kept = gr.BrowserState([], storage_key="sqa-chat-ui")
+        # The conversation survives a reload, as the widget's does (encrypted in localStorage),
+        # also after a restart: the key is the same on every start (chatbot.web.ui_state).
+        kept = gr.BrowserState(
+            [], storage_key="sqa-chat-ui", secret=ui_state_secret(service.settings)
+        )
         banner = gr.HTML(banner_html(service), elem_id="sqa-banner", js_on_load=None)
         gr.Markdown(
             "## Ask the strategy documents\nAnswers come only from the indexed documents; "
@@ -470,7 +465,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     visible=bool(first),
                     interactive=True,
                 )
-            with gr.Column(scale=2):
+            with gr.Column(scale=2, elem_id="sqa-side"):  # hidden on a phone (CSS)
                 sources = gr.HTML(NO_SOURCES, elem_id="sqa-sources", js_on_load=None)
 
         outputs = [question, chatbot, sources, status, turns, ask, stop_button]

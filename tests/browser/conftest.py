@@ -100,9 +100,10 @@ class Server:
 def start_server(
     browser_index: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Server]]:
-    """``start_server(allowed_origins=[...], load_delay=0, llm="none", event_delay=0)`` -> a
-    running Server (stopped at the end of the session); with a load_delay it returns while still
-    loading; event_delay paces each answer's events (seconds apart), so Stop can be pressed."""
+    """``start_server(allowed_origins=[...], load_delay=0, llm="none", event_delay=0, port=None,
+    env=None)`` -> a running Server (stopped at the end of the session); with a load_delay it
+    returns while still loading; event_delay paces each answer's events (seconds apart), so Stop
+    can be pressed; ``port`` restarts a server where a page knew it, ``env`` adds settings."""
     servers: list[Server] = []
 
     def start(
@@ -110,10 +111,12 @@ def start_server(
         load_delay: float = 0.0,
         llm: str = "none",
         event_delay: float = 0.0,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> Server:
-        port = free_port()
+        port = port or free_port()
         workdir = tmp_path_factory.mktemp("server")  # no stray .env is read from here
-        env = {
+        settings = {
             **os.environ,
             **HASHING_ENV,
             "SQA_INDEX_DIR": str(browser_index),
@@ -128,6 +131,9 @@ def start_server(
             "GRADIO_ANALYTICS_ENABLED": "False",
             "SQA_FEEDBACK__DIR": str(workdir / "data"),
             "SQA_FEEDBACK__READ_TOKEN": FEEDBACK_TOKEN,
+            # The chat UI's conversation key is made here, not in the tester's ~/.cache.
+            "SQA_CHAT_UI__STATE_SECRET_FILE": str(workdir / "ui-state.key"),
+            **(env or {}),
         }
         log = workdir / "server.log"
         with log.open("wb") as out:
@@ -138,7 +144,7 @@ def start_server(
                     str(load_delay),
                     str(event_delay),
                 ],
-                env=env,
+                env=settings,
                 cwd=workdir,
                 stdout=out,
                 stderr=subprocess.STDOUT,

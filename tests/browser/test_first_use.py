@@ -110,6 +110,54 @@ def test_row5_each_answer_keeps_its_passages_and_markers_open_them(page: Page, s
     assert page.url.rstrip("/") == server.url  # the page did not navigate
 
 
+# --- row 8: on a phone, each answer's passages under it ------------------------------------------
+
+
+def test_row8_on_a_phone_each_answers_passages_are_under_it(browser: Any, server: Any) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/")
+        ask_in_ui(page, GOLDEN_VISA)
+        wait_for_answers(page, 1)
+        ask_in_ui(page, SEED_QUESTION)
+        wait_for_answers(page, 2)
+        box = page.locator("#sqa-question").bounding_box()
+        questions = page.locator("#sqa-chat .message.user")
+        for number, answer in enumerate(page.locator("#sqa-chat .message.bot").all(), start=1):
+            card = answer.locator(f"#sqa-cite-{number}-1-inline")
+            assert card.is_visible(), f"answer {number} shows no passage under it"
+            where = card.bounding_box()
+            marker = answer.locator("a.sqa-marker").first.bounding_box()
+            assert where is not None and marker is not None and box is not None
+            assert where["y"] > marker["y"]  # under the answer's text ...
+            if number < 2:  # ... and above the next question
+                next_question = questions.nth(number).bounding_box()
+                assert next_question is not None and where["y"] < next_question["y"]
+        # Not at the very end of the page: the panel beside the chat is not shown on a phone.
+        assert not page.locator("#sqa-sources").is_visible()
+        # A marker opens its passage under the answer.
+        page.locator("#sqa-chat .message.bot").nth(1).locator("a.sqa-marker").first.click()
+        opened = page.locator("#sqa-cite-2-1-inline")
+        page.wait_for_function(
+            "() => document.querySelector('#sqa-cite-2-1-inline').open", timeout=TIMEOUT_MS
+        )
+        assert opened.locator(".sqa-text").first.is_visible()
+        # Copying an answer copies its words, not the passages under it or any markup.
+        copy = page.locator(
+            "#sqa-chat .message-buttons", has=page.locator("button[aria-label='Like']")
+        ).first.locator("button[aria-label='Copy message']")
+        copy.click()
+        page.wait_for_timeout(300)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "Golden Visa" in copied and copied.rstrip().endswith("[1].")
+        assert "<" not in copied and "Cited passages" not in copied
+    finally:
+        context.close()
+
+
 # --- rows 2, 3 and 7: Stop keeps the partial text; a question while answering; Stop only then ----
 
 
@@ -221,3 +269,22 @@ def test_row4_the_ui_conversation_survives_a_reload(page: Page, server: Any) -> 
     page.locator("#sqa-chat").wait_for()
     page.wait_for_timeout(1500)
     assert GOLDEN_VISA not in page.locator("#sqa-chat").inner_text()  # Clear is kept too
+
+
+def test_row4_the_ui_conversation_survives_a_server_restart(
+    page: Page, start_server: Any, tmp_path: Any
+) -> None:
+    """Gradio's BrowserState key was random per start: after a restart the reload was empty."""
+    kept_key = {"SQA_CHAT_UI__STATE_SECRET_FILE": str(tmp_path / "ui-state.key")}
+    before = start_server([], env=kept_key)
+    page.goto(before.url + "/")
+    ask_in_ui(page, GOLDEN_VISA)
+    wait_for_answers(page, 1)
+    page.wait_for_timeout(1000)  # the kept copy is written after the answer
+    before.stop()
+    after = start_server([], port=int(before.url.rsplit(":", 1)[1]), env=kept_key)
+    page.reload()
+    page.locator("#sqa-chat").wait_for()
+    wait_for_answers(page, 1)
+    assert GOLDEN_VISA in page.locator("#sqa-chat").inner_text()
+    assert after.url == before.url  # the same origin, so the same localStorage

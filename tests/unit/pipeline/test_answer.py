@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from chatbot.pipeline.answer import Answerer
+from chatbot.pipeline.citations import cited_numbers
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_UNAVAILABLE_NOTICE,
@@ -161,6 +162,50 @@ def test_markers_to_missing_passages_are_removed_and_only_cited_passages_remain(
     assert answer.answer == f"The delta project builds solar farms [{n}]. It began in 2021 [{n}]."
     assert answer.citations[0].doc_id == "delta"  # exactly the cited passage, not all offered
     assert answer.abstained is False and answer.outcome == "answered"
+
+
+def cite_in_reverse_rank(messages: list[Any]) -> str:
+    """A reply citing the delta passage and the alpha passage, the lower-ranked one first."""
+    alpha, delta = (
+        next(n for n in offered_numbers(messages) if name in passage(messages, n))
+        for name in ("alpha", "delta")
+    )
+    claims = {
+        alpha: f"The alpha project builds solar farms in the northern provinces [{alpha}].",
+        delta: f"The delta project builds solar farms in the southern provinces [{delta}].",
+    }
+    return " ".join(claims[n] for n in sorted(claims, reverse=True))
+
+
+def test_markers_are_numbered_from_one_in_order_of_first_use(make) -> None:
+    chat = FakeChat(cite_in_reverse_rank)
+    stream = events(make(chat, DELTA), "Which projects build solar farms in the provinces?")
+    draft = tokens_of(stream)
+    assert cited_numbers(draft) != [1, 2], draft  # the model cited its second passage first
+    answer = final(stream)
+    assert cited_numbers(answer.answer) == [1, 2], answer.answer
+    assert [c.n for c in answer.citations] == [1, 2]
+    first, second = answer.citations
+    assert answer.answer.index("[1]") < answer.answer.index("[2]")
+    # each marker points at the passage of its own sentence
+    for citation, name in ((first, "alpha"), (second, "delta")):
+        sentence = next(s for s in answer.answer.split(". ") if f"[{citation.n}]" in s)
+        assert name in sentence and name in citation.doc_id
+
+
+def test_an_extractive_answer_streams_the_numbers_of_its_final_answer(make, monkeypatch) -> None:
+    def quote_the_last_passage(evidence: Any, settings: Any) -> str:
+        last = max(evidence.passages)
+        return f"{evidence.passages[last].text.strip()} [{last}]"
+
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote_the_last_passage)
+    stream = events(make(None, DELTA), "Which projects build solar farms in the provinces?")
+    answer = final(stream)
+    assert len(stream[0].citations) >= 2  # so the quoted passage was not the first
+    assert tokens_of(stream) == answer.answer  # nothing renumbered at the end
+    assert answer.answer.endswith("[1]") and [c.n for c in answer.citations] == [1]
+    # the passages shown first carry the numbers of the final answer
+    assert stream[0].citations[0] == answer.citations[0]
 
 
 def test_an_unmarked_answer_restating_evidence_is_attributed(make) -> None:

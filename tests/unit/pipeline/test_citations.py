@@ -10,6 +10,7 @@ from chatbot.pipeline.citations import (
     cited_numbers,
     clean_markers,
     keep_cited,
+    numbered_by_first_use,
     remark,
     strip_source_lead_ins,
     with_marker,
@@ -89,6 +90,32 @@ def test_a_leading_marker_moves_to_the_end_of_a_chinese_sentence() -> None:
 def test_cited_numbers_in_order_of_first_appearance() -> None:
     assert cited_numbers("x [2] y [1][2] z [3, 1].") == [2, 1, 3]
     assert cited_numbers("no markers, [a] or [ ]") == []
+
+
+# --- numbering from [1] ------------------------------------------------------------------------
+
+
+def test_markers_are_numbered_from_one_in_order_of_first_use() -> None:
+    text, numbers = numbered_by_first_use("A [5] and B [2]. Again A [5].", [1, 2, 3, 5])
+    assert text == "A [1] and B [2]. Again A [1]."
+    # every offered passage gets a number: the marked ones first, the rest in their own order
+    assert numbers == {5: 1, 2: 2, 1: 3, 3: 4}
+    assert list(numbers.values()) == [1, 2, 3, 4]
+
+
+def test_an_answer_already_numbered_from_one_is_unchanged() -> None:
+    text, numbers = numbered_by_first_use("A [1] and B [2].", [1, 2])
+    assert (text, numbers) == ("A [1] and B [2].", {1: 1, 2: 2})
+
+
+def test_brackets_that_are_not_markers_of_offered_passages_are_left_alone() -> None:
+    text, numbers = numbered_by_first_use("In [2019] and 0449 [07], X [3] [9].", [3])
+    assert text == "In [2019] and 0449 [07], X [1] [9]."
+    assert numbers == {3: 1}
+
+
+def test_text_without_markers_keeps_the_passages_order() -> None:
+    assert numbered_by_first_use("Nothing cited.", [4, 2]) == ("Nothing cited.", {4: 1, 2: 2})
 
 
 # --- attributing and re-pointing --------------------------------------------------------------

@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 
 from chatbot.types import Answer, Citation, StreamEvent
 from chatbot.web.api import create_app
+from chatbot.web.passage_cards import sources_html
 from chatbot.web.ratelimit import SlidingWindowLimiter
-from chatbot.web.ui import ChatTurn, answer_turns, chat_messages, chat_text, sources_html
+from chatbot.web.ui import ChatTurn, answer_turns, chat_messages, chat_text
 from core.settings import Settings
 
 BASE = "http://localhost"  # a trusted host by default, as the server's own origin
@@ -468,15 +469,23 @@ class _Service:
         return None  # the build id a vote records; no index behind this fake
 
 
+def _answer_and_under(content: str) -> tuple[str, str]:
+    """A chat answer's text, and the passages under it (shown on a phone)."""
+    text, _, under = content.partition('<div class="sqa-inline-sources">')
+    return text, under
+
+
 def test_ui_streams_then_shows_the_final_answer() -> None:
     updates = list(answer_turns(_Service(FakeAnswerer()), QUESTION, [], "1.2.3.4"))  # type: ignore[arg-type]
-    streamed = [u[1][-1]["content"] for u in updates[1:-1]]
+    streamed = [_answer_and_under(u[1][-1]["content"])[0] for u in updates[1:-1]]
     marker = '<a class="sqa-marker" href="#sqa-cite-1-1">[1]</a>'
     assert f"In 2020 {marker} [9]." in streamed  # tokens appear as they come, [1] a link
     final_chat, final_sources, turns = updates[-1][1], updates[-1][2], updates[-1][4]
-    assert final_chat[-1]["content"] == f"In 2020 {marker}."  # [9] is gone
-    assert "Sources" not in final_chat[-1]["content"]  # the panel lists them, not the text
+    text, under = _answer_and_under(final_chat[-1]["content"])
+    assert text == f"In 2020 {marker}."  # [9] is gone
+    assert "Sources" not in text  # the passages are listed apart, not in the answer's words
     assert 'id="sqa-cite-1-1"' in final_sources
+    assert 'id="sqa-cite-1-1-inline"' in under and "Cited passages" in under
     assert turns[-1].answer == "In 2020 [1]." and updates[0][0] == ""  # the box is cleared
 
 
@@ -489,6 +498,18 @@ def test_earlier_answers_keep_their_passages() -> None:
     assert panel.index("sqa-cite-2-1") < panel.index("sqa-cite-1-1")  # the latest first
     assert 'href="#sqa-cite-1-1"' in last[1][1]["content"]
     assert 'href="#sqa-cite-2-1"' in last[1][3]["content"]
+
+
+def test_the_passages_under_an_answer_are_escaped_and_only_where_the_panel_has_them() -> None:
+    (_, bot) = chat_messages([_turn_with("In 2020 [1].")])
+    _, under = _answer_and_under(bot["content"])
+    assert 'id="sqa-cite-1-1-inline"' in under and 'class="sqa-source"' in under
+    assert "<script" not in under and "&lt;script&gt;" in under  # the passage is text
+    abstained = ChatTurn("q?", "Not in the documents.", True, [xss_citation()])
+    failed = ChatTurn("q?", None, False, [xss_citation()])
+    for turn in (abstained, failed):
+        (_, bot) = chat_messages([turn])
+        assert _answer_and_under(bot["content"])[1] == ""
 
 
 def test_ui_says_why_a_question_is_refused() -> None:

@@ -187,7 +187,7 @@ def test_the_served_app_links_citations_to_the_viewer_under_its_guards(
     the viewer's CSP; another site's Origin is refused as on /api/*."""
     from chatbot.pipeline.answer import Answerer
     from chatbot.web.api import create_app
-    from chatbot.web.ui import sources_html
+    from chatbot.web.passage_cards import sources_html
 
     settings = settings_factory(
         min_chunk_chars=0,

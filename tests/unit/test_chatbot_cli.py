@@ -1,0 +1,92 @@
+"""`chatbot ask --json`: the answer it prints is numbered from [1] like every other consumer's
+(issue 16 row 5), with a fake chat model over a real hashing index."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from chatbot import cli
+from chatbot.pipeline.answer import Answerer
+from chatbot.pipeline.retrieve import Retriever
+from core.settings import Settings
+from ingest.build import run_build
+
+DELTA = (
+    "Delta Report\n\n"
+    "The delta project builds solar farms in the southern provinces. It started in 2021.\n"
+)
+QUESTION = "Which projects build solar farms in the provinces?"
+
+
+@dataclass
+class Piece:
+    content: str
+
+
+class LowerRankFirst:
+    """A chat model that cites the delta passage and the alpha passage, the one the prompt
+    numbers higher first: its answer reads "[2] ... [1]" until the cite step renumbers it."""
+
+    def invoke(self, messages: list[Any], **kw: Any) -> Piece:
+        return Piece("")  # no translation asked for an English question
+
+    def stream(self, messages: list[Any], **kw: Any) -> Iterator[Piece]:
+        prompt = str(messages[-1][1])
+        number = {
+            name: int(re.search(rf"^\[(\d+)\] \(.*{name}", prompt, re.MULTILINE | re.I)[1])  # type: ignore[index]
+            for name in ("alpha", "delta")
+        }
+        claims = {
+            number["alpha"]: "The alpha project builds solar farms in the northern provinces",
+            number["delta"]: "The delta project builds solar farms in the southern provinces",
+        }
+        yield Piece(" ".join(f"{claims[n]} [{n}]." for n in sorted(claims, reverse=True)))
+
+
+@pytest.fixture
+def ask_json(tmp_path: Path, tiny_corpus: Path, settings_factory, env, monkeypatch):
+    """``ask_json(question)`` -> the JSON `chatbot ask QUESTION --json` prints,
+    answered by LowerRankFirst over a hashing index of the tiny corpus plus a delta report."""
+    (tiny_corpus / "delta.txt").write_text(DELTA, encoding="utf-8")
+    settings = settings_factory()
+    assert run_build(settings, progress=False).build_id is not None
+
+    class WithFakeModel(Answerer):
+        @classmethod
+        def from_settings(cls, settings: Settings) -> Answerer:
+            return cls(settings, Retriever.from_settings(settings), LowerRankFirst(), "fake")
+
+    monkeypatch.setattr(cli, "Answerer", WithFakeModel)
+    monkeypatch.chdir(tmp_path)  # no developer .env is read
+    cli_env = env.hashing | {
+        "SQA_INDEX_DIR": str(settings.index_dir),
+        "SQA_ANSWER__MIN_SUPPORT": "0.0",
+    }
+
+    def run(question: str) -> dict[str, Any]:
+        result = CliRunner().invoke(cli.app, ["ask", question, "--json"], env=cli_env)
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.stdout))
+
+    return run
+
+
+def test_ask_json_numbers_markers_and_citations_from_one(ask_json) -> None:
+    data = ask_json(QUESTION)
+    assert data["outcome"] == "answered", data
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])]
+    assert markers == [1, 2], data["answer"]
+    assert [c["n"] for c in data["citations"]] == [1, 2]
+    # each marker still points at its own sentence's passage
+    first, second = data["answer"].split("[1]")
+    assert data["citations"][0]["doc_id"] in first.lower()
+    assert data["citations"][1]["doc_id"] in second.lower()
+    assert {c["doc_id"] for c in data["citations"]} == {"alpha", "delta"}
