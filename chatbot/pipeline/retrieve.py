@@ -59,6 +59,11 @@ class Retrieval:
 _WORD = re.compile(r"\w+(?:[-'’&]\w+)*")
 
 
+def is_english(lang: str | None) -> bool:
+    """'en', 'en-GB' or no language given (the manifest's default)."""
+    return not lang or lang.split("-")[0].lower() == "en"
+
+
 def _name_words(text: str) -> tuple[str, ...]:
     """The words that carry a name, in order: case folded, without possessive 's or stopwords."""
     words = (w.removesuffix("'s").removesuffix("’s") for w in _WORD.findall(text.casefold()))
@@ -185,6 +190,7 @@ class Retriever:
         for row, chunk in enumerate(self.chunks):
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+        self._english = [is_english(c.lang) for c in self.chunks]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
             index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
@@ -229,13 +235,14 @@ class Retriever:
                 self._signal(self.index.multilingual, self.multi_embedder, text),
                 Candidates(*bm25_matches(self.index.bm25, text)),
             )
-            for weight, signal, floor in zip(weights, three, floors, strict=True):
-                if weight:
-                    credits = rrf(
-                        signal.rows, signal.scores, weight, self.settings.candidates, floor
-                    )
-                    for row, credit in credits.items():
-                        fused[row] += credit
+            credits = [
+                rrf(signal.rows, signal.scores, 1.0, self.settings.candidates, floor)
+                for signal, floor in zip(three, floors, strict=True)
+            ]
+            for row in set().union(*credits):
+                chunk_weights = weights if self._english[row] else self._non_english(weights)
+                for weight, credit in zip(chunk_weights, credits, strict=True):
+                    fused[row] += weight * credit.get(row, 0.0)
             found.append(three)
         rows = np.array(
             sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
@@ -255,6 +262,15 @@ class Retriever:
             for i in range(3)
         ]
         return hits, tops[0], tops[1], tops[2]
+
+    @staticmethod
+    def _non_english(weights: tuple[float, float, float]) -> tuple[float, float, float]:
+        """The weights for a chunk not in English: MiniLM reads English only, so its vote on
+        such a chunk is noise and goes to e5, which reads both; BM25 keeps its own (names,
+        numbers and acronyms are written alike in any language). Without this, an English
+        question's answer in an Indonesian or Chinese document has one signal of three."""
+        dense, multi, lexical = weights
+        return (0.0, dense + multi, lexical)
 
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """The k best passage groups for a query, each shown as its original variant.
@@ -353,9 +369,15 @@ class Retriever:
         return out
 
     def _rerank_by_coverage(self, query: str, passages: list[Passage]) -> list[Passage]:
+        """The head re-ranked by how much of the English question's rare vocabulary a
+        passage's best sentence holds; a passage in another language cannot hold it, so it
+        keeps its fused score."""
         weight = self.settings.lexical_weight
         rescored = []
         for p in passages:
+            if not is_english(p.lang):
+                rescored.append(p)
+                continue
             coverage = max(
                 (self.idf.coverage(query, s) for s in self.sentence_cache.split(p.text, p.lang)),
                 default=0.0,

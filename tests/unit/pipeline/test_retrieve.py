@@ -187,6 +187,22 @@ def test_other_languages_give_minilm_no_weight(tiny_corpus, build, monkeypatch) 
     assert fused["down", "id"][0] == pytest.approx(credit(OTHER[1], 1) + credit(OTHER[2], 6))
 
 
+def test_minilms_vote_on_a_chunk_not_in_english_goes_to_e5(tiny_corpus, build, monkeypatch) -> None:
+    """An English question, an Indonesian chunk: MiniLM cannot read it, so e5's credit counts
+    with MiniLM's weight added and MiniLM's own ranking of it counts for nothing."""
+    retriever = build({})
+    retriever._english[0] = False  # row 0 is in Indonesian, the others in English
+    multi = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    lexical = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    fused = {}
+    for name, dense in (("up", [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), ("down", multi)):
+        fix_signals(monkeypatch, retriever, same(dense, multi, lexical))
+        fused[name] = {h.row: h.fused for h in retriever.hits(["what"], True)[0]}
+    assert fused["up"][0] == pytest.approx(fused["down"][0])
+    assert fused["up"][0] == pytest.approx(credit(EN[0] + EN[1], 1) + credit(EN[2], 6))
+    assert fused["up"][1] != pytest.approx(fused["down"][1])  # English rows: as before
+
+
 def test_several_wordings_are_fused_and_keep_their_best_raw_signals(
     tiny_corpus, build, monkeypatch
 ) -> None:
