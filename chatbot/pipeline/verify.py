@@ -12,6 +12,7 @@ nothing). A model that declines, with the sentinel or in words of the same meani
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -37,11 +38,16 @@ from core.text import (
     numbers,
     numbers_in_context,
     tokens,
+    words,
 )
 
 Outcome = Literal["answered", "refused", "unsupported"]
 # A run of 20+ characters said three or more times in a row: a small model looping.
 _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
+# A phrase of this many words said three times in one sentence, when its passages do not say it
+# so often, is a loop inside a sentence ("activities prohibited by restriction on activities
+# prohibited by restriction on ...").
+LOOP_WORDS = 4
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
 
@@ -87,6 +93,19 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
         name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
     ]
     return missing
+
+
+def loops(sentence: str, texts: list[str]) -> bool:
+    """Does the sentence say a phrase of ``LOOP_WORDS`` words three times, more often than
+    its passages do?"""
+    said = words(MARKER.sub(" ", sentence))
+    counts = Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
+    looping = [phrase for phrase, n in counts.items() if n >= 3]
+    if not looping:
+        return False
+    written = words("\n".join(texts))
+    at = Counter(tuple(written[i : i + LOOP_WORDS]) for i in range(len(written) - LOOP_WORDS + 1))
+    return any(at[phrase] < counts[phrase] for phrase in looping)
 
 
 def says_something(sentence: str, question: str) -> bool:
@@ -156,6 +175,8 @@ def verify(
             invented_number = invented_number or any(m.isdigit() for m in missing)
         elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
             dropped.append(f"{sentence} (said already)")  # a small model can loop
+        elif loops(sentence, texts):
+            dropped.append(f"{sentence} (repeats a phrase: a loop)")
         elif not says_something(sentence, query.text):
             dropped.append(f"{sentence} (says nothing the question does not)")
         elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:

@@ -11,7 +11,14 @@ from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence, Sentence
 from chatbot.pipeline.prompts import SENTINEL
 from chatbot.pipeline.understand import Query
-from chatbot.pipeline.verify import Verdict, claims_to_check, says_something, unstated, verify
+from chatbot.pipeline.verify import (
+    Verdict,
+    claims_to_check,
+    loops,
+    says_something,
+    unstated,
+    verify,
+)
 from chatbot.types import Passage
 from core.settings import AnswerSettings
 
@@ -305,3 +312,16 @@ def test_a_looping_answer_keeps_one_turn_of_the_loop() -> None:
     assert check(loop.strip(), evidence(ALPHA)).text == (
         "The alpha project builds solar farms in the north [1]."
     )
+
+
+def test_a_phrase_said_three_times_in_a_sentence_is_a_loop() -> None:
+    passage = "The restriction prohibits covert propaganda, self-aggrandizement and partisan work."
+    looping = (
+        "It prohibits activities prohibited by restriction on activities prohibited by "
+        "restriction on activities prohibited by restriction on publicity [1]."
+    )
+    assert loops(looping, [passage])
+    assert not loops("It prohibits covert propaganda and partisan work [1].", [passage])
+    # A phrase the passage itself repeats is the passage's, not a loop.
+    listing = "the right to vote, the right to vote early, the right to vote by mail"
+    assert not loops(f"It grants {listing} [1].", [f"The law grants {listing}."])
