@@ -16,6 +16,7 @@ from ingest.readers.archive import open_archive, parse_xml, read_member
 from ingest.readers.markdown import (
     Row,
     clean,
+    count_tables,
     heading,
     join_blocks,
     list_item,
@@ -67,7 +68,7 @@ def read_epub(raw: bytes, settings: Settings) -> list[Page]:
     text = join_blocks(blocks)
     if not text.strip() or (title and text.strip() == heading(title, 1)):
         raise LoadError("EPUB has no text")
-    return [Page(text, None)]
+    return [Page(text, None, tables=count_tables(blocks))]
 
 
 def xhtml_blocks(element: Any, room: int, title_level: int = 1) -> list[str]:

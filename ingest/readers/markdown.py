@@ -34,6 +34,18 @@ def list_item(text: str) -> str:
     return f"- {clean(text)}" if clean(text) else ""
 
 
+class TablePassage(str):
+    """A passage of a table's rows (a str like any block), marked so a reader can say how many
+    tables it found: ``opens_table`` on the first passage of each table."""
+
+    opens_table: bool = False
+
+
+def count_tables(blocks: Sequence[str]) -> int:
+    """Tables read as rows among a reader's blocks (a layout table read as text is not one)."""
+    return sum(1 for b in blocks if isinstance(b, TablePassage) and b.opens_table)
+
+
 @dataclass(frozen=True)
 class Row:
     number: int  # as the document counts it: a sheet's row number, a table's row from 1
@@ -60,7 +72,7 @@ def table_blocks(
         name = name if title in name else f"{name}: {title}" if name else title
         header = Row(0, [])
     lines = [(row.number, _row_line(header.cells, row.cells)) for row in body]
-    blocks: list[str] = []
+    blocks: list[str] = []  # TablePassage each
     group: list[tuple[int, str]] = []
 
     def flush() -> None:
@@ -68,7 +80,9 @@ def table_blocks(
             span = f"{group[0][0]}–{group[-1][0]}" if len(group) > 1 else f"{group[0][0]}"
             label = "rows" if len(group) > 1 else "row"
             lead = f"{name}, {label} {span}:" if name else f"{label.capitalize()} {span}:"
-            blocks.append("\n".join([lead, *(line for _, line in group)]))
+            passage = TablePassage("\n".join([lead, *(line for _, line in group)]))
+            passage.opens_table = not blocks
+            blocks.append(passage)
             group.clear()
 
     for number, line in lines:

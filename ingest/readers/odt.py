@@ -14,6 +14,7 @@ from ingest.readers.archive import open_archive, parse_xml, read_member
 from ingest.readers.markdown import (
     Row,
     clean,
+    count_tables,
     heading,
     join_blocks,
     list_item,
@@ -54,7 +55,7 @@ def read_odt(raw: bytes, settings: Settings) -> list[Page]:
     text = join_blocks(blocks)
     if not any(b and not b.startswith("#") for b in blocks):
         raise LoadError(f"{_KIND} has no text")
-    return [Page(text, None)]
+    return [Page(text, None, tables=count_tables(blocks))]
 
 
 def _blocks(parent: Any, room: int) -> list[str]:

@@ -32,13 +32,15 @@ class Page:
     """A located piece of text as light Markdown: a whole text file (page None), one PDF page,
     or a part another format names (``label``: "slide 3", "Sheet1 rows 2–14"), cited by that
     label instead of a page number. A scanned page read by OCR (or skipped) carries what OCR
-    made of it; a file's first page may carry the title its layout shows."""
+    made of it; a file's first page may carry the title its layout shows. ``tables``: how many
+    tables the reader wrote as passages of rows here."""
 
     text: str
     page: int | None
     label: str | None = None
     ocr: OcrPage | None = None
     title: str | None = None  # the document's title as its layout shows it (a PDF's cover)
+    tables: int = 0
 
 
 def join_lines(lines: list[str], line_hyphen: str = "") -> str:

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from ingest.readers.archive import one_line, open_archive
-from ingest.readers.markdown import Row, table_blocks
+from ingest.readers.markdown import Row, count_tables, table_blocks
 from ingest.readers.page import LoadError, Page
 from ingest.readers.text import decode_utf8
 
@@ -109,5 +109,6 @@ def _sheet_pages(name: str, rows: Iterable[Row], settings: Settings) -> list[Pag
     for block in table_blocks(kept, name, room, layout_as_text=False):
         lead = block.split("\n", 1)[0]  # "Budget, rows 2–14:" -> cited as "Budget rows 2–14"
         sheet, _, span = lead.removesuffix(":").rpartition(", ")
-        pages.append(Page(block, None, label=f"{sheet} {span}" if sheet else span))
+        label = f"{sheet} {span}" if sheet else span
+        pages.append(Page(block, None, label=label, tables=count_tables([block])))
     return pages

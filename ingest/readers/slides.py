@@ -14,6 +14,7 @@ from ingest.readers.archive import one_line, open_archive
 from ingest.readers.markdown import (
     Row,
     clean,
+    count_tables,
     heading,
     join_blocks,
     list_item,
@@ -70,7 +71,7 @@ def _slide(slide: Any, number: int, settings: Settings) -> Page:
         text = clean(notes.text) if notes is not None else ""
         if text:
             blocks.append(paragraph(f"Speaker notes: {text}"))
-    return Page(join_blocks(blocks), None, label=f"slide {number}")
+    return Page(join_blocks(blocks), None, label=f"slide {number}", tables=count_tables(blocks))
 
 
 def _reading_order(shapes: Any) -> Iterator[Any]:

@@ -16,6 +16,7 @@ from ingest.readers.archive import one_line
 from ingest.readers.markdown import (
     Row,
     clean,
+    count_tables,
     heading,
     join_blocks,
     list_item,
@@ -69,7 +70,7 @@ def read_html(raw: bytes, settings: Settings) -> list[Page]:
     text = join_blocks(blocks)
     if not text.strip():
         raise LoadError("web page has no main text (only navigation or scripts?)")
-    return [Page(text, None)]
+    return [Page(text, None, tables=count_tables(blocks))]
 
 
 def _blocks(parent: Any, room: int) -> list[str]:

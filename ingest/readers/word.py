@@ -18,6 +18,7 @@ from ingest.readers.archive import one_line, open_archive
 from ingest.readers.markdown import (
     Row,
     clean,
+    count_tables,
     heading,
     join_blocks,
     list_item,
@@ -49,7 +50,7 @@ def read_docx(raw: bytes, settings: Settings) -> list[Page]:
     text = join_blocks(blocks)
     if not text.strip():
         raise LoadError("Word file has no text")
-    return [Page(text, None)]
+    return [Page(text, None, tables=count_tables(blocks))]
 
 
 def _blocks(document: Any, settings: Settings) -> list[str]:

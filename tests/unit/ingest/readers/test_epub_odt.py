@@ -53,6 +53,7 @@ def test_epub_chapters_in_spine_order_under_the_book_title(settings: Settings) -
     assert blocks[:3] == ["# Harbour Book", "## First", "Harbour works begin."]
     assert "- cranes" in blocks
     assert "Year: 2025; Cost: 4 m." in page.text
+    assert page.tables == 1
     assert blocks.index("## Second") > blocks.index("## First")  # the spine's order
     assert "SCRIPT" not in page.text and "alert" not in page.text
     chunks = chunks_of([page], settings.model_copy(update={"min_chunk_chars": 0}))
@@ -92,6 +93,7 @@ def test_odt_headings_lists_tables_and_title(settings: Settings) -> None:
     ]
     assert "- dredging" in page.text
     assert "Budget, row 2:\nYear: 2024; Amount: 6 million." in page.text
+    assert page.tables == 1
 
 
 def test_odt_entity_is_not_expanded(settings: Settings) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ingest.readers.markdown import Row, table_blocks
+from ingest.readers.markdown import Row, count_tables, table_blocks
 
 
 def test_rows_carry_their_header_and_the_passage_names_them() -> None:
@@ -35,3 +35,14 @@ def test_a_title_row_across_the_table_names_it() -> None:
     rows = [Row(1, ["Changes", "Changes"]), Row(2, ["New OS", "New database"])]
     (block,) = table_blocks(rows, "Table 2-1", 500)
     assert block.splitlines() == ["Table 2-1: Changes, row 2:", "New OS; New database."]
+
+
+def test_tables_read_as_rows_are_counted_once_and_layout_tables_not_at_all() -> None:
+    big = [Row(1, ["Name", "Note"])] + [Row(n, [f"item {n}", "x" * 80]) for n in range(2, 60)]
+    small = [Row(1, ["Year", "Budget"]), Row(2, ["2022", "10"])]
+    layout = [Row(1, ["Cover title", "", ""])]
+    blocks = ["Intro.", *table_blocks(big, "Table 1", 400), *table_blocks(layout, "Table 2", 400)]
+    blocks += table_blocks(small, "Table 3", 400)
+    assert len(blocks) > 5
+    assert count_tables(blocks) == 2
+    assert count_tables(["Table 1, rows 2–3:\nYear: 2022."]) == 0  # text that only looks like one

@@ -31,6 +31,7 @@ def _xlsx(rows: int) -> bytes:
 def test_rows_carry_their_header_and_pages_name_sheet_and_rows(settings: Settings) -> None:
     pages = read_xlsx(_xlsx(3), settings)
     assert [p.label for p in pages] == ["Budget rows 2–4", "Staff row 2"]
+    assert [p.tables for p in pages] == [1, 1]  # each sheet is a table
     assert "Year: 2001; Programme: Programme 1; Amount: 1.5." in pages[0].text
     assert "SUM" not in pages[0].text
     chunks = chunks_of(pages, settings)
@@ -41,6 +42,7 @@ def test_a_long_sheet_is_cut_into_row_groups(settings: Settings) -> None:
     pages = read_xlsx(_xlsx(200), settings)
     budget = [p for p in pages if p.label and p.label.startswith("Budget")]
     assert len(budget) > 3
+    assert sum(p.tables for p in budget) == 1  # one table, however many passages
     assert budget[0].label == "Budget rows 2–" + budget[0].text.splitlines()[0].split("–")[1][:-1]
     chunks = chunks_of(pages, settings)
     assert all(len(c.text) <= settings.chunk_size for c in chunks)

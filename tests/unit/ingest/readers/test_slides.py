@@ -43,6 +43,7 @@ def test_one_page_per_slide_with_its_title(settings: Settings) -> None:
     assert "- Sharing or liking fundraising posts" in pages[1].text
     assert "Speaker notes: Say that this holds off duty too." in pages[1].text
     assert "Agency: DOE; Decision: B-329373 did not." in pages[2].text
+    assert [p.tables for p in pages] == [0, 0, 1]
 
 
 def test_slides_are_cited_by_number_and_title(settings: Settings) -> None:

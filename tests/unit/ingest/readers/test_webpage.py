@@ -37,6 +37,7 @@ def test_main_content_only_with_headings_lists_and_tables(settings: Settings) ->
     assert "## Budget" in blocks and "## Works" in blocks
     assert "- new cranes" in blocks and "- two of them" in blocks
     assert "Year: 2024; Amount: 6 million." in text
+    assert page.tables == 1
 
 
 def test_chunks_cite_heading_and_paragraph(settings: Settings) -> None:

@@ -42,6 +42,7 @@ def test_headings_lists_and_tables_become_markdown(settings: Settings) -> None:
     table = next(b for b in blocks if b.startswith("Table 3. Budget by year"))
     assert "Year: 2024; Amount: 6 million." in table.splitlines()
     assert "Table 3. Budget by year" not in blocks  # the caption opens the table instead
+    assert page.tables == 1
 
 
 def test_chunks_cite_the_heading_path_and_the_title_is_the_documents(settings: Settings) -> None:
