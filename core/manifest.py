@@ -26,6 +26,11 @@ class FileEntry(_Part):
     sha256: str
     size: int
     chunks: int
+    parts: int | None = Field(
+        None, description="Pages, slides, sheets or sections read; None in older builds."
+    )
+    part_unit: str = Field("", description="What a part is: page, slide, sheet or section.")
+    tables: int | None = Field(None, description="Tables read as rows; None in older builds.")
     ocr_pages: list[int] = Field(default_factory=list, description="Pages read by OCR.")
     ocr_confidence: float | None = Field(None, description="Their mean word confidence, 0-100.")
     ocr_seconds: float = 0.0

@@ -305,6 +305,16 @@ class OcrSettings(BaseModel):
         description="OCR time one file may take in all; its later pages are skipped (and "
         "named) after it: ~150 pages at 4 s, while pdf_max_pages bounds the count.",
     )
+    build_timeout_s: float = Field(
+        3600.0,
+        gt=0,
+        description="OCR time one build may take over all its files (a page that would run "
+        "past it is stopped). Scanned pages past it are skipped and named once in the build's "
+        "summary; the rest of the build goes on (text pages and other files are indexed), and "
+        "the skipped pages are read when their file changes or by `ingest build --full`. An "
+        "hour is ~900 pages at 4 s: a library of scans is read in a sitting, while a corpus "
+        "dropped in by mistake (thousands of scanned pages) does not hold the index for a day.",
+    )
     low_confidence: float = Field(
         60.0,
         ge=0,

@@ -33,6 +33,7 @@ from core.ocr_words import OcrPage, read_ocr_words, write_ocr_words
 from core.settings import Settings
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
 from ingest.encode import Encoders
+from ingest.inventory import FileOcr, FileRead, entry_with, file_ocr, file_read
 from ingest.load import (
     CorpusFile,
     default_info,
@@ -43,7 +44,7 @@ from ingest.load import (
     sha256_file,
     text_language,
 )
-from ingest.readers.ocr import MISSING, ocr_identity
+from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, ocr_identity
 from ingest.readers.page import LoadError
 
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
@@ -91,6 +92,9 @@ class BuildReport:
     up_to_date: bool = False
     cleaned: list[str] = field(default_factory=list)
     ocr: dict[str, FileOcr] = field(default_factory=dict)  # newly read files with OCR'd pages
+    # The manifest entries of the files read by this build: what was read in each.
+    read: dict[str, FileEntry] = field(default_factory=dict)
+    ocr_budget_s: float = 0.0  # the build's OCR time bound, named when it ran out
 
     @property
     def ocr_summary(self) -> str | None:
@@ -111,36 +115,16 @@ class BuildReport:
         """Files whose scanned pages were skipped because tesseract is missing, and the pages."""
         return {rel: o.missing for rel, o in self.ocr.items() if o.missing}
 
+    @property
+    def ocr_out_of_time(self) -> dict[str, list[int]]:
+        """Files whose scanned pages were skipped because the build's OCR time ran out (a
+        file with no other text is among the errors instead), and the pages."""
+        return {rel: o.out_of_time for rel, o in self.ocr.items() if o.out_of_time}
 
-@dataclass
-class FileOcr:
-    """What OCR did in one file: pages read (mean confidence, seconds), pages skipped because
-    tesseract is missing, and warnings for people (a page skipped, empty or unsure)."""
-
-    pages: list[int] = field(default_factory=list)
-    confidence: float = 0.0
-    seconds: float = 0.0
-    missing: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-def file_ocr(pages: list[OcrPage], low_confidence: float) -> FileOcr:
-    """Sum up one file's OCR'd pages."""
-    done = [p for p in pages if p.skipped is None]
-    result = FileOcr(
-        pages=[p.page for p in done],
-        confidence=round(sum(p.confidence for p in done) / len(done), 1) if done else 0.0,
-        seconds=round(sum(p.seconds for p in done), 2),
-        missing=[p.page for p in pages if p.skipped == MISSING],
-    )
-    for p in pages:
-        if p.skipped is not None and p.skipped != MISSING:
-            result.warnings.append(f"p. {p.page}: not read by OCR ({p.skipped})")
-        elif p.skipped is None and not p.words:
-            result.warnings.append(f"p. {p.page}: no text even after OCR")
-        elif p.skipped is None and p.confidence < low_confidence:
-            result.warnings.append(f"p. {p.page}: OCR confidence {p.confidence:.0f} is low")
-    return result
+    @property
+    def ocr_out_of_time_failed(self) -> list[str]:
+        """Files not indexed at all because the build's OCR time ran out before any page."""
+        return sorted(rel for rel, r in self.errors.items() if r == OUT_OF_BUILD_TIME)
 
 
 def _corpus_manifest_sha(settings: Settings) -> str | None:
@@ -321,10 +305,10 @@ def _load_chunks(
     progress: bool,
     previous: list[Chunk],
     on_file: Callable[[list[Chunk]], None] = lambda chunks: None,
-) -> tuple[list[Chunk], dict[str, str], dict[str, list[OcrPage]]]:
-    """Every file's chunks (an unchanged file's from the live build), the errors, and the OCR'd
-    pages of newly read files; ``on_file`` gets each newly read file's chunks at once, so they
-    are embedded while the next file is read."""
+) -> tuple[list[Chunk], dict[str, str], dict[str, list[OcrPage]], dict[str, FileRead]]:
+    """Every file's chunks (an unchanged file's from the live build), the errors, the OCR'd
+    pages of newly read files and what was read in each; ``on_file`` gets each newly read
+    file's chunks at once, so they are embedded while the next file is read."""
     from ingest.split import document_title, split_pages  # LangChain: only when files are read
 
     infos = read_manifest(settings.corpus_dir, settings.corpus_manifest)
@@ -336,6 +320,7 @@ def _load_chunks(
     chunks: list[Chunk] = []
     errors: dict[str, str] = {}
     ocr: dict[str, list[OcrPage]] = {}
+    read: dict[str, FileRead] = {}
     unchanged = set(plan.unchanged)
     for f in tqdm(plan.files, desc="Reading", unit="file", disable=not progress):
         if f.rel in unchanged and f.rel in old_by_source:
@@ -344,6 +329,7 @@ def _load_chunks(
         try:
             pages = load_file(f, settings, infos[f.rel].lang if f.rel in infos else None)
             ocr[f.rel] = [p.ocr for p in pages if p.ocr is not None]
+            read[f.rel] = file_read(f.rel, pages, settings.ocr.low_confidence)
             info = infos.get(f.rel) or default_info(
                 f.rel,
                 document_title(pages),
@@ -363,7 +349,8 @@ def _load_chunks(
             on_file(file_chunks)
         except LoadError as exc:
             errors[f.rel] = str(exc)
-    return chunks, plan.refused | errors, {rel: pages for rel, pages in ocr.items() if pages}
+    ocr = {rel: pages for rel, pages in ocr.items() if pages}
+    return chunks, plan.refused | errors, ocr, read
 
 
 def run_build(settings: Settings, full: bool = False, progress: bool = True) -> BuildReport:
@@ -392,7 +379,10 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             labels["multilingual"] = settings.multilingual_model
         embedding = _Embedding(settings, _reusable(plan, previous, labels), labels, progress)
         try:
-            chunks, errors, ocr = _load_chunks(plan, settings, progress, previous, embedding.submit)
+            with build_ocr_budget(settings.ocr.build_timeout_s):
+                chunks, errors, ocr, read = _load_chunks(
+                    plan, settings, progress, previous, embedding.submit
+                )
             embedding.submit(chunks)  # unchanged files' chunks the live build lacks vectors for
         except BaseException:
             embedding.abandon()
@@ -408,6 +398,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 ocr={
                     rel: file_ocr(pages, settings.ocr.low_confidence) for rel, pages in ocr.items()
                 },
+                ocr_budget_s=settings.ocr.build_timeout_s,
             )
         vectors, table = embedding.finish(chunks)
         dense, multi = vectors["dense"], vectors.get("multilingual")
@@ -431,6 +422,10 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         sha = {f.rel: f for f in plan.files}
         indexed = sorted({c.source for c in chunks})
         read_now = {rel: file_ocr(ocr[rel], settings.ocr.low_confidence) for rel in ocr}
+        files = {
+            rel: _file_entry(plan, rel, sha[rel], sum(1 for c in chunks if c.source == rel), read)
+            for rel in indexed
+        }
         _write_ocr_words(tmp, plan, indexed, ocr, {rel: f.sha256 for rel, f in sha.items()})
         documents = len({c.doc_id for c in chunks})
         total_new = new_dense + new_multi
@@ -449,12 +444,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
             },
             corpus_manifest_sha256=_corpus_manifest_sha(settings),
             examples=read_examples(settings.corpus_dir, settings.corpus_manifest),
-            files={
-                rel: _file_entry(
-                    plan, rel, sha[rel], sum(1 for c in chunks if c.source == rel), read_now
-                )
-                for rel in indexed
-            },
+            files=files,
             # A file refused unread has no sha256: it was never read.
             errors={
                 rel: FileError(sha256=sha[rel].sha256 if rel in sha else None, reason=r)
@@ -487,24 +477,18 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         plan.full_reason,
         cleaned=cleaned,
         ocr=read_now,
+        read={rel: entry for rel, entry in files.items() if rel in read},
+        ocr_budget_s=settings.ocr.build_timeout_s,
     )
 
 
 def _file_entry(
-    plan: Plan, rel: str, file: CorpusFile, chunks: int, read_now: dict[str, FileOcr]
+    plan: Plan, rel: str, file: CorpusFile, chunks: int, read: dict[str, FileRead]
 ) -> FileEntry:
-    """A file's manifest entry; what OCR did in a file not read again comes from the last one."""
+    """A file's manifest entry; what was read in a file not read again comes from the last."""
     entry = FileEntry(sha256=file.sha256, size=file.size, chunks=chunks)
-    if rel in read_now:
-        o = read_now[rel]
-        return entry.model_copy(
-            update={
-                "ocr_pages": o.pages,
-                "ocr_confidence": o.confidence if o.pages else None,
-                "ocr_seconds": o.seconds,
-                "warnings": o.warnings + [f"p. {n}: not read ({MISSING})" for n in o.missing],
-            }
-        )
+    if rel in read:
+        return entry_with(entry, read[rel])
     old = plan.previous.files.get(rel) if plan.previous else None
     if old is not None and old.sha256 == file.sha256 and rel in plan.unchanged:
         return old.model_copy(update={"chunks": chunks})

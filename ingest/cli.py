@@ -8,9 +8,11 @@ from typing import Annotated
 
 import typer
 
+from core.manifest import FileEntry
 from core.settings import Settings
 from core.store import IndexUnavailable
 from ingest.build import BuildReport, make_plan, run_build
+from ingest.inventory import page_ranges, read_table
 from ingest.readers.ocr import MISSING
 from ingest.readers.page import LoadError
 
@@ -77,6 +79,7 @@ def build(
         )
         if report.ocr_summary:
             typer.echo(report.ocr_summary)
+        _echo_table(report.read, "read by this build")
     if report.errors:
         raise typer.Exit(1)
 
@@ -94,9 +97,28 @@ def _report_ocr(report: BuildReport, settings: Settings) -> None:
             fg="yellow",
             err=True,
         )
+    late = [f"{rel} (p. {page_ranges(pages)})" for rel, pages in report.ocr_out_of_time.items()]
+    late += report.ocr_out_of_time_failed
+    if late:
+        typer.secho(
+            f"warning: the build's OCR time ({report.ocr_budget_s:g} s, "
+            "SQA_OCR__BUILD_TIMEOUT_S) ran out; "
+            f"scanned pages not read: {'; '.join(sorted(late))}; the rest was indexed",
+            fg="yellow",
+            err=True,
+        )
     for rel, ocr in sorted(report.ocr.items()):
         for warning in ocr.warnings:
             typer.secho(f"warning: {settings.corpus_dir / rel}: {warning}", fg="yellow", err=True)
+
+
+def _echo_table(entries: dict[str, FileEntry], what: str) -> None:
+    """What was read in each file, as a table (its warnings are printed apart)."""
+    lines = read_table(entries)
+    if lines:
+        typer.echo(f"files {what}:")
+        for line in lines:
+            typer.echo(f"  {line}")
 
 
 @app.command()
@@ -118,12 +140,16 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
             typer.echo(f"  {label:9} {name}")
     for name, reason in plan.failed_before.items():
         typer.echo(f"  {'failed':9} {name}: {reason}")
-    for name, entry in sorted(plan.previous.files.items() if plan.previous else []):
-        if entry.ocr_pages:
-            pages = ", ".join(map(str, entry.ocr_pages))
-            typer.echo(f"  {'ocr':9} {name}: p. {pages} (mean confidence {entry.ocr_confidence})")
-        for warning in entry.warnings:
-            typer.echo(f"  {'warning':9} {name}: {warning}")
+    if plan.previous is not None:
+        _echo_table(plan.previous.files, "in the live build")
+        for name, entry in sorted(plan.previous.files.items()):
+            if entry.ocr_pages:
+                pages = page_ranges(entry.ocr_pages)
+                typer.echo(
+                    f"  {'ocr':9} {name}: p. {pages} (mean confidence {entry.ocr_confidence})"
+                )
+            for warning in entry.warnings:
+                typer.echo(f"  {'warning':9} {name}: {warning}")
     if plan.full_reason:
         typer.echo(f"a full rebuild is needed: {plan.full_reason}")
     elif plan.manifest_changed:

@@ -12,7 +12,9 @@ scanned page is read with English, and the language of what it says (py3langid) 
 model, or, when English reads it badly, the most confident of the Japanese and Chinese models.
 
 Where tesseract is missing, scanned pages are kept empty and marked skipped with
-:data:`MISSING`; a file with no other text fails with that reason.
+:data:`MISSING`; a file with no other text fails with that reason. OCR time is bounded per page,
+per file and per build (:func:`build_ocr_budget`, set by the build around its reading): pages
+past the build's bound are marked :data:`OUT_OF_BUILD_TIME`, and the build goes on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from core.settings import OcrSettings
 
 MISSING = "tesseract is not installed; run scripts/install-ocr"
+OUT_OF_BUILD_TIME = "the build's OCR time ran out (SQA_OCR__BUILD_TIMEOUT_S)"
 # The manifest's language codes -> tesseract's models (Debian's tesseract-ocr-<lang> packages).
 TESSERACT_LANGS = {"en": "eng", "id": "ind", "ja": "jpn", "zh": "chi_sim"}
 # Models tried when English reads a page badly (another script).
@@ -203,6 +208,38 @@ def ocr_identity(s: OcrSettings) -> str:
     return f"{_version(s.tesseract)} ({' '.join(langs)}) {s.dpi} dpi"
 
 
+@dataclass
+class OcrBudget:
+    """OCR seconds one build may spend over all its files, and how many it has spent."""
+
+    seconds: float
+    spent: float = 0.0
+
+    @property
+    def left(self) -> float:
+        return self.seconds - self.spent
+
+
+# The build's budget while it reads its files (reading runs in the build's own thread); the PDF
+# reader's OCR hook takes no build state, so it is found here. None outside a build: no bound.
+_BUILD_BUDGET: ContextVar[OcrBudget | None] = ContextVar("ocr_build_budget", default=None)
+
+
+@contextmanager
+def build_ocr_budget(seconds: float) -> Iterator[OcrBudget]:
+    """Bound the OCR time of everything read inside the block to ``seconds`` in all."""
+    budget = OcrBudget(seconds)
+    token = _BUILD_BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUILD_BUDGET.reset(token)
+
+
+class _OutOfTime(TimeoutError):
+    """tesseract was stopped by what the file's or the build's OCR bound left, not the page's."""
+
+
 class _Tesseract:
     """Runs tesseract on rendered page images: one thread (OpenMP threads only fight each other
     on a busy machine: 5 s against 30 s a page measured here), a timeout per page."""
@@ -212,19 +249,24 @@ class _Tesseract:
         self.path = shutil.which(s.tesseract) or s.tesseract
         self.env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
-    def read(self, png: bytes, lang: str, dpi: int) -> list[TsvWord]:
-        """Words of one page image; raises TimeoutError or RuntimeError saying why not."""
+    def read(self, png: bytes, lang: str, dpi: int, time_left: float) -> list[TsvWord]:
+        """Words of one page image, stopped after the page's bound or ``time_left`` (what the
+        file's and the build's bounds leave), whichever is less; raises TimeoutError or
+        RuntimeError saying why not."""
         command = [self.path, "stdin", "stdout", "-l", lang, "--dpi", str(dpi), "tsv"]
+        timeout = max(0.01, min(self.settings.page_timeout_s, time_left))
         try:
             done = subprocess.run(
                 command,
                 input=png,
                 capture_output=True,
-                timeout=self.settings.page_timeout_s,
+                timeout=timeout,
                 env=self.env,
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
+            if timeout < self.settings.page_timeout_s:
+                raise _OutOfTime from exc
             raise TimeoutError(f"OCR took over {self.settings.page_timeout_s:g} s") from exc
         if done.returncode != 0:
             reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -317,18 +359,39 @@ class _FileReader:
         self.tesseract = _Tesseract(s)
         self.started = time.monotonic()
 
+    def _time_left(self) -> float:
+        """Seconds the file's and the build's bounds leave for OCR."""
+        left = self.settings.file_timeout_s - (time.monotonic() - self.started)
+        budget = _BUILD_BUDGET.get()
+        return left if budget is None else min(left, budget.left)
+
+    @staticmethod
+    def _spend(began: float) -> None:
+        budget = _BUILD_BUDGET.get()
+        if budget is not None:
+            budget.spent += time.monotonic() - began
+
+    def _out_of_time(self) -> str:
+        budget = _BUILD_BUDGET.get()
+        if budget is not None and budget.left <= 0:
+            return OUT_OF_BUILD_TIME
+        return f"the file's OCR time ({self.settings.file_timeout_s:g} s) ran out"
+
     def read(self, pdf: Any, index: int, number: int) -> tuple[list[OcrParagraph], OcrPage]:
         s = self.settings
-        if time.monotonic() - self.started > s.file_timeout_s:
-            return [], OcrPage(
-                number, skipped=f"the file's OCR time ({s.file_timeout_s:g} s) ran out"
-            )
+        if self._time_left() <= 0:
+            return [], OcrPage(number, skipped=self._out_of_time())
         began = time.monotonic()
         try:
             image = _render(pdf[index], s)
             lang, words = self._read_in_language(image)
+        except _OutOfTime:  # stopped by the file's or the build's bound, not the page's
+            self._spend(began)
+            return [], OcrPage(number, skipped=self._out_of_time())
         except (TimeoutError, RuntimeError, OSError) as exc:  # PdfiumError is a RuntimeError
+            self._spend(began)
             return [], OcrPage(number, skipped=str(exc))
+        self._spend(began)
         ocr = OcrPage(
             number,
             lang,
@@ -340,13 +403,15 @@ class _FileReader:
 
     def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
         if self.lang is not None:
-            return self.lang, self.tesseract.read(image.png, self.lang, image.dpi)
-        first = self.tesseract.read(image.png, "eng", image.dpi)
+            return self.lang, self.tesseract.read(
+                image.png, self.lang, image.dpi, self._time_left()
+            )
+        first = self.tesseract.read(image.png, "eng", image.dpi, self._time_left())
         chosen = choose_language(first, self.installed, self.settings)
         if chosen is None:  # another script: the most confident model reads it
             tries = [(mean_confidence(first), "eng", first)]
             for model in (m for m in OTHER_SCRIPTS if m in self.installed):
-                words = self.tesseract.read(image.png, model, image.dpi)
+                words = self.tesseract.read(image.png, model, image.dpi, self._time_left())
                 tries.append((mean_confidence(words), model, words))
             _, chosen, best = max(tries, key=lambda t: t[0])
             self.lang = chosen
@@ -354,7 +419,7 @@ class _FileReader:
         self.lang = chosen
         if chosen == "eng":
             return chosen, first
-        return chosen, self.tesseract.read(image.png, chosen, image.dpi)
+        return chosen, self.tesseract.read(image.png, chosen, image.dpi, self._time_left())
 
 
 def ocr_scanned_pages(

@@ -136,16 +136,29 @@ def test_status_shows_new_changed_deleted(tiny_corpus: Path, cli) -> None:
     assert "  changed   alpha.txt" in lines
     assert "  deleted   beta.md" in lines
     assert "  new       delta.txt" in lines
-    assert "gamma.txt" not in result.output
+    assert not any("gamma" in line for line in lines if line.startswith(("  changed", "  new")))
     assert "up to date" not in result.output
+    # every file of the live build is listed with what was read in it (gamma unchanged)
+    table = lines[lines.index("files in the live build:") + 1 :]
+    assert table[0].split() == [
+        "file", "read", "as", "OCR", "pages", "OCR", "conf.", "tables", "chunks", "warnings"
+    ]  # fmt: skip
+    assert [row.split()[0] for row in table[1:4]] == ["alpha.txt", "beta.md", "gamma.txt"]
 
     built = cli("build")
     assert built.exit_code == 0
     # alpha and delta are embedded, gamma (2 chunks) reused
     assert "into 4 chunks; embeddings: 4 new, 4 reused" in built.output
+    read = built.output.splitlines()
+    read = read[read.index("files read by this build:") + 2 :]  # past the table's header
+    assert [row.split()[:3] for row in read] == [
+        ["alpha.txt", "1", "section"],
+        ["delta.txt", "1", "section"],
+    ]  # only the files this build read: gamma's chunks were the live build's
     status = cli("status")
     assert "up to date: 3 files unchanged" in status.output
-    assert not any(line.startswith("  ") for line in status.output.splitlines())
+    kinds = ("  new", "  changed", "  deleted", "  failed")
+    assert not any(line.startswith(kinds) for line in status.output.splitlines())
 
 
 def test_short_paragraphs_join_their_neighbours_by_default(
