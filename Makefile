@@ -47,7 +47,7 @@ browser-deps:
 ocr-deps:
 	@scripts/install-ocr
 
-## Every benchmark (ingest, scale, answering, load, LLM streams, the plain LangChain recipe
+## Every benchmark (ingest, OCR, scale, answering, load, LLM streams, the plain LangChain recipe
 ## beside ours), printed and written to docs/BENCHMARKS.md + docs/benchmarks.json (~25 min).
 ## BENCH_INSTALL=1 also times a fresh clone to a ready server from an empty pip cache.
 bench: $(STAMP)

@@ -392,6 +392,7 @@ def render_markdown(report: dict[str, Any]) -> str:
 # (script, extra arguments for a full run, time limit in seconds)
 PLAN: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("bench_ingest", (), 900),
+    ("bench_ocr", (), 900),
     ("bench_scale", (), 1200),
     ("bench_answer", ("--runs", "5"), 600),
     ("loadtest", (), 600),
