@@ -501,6 +501,18 @@ class DocumentSettings(BaseModel):
         "chunk_size, each repeating the caption and row range, so the splitter never has to "
         "cut a group (a heading path takes up to a quarter of a chunk).",
     )
+    pdf_tables: bool = Field(
+        True,
+        description="Find ruled tables in text PDFs (pdfplumber) and write them as rows under "
+        "their header, as Word tables are.",
+    )
+    pdf_table_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Time the table search may take in one PDF; later pages keep their text "
+        "as it is. It takes 0.1-0.2 s a page that draws anything (the dev3 and foreign PDFs, "
+        "machine busy; pages of plain text are skipped unparsed): 300-600 such pages.",
+    )
 
 
 class ReadingSettings(BaseModel):

@@ -50,7 +50,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "5-document-language"
+CHUNK_RULES = "6-pdf-tables"
 
 
 @dataclass
@@ -147,6 +147,7 @@ def chunking_identity(settings: Settings) -> dict[str, object]:
         "chunking_rules": CHUNK_RULES,
         "table_passage_share": settings.documents.table_passage_share,
         "language_sample_chars": settings.documents.language_sample_chars,
+        "pdf_tables": settings.documents.pdf_tables,
         "ocr": ocr_identity(settings.ocr),
         "reading": settings.reading.model_dump(),
     }

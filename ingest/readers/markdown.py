@@ -53,19 +53,26 @@ class Row:
 
 
 def table_blocks(
-    rows: Sequence[Row], name: str, max_chars: int, *, layout_as_text: bool = True
+    rows: Sequence[Row],
+    name: str,
+    max_chars: int,
+    *,
+    layout_as_text: bool = True,
+    first_row_is_header: bool = True,
 ) -> list[str]:
     """A table as blocks of light Markdown: passages of rows under their header (see above).
 
     ``name`` opens each passage ("Table 2, rows 3–9:"); a sheet, whose rows are data whatever
-    their shape, passes ``layout_as_text=False``.
+    their shape, passes ``layout_as_text=False``; a reader that knows the first row is data
+    passes ``first_row_is_header=False``.
     """
     rows = [Row(r.number, [clean(c) for c in r.cells]) for r in rows]
     rows = [r for r in rows if any(r.cells)]
     width = max((sum(1 for c in r.cells if c) for r in rows), default=0)
     if layout_as_text and (len(rows) < 2 or width < 2):  # layout, not data: cells are text
         return [paragraph(c) for r in rows for c in r.cells if c]
-    header, body = (rows[0], rows[1:]) if len(rows) > 1 else (Row(0, []), rows)
+    has_header = first_row_is_header and len(rows) > 1
+    header, body = (rows[0], rows[1:]) if has_header else (Row(0, []), rows)
     titles = {c for c in header.cells if c}
     if len(titles) == 1 and body:  # one cell across the table: its title, not column headers
         title = titles.pop()

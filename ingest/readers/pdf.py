@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.readers.ocr import ocr_scanned_pages
 from ingest.readers.page import LIST_MARKER, SENTENCE_END, LoadError, Page, join_lines
+from ingest.readers.pdf_tables import LineFilter, find_tables
 from ingest.readers.words import LINE_HYPHEN, repair_words
 
 if TYPE_CHECKING:
@@ -69,13 +70,17 @@ class _TooMuchText(Exception):
 def read_pdf(raw: bytes, settings: Settings, lang: str | None = None) -> list[Page]:
     """The PDF's pages, scanned ones read by OCR (in ``lang``, the manifest's, when given);
     LoadError when none has text."""
-    pages = ocr_scanned_pages(raw, load_pdf(raw, settings), settings.ocr, lang)
+    pages = load_pdf(raw, settings)
+    tables = find_tables(raw, settings)  # on a PDF read within the limits above
+    if tables:  # laid out again without the printed lines inside the tables, their rows added
+        pages = tables.add_to(load_pdf(raw, settings, tables.drop_lines))
+    pages = ocr_scanned_pages(raw, pages, settings.ocr, lang)
     if not any(p.text.strip() for p in pages):
         raise LoadError("PDF has no extractable text (scanned images?); OCR it first")
     return pages
 
 
-def load_pdf(raw: bytes, settings: Settings) -> list[Page]:
+def load_pdf(raw: bytes, settings: Settings, skip: LineFilter | None = None) -> list[Page]:
     """Pages of a PDF, or LoadError: any failure of pypdf on hostile or broken input is caught.
 
     pypdf parses untrusted bytes and can raise nearly anything (its own errors, including
@@ -105,7 +110,7 @@ def load_pdf(raw: bytes, settings: Settings) -> list[Page]:
         ):
             reader = PdfReader(io.BytesIO(raw))
             _decrypt(reader)
-            return _pdf_pages(reader, settings)
+            return _pdf_pages(reader, settings, skip)
     except LoadError:
         raise
     except FileNotDecryptedError as exc:
@@ -174,7 +179,7 @@ class _Block:
         return max(line.size for line in self.lines)
 
 
-def _pdf_pages(reader: Any, settings: Settings) -> list[Page]:
+def _pdf_pages(reader: Any, settings: Settings, skip: LineFilter | None = None) -> list[Page]:
     count = len(reader.pages)
     if count > settings.pdf_max_pages:
         raise LoadError(
@@ -184,6 +189,8 @@ def _pdf_pages(reader: Any, settings: Settings) -> list[Page]:
     total = 0
     for number, page in enumerate(reader.pages, 1):
         lines = _page_lines(page, number, settings.pdf_max_page_chars, settings.reading.margin_band)
+        if skip is not None:  # a table's lines: its rows are written apart
+            lines = skip(number, lines)
         total += sum(len(line.text) for line in lines)
         if total > settings.pdf_max_chars:
             raise LoadError(
