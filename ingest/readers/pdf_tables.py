@@ -62,8 +62,12 @@ def _words(text: str) -> list[str]:
 class PdfTable:
     page: int
     box: tuple[float, float, float, float]  # x0, y0, x1, y1: points from the page's bottom-left
-    blocks: list[str]  # its passages of rows
+    rows: list[Row]
+    header: bool  # whether its first row names the columns
     words: Counter[str]  # the words of its cells, case-folded, with how often each is printed
+
+    def blocks(self, name: str, room: int) -> list[str]:
+        return table_blocks(self.rows, name, room, first_row_is_header=self.header)
 
     def holds(self, line: PrintedLine) -> bool:
         """Whether the line starts inside the table's box."""
@@ -76,6 +80,7 @@ class PdfTables:
     """The data tables of one PDF, by page number (from 1)."""
 
     by_page: dict[int, list[PdfTable]] = field(default_factory=dict)
+    room: int = 0  # the most characters a passage of rows may hold
 
     def __bool__(self) -> bool:
         return bool(self.by_page)
@@ -106,10 +111,14 @@ class PdfTables:
     def add_to(self, pages: list[Page]) -> list[Page]:
         """The pages with each table's passages after the page's own text."""
         out = []
+        number = 0
         for page in pages:
             tables = self.by_page.get(page.page or 0, [])
             if tables:
-                blocks = [page.text, *(b for t in tables for b in t.blocks)]
+                blocks = [page.text]
+                for table in tables:  # numbered among the tables kept, in the document's order
+                    number += 1
+                    blocks += table.blocks(f"Table {number}", self.room)
                 page = replace(page, text=join_blocks(blocks), tables=page.tables + len(tables))
             out.append(page)
         return out
@@ -125,9 +134,8 @@ def find_tables(raw: bytes, settings: Settings) -> PdfTables:
         return found
     import pdfplumber
 
-    room = int(settings.chunk_size * settings.documents.table_passage_share)
+    room = found.room = int(settings.chunk_size * settings.documents.table_passage_share)
     deadline = time.monotonic() + settings.documents.pdf_table_seconds
-    count = 0
     quiet = logging.getLogger("pdfminer")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # pdfminer logs what it repairs, without the file's name
@@ -143,16 +151,13 @@ def find_tables(raw: bytes, settings: Settings) -> PdfTables:
                         for i, cells in enumerate(table.extract(), 1)
                     ]
                     words = Counter(w for row in rows for c in row.cells for w in _words(c))
-                    blocks = table_blocks(
-                        rows, f"Table {count + 1}", room, first_row_is_header=_has_header(rows)
-                    )
-                    if not count_tables(blocks):  # layout: the page's text says it already
-                        continue
-                    count += 1
+                    header = _has_header(rows)
+                    if not count_tables(table_blocks(rows, "", room, first_row_is_header=header)):
+                        continue  # layout: the page's text says it already
                     x0, top, x1, bottom = table.bbox
                     box = (x0, page.height - bottom, x1, page.height - top)
                     found.by_page.setdefault(number, []).append(
-                        PdfTable(number, box, blocks, words)
+                        PdfTable(number, box, rows, header, words)
                     )
                 page.close()
     except Exception:  # pdfminer on a PDF pypdf could read but it cannot: the text stays as is

@@ -5,11 +5,12 @@ nothing keep their text as it was."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.settings import DocumentSettings, Settings
 from ingest.load import DocumentInfo
 from ingest.readers.markdown import Row
+from ingest.readers.page import Page
 from ingest.readers.pdf import read_pdf
 from ingest.readers.pdf_tables import PdfTable, PdfTables, _has_header, _ruled_pages, find_tables
 from ingest.split import split_pages
@@ -99,7 +100,8 @@ class _Line:
 
 
 def _table(words: str) -> PdfTable:
-    return PdfTable(1, (100, 100, 300, 200), ["Table 1, rows 2–3:\nA: b."], Counter(words.split()))
+    rows = [Row(1, ["Year", "Amount"]), Row(2, ["2024", "6 million"])]
+    return PdfTable(1, (100, 100, 300, 200), rows, True, Counter(words.split()))
 
 
 def test_lines_the_cells_restate_go_and_a_table_missing_words_is_not_trusted() -> None:
@@ -117,6 +119,18 @@ def test_lines_the_cells_restate_go_and_a_table_missing_words_is_not_trusted() -
     doubtful = PdfTables({1: [_table("year amount 2024 6 million")]})
     assert doubtful.drop_lines(1, twice) == twice  # every line kept ...
     assert not doubtful and doubtful.add_to([]) == []  # ... and no passages for the table
+
+
+def test_tables_are_numbered_among_those_kept() -> None:
+    good = _table("year amount 2024 6 million")
+    tables = PdfTables({1: [good], 2: [replace(good, page=2)]}, room=400)
+    lines = [_Line(101, 180, "Year Amount"), _Line(101, 170, "2024 6 million")]
+    tables.drop_lines(1, [*lines, _Line(150, 120, "2024 6 million")])  # misses a cell: not kept
+    tables.drop_lines(2, lines)
+    pages = tables.add_to([Page("Page one.", 1), Page("Page two.", 2)])
+    assert pages[0] == Page("Page one.", 1)
+    assert pages[1].text == "Page two.\n\nTable 1, row 2:\nYear: 2024; Amount: 6 million."
+    assert pages[1].tables == 1
 
 
 def test_a_first_row_whose_cells_recur_down_their_column_is_data() -> None:
