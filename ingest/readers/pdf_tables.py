@@ -11,8 +11,9 @@ The PDF reader asks for the tables of a PDF it has already read within its limit
 the pages out again without the printed lines inside a table's box that the table's cells
 restate (read line by line they run the cells together; a line with words of its own, such as
 a heading over the grid, stays), and puts the table's passages at the end of its page. A table
-whose cells lack words its lines print (pdfplumber missed a cell of an irregular grid) is not
-trusted: its page keeps every line and gets no passages for it, so nothing is ever lost. A PDF
+whose cells lack words its lines print (pdfplumber missed a cell of an irregular grid), or
+whose lines none of its cells restate, is not trusted: its page keeps every line and gets no
+passages for it, so nothing is lost and nothing said twice. A PDF
 pdfplumber cannot read, or one past the search's time bound, keeps its text as it was.
 """
 
@@ -98,8 +99,8 @@ class PdfTables:
                 if table.holds(line) and set(_words(line.text)) <= set(table.words)
             ]
             printed = Counter(w for i in restated for w in _words(lines[i].text))
-            if printed - table.words:  # a cell pdfplumber did not read: keep the lines
-                continue
+            if not restated or printed - table.words:  # cells its lines do not print, or lines
+                continue  # its cells miss (pdfplumber did not read a cell): the lines stay
             trusted.append(table)
             dropped.update(restated)
         if page in self.by_page:
@@ -150,6 +151,8 @@ def find_tables(raw: bytes, settings: Settings) -> PdfTables:
                         Row(i, [cell or "" for cell in cells])
                         for i, cells in enumerate(table.extract(), 1)
                     ]
+                    if not rows:
+                        continue
                     words = Counter(w for row in rows for c in row.cells for w in _words(c))
                     header = _has_header(rows)
                     if not count_tables(table_blocks(rows, "", room, first_row_is_header=header)):

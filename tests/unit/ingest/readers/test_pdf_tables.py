@@ -119,6 +119,8 @@ def test_lines_the_cells_restate_go_and_a_table_missing_words_is_not_trusted() -
     doubtful = PdfTables({1: [_table("year amount 2024 6 million")]})
     assert doubtful.drop_lines(1, twice) == twice  # every line kept ...
     assert not doubtful and doubtful.add_to([]) == []  # ... and no passages for the table
+    unrelated = PdfTables({1: [_table("other words entirely")]})
+    assert unrelated.drop_lines(1, lines) == lines and not unrelated  # nothing it restates
 
 
 def test_tables_are_numbered_among_those_kept() -> None:
