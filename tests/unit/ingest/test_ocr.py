@@ -159,8 +159,9 @@ def test_language_is_told_from_a_confident_first_pass() -> None:
     assert choose_language(_words("~ '' ,. ll1 =", 20), installed, OcrSettings()) is None
 
 
-def _pdf(tmp_path: Path, pages: list[str | None]) -> bytes:
-    """A PDF with a text page for each string and an image-only page for each None."""
+def _pdf(tmp_path: Path | None, pages: list[str | None], scale: int = 2) -> bytes:
+    """A PDF with a text page for each string and an image-only page for each None (an A4
+    scan at 75 dpi times ``scale``)."""
     from fpdf import FPDF
     from PIL import Image, ImageDraw
 
@@ -168,8 +169,8 @@ def _pdf(tmp_path: Path, pages: list[str | None]) -> bytes:
     for text in pages:
         pdf.add_page()
         if text is None:
-            image = Image.new("L", (1240, 1754), 255)
-            ImageDraw.Draw(image).text((100, 100), "A scanned page.", fill=0)
+            image = Image.new("L", (620 * scale, 877 * scale), 255)
+            ImageDraw.Draw(image).text((50 * scale, 50 * scale), "A scanned page.", fill=0)
             png = io.BytesIO()
             image.save(png, format="PNG")
             pdf.image(png, x=0, y=0, w=210, h=297)

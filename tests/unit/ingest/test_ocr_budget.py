@@ -4,7 +4,6 @@ skipped without running it, the pages are named once, and the rest of the build 
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -17,28 +16,13 @@ from ingest.build import run_build
 from ingest.cli import app
 from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, installed_languages
 from ingest.readers.pdf import read_pdf
+from tests.unit.ingest.test_ocr import _pdf as scanned_and_text_pdf
 
 TEXT = "The text layer of this page is read as it always was, without OCR. " * 4
 
 
 def _pdf(pages: list[str | None]) -> bytes:
-    """A PDF with a text page for each string and an image-only page for each None."""
-    from fpdf import FPDF
-    from PIL import Image, ImageDraw
-
-    pdf = FPDF(format="A4")
-    for text in pages:
-        pdf.add_page()
-        if text is None:
-            image = Image.new("L", (620, 877), 255)
-            ImageDraw.Draw(image).text((50, 50), "A scanned page.", fill=0)
-            png = io.BytesIO()
-            image.save(png, format="PNG")
-            pdf.image(png, x=0, y=0, w=210, h=297)
-        else:
-            pdf.set_font("Helvetica", size=11)
-            pdf.multi_cell(0, 6, text)
-    return bytes(pdf.output())
+    return scanned_and_text_pdf(None, pages, scale=1)
 
 
 @pytest.fixture
