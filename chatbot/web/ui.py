@@ -78,6 +78,24 @@ MARKER_JS = """
     card.classList.add('sqa-flash');
     setTimeout(() => card.classList.remove('sqa-flash'), 1600);
   }, true);
+  // A new question is scrolled to the top of the conversation box, so its answer is read from
+  // its start (a tall earlier answer with its passages otherwise keeps the box where it was).
+  // Only the box scrolls, never the page: the input stays where the user typed.
+  let asked = 0;
+  new MutationObserver(() => {
+    const chat = document.getElementById('sqa-chat');
+    if (!chat) return;
+    const questions = chat.querySelectorAll('.message.user');
+    if (questions.length === asked) return;
+    const grew = questions.length > asked;
+    asked = questions.length;
+    if (!grew) return;
+    const last = questions[questions.length - 1];
+    let box = last.parentElement;
+    while (box && box !== chat && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+    if (!box || box.scrollHeight <= box.clientHeight) return;
+    box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+  }).observe(document.body, {childList: true, subtree: true});
 }
 """.replace("__INLINE_SUFFIX__", INLINE_SUFFIX)
 ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question

@@ -158,6 +158,28 @@ def test_row8_on_a_phone_each_answers_passages_are_under_it(browser: Any, server
         context.close()
 
 
+def test_row8_a_new_question_is_scrolled_into_the_conversation_box(
+    browser: Any, server: Any
+) -> None:
+    """On a phone the first answer with its passages fills the box; the next question and the
+    start of its answer must come into view, not stay below the box's fold."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/")
+        ask_in_ui(page, GOLDEN_VISA)
+        wait_for_answers(page, 1)
+        ask_in_ui(page, SEED_QUESTION)
+        wait_for_answers(page, 2)
+        page.wait_for_timeout(300)
+        chat = page.locator("#sqa-chat").bounding_box()
+        latest = page.locator("#sqa-chat .message.user").nth(1).bounding_box()
+        assert chat is not None and latest is not None
+        assert chat["y"] <= latest["y"] < chat["y"] + chat["height"] - 20
+    finally:
+        context.close()
+
+
 # --- rows 2, 3 and 7: Stop keeps the partial text; a question while answering; Stop only then ----
 
 
