@@ -81,20 +81,23 @@ MARKER_JS = """
   // A new question is scrolled to the top of the conversation box, so its answer is read from
   // its start (a tall earlier answer with its passages otherwise keeps the box where it was).
   // Only the box scrolls, never the page: the input stays where the user typed.
+  // The earlier answer's passages and the new answer arrive after the question does, so the
+  // question is kept there for a few seconds while they render.
   let asked = 0;
+  let pinnedAt = 0;
   new MutationObserver(() => {
     const chat = document.getElementById('sqa-chat');
     if (!chat) return;
     const questions = chat.querySelectorAll('.message.user');
-    if (questions.length === asked) return;
-    const grew = questions.length > asked;
+    if (questions.length > asked) pinnedAt = Date.now();
     asked = questions.length;
-    if (!grew) return;
+    if (!asked || Date.now() - pinnedAt > 3000) return;
     const last = questions[questions.length - 1];
     let box = last.parentElement;
     while (box && box !== chat && box.scrollHeight <= box.clientHeight) box = box.parentElement;
     if (!box || box.scrollHeight <= box.clientHeight) return;
-    box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    const offset = last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+    if (Math.abs(offset) > 2) box.scrollTop += offset;
   }).observe(document.body, {childList: true, subtree: true});
 }
 """.replace("__INLINE_SUFFIX__", INLINE_SUFFIX)
@@ -107,6 +110,9 @@ CSS = """
 #sqa-banner .sqa-failed { background: #fdecea; border: 1px solid #e06c60; border-radius: 8px;
   padding: 10px 14px; }
 .sqa-status { color: #b3261e; font-weight: 600; padding: 4px 2px; }
+/* The status line says what went wrong in its own words; Gradio's tracker would add a bare
+   "Error" there when Stop cancels the answer that writes to it. */
+#sqa-status [data-testid="status-tracker"] { display: none !important; }
 .sqa-note { color: #555; padding: 4px 2px; }
 #sqa-sources { max-height: 640px; overflow-y: auto !important; }
 .sqa-answer-sources h3 { margin: 4px 0 2px; font-size: 1em; }
