@@ -124,6 +124,13 @@ def test_row8_on_a_phone_each_answers_passages_are_under_it(browser: Any, server
         wait_for_answers(page, 1)
         ask_in_ui(page, SEED_QUESTION)
         wait_for_answers(page, 2)
+        # The new question is scrolled to the top of the box the first answer filled, not left
+        # below its fold.
+        page.wait_for_timeout(300)
+        chat = page.locator("#sqa-chat").bounding_box()
+        latest = page.locator("#sqa-chat .message.user").nth(1).bounding_box()
+        assert chat is not None and latest is not None
+        assert chat["y"] <= latest["y"] < chat["y"] + chat["height"] - 20
         box = page.locator("#sqa-question").bounding_box()
         questions = page.locator("#sqa-chat .message.user")
         for number, answer in enumerate(page.locator("#sqa-chat .message.bot").all(), start=1):
@@ -154,28 +161,6 @@ def test_row8_on_a_phone_each_answers_passages_are_under_it(browser: Any, server
         copied = page.evaluate("navigator.clipboard.readText()")
         assert "Golden Visa" in copied and copied.rstrip().endswith("[1].")
         assert "<" not in copied and "Cited passages" not in copied
-    finally:
-        context.close()
-
-
-def test_row8_a_new_question_is_scrolled_into_the_conversation_box(
-    browser: Any, server: Any
-) -> None:
-    """On a phone the first answer with its passages fills the box; the next question and the
-    start of its answer must come into view, not stay below the box's fold."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        page.goto(server.url + "/")
-        ask_in_ui(page, GOLDEN_VISA)
-        wait_for_answers(page, 1)
-        ask_in_ui(page, SEED_QUESTION)
-        wait_for_answers(page, 2)
-        page.wait_for_timeout(300)
-        chat = page.locator("#sqa-chat").bounding_box()
-        latest = page.locator("#sqa-chat .message.user").nth(1).bounding_box()
-        assert chat is not None and latest is not None
-        assert chat["y"] <= latest["y"] < chat["y"] + chat["height"] - 20
     finally:
         context.close()
 
