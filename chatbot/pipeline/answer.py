@@ -128,8 +128,7 @@ class Answerer:
         self.llm_server = llm_server  # the bundled model's child process, if we started one
         self._lock = threading.Lock()  # guards the switch to another build's retriever
         self._remember_queries(retriever)
-        self._refusals: np.ndarray | None = None
-        self._override_vectors: np.ndarray | None = None
+        self._meaning_vectors: dict[tuple[str, ...], np.ndarray] = {}  # embedded once each
         self._llm_error: str | None = None
         fitted = SupportModel.load() if settings.answer.calibrated_support else None
         applies = fitted and fitted.applies_to(settings.dense_model, settings.multilingual_model)
@@ -351,31 +350,31 @@ class Answerer:
         cited = keep_cited(attribute_and_repoint(verdict.text, evidence.sentences, idf, states))
         return cited or None
 
+    def _closeness(self, texts: list[str], meanings: tuple[str, ...]) -> float:
+        """The best multilingual cosine between one of ``texts`` and one of ``meanings`` (our
+        own wording of what a refusal or an override says; embedded once)."""
+        embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
+        known = self._meaning_vectors.get(meanings)
+        if known is None:
+            known = np.asarray(embedder.embed_documents(list(meanings)), dtype=np.float32)
+            self._meaning_vectors[meanings] = known
+        vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+        return float((vectors @ known.T).max())
+
     def _overrides(self, query: Query) -> bool:
         """Does a sentence of the question mean "drop your rules or the documents" (in any
         language), in words the patterns of ``understand`` do not know?"""
-        embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
-        if self._override_vectors is None:
-            self._override_vectors = np.asarray(
-                embedder.embed_documents(list(OVERRIDE_MEANINGS)), dtype=np.float32
-            )
         sentences = split_sentences(query.text, query.lang) or [query.text]
-        vectors = np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
-        similarity = float((vectors @ self._override_vectors.T).max())
-        return similarity >= self.settings.answer.override_similarity
+        closeness = self._closeness(sentences, OVERRIDE_MEANINGS)
+        return closeness >= self.settings.answer.override_similarity
 
     def _is_refusal(self, text: str) -> bool:
         """Does the answer mean "the passages do not say" (in any language)?"""
-        embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
-        if self._refusals is None:
-            self._refusals = np.asarray(
-                embedder.embed_documents(list(REFUSAL_MEANINGS)), dtype=np.float32
-            )
         plain = re.sub(r"\[\d+\]", "", text).strip()
         if not plain:
             return True
-        vector = np.asarray(embedder.embed_documents([plain])[0], dtype=np.float32)
-        return float((self._refusals @ vector).max()) >= self.settings.answer.refusal_similarity
+        closeness = self._closeness([plain], REFUSAL_MEANINGS)
+        return closeness >= self.settings.answer.refusal_similarity
 
     # --- results ----------------------------------------------------------------------------
     @staticmethod

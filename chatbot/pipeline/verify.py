@@ -98,14 +98,18 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
 def loops(sentence: str, texts: list[str]) -> bool:
     """Does the sentence say a phrase of ``LOOP_WORDS`` words three times, more often than
     its passages do?"""
-    said = words(MARKER.sub(" ", sentence))
-    counts = Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
+    counts = _phrases(MARKER.sub(" ", sentence))
     looping = [phrase for phrase, n in counts.items() if n >= 3]
     if not looping:
         return False
-    written = words("\n".join(texts))
-    at = Counter(tuple(written[i : i + LOOP_WORDS]) for i in range(len(written) - LOOP_WORDS + 1))
+    at = _phrases("\n".join(texts))
     return any(at[phrase] < counts[phrase] for phrase in looping)
+
+
+def _phrases(text: str) -> Counter[tuple[str, ...]]:
+    """How often the text says each run of ``LOOP_WORDS`` words."""
+    said = words(text)
+    return Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
 
 
 def says_something(sentence: str, question: str) -> bool:
