@@ -125,6 +125,14 @@ class AnswerSettings(BaseModel):
         description="Weight of question-term coverage (stemmed, IDF-weighted) beside embedding "
         "similarity when scoring sentences: embeddings blur one decisive rare word.",
     )
+    figure_weight: float = Field(
+        0.1,
+        ge=0,
+        description="Added to the score of a sentence that states a figure when the question "
+        "asks for a quantity (how many, how much, when, how long, what share; in the four "
+        "question languages): the sentence restating the question's words otherwise outscores "
+        "the one that gives the number.",
+    )
     override_similarity: float = Field(
         0.88,
         ge=0,
