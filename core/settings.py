@@ -131,7 +131,9 @@ class AnswerSettings(BaseModel):
         description="Added to the score of a sentence that states a figure when the question "
         "asks for a quantity (how many, how much, when, how long, what share; in the four "
         "question languages): the sentence restating the question's words otherwise outscores "
-        "the one that gives the number.",
+        "the one that gives the number. Extractive, every development set: 0.1 gave dev3 dev "
+        "16->18 right and 20->22 cited, dev3 own 4->5 and 8->9, seed and foreign unchanged; "
+        "0.2 the same plus one foreign answer, with twice the answers changed.",
     )
     override_similarity: float = Field(
         0.88,
