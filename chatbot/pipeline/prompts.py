@@ -55,6 +55,21 @@ QUANTITY_QUESTION_PATTERNS = (
     r"多少|几[个年月日天次]|何时|什么时候|多久|多长|多大|比例|百分之|哪一?年|哪一?天",
 )
 
+# A question that leans on the one before it: a pronoun or demonstrative with nothing to point
+# to in the question itself, or an opening such as "And ..." / "What about ...", in the four
+# question languages (each language's own grammar words, not words of any document). A new
+# question without one ("How tall is Mount Kilimanjaro?" after a question about the strategy)
+# is searched and answered on its own: read with the earlier one it found that one's passages.
+FOLLOW_UP_PATTERNS = (
+    r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b",
+    r"\b(same|such|former|latter|above-mentioned|aforementioned|also|too|else)\b",
+    r"^\s*(and|but|so|or|what about|how about|and what|and how)\b",
+    r"\b(itu|ini|tersebut|mereka|dia|ia|beliau|sana|situ|juga|lalu|kemudian|selanjutnya)\b",
+    r"\b\w{3,}nya\b|^\s*(dan|tapi|bagaimana dengan)\b",
+    r"それ|その|これ|この|あれ|あの|そこ|彼|同じ|では|じゃあ|また|さらに|他に",
+    r"它|这|那|其|他|她|该|此|还有|另外|同样",
+)
+
 # The fixed, polite answer when the documents do not say (abstained: true).
 NOT_IN_DOCUMENTS = {
     "en": "I could not find this in the documents, so I can't answer it. "

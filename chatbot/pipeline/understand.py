@@ -13,13 +13,18 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chatbot.pipeline.prompts import INJECTION_PATTERNS, QUANTITY_QUESTION_PATTERNS
+from chatbot.pipeline.prompts import (
+    FOLLOW_UP_PATTERNS,
+    INJECTION_PATTERNS,
+    QUANTITY_QUESTION_PATTERNS,
+)
 from chatbot.types import Turn
 from core.settings import AnswerSettings
 from core.text import detect_language, normalize_spaces
 
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
+_FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 # A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
 _ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
 _FIGURE = re.compile(r"\d")
@@ -49,6 +54,12 @@ class Query:
         return list(dict.fromkeys(t for t in texts if t))
 
 
+def leans_on_earlier(question: str) -> bool:
+    """Does the question point back ("that group", "And who ...?", "その", "它") rather than
+    stand on its own?"""
+    return bool(_FOLLOW_UP.search(question))
+
+
 def asks_quantity(*texts: str | None) -> bool:
     """Does a wording of the question ask for an amount, a count, a date or a duration?"""
     return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
@@ -75,6 +86,8 @@ def understand(
     text = normalize_spaces(question)[:max_chars]
     turns = list(history)[-settings.history_turns :] if settings.history_turns else []
     previous = " ".join(normalize_spaces(q)[: settings.history_chars] for q, _ in turns) or None
+    if previous and not leans_on_earlier(text):
+        previous = None  # a new question, not a follow-up: the earlier one would steer it
     lang = detect_language(text)
     override = looks_like_override(text)
     english = None

@@ -8,6 +8,7 @@ import pytest
 from chatbot.pipeline.understand import (
     Query,
     asks_quantity,
+    leans_on_earlier,
     looks_like_override,
     states_figure,
     understand,
@@ -66,6 +67,36 @@ def test_several_earlier_turns_are_joined_in_order() -> None:
     history = [("Old one?", None), ("Middle one?", "m"), ("Last one?", "l")]
     query = understand("And then?", history, AnswerSettings(history_turns=2), 500)
     assert query.previous == "Middle one? Last one?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "And who co-chairs that group?",
+        "What about the business analysts?",
+        "Lalu berapa modal minimum yang harus dimiliki?",
+        "Berapa biayanya?",
+        "それはいつ発表されましたか？",
+        "它是什么时候发布的？",
+    ],
+)
+def test_a_question_that_points_back_is_read_with_the_earlier_one(question: str) -> None:
+    history = [("Which group must the officers form?", "The council [1].")]
+    query = understand(question, history, SETTINGS, 500)
+    assert query.previous == "Which group must the officers form?"
+    assert leans_on_earlier(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How tall is Mount Kilimanjaro?", "Berapa tinggi Gunung Kilimanjaro?", "富士山有多高？"],
+)
+def test_a_new_question_is_read_on_its_own(question: str) -> None:
+    """Read with the earlier question, an unrelated one found that one's passages and was
+    answered with them instead of "not in the documents"."""
+    history = [("When did Indonesia release its AI strategy?", "In 2020 [1].")]
+    query = understand(question, history, SETTINGS, 500)
+    assert query.previous is None and query.retrieval_text == question
 
 
 def test_no_history_turns_means_no_context() -> None:
