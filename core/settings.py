@@ -434,7 +434,8 @@ class VectorIndexSettings(BaseModel):
 
 
 class OpsSettings(BaseModel):
-    """Operating the server: Prometheus metrics, the answer log and the OpenAI-compatible API."""
+    """Operating the server: Prometheus metrics, the answer log, the OpenAI-compatible API, and
+    the operator's database and page (SQA_OPS__*)."""
 
     metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     metrics_token: SecretStr | None = Field(
@@ -451,6 +452,67 @@ class OpsSettings(BaseModel):
         "strategy-qa",
         max_length=200,
         description="The model name /v1/models lists and /v1/chat/completions answers as.",
+    )
+    # --- the operator's database and view (chatbot.ops, chatbot.web.admin) -------------------
+    record_answers: bool = Field(
+        True,
+        description="Keep one row per answer served (outcome, latency, language, build, cited "
+        "documents) in the operator's database; off: no answer row is written at all.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the operator's database (answers, votes), e.g. "
+        "'postgresql+psycopg://user:pw@db/sqa' so several server replicas share one; unset: "
+        "SQLite at index_dir/ops.sqlite3 in WAL mode.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Answer and vote rows older than this are deleted (at start-up and hourly): "
+        "a quarter is enough to see what people ask and keeps personal data short-lived.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Turns on the operator's page /admin and /api/admin/* for 'Authorization: "
+        "Bearer <this>'; unset (the default) they are 404. Use 32+ random characters.",
+    )
+    max_answer_rows: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Answers are no longer recorded past this many rows (logged once): at ~300 "
+        "bytes a row that is well under 1 GB, and a flood of questions cannot fill the disk.",
+    )
+    max_vote_rows: int = Field(
+        200_000,
+        ge=100,
+        description="Votes are refused (503) past this many rows; a vote row is at most ~10 kB.",
+    )
+    write_queue: int = Field(
+        10_000,
+        ge=100,
+        description="Answer rows waiting for the database writer; past it rows are dropped "
+        "(logged), so a slow database never holds an answer back.",
+    )
+    group_max_questions: int = Field(
+        2000,
+        ge=10,
+        description="Newest unanswered questions grouped by topic per request: e5 embeds "
+        "~100 short questions/s on 2 cores, and each is embedded once per process (cached).",
+    )
+    group_distance: float = Field(
+        0.15,
+        gt=0,
+        lt=1,
+        description="Cosine distance (average linkage, multilingual e5 question vectors) under "
+        "which questions share a topic. scripts/measure_grouping.py, 12 topics asked five ways "
+        "(en, en paraphrase, id, ja, zh), 4 per corpus: adjusted Rand 1.00 on foreign and dev3 "
+        "at 0.15-0.16 (0.13: topics split by language; 0.20: topics merge), 0.48 on the seed "
+        "article, whose four topics are all about one strategy (its date and its drafting body "
+        "merge; Japanese and Chinese questions about it form a group of their own).",
+    )
+    label_words: int = Field(
+        3, ge=1, le=10, description="Most telling words (c-TF-IDF) naming a group of questions."
     )
 
 
