@@ -1,0 +1,96 @@
+"""Grouping and naming questions (a fake embedder here; the real e5 model in
+tests/integration/test_grouping_real.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from chatbot.ops.charts import outcome_mix, questions_per_day
+from chatbot.ops.grouping import QuestionGrouper, ctfidf_labels, label_terms
+from chatbot.ops.reports import safe_cell, to_csv
+
+
+class TopicEmbedder(Embeddings):
+    """Questions about the same topic get one direction (the topic's name is in the text)."""
+
+    topics = ("budget", "school", "river")
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = np.zeros(4)
+        for i, topic in enumerate(self.topics):
+            if topic in text.lower():
+                vector[i] = 1.0
+        vector[3] = 0.05 * (len(text) % 3)  # a little noise inside a topic
+        return (vector / np.linalg.norm(vector)).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+
+def test_questions_group_by_meaning_and_repeats_count() -> None:
+    grouper = QuestionGrouper(TopicEmbedder(), distance=0.15, label_words=2, cache=10)
+    groups = grouper.group(
+        [
+            "What is the budget?",
+            "budget for 2030?",
+            "What is the budget?",
+            "Which school opens?",
+            "Is the river clean?",
+            "  ",
+        ]
+    )
+    assert [(g.count, len(g.questions)) for g in groups] == [(3, 2), (1, 1), (1, 1)]
+    assert "budget" in groups[0].label
+    assert grouper.group([]) == []
+
+
+def test_cjk_text_gives_label_terms() -> None:
+    assert label_terms("生成式人工智能服务") == [
+        "生成",
+        "成式",
+        "式人",
+        "人工",
+        "工智",
+        "智能",
+        "能服",
+        "服务",
+    ]
+    # Katakana words are kept whole; hiragana (particles, endings) is not a term.
+    assert label_terms("スライドはどの規定を挙げていますか") == ["規定", "挙", "スライド"]
+    assert label_terms("Berapa bunga per hari?") == ["berapa", "bunga", "per", "hari"]
+
+
+def test_ctfidf_prefers_the_words_of_one_group() -> None:
+    labels = ctfidf_labels(
+        [
+            ["interest rate loans", "loans interest per day"],
+            ["nuclear liability law", "law signed"],
+        ],
+        top=2,
+    )
+    assert labels == [["interest", "loans"], ["law", "liability"]]
+    zh = ctfidf_labels([["核损害赔偿", "核损害责任"], ["网络借贷利息", "借贷利息上限"]], top=1)
+    assert zh == [["损害"], ["借贷"]]
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    assert [safe_cell(v) for v in ["=1+1", "+A1", "-2", "@SUM(A1)", "\tx", "plain", 3, -2.5]] == [
+        "'=1+1",
+        "'+A1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+        3,
+        -2.5,
+    ]
+    text = to_csv(("a", "b"), [{"a": "=cmd|' /C calc'!A0", "b": ["x", "y"]}])
+    assert text.splitlines()[1] == "'=cmd|' /C calc'!A0,x; y"
+
+
+def test_charts_are_plain_svg_with_escaped_text() -> None:
+    svg = questions_per_day([("2026-12-01", 3), ("2026-12-02", 0)])
+    assert svg.startswith("<svg") and svg.count("<rect") == 2 and "<script" not in svg
+    mix = outcome_mix({"answered": 2, "<b>odd</b>": 1})
+    assert "&lt;b&gt;odd&lt;/b&gt;" in mix and "<b>" not in mix
