@@ -20,7 +20,7 @@ from chatbot.ops.grouping import cluster
 from core.embed import embed_query, get_embedder
 
 TOPICS = Path(__file__).resolve().parent.parent / "tests" / "data" / "question_topics.json"
-CUTS = (0.06, 0.08, 0.10, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18, 0.20, 0.24)
+CUTS = (0.10, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.20, 0.24)
 
 
 def main() -> None:

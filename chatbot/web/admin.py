@@ -89,8 +89,8 @@ class AdminView:
 
     def grouper(self) -> QuestionGrouper:
         if self._grouper is None:
-            name = self.settings.multilingual_model
             ops = self.settings.ops
+            name = ops.group_model or self.settings.multilingual_model
             self._grouper = QuestionGrouper(
                 get_embedder(self.settings.dense_model if name == "none" else name),
                 ops.group_distance,
