@@ -43,6 +43,9 @@ FEEDBACK_FILE = "feedback.jsonl"
 IMPORTED_SUFFIX = ".imported"
 # SQLite writers wait this long for another process's write to finish instead of failing.
 SQLITE_BUSY_MS = 30_000
+# A database server that does not answer fails start-up's open in seconds (the server then runs
+# without recording, and says so in /api/health), never hangs it.
+CONNECT_TIMEOUT_S = 10
 PG_MIGRATION_LOCK = 0x5351_4F50  # "SQOP": one advisory lock id for this schema
 
 
@@ -111,7 +114,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = (
+        {"connect_timeout": CONNECT_TIMEOUT_S} if parsed.get_backend_name() == "postgresql" else {}
+    )
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 @contextlib.contextmanager

