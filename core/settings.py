@@ -350,16 +350,14 @@ class OcrSettings(BaseModel):
 
 
 class FeedbackSettings(BaseModel):
-    """Like/dislike votes (chat UI and POST /api/feedback), appended to a JSONL file for the
-    operator; see chatbot.web.feedback."""
+    """Like/dislike votes (chat UI and POST /api/feedback), kept in the operator's database
+    (chatbot.ops; bounded by ops.max_vote_rows); see chatbot.web.feedback."""
 
     enabled: bool = Field(True, description="Accept votes; off: POST /api/feedback is 404.")
-    dir: Path = Field(Path("data"), description="Folder of feedback.jsonl (one line per vote).")
-    max_file_bytes: int = Field(
-        50 * 1024 * 1024,
-        ge=1024,
-        description="Votes stop being recorded (503) past this file size; a vote line is at "
-        "most ~10 kB, so the default holds several thousand. Move the file away to go on.",
+    dir: Path = Field(
+        Path("data"),
+        description="Where votes were written before the database (feedback.jsonl): a file "
+        "found there is imported once at start-up and renamed feedback.jsonl.imported.",
     )
     max_answer_chars: int = Field(4000, ge=100, description="Answer text kept per vote.")
     max_citations: int = Field(12, ge=0, description="Citations kept per vote.")

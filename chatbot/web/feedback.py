@@ -44,11 +44,19 @@ class FeedbackFull(Exception):
 
 
 class FeedbackStore:
-    """Votes in the operator's database (the UI and the API share one)."""
+    """Votes in the operator's database (the UI and the API share one). The database is the
+    service's, or opened on first use; one that cannot be opened refuses votes (503), it never
+    fails the server."""
 
     def __init__(self, settings: Settings, db: OpsDatabase | None = None) -> None:
         self.settings = settings
-        self.db = db or open_database(settings)
+        self._db = db
+
+    @property
+    def db(self) -> OpsDatabase:
+        if self._db is None:
+            self._db = open_database(self.settings)
+        return self._db
 
     def record(
         self,

@@ -58,3 +58,20 @@ def test_each_route_records_its_answers(settings_factory: Callable[..., Any]) ->
     ]
     assert cited == ["doc-a"] * 3
     assert all(r.latency_s > 0 for r in rows)
+
+
+def test_a_database_that_cannot_be_opened_never_stops_answers(
+    settings_factory: Callable[..., Any], tmp_path: Any
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database's folder would be", encoding="utf-8")
+    settings = settings_factory(ops={"database_url": f"sqlite:///{blocker}/ops.sqlite3"})
+    with TestClient(create_app(settings, cast(Any, Answerer)), BASE) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        while not service.health()["ready"]:
+            time.sleep(0.01)
+        assert client.post("/api/ask", json={"question": "Where is it?"}).status_code == 200
+        health = client.get("/api/health").json()
+        assert health["status"] == "degraded" and "operator's database" in health["degraded"]
+        vote = {"vote": "up", "question": "q", "answer": "a", "citations": []}
+        assert client.post("/api/feedback", json=vote).status_code == 503
