@@ -29,15 +29,23 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatbot.ops.tables import BUILD_CHARS, NAME_CHARS, AnswerRow, CitedRow, VoteRow
+from chatbot.ops.tables import (
+    BUILD_CHARS,
+    NAME_CHARS,
+    AnswerRow,
+    CitedRow,
+    QuestionVectorRow,
+    VoteRow,
+)
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0001"
+HEAD = "0002"
 SQLITE_FILE = "ops.sqlite3"
 FEEDBACK_FILE = "feedback.jsonl"
 IMPORTED_SUFFIX = ".imported"
@@ -261,6 +269,32 @@ class OpsDatabase:
             return None
         return cut(question, self.settings.max_question_chars)
 
+    # --- question vectors (grouping) ----------------------------------------------------------
+    def vectors(self, keys: Sequence[str]) -> dict[str, bytes]:
+        """The kept vectors among ``keys``."""
+        found: dict[str, bytes] = {}
+        with self.session() as session:
+            for start in range(0, len(keys), 500):  # bound the IN list
+                part = list(keys[start : start + 500])
+                query = select(QuestionVectorRow.key, QuestionVectorRow.vector).where(
+                    QuestionVectorRow.key.in_(part)
+                )
+                found.update({k: bytes(v) for k, v in session.execute(query)})
+        return found
+
+    def add_vectors(self, vectors: Mapping[str, bytes]) -> None:
+        """Keep new vectors (a key another process kept meanwhile is left as it is)."""
+        if not vectors:
+            return
+        known = set(self.vectors(list(vectors)))
+        try:
+            with self.session() as session, session.begin():
+                for key, vector in vectors.items():
+                    if key not in known:
+                        session.add(QuestionVectorRow(key=key, created_at=now_utc(), vector=vector))
+        except IntegrityError:  # another replica kept one of them first: it is the same vector
+            log.debug("question vectors kept by another process meanwhile", exc_info=True)
+
     # --- retention ----------------------------------------------------------------------------
     def delete_older_than(self, days: int, now: datetime | None = None) -> int:
         """Delete answers (and their citations) and votes older than ``days``; rows deleted."""
@@ -270,7 +304,10 @@ class OpsDatabase:
             cited = session.execute(delete(CitedRow).where(CitedRow.answer_id.in_(old)))
             answers = session.execute(delete(AnswerRow).where(AnswerRow.created_at < cutoff))
             votes = session.execute(delete(VoteRow).where(VoteRow.created_at < cutoff))
-        deleted = sum(getattr(r, "rowcount", 0) or 0 for r in (cited, answers, votes))
+            vectors = session.execute(
+                delete(QuestionVectorRow).where(QuestionVectorRow.created_at < cutoff)
+            )
+        deleted = sum(getattr(r, "rowcount", 0) or 0 for r in (cited, answers, votes, vectors))
         if deleted:
             log.info("retention: deleted %d rows older than %d days", deleted, days)
         return deleted

@@ -9,21 +9,28 @@ times how rare it is across all groups, so words every group uses ("what", "yang
 Han and kana carry no spaces, so Han runs count as character bigrams, katakana runs as words,
 and hiragana runs (particles, endings) not at all; other scripts are split into words and
 English stopwords are dropped.
+
+e5 embeds a few questions a second on 2 busy cores, so each question's vector is computed once:
+kept in memory, and in the operator's database when one is given (so a restart or another
+replica does not compute it again), and a request embeds new questions for at most a time
+budget; the ones left wait for the next request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
+import time
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from core.embed import embed_query
 from core.text import stopwords, words
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -33,6 +40,11 @@ _CJK = re.compile(
     r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
 )
 MAX_SHOWN = 100  # distinct questions listed per group (count still says how many were asked)
+
+
+class VectorStore(Protocol):
+    def vectors(self, keys: Sequence[str]) -> dict[str, bytes]: ...
+    def add_vectors(self, vectors: Mapping[str, bytes]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,40 +86,81 @@ def ctfidf_labels(groups: Sequence[Sequence[str]], top: int) -> list[list[str]]:
 
 
 class QuestionGrouper:
-    """Groups questions; each distinct question is embedded once per process (kept in a
-    bounded cache, so the operator's page recomputes groups in milliseconds)."""
+    """Groups questions; each distinct question is embedded once (see the module docstring)."""
 
-    def __init__(self, embedder: Embeddings, distance: float, label_words: int, cache: int) -> None:
+    def __init__(
+        self,
+        embedder: Embeddings,
+        distance: float,
+        label_words: int,
+        cache: int,
+        model_name: str = "",
+        store: VectorStore | None = None,
+    ) -> None:
         self.embedder = embedder
         self.distance = distance
         self.label_words = label_words
+        self.model_name = model_name or type(embedder).__name__
+        self.store = store
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache
         self._lock = threading.Lock()
 
-    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
-        out = []
-        for text in texts:
-            with self._lock:
-                vector = self._cache.get(text)
-                if vector is not None:
-                    self._cache.move_to_end(text)
-            if vector is None:
-                vector = embed_query(self.embedder, text)[0]
-                with self._lock:
-                    self._cache[text] = vector
-                    while len(self._cache) > self._cache_size:
-                        self._cache.popitem(last=False)
-            out.append(vector)
-        return np.vstack(out).astype(np.float32)
+    def key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model_name}\0{text}".encode()).hexdigest()
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._cache[text] = vector
+            self._cache.move_to_end(text)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _vectors(self, texts: Sequence[str], budget_s: float | None) -> dict[str, np.ndarray]:
+        """Vectors of the texts: remembered, kept in the store, or embedded now while the
+        budget lasts (None: no limit)."""
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in texts:
+                if (vector := self._cache.get(text)) is not None:
+                    out[text] = vector
+        missing = [t for t in texts if t not in out]
+        if missing and self.store is not None:
+            keys = {self.key(t): t for t in missing}
+            for key, raw in self.store.vectors(list(keys)).items():
+                vector = np.frombuffer(raw, dtype="<f4").copy()
+                out[keys[key]] = vector
+                self._remember(keys[key], vector)
+            missing = [t for t in missing if t not in out]
+        deadline = None if budget_s is None else time.monotonic() + budget_s
+        new: dict[str, bytes] = {}
+        for text in missing:
+            if deadline is not None and new and time.monotonic() > deadline:
+                break  # at least one a request, so every question is grouped in the end
+            vector = np.asarray(self.embedder.embed_query(text), dtype="<f4").ravel()
+            out[text] = vector
+            self._remember(text, vector)
+            new[self.key(text)] = vector.tobytes()
+        if new and self.store is not None:
+            self.store.add_vectors(new)
+        return out
 
     def group(self, questions: Sequence[str]) -> list[QuestionGroup]:
-        """Groups of the questions, largest first."""
+        """Groups of the questions, largest first (every question embedded, however long)."""
+        return self.group_within(questions, None)[0]
+
+    def group_within(
+        self, questions: Sequence[str], budget_s: float | None
+    ) -> tuple[list[QuestionGroup], int]:
+        """Groups of the questions that have a vector after at most ``budget_s`` seconds of
+        embedding, largest first, and how many distinct questions wait for theirs."""
         asked = Counter(q.strip() for q in questions if q and q.strip())
-        distinct = sorted(asked)
+        known = self._vectors(sorted(asked), budget_s)
+        distinct = sorted(known)
+        waiting = len(asked) - len(distinct)
         if not distinct:
-            return []
-        vectors = self._vectors(distinct)
+            return [], waiting
+        vectors = np.vstack([known[q] for q in distinct]).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True).clip(min=1e-12)
         members = cluster(vectors, self.distance)
         groups: list[list[int]] = [[] for _ in range(int(members.max()) + 1)]
@@ -127,7 +180,7 @@ class QuestionGrouper:
                     questions=shown[:MAX_SHOWN],
                 )
             )
-        return sorted(out, key=lambda grp: (-grp.count, grp.label))
+        return sorted(out, key=lambda grp: (-grp.count, grp.label)), waiting
 
 
 def cluster(vectors: np.ndarray, distance: float) -> np.ndarray:

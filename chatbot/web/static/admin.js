@@ -70,6 +70,10 @@ function chart(target, svgText) {
 function groups(target, data) {
   const box = $(target);
   box.replaceChildren();
+  if (data.waiting) {
+    box.appendChild(el("p", data.waiting + " more question" + (data.waiting === 1 ? " is" : "s are") +
+      " still being read for grouping; reload the page in a minute.", "note"));
+  }
   if (!data.groups.length) {
     box.appendChild(el("p", data.questions_logged ? "None so far." :
       "Question texts are not kept (SQA_OPS__LOG_QUESTIONS is off), so there is nothing to group.", "note"));

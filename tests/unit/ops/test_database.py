@@ -195,3 +195,29 @@ def test_the_server_imports_the_feedback_file_at_start(
     again = Service(settings, lambda: None)  # type: ignore[arg-type,return-value]
     assert again.ops_db is not None and len(again.ops_db.votes(5)) == 1
     again.close()
+
+
+def test_a_database_of_an_older_schema_is_upgraded_in_place(
+    settings_factory: Callable[..., Any],
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from chatbot.ops.database import MIGRATIONS, make_engine
+
+    settings = settings_factory()
+    engine = make_engine(f"sqlite:///{Path(settings.index_dir) / 'ops.sqlite3'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")  # a database made by the first release
+        connection.exec_driver_sql(
+            "INSERT INTO votes (id, created_at, vote, answer, citations, source) "
+            "VALUES ('old', '2026-12-01 00:00:00', 'up', 'A.', '[]', 'api')"
+        )
+    assert "question_vectors" not in inspect(engine).get_table_names()
+    engine.dispose()
+    db = OpsDatabase(settings)
+    assert "question_vectors" in inspect(db.engine).get_table_names()
+    assert [v["id"] for v in db.votes(10)] == ["old"]  # rows survive the upgrade

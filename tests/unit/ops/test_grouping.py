@@ -3,6 +3,8 @@ tests/integration/test_grouping_real.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -94,3 +96,39 @@ def test_charts_are_plain_svg_with_escaped_text() -> None:
     assert svg.startswith("<svg") and svg.count("<rect") == 2 and "<script" not in svg
     mix = outcome_mix({"answered": 2, "<b>odd</b>": 1})
     assert "&lt;b&gt;odd&lt;/b&gt;" in mix and "<b>" not in mix
+
+
+class CountingEmbedder(TopicEmbedder):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls += 1
+        return super().embed_query(text)
+
+
+def test_each_question_is_embedded_once_and_kept_in_the_database(
+    settings_factory: Any,
+) -> None:
+    from chatbot.ops.database import OpsDatabase
+
+    db = OpsDatabase(settings_factory())
+    questions = ["What is the budget?", "budget for 2030?", "Which school opens?"]
+    first = CountingEmbedder()
+    before = QuestionGrouper(first, 0.15, 2, cache=10, model_name="m", store=db).group(questions)
+    assert first.calls == 3
+    again = CountingEmbedder()  # a restart or another replica: nothing in memory
+    after = QuestionGrouper(again, 0.15, 2, cache=10, model_name="m", store=db).group(questions)
+    assert again.calls == 0 and after == before
+    other_model = CountingEmbedder()
+    QuestionGrouper(other_model, 0.15, 2, cache=10, model_name="m2", store=db).group(questions)
+    assert other_model.calls == 3  # a vector belongs to its model
+
+
+def test_a_request_embeds_for_its_budget_and_the_rest_wait() -> None:
+    embedder = CountingEmbedder()
+    grouper = QuestionGrouper(embedder, 0.15, 2, cache=10)
+    groups, waiting = grouper.group_within(["budget?", "school?", "river?"], budget_s=0.0)
+    assert embedder.calls == 1 and waiting == 2 and sum(g.count for g in groups) == 1
+    groups, waiting = grouper.group_within(["budget?", "school?", "river?"], budget_s=None)
+    assert waiting == 0 and embedder.calls == 3 and len(groups) == 3
