@@ -39,6 +39,9 @@ _HIRAGANA = re.compile(r"[\u3040-\u309f]+")
 _CJK = re.compile(
     r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]"
 )
+# A label's Han terms may be lengthened by the next terms in the ranking: a phrase of n
+# characters is n - 1 bigrams, and 10 covers the long names of laws and agencies.
+JOIN_LOOKAHEAD = 10
 MAX_SHOWN = 100  # distinct questions listed per group (count still says how many were asked)
 
 
@@ -77,12 +80,51 @@ def ctfidf_labels(groups: Sequence[Sequence[str]], top: int) -> list[list[str]]:
         total.update(c)
     average = sum(total.values()) / max(len(groups), 1)
     labels = []
-    for c in counts:
+    for group, c in zip(groups, counts, strict=True):
         size = sum(c.values()) or 1
         scored = {t: (n / size) * math.log(1 + average / total[t]) for t, n in c.items()}
         # ties: the longer term first (a whole katakana word over a bigram), then alphabetical
-        labels.append(sorted(scored, key=lambda t: (-round(scored[t], 9), -len(t), t))[:top])
+        ranked = sorted(scored, key=lambda t: (-round(scored[t], 9), -len(t), t))
+        labels.append(_joined_terms(ranked, group, top))
     return labels
+
+
+def _joined_terms(ranked: Sequence[str], texts: Sequence[str], top: int) -> list[str]:
+    """The first ``top`` terms, each Han bigram grown back into the run the group's texts repeat
+    it in ('国内', '内生', '生产', ... -> '国内生产总值'), using the terms ranked just below, so a
+    label reads as words; a term inside one already chosen is skipped."""
+    pool = list(ranked[: top + JOIN_LOOKAHEAD])
+    chosen: list[str] = []
+    for term in ranked:
+        if len(chosen) >= top:
+            break
+        if any(term in c for c in chosen):
+            continue
+        grown, changed = term, True
+        while changed:
+            changed = False
+            for other in pool:
+                joined = _overlap_join(grown, other, texts) or _overlap_join(other, grown, texts)
+                if joined is not None and joined != grown:
+                    grown, changed = joined, True
+        if not any(grown in c for c in chosen):
+            chosen = [c for c in chosen if c not in grown] + [grown]
+    return chosen
+
+
+def _overlap_join(left: str, right: str, texts: Sequence[str]) -> str | None:
+    """``left`` and ``right`` as one Han run when they overlap so in at least half the group's
+    texts (and two of them): a phrase the group repeats, not one question's whole sentence."""
+    if not (_HAN.fullmatch(left) and _HAN.fullmatch(right)):
+        return None
+    if right in left:
+        return left
+    needed = max(2, math.ceil(len(texts) / 2))
+    for k in range(min(len(left), len(right)) - 1, 0, -1):
+        joined = left + right[k:]
+        if left.endswith(right[:k]) and sum(joined in t for t in texts) >= needed:
+            return joined
+    return None
 
 
 class QuestionGrouper:

@@ -73,7 +73,14 @@ def test_ctfidf_prefers_the_words_of_one_group() -> None:
     )
     assert labels == [["interest", "loans"], ["law", "liability"]]
     zh = ctfidf_labels([["核损害赔偿", "核损害责任"], ["网络借贷利息", "借贷利息上限"]], top=1)
-    assert zh == [["损害"], ["借贷"]]
+    # Han bigrams the group's texts repeat together are joined back into their run
+    assert zh == [["核损害"], ["借贷利息"]]
+    (label,) = ctfidf_labels(
+        [["巴西的国内生产总值是多少？", "巴西国内生产总值增长了多少？"]], top=1
+    )
+    assert label == ["国内生产总值"]
+    (single,) = ctfidf_labels([["巴西的国内生产总值是多少？"]], top=2)
+    assert all(len(t) == 2 for t in single)  # one question: no sentence-long "term"
 
 
 def test_csv_cells_never_start_a_formula() -> None:
