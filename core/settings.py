@@ -360,16 +360,14 @@ class OcrSettings(BaseModel):
 
 
 class FeedbackSettings(BaseModel):
-    """Like/dislike votes (chat UI and POST /api/feedback), appended to a JSONL file for the
-    operator; see chatbot.web.feedback."""
+    """Like/dislike votes (chat UI and POST /api/feedback), kept in the operator's database
+    (chatbot.ops; bounded by ops.max_vote_rows); see chatbot.web.feedback."""
 
     enabled: bool = Field(True, description="Accept votes; off: POST /api/feedback is 404.")
-    dir: Path = Field(Path("data"), description="Folder of feedback.jsonl (one line per vote).")
-    max_file_bytes: int = Field(
-        50 * 1024 * 1024,
-        ge=1024,
-        description="Votes stop being recorded (503) past this file size; a vote line is at "
-        "most ~10 kB, so the default holds several thousand. Move the file away to go on.",
+    dir: Path = Field(
+        Path("data"),
+        description="Where votes were written before the database (feedback.jsonl): a file "
+        "found there is imported once at start-up and renamed feedback.jsonl.imported.",
     )
     max_answer_chars: int = Field(4000, ge=100, description="Answer text kept per vote.")
     max_citations: int = Field(12, ge=0, description="Citations kept per vote.")
@@ -444,7 +442,8 @@ class VectorIndexSettings(BaseModel):
 
 
 class OpsSettings(BaseModel):
-    """Operating the server: Prometheus metrics, the answer log and the OpenAI-compatible API."""
+    """Operating the server: Prometheus metrics, the answer log, the OpenAI-compatible API, and
+    the operator's database and page (SQA_OPS__*)."""
 
     metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     metrics_token: SecretStr | None = Field(
@@ -461,6 +460,82 @@ class OpsSettings(BaseModel):
         "strategy-qa",
         max_length=200,
         description="The model name /v1/models lists and /v1/chat/completions answers as.",
+    )
+    # --- the operator's database and view (chatbot.ops, chatbot.web.admin) -------------------
+    record_answers: bool = Field(
+        True,
+        description="Keep one row per answer served (outcome, latency, language, build, cited "
+        "documents) in the operator's database; off: no answer row is written at all.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the operator's database (answers, votes), e.g. "
+        "'postgresql+psycopg://user:pw@db/sqa' so several server replicas share one; unset: "
+        "SQLite at index_dir/ops.sqlite3 in WAL mode.",
+    )
+    retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Answer and vote rows older than this are deleted (at start-up and hourly): "
+        "a quarter is enough to see what people ask and keeps personal data short-lived.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Turns on the operator's page /admin and /api/admin/* for 'Authorization: "
+        "Bearer <this>'; unset (the default) they are 404. Use 32+ random characters.",
+    )
+    max_answer_rows: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Answers are no longer recorded past this many rows (logged once): at ~300 "
+        "bytes a row that is well under 1 GB, and a flood of questions cannot fill the disk.",
+    )
+    max_vote_rows: int = Field(
+        200_000,
+        ge=100,
+        description="Votes are refused (503) past this many rows; a vote row is at most ~10 kB.",
+    )
+    write_queue: int = Field(
+        10_000,
+        ge=100,
+        description="Answer rows waiting for the database writer; past it rows are dropped "
+        "(logged), so a slow database never holds an answer back.",
+    )
+    group_max_questions: int = Field(
+        2000,
+        ge=10,
+        description="Newest unanswered questions grouped per request (clustering 2,000 takes "
+        "0.25 s; each question's vector is computed once and kept, see group_seconds).",
+    )
+    group_distance: float = Field(
+        0.16,
+        gt=0,
+        lt=1,
+        description="Cosine distance (average linkage, multilingual e5 question vectors) under "
+        "which questions share a topic. scripts/measure_grouping.py, 12 topics asked five ways "
+        "(en, en paraphrase, id, ja, zh), 4 per corpus: adjusted Rand 1.00 on foreign and dev3 "
+        "from 0.15 to 0.18 (0.13: topics split by language; 0.20: topics merge), 0.48 on the "
+        "seed article, whose four topics are all about one strategy (its date and its drafting "
+        "body merge; Japanese and Chinese questions about it form a group of their own); all "
+        "12 at once 0.85 at 0.15-0.16, 0.76 at 0.17. 0.16, not 0.15: a Chinese paraphrase sat "
+        "0.151 on average from its English and Indonesian twins, other topics 0.22 or more.",
+    )
+    group_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="Most seconds one /admin request spends embedding questions not seen "
+        "before (each is embedded once, then kept in the database); the rest are grouped on "
+        "the next request. e5 embeds ~5-15 short questions/s on 2 busy cores.",
+    )
+    group_model: str | None = Field(
+        None,
+        description="Embedding model that groups unanswered questions; unset: the index's "
+        "multilingual_model (e5: translations of one question land together), or dense_model "
+        "when that is 'none'. Needs no rebuild: questions are embedded when /admin asks.",
+    )
+    label_words: int = Field(
+        3, ge=1, le=10, description="Most telling words (c-TF-IDF) naming a group of questions."
     )
 
 

@@ -7,6 +7,7 @@
     /api/health      readiness and index facts
     /v1/...          the chatbot as an OpenAI-compatible model (chatbot.web.openai_api)
     /metrics         Prometheus metrics (chatbot.web.metrics)
+    /admin           the operator's page and /api/admin/* (chatbot.web.admin; ops.admin_token)
     /docs            OpenAPI docs (Swagger UI served locally: the server may be offline)
 
 The answerer and its limits live in chatbot.web.service, the headers, body limit, trusted hosts and
@@ -38,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chatbot.types import MAX_HISTORY_TURNS, Answer, HistoryText, StreamEvent
+from chatbot.web.admin import admin_router
 from chatbot.web.examples import examples_router
 from chatbot.web.feedback import feedback_router
 from chatbot.web.metrics import instrument, metrics_router
@@ -315,6 +317,7 @@ def create_app(
     app.include_router(metrics_router(service.metrics, settings.ops))
     app.include_router(feedback_router(service))  # votes: chatbot.web.feedback
     app.include_router(examples_router(service))  # example questions: chatbot.web.examples
+    app.include_router(admin_router(service))  # the operator's view: chatbot.web.admin
     _docs_routes(app)
     _embed_routes(app)
     from chatbot.web.source_view import source_router  # the citation page viewer (/source)

@@ -1,34 +1,32 @@
-"""Like/dislike votes on answers, appended to ``<settings.feedback.dir>/feedback.jsonl``.
+"""Like/dislike votes on answers, kept in the operator's database (chatbot.ops).
 
-One JSON line per vote: id, time, vote ("up"/"down"), question, answer, citations (number,
-document, variant, location and the start of the passage) and the build id that answered. The
-chat UI records votes directly; portals and scripts use ``POST /api/feedback``. Every field is
-bounded (question: settings.max_question_chars; answer, citations: settings.feedback), votes are
-rate-limited per client, and the file stops growing at settings.feedback.max_file_bytes.
+One row per vote: id, time, vote ("up"/"down"), the question (only when ops.log_questions is
+on), answer, citations (number, document, variant, location and the start of the passage), the
+build id that answered, and where it came from (UI or API). The chat UI records votes directly;
+portals and scripts use ``POST /api/feedback``. Every field is bounded (question:
+settings.max_question_chars; answer, citations: settings.feedback), votes are rate-limited per
+client, and the table stops growing at ops.max_vote_rows. A ``feedback.jsonl`` from before the
+database is imported once at start-up (chatbot.ops.database.OpsDatabase.import_feedback_file).
 
 Reading votes back (``GET /api/feedback?limit=N``, newest last) is the operator's business: it is
-off unless settings.feedback.read_token is set, and then needs ``Authorization: Bearer <token>``.
-Browsers on other origins cannot send that header (CORS allows Content-Type only), and the
-Origin/Host checks and body limit of chatbot.web.security apply here as on every route.
+off unless settings.feedback.read_token is set, and then needs ``Authorization: Bearer <token>``
+(the operator's page, /admin, shows disliked answers with ops.admin_token). Browsers on other
+origins cannot send that header (CORS allows Content-Type only), and the Origin/Host checks and
+body limit of chatbot.web.security apply here as on every route.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import threading
-import time
-import uuid
-from collections import deque
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StrictStr, StringConstraints
 
+from chatbot.ops.database import DatabaseFull, OpsDatabase, open_database
 from chatbot.web.ratelimit import SlidingWindowLimiter
 from chatbot.web.security import error_response
 from chatbot.web.service import Service, client_key
@@ -36,28 +34,29 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "feedback.jsonl"
 Vote = Literal["up", "down"]
 Short = Annotated[StrictStr, StringConstraints(max_length=300)]
 BuildId = Annotated[StrictStr, StringConstraints(max_length=80, pattern=r"^[A-Za-z0-9_.-]*$")]
 
 
 class FeedbackFull(Exception):
-    """The feedback file reached settings.feedback.max_file_bytes."""
-
-
-def _cut(text: object, limit: int) -> str:
-    s = str(text or "")
-    return s if len(s) <= limit else s[: max(limit - 1, 0)] + "…"
+    """Votes cannot be recorded: the table reached ops.max_vote_rows, or the database failed."""
 
 
 class FeedbackStore:
-    """Append-only JSONL of votes; one lock serialises writers of this process."""
+    """Votes in the operator's database (the UI and the API share one). The database is the
+    service's, or opened on first use; one that cannot be opened refuses votes (503), it never
+    fails the server."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, db: OpsDatabase | None = None) -> None:
         self.settings = settings
-        self.path = Path(settings.feedback.dir) / FILE_NAME
-        self._lock = threading.Lock()
+        self._db = db
+
+    @property
+    def db(self) -> OpsDatabase:
+        if self._db is None:
+            self._db = open_database(self.settings)
+        return self._db
 
     def record(
         self,
@@ -66,52 +65,20 @@ class FeedbackStore:
         answer: str,
         citations: Sequence[Mapping[str, Any]],
         build_id: str | None,
+        source: str = "api",
     ) -> dict[str, Any]:
-        """Append one vote (every field cut to its bound) and return the line written."""
-        fb = self.settings.feedback
-        line: dict[str, Any] = {
-            "id": uuid.uuid4().hex,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "vote": vote,
-            "question": _cut(question, self.settings.max_question_chars),
-            "answer": _cut(answer, fb.max_answer_chars),
-            "citations": [
-                {
-                    "n": c.get("n"),
-                    "doc_id": _cut(c.get("doc_id"), 300),
-                    "title": _cut(c.get("title"), 300),
-                    "variant": _cut(c.get("variant"), 300),
-                    "location": _cut(c.get("location"), 300),
-                    "text": _cut(c.get("text"), fb.citation_chars),
-                }
-                for c in list(citations)[: fb.max_citations]
-            ],
-            "build_id": build_id,
-        }
-        data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            size = self.path.stat().st_size if self.path.exists() else 0
-            if size + len(data) > fb.max_file_bytes:
-                raise FeedbackFull(f"{self.path} reached {fb.max_file_bytes} bytes")
-            # One write of one line in append mode: lines never interleave or overwrite.
-            with self.path.open("ab") as out:
-                out.write(data)
-        return line
+        """Record one vote (every field cut to its bound) and return it as stored."""
+        try:
+            return self.db.add_vote(vote, question, answer, citations, build_id, source)
+        except DatabaseFull as exc:
+            raise FeedbackFull(str(exc)) from exc
+        except Exception as exc:  # the database is down: the vote is refused, not a 500
+            log.exception("a vote could not be written")
+            raise FeedbackFull("the database failed") from exc
 
     def read(self, limit: int) -> list[dict[str, Any]]:
-        """The last ``limit`` votes, oldest first (a damaged line is skipped)."""
-        if not self.path.exists():
-            return []
-        with self._lock, self.path.open(encoding="utf-8", errors="replace") as lines:
-            tail = deque(lines, maxlen=limit)
-        out = []
-        for text in tail:
-            try:
-                out.append(json.loads(text))
-            except ValueError:
-                continue
-        return out
+        """The last ``limit`` votes, oldest first."""
+        return self.db.votes(limit)
 
 
 class CitationIn(BaseModel):
@@ -174,8 +141,8 @@ def feedback_router(service: Any) -> APIRouter:
                 [c.model_dump() for c in body.citations],
                 body.build_id or served_build_id(service),
             )
-        except FeedbackFull:
-            log.warning("feedback not recorded: %s is full", store.path)
+        except FeedbackFull as exc:
+            log.warning("feedback not recorded: %s", exc)
             return error_response(503, "Feedback cannot be recorded right now.")
         return JSONResponse({"id": line["id"]}, status_code=201)
 
@@ -198,6 +165,6 @@ def feedback_store(service: Any) -> FeedbackStore:
     """The service's one store (the UI and the API share its lock)."""
     store = getattr(service, "feedback_store", None)
     if not isinstance(store, FeedbackStore):
-        store = FeedbackStore(service.settings)
+        store = FeedbackStore(service.settings, getattr(service, "ops_db", None))
         service.feedback_store = store
     return store

@@ -4,6 +4,7 @@ From the outside in:
 
     ForwardedHeaders  believes X-Forwarded-* only from settings.trusted_proxies, else drops them
     SecurityHeaders   nosniff, no-referrer, and a CSP that lets only allowed portals frame us
+                      (the operator's page: its own script and style only, never framed)
     (CORS)            Starlette's, for settings.allowed_origins only
     HostAndOrigin     400 for a Host not in the trusted list (DNS rebinding), 403 for an Origin
                       that is neither this server nor an allowed portal, 404 for uploads
@@ -30,6 +31,8 @@ EMBED_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
+# The operator's page (/admin): the widget's rules, and no site may frame it (clickjacking).
+ADMIN_CSP = f"{EMBED_CSP}; frame-ancestors 'none'"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - listening on all addresses, not a name
 # Read from a trusted proxy; every other forwarding header is dropped from every request.
@@ -158,6 +161,9 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         csp = self.embed_csp if path.rstrip("/") == "/embed" else self.frame_csp
+        admin = path.rstrip("/") == "/admin" or path.startswith("/admin/")
+        if admin:
+            csp = ADMIN_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -169,7 +175,7 @@ class SecurityHeaders:
                     b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
                     b"content-security-policy": csp.encode(),
                 }
-                if path.startswith(("/api/", "/v1/")):
+                if admin or path.startswith(("/api/", "/v1/")):
                     extra[b"cache-control"] = b"no-store"
                 headers += [(k, v) for k, v in extra.items() if k not in names]
                 message = {**message, "headers": headers}

@@ -6,6 +6,8 @@ asking gets 503 + Retry-After and the UI shows a "loading" notice. Every questio
 gate (question checks, readiness, per-client in-flight, queue bound, rate), then runs on the
 answer slots' threads. A watcher thread follows the index's CURRENT pointer and hands a new
 build's retriever to the answerer, so a finished `ingest build` is served without a restart.
+Every answer served (UI, /api/ask, /v1) is counted (chatbot.web.metrics) and recorded in the
+operator's database (chatbot.ops) by a writer thread, after it is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from chatbot.ops.database import FEEDBACK_FILE, OpsDatabase, open_database, shown_url
+from chatbot.ops.recorder import AnswerRecorder
 from chatbot.web.metrics import AnswerMetrics
 from chatbot.web.ratelimit import AnswerSlots, SlidingWindowLimiter
 from core.settings import Settings
@@ -99,6 +103,31 @@ class Service:
         self._build_problem: str | None = None
         self.served_pointer: str | None = None  # CURRENT when the served build was chosen
         self.metrics = AnswerMetrics(settings.ops, self.health)  # /metrics and the answer log
+        self.ops_problem: str | None = None
+        self.ops_db: OpsDatabase | None = None
+        self.recorder: AnswerRecorder | None = None
+        self._open_ops()
+
+    def _open_ops(self) -> None:
+        """The operator's database (migrated), the old feedback file moved into it once, and
+        the answer recorder. If it cannot be opened the server still answers; health says why."""
+        try:
+            db = open_database(self.settings)
+            db.import_feedback_file(self.settings.feedback.dir / FEEDBACK_FILE)
+        except Exception as exc:
+            log.exception("the operator's database cannot be opened; answers are not recorded")
+            self.ops_problem = f"the operator's database is unavailable: {_first_line(exc)}"
+            return
+        self.ops_db = db
+        self.recorder = AnswerRecorder(db)
+        log.info("operator's database: %s", shown_url(db.url))
+
+    def _answered(self, answer: Answer, question: str) -> None:
+        """Count, log and record one answer served."""
+        build = self._served_build()
+        self.metrics.answered(answer, question, build)
+        if self.recorder is not None:
+            self.recorder.record(answer, question, build)
 
     # --- loading and following the index ---------------------------------------------------
     def start_loading(self) -> None:
@@ -198,7 +227,7 @@ class Service:
             if not status.get("alive"):
                 reasons.append("the model server is not running; it is being restarted")
         index = getattr(getattr(answerer, "retriever", None), "index", None)
-        for problem in (getattr(index, "notice", None), self._build_problem):
+        for problem in (getattr(index, "notice", None), self._build_problem, self.ops_problem):
             if problem and problem not in reasons:
                 reasons.append(str(problem))
         if self._last_failure is not None:
@@ -282,7 +311,7 @@ class Service:
             self._failed(exc)
             raise AnsweringFailed() from exc
         self._last_failure = None
-        self.metrics.answered(answer, question, self._served_build())
+        self._answered(answer, question)
         return answer
 
     def stream(
@@ -356,7 +385,7 @@ class Service:
                     for event in events:
                         put(event)
                         if event.kind == "done" and event.answer is not None:
-                            self.metrics.answered(event.answer, question, self._served_build())
+                            self._answered(event.answer, question)
                         if cancelled.is_set():
                             break
                 finally:
@@ -385,6 +414,8 @@ class Service:
     def close(self) -> None:
         self._stop.set()
         self.slots.shutdown()
+        if self.recorder is not None:
+            self.recorder.close()  # rows of answers already sent are written first
         close = getattr(self._answerer, "close", None)
         if callable(close):
             close()

@@ -11,7 +11,7 @@ Gradio's queue is bounded (settings.answer_queue_size) and QueueGuard refuses a 
 settings.max_in_flight_per_client unfinished questions with 429, before Gradio queues it.
 
 Stop cancels the running answer (Gradio closes its generator, which tells the answer slot to stop
-generating). Like/dislike on an answer appends a vote to chatbot.web.feedback's file. The example
+generating). Like/dislike on an answer records a vote (chatbot.web.feedback). The example
 questions are the live build's (chatbot.web.examples), read again on each page load.
 """
 
@@ -439,9 +439,10 @@ def record_vote(
             turn.answer,
             [c.to_json() for c in turn.citations],
             turn.build_id,
+            source="ui",
         )
     except FeedbackFull:
-        log.warning("feedback not recorded: the feedback file is full")
+        log.warning("feedback not recorded: the votes table is full or the database failed")
         return "Your vote could not be recorded right now."
     return None
 

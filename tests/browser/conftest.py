@@ -39,6 +39,7 @@ XSS_DOCUMENT = (
 )
 HASHING_ENV = {"SQA_DENSE_MODEL": "hashing", "SQA_MULTILINGUAL_MODEL": "hashing"}
 FEEDBACK_TOKEN = "browser-test-token"
+ADMIN_TOKEN = "browser-test-admin-token"
 
 
 def free_port() -> int:
@@ -71,8 +72,9 @@ class Server:
         self.url = url
         self.process = process
         self.log = log
-        self.home = log.parent  # its working folder; votes go to home/data/feedback.jsonl
+        self.home = log.parent  # its working folder; answers and votes go to home/ops.sqlite3
         self.feedback_token = FEEDBACK_TOKEN  # reads GET /api/feedback
+        self.admin_token = ADMIN_TOKEN  # opens /admin
 
     def wait_until(self, status: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -131,6 +133,10 @@ def start_server(
             "GRADIO_ANALYTICS_ENABLED": "False",
             "SQA_FEEDBACK__DIR": str(workdir / "data"),
             "SQA_FEEDBACK__READ_TOKEN": FEEDBACK_TOKEN,
+            # Each server its own operator's database (the index is shared), questions kept.
+            "SQA_OPS__DATABASE_URL": f"sqlite:///{workdir / 'ops.sqlite3'}",
+            "SQA_OPS__LOG_QUESTIONS": "true",
+            "SQA_OPS__ADMIN_TOKEN": ADMIN_TOKEN,
             # The chat UI's conversation key is made here, not in the tester's ~/.cache.
             "SQA_CHAT_UI__STATE_SECRET_FILE": str(workdir / "ui-state.key"),
             **(env or {}),

@@ -6,7 +6,7 @@ server under test). Screenshots of the themed launcher go to docs/screenshots/.
 
 from __future__ import annotations
 
-import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -206,7 +206,7 @@ def ask_in_ui(page: Page, question: str) -> None:
     page.locator("#sqa-ask").click()
 
 
-def test_a_like_in_the_ui_writes_a_feedback_line(page: Page, server: Any) -> None:
+def test_a_like_in_the_ui_records_a_vote(page: Page, server: Any) -> None:
     page.goto(server.url + "/")
     ask_in_ui(page, SEED_QUESTION)
     page.wait_for_function(
@@ -227,8 +227,9 @@ def test_a_like_in_the_ui_writes_a_feedback_line(page: Page, server: Any) -> Non
     assert vote["citations"] and vote["citations"][0]["n"] == 1
     build = httpx.get(f"{server.url}/api/health", timeout=5).json()["build_id"]
     assert vote["build_id"] == build
-    on_disk = (server.home / "data" / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(on_disk[-1])["id"] == vote["id"]
+    with sqlite3.connect(server.home / "ops.sqlite3") as db:
+        stored = db.execute("SELECT vote, source FROM votes WHERE id = ?", (vote["id"],)).fetchall()
+    assert stored == [("up", "ui")]
 
 
 def test_stop_in_the_ui_cancels_the_answer(page: Page, paced_server: Any) -> None:

