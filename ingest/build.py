@@ -95,6 +95,8 @@ class BuildReport:
     # The manifest entries of the files read by this build: what was read in each.
     read: dict[str, FileEntry] = field(default_factory=dict)
     ocr_budget_s: float = 0.0  # the build's OCR time bound, named when it ran out
+    published: str | None = None  # the Milvus collection now live (index_backend = milvus)
+    publish_seconds: float = 0.0
 
     @property
     def ocr_summary(self) -> str | None:
@@ -362,6 +364,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         plan = make_plan(settings, full)
         if plan.up_to_date:
             assert plan.previous is not None
+            published = _publish(settings)
             return BuildReport(
                 plan.previous.build_id,
                 len(plan.files),
@@ -372,6 +375,8 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 reused_embeddings=plan.previous.embeddings.new + plan.previous.embeddings.reused,
                 seconds=time.perf_counter() - started,
                 errors=dict(plan.failed_before),
+                published=published[0],
+                publish_seconds=published[1],
             )
         # The live build's chunks, read once: reused for unchanged files and to match vectors.
         previous = store.read_chunks(plan.previous_dir) if plan.previous_dir else []
@@ -465,6 +470,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         )
         store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))
         store.prune_builds(settings.index_dir, settings.keep_builds)
+        published = _publish(settings)
     return BuildReport(
         build_id,
         len(indexed),
@@ -480,7 +486,25 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         ocr=read_now,
         read={rel: entry for rel, entry in files.items() if rel in read},
         ocr_budget_s=settings.ocr.build_timeout_s,
+        published=published[0],
+        publish_seconds=published[1],
     )
+
+
+def _publish(settings: Settings) -> tuple[str | None, float]:
+    """With index_backend = milvus, copy the live local build into Milvus and switch its alias
+    (unless it is live there already: a publish that crashed is redone by the next build).
+    The local build under index_dir stays the ingest side's record: the next build reuses its
+    vectors, as on the FAISS path."""
+    if settings.index_backend != "milvus":
+        return None, 0.0
+    from core.milvus_store import publish_build
+
+    live = store.live_build_dir(settings.index_dir)
+    if live is None:
+        return None, 0.0
+    started = time.perf_counter()
+    return publish_build(settings, live), time.perf_counter() - started
 
 
 def _file_entry(

@@ -33,7 +33,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
     imported by an up-to-date check that never loads a model."""
     from core.embed import EmbeddingModelError
 
-    return (LoadError, EmbeddingModelError, IndexUnavailable)
+    errors: tuple[type[Exception], ...] = (LoadError, EmbeddingModelError, IndexUnavailable)
+    try:
+        from pymilvus.exceptions import MilvusException
+
+        errors += (MilvusException,)
+    except ImportError:
+        pass
+    return errors
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -80,6 +87,11 @@ def build(
         if report.ocr_summary:
             typer.echo(report.ocr_summary)
         _echo_table(report.read, "read by this build")
+    if report.published:
+        typer.echo(
+            f"served from Milvus at {settings.milvus.uri} as {report.published} "
+            f"[{report.publish_seconds:.1f} s]"
+        )
     if report.errors:
         raise typer.Exit(1)
 

@@ -1,0 +1,131 @@
+"""The index in Milvus, against a real `milvus-lite server`: the same retrieval as the FAISS
+files of the same build, an alias switched only when a build is complete, incremental builds."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chatbot.pipeline.retrieve import Retriever
+from chatbot.pipeline.understand import Query
+from core import milvus_store, store
+from core.backend import live_pointer, load_live_index
+from core.lexical import bm25_matches, document_frequencies
+from core.settings import MilvusSettings, Settings
+from ingest.build import run_build
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def milvus_settings(
+    settings_factory: Callable[..., Settings], milvus_server: Any
+) -> Callable[..., Settings]:
+    prefix = f"t{next(_prefixes)}"
+
+    def make(**overrides: Any) -> Settings:
+        milvus = MilvusSettings(uri=milvus_server.uri, collection_prefix=prefix)
+        return settings_factory(index_backend="milvus", milvus=milvus, **overrides)
+
+    return make
+
+
+QUESTIONS = [
+    "How do Indonesia and China cooperate on artificial intelligence?",
+    "What is BSSN?",
+    "Korika talent programme",
+    "Apa peran Korika?",
+    "the",
+]
+
+
+def test_milvus_serves_the_same_retrieval_as_faiss(
+    milvus_settings: Callable[..., Settings], seed_corpus: Path
+) -> None:
+    settings = milvus_settings()
+    report = run_build(settings, progress=False)
+    assert report.published == live_pointer(settings)
+    faiss_index = store.load_index(settings.index_dir, settings.index_identity())
+    milvus_index = load_live_index(settings)
+    assert isinstance(milvus_index.dense, milvus_store.MilvusVectors)
+    assert milvus_index.build_id == faiss_index.build_id
+    assert milvus_index.chunks == faiss_index.chunks
+    assert document_frequencies(milvus_index.bm25) == document_frequencies(faiss_index.bm25)
+    for question in QUESTIONS:
+        rows, scores = bm25_matches(faiss_index.bm25, question)
+        m_rows, m_scores = bm25_matches(milvus_index.bm25, question)
+        assert m_rows.tolist() == rows.tolist()
+        np.testing.assert_allclose(m_scores, scores, rtol=1e-5)
+    faiss_retriever = Retriever(faiss_index, settings.dense_model, settings.multilingual_model)
+    milvus_retriever = Retriever(milvus_index, settings.dense_model, settings.multilingual_model)
+    for question in QUESTIONS:
+        query = Query(question, "en")
+        want = faiss_retriever.search(query, 10)
+        got = milvus_retriever.search(query, 10)
+        assert [p.chunk_id for p in got.passages] == [p.chunk_id for p in want.passages]
+        np.testing.assert_allclose(
+            [p.score for p in got.passages], [p.score for p in want.passages], rtol=1e-5
+        )
+        assert got.top_lexical == pytest.approx(want.top_lexical, rel=1e-5)
+        assert got.top_dense == pytest.approx(want.top_dense, rel=1e-5)
+
+
+def test_a_crash_before_the_switch_leaves_the_alias_and_the_next_build_redoes_it(
+    milvus_settings: Callable[..., Settings],
+    tiny_corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    live = live_pointer(settings)
+    assert live == first.published
+    (tiny_corpus / "delta.txt").write_text(
+        "Delta maps coral reefs along the eastern coast with divers and drones.\n",
+        encoding="utf-8",
+    )
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies between writing the rows and the switch
+
+    monkeypatch.setattr(milvus_store, "_write_files", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(settings, progress=False)
+    assert live_pointer(settings) == live  # Milvus still serves the first build
+    assert "delta" not in " ".join(c.text for c in load_live_index(settings).chunks)
+    monkeypatch.undo()
+    # The local build is live and unchanged, so the next build only publishes it.
+    again = run_build(settings, progress=False)
+    assert again.up_to_date and again.published is not None and again.published != live
+    assert "coral" in " ".join(c.text for c in load_live_index(settings).chunks)
+    mc = milvus_store.client(settings.milvus)
+    ours = [n for n in mc.list_collections() if n.startswith(settings.milvus.collection_prefix)]
+    assert len(ours) == 2 * settings.keep_builds  # chunks + files of two builds, no leftover
+
+
+def test_incremental_build_reembeds_only_the_changed_file(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    (tiny_corpus / "gamma.txt").write_text(
+        "Gamma now studies lake water. Samples are taken every month.\n", encoding="utf-8"
+    )
+    second = run_build(settings, progress=False)
+    assert second.reused_embeddings > 0
+    assert second.new_embeddings == 2  # one new chunk, two embedders
+    assert second.published != first.published == milvus_store.prune_collections(settings, 1)[0]
+    retriever = Retriever(load_live_index(settings), "hashing", "hashing")
+    top = retriever.search(Query("lake water samples", "en"), 1).passages[0]
+    assert "lake water" in top.text
+
+
+def test_no_build_in_milvus_says_what_to_do(milvus_settings: Callable[..., Settings]) -> None:
+    settings = milvus_settings()
+    assert live_pointer(settings) is None
+    with pytest.raises(store.IndexUnavailable, match="ingest build"):
+        load_live_index(settings)
