@@ -626,13 +626,14 @@ class MilvusSettings(BaseModel):
         "('<prefix>_live'): several indexes can share one Milvus.",
     )
     lexical_limit: int = Field(
-        1000,
+        100,
         ge=1,
         le=16384,
-        description="BM25 matches asked of Milvus per query text (16,384 is its most). The "
-        "FAISS path scores every chunk holding a query term; fusion reads only the best "
-        "`answer.candidates` (100) of them, and a hit's raw BM25 score beyond this limit "
-        "counts as 0. 1,000 covers every match of a question on each development corpus.",
+        description="BM25 matches asked of Milvus per query text (16,384 is its most). Fusion "
+        "reads the best `answer.candidates` (30) of them, so any limit above that fuses the "
+        "same; a hit found only by the dense signals gets raw BM25 0 beyond it (the FAISS path "
+        "scores every match; nothing downstream reads that number). Each returned match costs "
+        "time: 26 ms a query at 100, 260 ms at 1,000 (5k passages, milvus-lite, 2 cores).",
     )
     insert_batch: int = Field(
         500,

@@ -394,6 +394,7 @@ PLAN: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("bench_ingest", (), 900),
     ("bench_ocr", (), 900),
     ("bench_scale", (), 1200),
+    ("bench_milvus", (), 1500),
     ("bench_answer", ("--runs", "5"), 600),
     ("loadtest", (), 600),
     ("bench_llm", (), 900),

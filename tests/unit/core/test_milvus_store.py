@@ -36,6 +36,7 @@ def milvus_settings(
 
 
 QUESTIONS = [
+    "What does the article say about the role of the government and of universities?",
     "How do Indonesia and China cooperate on artificial intelligence?",
     "What is BSSN?",
     "Korika talent programme",
@@ -56,11 +57,17 @@ def test_milvus_serves_the_same_retrieval_as_faiss(
     assert milvus_index.build_id == faiss_index.build_id
     assert milvus_index.chunks == faiss_index.chunks
     assert document_frequencies(milvus_index.bm25) == document_frequencies(faiss_index.bm25)
+    lexical = milvus_index.bm25
+    assert isinstance(lexical, milvus_store.MilvusLexical)
+    few = milvus_store.MilvusLexical(lexical.mc, lexical.collection, lexical.stats, limit=5)
     for question in QUESTIONS:
         rows, scores = bm25_matches(faiss_index.bm25, question)
-        m_rows, m_scores = bm25_matches(milvus_index.bm25, question)
-        assert m_rows.tolist() == rows.tolist()
-        np.testing.assert_allclose(m_scores, scores, rtol=1e-5)
+        for search in (lexical, few):
+            m_rows, m_scores = bm25_matches(search, question)
+            assert len(m_rows) == min(search.limit, len(rows))  # the best, with the same scores
+            np.testing.assert_allclose(m_scores, scores[np.searchsorted(rows, m_rows)], rtol=1e-5)
+            if len(rows) > search.limit:
+                assert m_scores.min() >= np.sort(scores)[-search.limit] - 1e-5
     faiss_retriever = Retriever(faiss_index, settings.dense_model, settings.multilingual_model)
     milvus_retriever = Retriever(milvus_index, settings.dense_model, settings.multilingual_model)
     for question in QUESTIONS:
