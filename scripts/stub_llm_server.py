@@ -1,11 +1,12 @@
 """A tiny OpenAI-compatible chat server for tests and load tests of the model-server pool: it
 stands in for llama-server, vLLM or Ollama where their speed is not what is measured.
 
-    python scripts/stub_llm_server.py --port 8101 --name a --token-delay 0.02
+    python scripts/stub_llm_server.py --port 8101 --name a --token-delay 0.02 --slots 2
 
 GET /v1/models lists one model; POST /v1/chat/completions answers (streamed as server-sent
 events when asked) with the first sentence of the last passage numbered [1] in the prompt, or
-a fixed sentence, one word per ``--token-delay`` seconds; GET /stats counts requests. No model.
+a fixed sentence, one word per ``--token-delay`` seconds, at most ``--slots`` answers at once
+(more wait, as on llama-server's parallel slots); GET /stats counts requests. No model.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_PASSAGE = re.compile(r"\[1\][^\n]*?\n?(.+?[.!?])(?:\s|$)", re.S)
+# The prompt's first passage: "[1] (location) Its text. ..." at the start of a line.
+_PASSAGE = re.compile(r"^\[1\] \([^)\n]*\) (.+?[.!?])(?:\s|$)", re.M)
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -26,6 +28,7 @@ class _Stub(BaseHTTPRequestHandler):
     token_delay = 0.0
     served = 0
     lock = threading.Lock()
+    slots = threading.BoundedSemaphore(1_000)
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
@@ -47,6 +50,10 @@ class _Stub(BaseHTTPRequestHandler):
             self._json(404, {"error": "not found"})
 
     def do_POST(self) -> None:
+        with self.slots:
+            self._answer()
+
+    def _answer(self) -> None:
         length = min(int(self.headers.get("Content-Length") or 0), 4 << 20)
         request = json.loads(self.rfile.read(length) or b"{}")
         with self.lock:
@@ -100,8 +107,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", default="stub")
     parser.add_argument("--token-delay", type=float, default=0.0)
+    parser.add_argument("--slots", type=int, default=1_000, help="answers at once")
     args = parser.parse_args()
-    handler = type("Handler", (_Stub,), {"name": args.name, "token_delay": args.token_delay})
+    handler = type(
+        "Handler",
+        (_Stub,),
+        {
+            "name": args.name,
+            "token_delay": args.token_delay,
+            "slots": threading.BoundedSemaphore(args.slots),
+        },
+    )
     server = ThreadingHTTPServer((args.host, args.port), handler)
     server.daemon_threads = True
     print(f"stub model server {args.name} on {args.host}:{args.port}", flush=True)

@@ -22,7 +22,7 @@ from chatbot.llm.pool import ChatModelPool
 from core.settings import LlmPoolSettings
 
 STUB = Path(__file__).resolve().parents[3] / "scripts" / "stub_llm_server.py"
-MESSAGES = [("user", "Passage [1] Solar farms grow in the north. More text.\nQuestion?")]
+MESSAGES = [("user", "Passages:\n[1] (¶2) Solar farms grow in the north. More text.\nQuestion?")]
 
 
 def _free_port() -> int:
