@@ -219,6 +219,11 @@ class Service:
             facts["llm_server"] = status = server_status()
             if not status.get("alive"):
                 reasons.append("the model server is not running; it is being restarted")
+        pool_status = getattr(getattr(answerer, "chat_model", None), "status", None)
+        if callable(pool_status):  # a pool of model servers (SQA_LLM_BASE_URLS)
+            facts["llm_servers"] = servers = pool_status()
+            if servers and not any(server.get("up") for server in servers):
+                reasons.append("every model server is down: answers quote the passages")
         index = getattr(getattr(answerer, "retriever", None), "index", None)
         for problem in (getattr(index, "notice", None), self._build_problem):
             if problem and problem not in reasons:

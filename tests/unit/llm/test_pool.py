@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,27 @@ def test_the_health_check_takes_a_restarted_server_back(stubs: list[Stub]) -> No
         assert _answer(pool).startswith("Solar farms")
     finally:
         pool.close()
+
+
+def test_service_health_names_the_pool_and_says_when_all_are_down(
+    stubs: list[Stub], settings_factory: Any
+) -> None:
+    from chatbot.web.service import Service
+    from tests.unit.web.test_api import FakeAnswerer
+
+    stubs.append(Stub("a"))
+    answerer = FakeAnswerer()
+    answerer.chat_model = _pool([stubs[0].url, f"http://127.0.0.1:{_free_port()}/v1"])  # type: ignore[attr-defined]
+    service = Service(settings_factory(reload_poll_s=0), lambda: answerer)  # type: ignore[arg-type,return-value]
+    service._answerer = answerer  # type: ignore[assignment]
+    assert _answer(answerer.chat_model).startswith("Solar farms")  # type: ignore[attr-defined]
+    health = service.health()
+    assert [s["up"] for s in health["llm_servers"]] == [True, True]  # type: ignore[index]
+    assert health["status"] == "ready"
+    stubs[0].kill()
+    with pytest.raises(LlmUnavailable):
+        _answer(answerer.chat_model)  # type: ignore[attr-defined]
+    health = service.health()
+    assert health["status"] == "degraded"
+    assert "every model server is down" in str(health["degraded"])
+    service.close()
