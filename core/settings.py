@@ -894,6 +894,14 @@ class Settings(BaseSettings):
         description="Several OpenAI-compatible endpoints for llm=openai, comma-separated: a "
         "pool spread by fewest answers in flight, with failover. Overrides llm_base_url.",
     )
+    embed_processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes per embedding model during ingest, each with its share "
+        "of the CPU threads. 1 (a thread of the build) is fastest on 2 cores (measured in "
+        "README's Scaling); more pays on machines whose cores one process's threads leave idle.",
+    )
     llm_pool: LlmPoolSettings = Field(
         default_factory=lambda: LlmPoolSettings(),
         description="Health checks and failover of the llm_base_urls pool.",

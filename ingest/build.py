@@ -248,7 +248,11 @@ class _Embedding:
         self.sentence_labels = [r for r in settings.sentence_vectors if r in labels]
         self.split: dict[str, list[str]] = dict(reuse.sentences)
         self.encoders = Encoders(
-            labels, settings.embed_batch_size, settings.concurrent_encoders, progress
+            labels,
+            settings.embed_batch_size,
+            settings.concurrent_encoders,
+            progress,
+            settings.embed_processes,
         )
 
     def submit(self, chunks: list[Chunk]) -> None:
