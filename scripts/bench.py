@@ -395,6 +395,8 @@ PLAN: tuple[tuple[str, tuple[str, ...], int], ...] = (
     ("bench_ocr", (), 900),
     ("bench_scale", (), 1200),
     ("bench_milvus", (), 1500),
+    ("loadtest_scale", (), 900),
+    ("bench_embed_processes", (), 900),
     ("bench_answer", ("--runs", "5"), 600),
     ("loadtest", (), 600),
     ("bench_llm", (), 900),
