@@ -457,3 +457,46 @@ def _cached_files(mc: Any, collection: str, cache: Path) -> Path:
     for old in older[1:]:
         shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def restore_build(settings: Settings) -> str | None:
+    """Write the live Milvus build back as a local build under ``index_dir`` and make it live
+    there, so an ingest machine without the previous local build (a fresh job, a new volume)
+    still re-embeds only what changed. Returns its build id; None without a live build."""
+    from core.lexical import build_bm25
+
+    milvus = settings.milvus
+    name = live_collection(milvus)
+    if name is None:
+        return None
+    mc = client(milvus)
+    cached = _cached_files(mc, name, settings.index_dir / "milvus-cache")
+    manifest = store.load_manifest(cached)
+    chunks = _read_chunks(mc, name, manifest.counts.chunks)
+    fields = ["row", "dense"] + (["multilingual"] if manifest.models.get("multilingual") else [])
+    vectors: dict[str, dict[int, list[float]]] = {f: {} for f in fields[1:]}
+    iterator = mc.query_iterator(name, batch_size=1000, filter="row >= 0", output_fields=fields)
+    try:
+        while batch := iterator.next():
+            for item in batch:
+                for field in vectors:
+                    vectors[field][int(item["row"])] = item[field]
+    finally:
+        iterator.close()
+    tmp = store.start_build(settings.index_dir, manifest.build_id)
+    for path in sorted(cached.rglob("*")):
+        rel = path.relative_to(cached).as_posix()
+        if path.is_file() and rel not in {LEXICAL_FILE, SEARCH_FILE, store.MANIFEST}:
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    store.write_chunks(tmp, chunks)
+    for field, file in (("dense", store.DENSE_FILE), ("multilingual", store.MULTI_FILE)):
+        if field in vectors:
+            rows = vectors[field]
+            array = np.asarray([rows[r] for r in range(len(chunks))], dtype=np.float32)
+            store.write_vectors(tmp, file, array, settings.vector_index)
+    bm25 = build_bm25([c.text for c in chunks])
+    store.finish_build(settings.index_dir, tmp, manifest.model_dump(), bm25)
+    log.info("restored build %s from Milvus into %s", manifest.build_id, settings.index_dir)
+    return manifest.build_id

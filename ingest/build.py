@@ -365,6 +365,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
     started = time.perf_counter()
     with store.build_lock(settings.index_dir):
         cleaned = store.remove_leftovers(settings.index_dir)
+        _restore_from_milvus(settings, full)
         plan = make_plan(settings, full)
         if plan.up_to_date:
             assert plan.previous is not None
@@ -493,6 +494,18 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         published=published[0],
         publish_seconds=published[1],
     )
+
+
+def _restore_from_milvus(settings: Settings, full: bool) -> None:
+    """With index_backend = milvus and no local build (a fresh ingest machine or volume), the
+    live Milvus build is written back locally first, so only changed files are re-embedded."""
+    if settings.index_backend != "milvus" or full:
+        return
+    if store.live_build_dir(settings.index_dir) is not None:
+        return
+    from core.milvus_store import restore_build
+
+    restore_build(settings)
 
 
 def _publish(settings: Settings) -> tuple[str | None, float]:

@@ -136,3 +136,22 @@ def test_no_build_in_milvus_says_what_to_do(milvus_settings: Callable[..., Setti
     assert live_pointer(settings) is None
     with pytest.raises(store.IndexUnavailable, match="ingest build"):
         load_live_index(settings)
+
+
+def test_a_fresh_ingest_machine_reuses_the_live_milvus_build(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path, tmp_path: Path
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    fresh = settings.model_copy(update={"index_dir": tmp_path / "another-machine"})
+    unchanged = run_build(fresh, progress=False)  # the live build, written back: nothing to do
+    assert unchanged.up_to_date and unchanged.build_id == first.build_id
+    assert unchanged.published == first.published
+    (tiny_corpus / "gamma.txt").write_text(
+        "Gamma now studies lake water. Samples are taken every month.\n", encoding="utf-8"
+    )
+    other = settings.model_copy(update={"index_dir": tmp_path / "a-third-machine"})
+    second = run_build(other, progress=False)
+    assert second.new_embeddings == 2 and second.reused_embeddings > 0
+    retriever = Retriever(load_live_index(settings), "hashing", "hashing")
+    assert "lake water" in retriever.search(Query("lake water samples", "en"), 1).passages[0].text
