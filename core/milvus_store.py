@@ -254,22 +254,25 @@ def _write_files(
         contents[rel] = path.read_bytes()
     contents.update(extra)
     rows: list[dict[str, Any]] = []
+    next_id = 0
     for rel, data in sorted(contents.items()):
         for part, start in enumerate(range(0, max(1, len(data)), _PART_BYTES)):
             encoded = base64.b64encode(data[start : start + _PART_BYTES]).decode("ascii")
             rows.append(
                 {
-                    "id": len(rows),
+                    "id": next_id,
                     "name": rel,
                     "part": part,
                     "data": encoded,
                     "placeholder": [0.0] * _PLACEHOLDER_DIM,
                 }
             )
-            if len(rows) % milvus.insert_batch == 0:
-                mc.insert(files, rows[-milvus.insert_batch :])
-    if rows[len(rows) - len(rows) % milvus.insert_batch :]:
-        mc.insert(files, rows[len(rows) - len(rows) % milvus.insert_batch :])
+            next_id += 1
+            if len(rows) == milvus.insert_batch:  # ~30 MB at most in memory at once
+                mc.insert(files, rows)
+                rows = []
+    if rows:
+        mc.insert(files, rows)
     mc.flush(files)
 
 
