@@ -373,12 +373,19 @@ def load_index(settings: Settings) -> store.LoadedIndex:
     table and OCR words are read from there as from a FAISS build), its chunks in memory,
     vectors and BM25 searched in Milvus. IndexUnavailable says what is wrong."""
     milvus = settings.milvus
+    try:
+        mc = client(milvus)
+        mc.list_aliases()
+    except Exception as exc:  # pymilvus' own message is long and names internals
+        raise store.IndexUnavailable(
+            f"Milvus at {milvus.uri} cannot be reached ({type(exc).__name__}); the server "
+            "loads the index when it can"
+        ) from exc
     name = live_collection(milvus)
     if name is None:
         raise store.IndexUnavailable(
             f"no index in Milvus at {milvus.uri} (alias {alias_name(milvus)}): run `ingest build`"
         )
-    mc = client(milvus)
     folder = _cached_files(mc, name, settings.index_dir / "milvus-cache")
     manifest = store.checked_manifest(folder, settings.index_identity())
     stats = LexicalStats.from_json(json.loads((folder / LEXICAL_FILE).read_text("utf-8")))

@@ -160,3 +160,13 @@ def test_a_fresh_ingest_machine_reuses_the_live_milvus_build(
     assert second.new_embeddings == 2 and second.reused_embeddings > 0
     retriever = Retriever(load_live_index(settings), "hashing", "hashing")
     assert "lake water" in retriever.search(Query("lake water samples", "en"), 1).passages[0].text
+
+
+def test_an_unreachable_milvus_is_named(settings_factory: Callable[..., Settings]) -> None:
+    from tests.conftest import free_port
+
+    milvus = MilvusSettings(uri=f"http://127.0.0.1:{free_port()}", timeout_s=2)
+    settings = settings_factory(index_backend="milvus", milvus=milvus)
+    assert live_pointer(settings) is None
+    with pytest.raises(store.IndexUnavailable, match="cannot be reached"):
+        load_live_index(settings)
