@@ -147,6 +147,15 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
         typer.echo(f"no index yet in {settings.index_dir}; {len(plan.files)} files to index")
     else:
         typer.echo(f"live build {plan.previous.build_id} ({plan.previous.created_at})")
+    if settings.index_backend == "milvus":
+        from core.milvus_store import collection_name, live_collection
+
+        served = live_collection(settings.milvus)
+        local = collection_name(settings.milvus, plan.previous.build_id) if plan.previous else None
+        typer.echo(
+            f"Milvus at {settings.milvus.uri} serves {served or 'nothing yet'}"
+            + ("" if served == local or local is None else f"; `ingest build` publishes {local}")
+        )
     for label, names in (("new", plan.new), ("changed", plan.changed), ("deleted", plan.deleted)):
         for name in names:
             typer.echo(f"  {label:9} {name}")

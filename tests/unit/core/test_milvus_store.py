@@ -170,3 +170,25 @@ def test_an_unreachable_milvus_is_named(settings_factory: Callable[..., Settings
     assert live_pointer(settings) is None
     with pytest.raises(store.IndexUnavailable, match="cannot be reached"):
         load_live_index(settings)
+
+
+def test_status_names_what_milvus_serves(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    settings = milvus_settings()
+    report = run_build(settings, progress=False)
+    env = {
+        "SQA_INDEX_BACKEND": "milvus",
+        "SQA_MILVUS__URI": settings.milvus.uri,
+        "SQA_MILVUS__COLLECTION_PREFIX": settings.milvus.collection_prefix,
+        "SQA_DENSE_MODEL": "hashing",
+        "SQA_MULTILINGUAL_MODEL": "hashing",
+    }
+    args = ["status", "--corpus", str(tiny_corpus), "--index", str(settings.index_dir)]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert f"serves {report.published}" in result.output
