@@ -131,12 +131,30 @@ def test_two_replicas_follow_one_milvus_and_survive_a_killed_peer(
         answer = replica.ask("Who funds the alpha project?")
         assert answer["citations"] and answer["citations"][0]["doc_id"] == "alpha"
 
-    # A new build is served by both, without a restart.
+    # A new build is served by both, without a restart and without a failed question while
+    # it is published and switched to.
+    asked: list[object] = []
+    switching = threading.Event()
+
+    def keep_asking() -> None:
+        while not switching.is_set():
+            for replica in replicas:
+                try:
+                    asked.append(replica.ask("Who funds the alpha project?")["citations"][0])
+                except (OSError, urllib.error.URLError) as exc:
+                    asked.append(exc)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
     (tiny_corpus / "delta.txt").write_text(NEW_FILE, encoding="utf-8")
     second = run_build(settings, progress=False)
     assert second.published and second.build_id != first.build_id
     for replica in replicas:
         replica.wait_for(lambda h: h.get("build_id") == second.build_id, timeout=60)
+    switching.set()
+    asker.join(60)
+    assert asked and all(isinstance(c, dict) and c["doc_id"] == "alpha" for c in asked), asked
+    for replica in replicas:
         answer = replica.ask("How many coral reef sites did the delta survey count?")
         assert answer["citations"][0]["doc_id"] == "delta", answer
 
