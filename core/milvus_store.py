@@ -482,6 +482,8 @@ def restore_build(settings: Settings) -> str | None:
     mc = client(milvus)
     cached = _cached_files(mc, name, settings.index_dir / "milvus-cache")
     manifest = store.load_manifest(cached)
+    if manifest.identity != settings.index_identity():
+        return None  # other models or chunking: the build re-embeds everything anyway
     chunks = _read_chunks(mc, name, manifest.counts.chunks)
     fields = ["row", "dense"] + (["multilingual"] if manifest.models.get("multilingual") else [])
     vectors: dict[str, dict[int, list[float]]] = {f: {} for f in fields[1:]}
