@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +55,19 @@ def _answerer(settings: Settings) -> Iterator[Answerer]:
         answerer.close()
 
 
+def _columns(line: str) -> int:
+    """Terminal columns a line takes: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def erase(printed: str, width: int) -> str:
+    """ANSI codes that take the cursor back to where ``printed`` began (at a line start, on a
+    terminal ``width`` columns wide) and clear everything after it."""
+    rows = sum(max(1, math.ceil(_columns(line) / max(1, width))) for line in printed.split("\n"))
+    up = f"\x1b[{rows - 1}F" if rows > 1 else ""
+    return f"\r{up}\x1b[J"
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
@@ -64,16 +80,21 @@ def ask(
         if as_json:
             typer.echo(json.dumps(answerer.ask(question).to_json(), ensure_ascii=False, indent=2))
             return
+        # On a terminal the model's draft streams in, then gives way to the checked answer
+        # (markers renumbered, the passages' own words added); elsewhere only that is printed.
+        live = sys.stdout.isatty()
         answer, streamed = None, ""
         for event in answerer.stream(question):
             if event.kind == "token":
                 streamed += event.text
-                typer.echo(event.text, nl=False)
+                if live:
+                    typer.echo(event.text, nl=False)
             elif event.kind == "done":
                 answer = event.answer
         assert answer is not None
-        if answer.answer != streamed:  # markers were cleaned up, or the model declined
-            typer.echo(("\n\n" if streamed else "") + answer.answer, nl=False)
+        if live and streamed:
+            typer.echo(erase(streamed, shutil.get_terminal_size().columns), nl=False)
+        typer.echo(answer.answer, nl=False)
         typer.echo("\n")
         for c in answer.citations:
             typer.echo(f"[{c.n}] {c.title} ({c.variant}, {c.location})\n    {c.text[:300]}")

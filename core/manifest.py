@@ -32,6 +32,11 @@ class FileEntry(_Part):
     part_unit: str = Field("", description="What a part is: page, slide, sheet or section.")
     tables: int | None = Field(None, description="Tables read as rows; None in older builds.")
     ocr_pages: list[int] = Field(default_factory=list, description="Pages read by OCR.")
+    ocr_unread: list[int] = Field(
+        default_factory=list,
+        description="Scanned pages the build's OCR time ran out before: the next build reads "
+        "the file again and goes on from there (the pages read are cached).",
+    )
     ocr_confidence: float | None = Field(None, description="Their mean word confidence, 0-100.")
     ocr_seconds: float = 0.0
     warnings: list[str] = Field(

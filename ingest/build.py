@@ -44,7 +44,9 @@ from ingest.load import (
     sha256_file,
     text_language,
 )
-from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, ocr_identity
+from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, ocr_identity, ocr_page_cache
+from ingest.readers.ocr_cache import CACHE_DIR as OCR_CACHE_DIR
+from ingest.readers.ocr_cache import OcrPageCache
 from ingest.readers.page import LoadError
 
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
@@ -173,7 +175,11 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
     for f in plan.files:
         if f.rel in prev_files:
             same = prev_files[f.rel].sha256 == f.sha256
-            (plan.unchanged if same else plan.changed).append(f.rel)
+            # A scan the OCR time ran out on is read again: this build goes on where it stopped.
+            unfinished = bool(prev_files[f.rel].ocr_unread)
+            (plan.unchanged if same and not unfinished else plan.changed).append(f.rel)
+        elif f.rel in prev_errors and prev_errors[f.rel].reason == OUT_OF_BUILD_TIME:
+            plan.new.append(f.rel)  # no page was read in time: try again
         elif f.rel in prev_errors and prev_errors[f.rel].sha256 == f.sha256:
             plan.failed_before[f.rel] = prev_errors[f.rel].reason
         else:
@@ -389,8 +395,12 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         if settings.multilingual_model != "none":
             labels["multilingual"] = settings.multilingual_model
         embedding = _Embedding(settings, _reusable(plan, previous, labels), labels, progress)
+        page_cache = OcrPageCache(settings.index_dir / OCR_CACHE_DIR)
         try:
-            with build_ocr_budget(settings.ocr.build_timeout_s):
+            with (
+                build_ocr_budget(settings.ocr.build_timeout_s),
+                ocr_page_cache(page_cache),
+            ):
                 chunks, errors, ocr, read = _load_chunks(
                     plan, settings, progress, previous, embedding.submit
                 )
@@ -475,6 +485,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         )
         store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))
         store.prune_builds(settings.index_dir, settings.keep_builds)
+        page_cache.keep_files({f.sha256 for f in plan.files})
         published = _publish(settings)
     return BuildReport(
         build_id,

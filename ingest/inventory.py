@@ -108,6 +108,7 @@ def entry_with(entry: FileEntry, read: FileRead) -> FileEntry:
             "part_unit": read.part_unit,
             "tables": read.tables,
             "ocr_pages": o.pages,
+            "ocr_unread": o.out_of_time,
             "ocr_confidence": o.confidence if o.pages else None,
             "ocr_seconds": o.seconds,
             "warnings": warnings,

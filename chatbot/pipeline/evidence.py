@@ -17,9 +17,9 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from chatbot.pipeline.coverage import IdfTable
-from chatbot.pipeline.retrieve import Retrieval, Retriever
+from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
-from chatbot.pipeline.understand import Query, looks_like_override
+from chatbot.pipeline.understand import Query, looks_like_override, states_figure
 from chatbot.types import Passage
 from core.settings import AnswerSettings
 from core.text import passage_sentences
@@ -81,9 +81,16 @@ def _variant_names(passage: Passage) -> str:
     return f"; also written: {', '.join(names)}" if names else ""
 
 
-def _embedder(query: Query, retriever: Retriever, settings: AnswerSettings) -> Embeddings:
+def _embedder(
+    query: Query, passages: list[Passage], retriever: Retriever, settings: AnswerSettings
+) -> Embeddings:
+    """The embedder that scores the evidence sentences: MiniLM reads English only, so a
+    question whose passages are not all in English has every sentence scored by e5 (one
+    embedder keeps the scores of all passages on one scale)."""
     english = query.lang == "en" or query.english is not None
-    english_dense = english and settings.sentence_model == "dense"
+    english_dense = (
+        english and settings.sentence_model == "dense" and all(is_english(p.lang) for p in passages)
+    )
     if retriever.multi_embedder is not None and not english_dense:
         return retriever.multi_embedder
     return retriever.dense_embedder
@@ -130,7 +137,10 @@ def score_sentences(
         scored = []
         for s in sentences:
             lexical = idf.coverage(query.retrieval_text, s) if english else 0.0
-            scored.append((s, float(semantic[k]) + settings.lexical_weight * lexical + prior))
+            # A question asking for a figure is answered by a sentence that states one.
+            figure = settings.figure_weight if query.asks_quantity and states_figure(s) else 0.0
+            score = float(semantic[k]) + settings.lexical_weight * lexical + prior + figure
+            scored.append((s, score))
             k += 1
         out.append(scored)
     return out
@@ -160,7 +170,7 @@ def choose_evidence(
 ) -> Evidence:
     """The numbered passages and the model's reading of them, within the evidence budget."""
     passages = candidates(retrieval, retriever, neighbours_of=2)
-    embedder = _embedder(query, retriever, settings)
+    embedder = _embedder(query, passages, retriever, settings)
     scored = score_sentences(
         query, passages, embedder, retriever.idf, settings, retriever.sentence_cache
     )

@@ -30,6 +30,10 @@ from core.text import language_name, tokens
 
 LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
+# A heading in capitals: at least this many cased letters, this share of them upper case (an
+# acronym-heavy sentence such as "The CSP must notify the JAB and FedRAMP PMO" is far below).
+HEADING_MIN_LETTERS = 12
+HEADING_UPPER_SHARE = 0.8
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
@@ -121,12 +125,26 @@ def generate(
         yield held
 
 
+def is_capitals_heading(text: str) -> bool:
+    """A line written in capitals ("EXPLANATION OF GOVERNMENT REGULATION NUMBER 46"): in any
+    cased script, running text is mostly lower case. Scripts without case never match."""
+    letters = [c for c in text if c.isalpha() and (c.isupper() or c.islower())]
+    if len(letters) < HEADING_MIN_LETTERS:
+        return False
+    return sum(c.isupper() for c in letters) >= HEADING_UPPER_SHARE * len(letters)
+
+
 def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one, the items a lead-in
     introduces, and another passage's best when it scores nearly as well."""
-    # A question in a passage ("But what if these two nations join forces?") asks, it does not
-    # answer: it is chosen only when nothing else is there.
-    statements = [s for s in evidence.sentences if not s.text.rstrip().endswith(QUESTION_ENDS)]
+    # A question in a passage ("But what if these two nations join forces?") asks, and a
+    # heading in capitals names a topic; neither answers: each is chosen only when nothing
+    # else is there.
+    statements = [
+        s
+        for s in evidence.sentences
+        if not s.text.rstrip().endswith(QUESTION_ENDS) and not is_capitals_heading(s.text)
+    ]
     ranked = statements or evidence.sentences
     if not ranked:
         return []

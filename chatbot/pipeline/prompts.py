@@ -42,6 +42,19 @@ English:"""
 # A follow-up is shown with the question it follows (cut short: see AnswerSettings).
 EARLIER_TEMPLATE = "Earlier question, for context: {previous}\n"
 
+# A question that asks for a quantity (an amount, a count, a date, a duration, a share), in
+# the four question languages: its answer is a sentence with a figure in it. These are each
+# language's own interrogatives, not words of any document.
+QUANTITY_QUESTION_PATTERNS = (
+    r"\bhow (many|much|long|far|often|old|soon|large|big|high)\b",
+    r"\bwhen\b|\bby when\b|\bwhat (year|date|day|month|time|period|deadline)\b",
+    r"\bwhat (percentage|percent|share|proportion|fraction|amount|number|sum|rate|level)\b",
+    r"\bwhich (year|date|day|month)\b",
+    r"\bberapa\b|\bkapan\b|\bsampai kapan\b|\btanggal\b",
+    r"いくつ|いくら|いつ|何[人年日月件割点回%％]|何パーセント|どのくらい|どれくらい|どれだけ|割合",
+    r"多少|几[个年月日天次]|何时|什么时候|多久|多长|多大|比例|百分之|哪一?年|哪一?天",
+)
+
 # The fixed, polite answer when the documents do not say (abstained: true).
 NOT_IN_DOCUMENTS = {
     "en": "I could not find this in the documents, so I can't answer it. "

@@ -13,12 +13,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chatbot.pipeline.prompts import INJECTION_PATTERNS
+from chatbot.pipeline.prompts import INJECTION_PATTERNS, QUANTITY_QUESTION_PATTERNS
 from chatbot.types import Turn
 from core.settings import AnswerSettings
 from core.text import detect_language, normalize_spaces
 
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
+_QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
+# A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
+_ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
+_FIGURE = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Query:
     previous: str | None = None  # the question this one follows up, cut short
     override: bool = False  # the question tries to steer the assistant instead of asking
     english: str | None = None  # the question in English, when it was asked in another language
+    asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
 
     @property
     def retrieval_text(self) -> str:
@@ -42,6 +47,16 @@ class Query:
         """Every wording retrieval fuses: the question, its English, with its context."""
         texts = [self.text, self.english or "", self.retrieval_text]
         return list(dict.fromkeys(t for t in texts if t))
+
+
+def asks_quantity(*texts: str | None) -> bool:
+    """Does a wording of the question ask for an amount, a count, a date or a duration?"""
+    return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
+
+
+def states_figure(sentence: str) -> bool:
+    """Does a sentence state a figure (a digit that is not its list or clause number)?"""
+    return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
 
 
 def looks_like_override(text: str) -> bool:
@@ -67,4 +82,11 @@ def understand(
         english = translate(text)
         if english and looks_like_override(english):
             override = True
-    return Query(text=text, lang=lang, previous=previous, override=override, english=english)
+    return Query(
+        text=text,
+        lang=lang,
+        previous=previous,
+        override=override,
+        english=english,
+        asks_quantity=asks_quantity(text, english),
+    )

@@ -83,11 +83,31 @@ MARKER_JS = """
   // Only the box scrolls, never the page: the input stays where the user typed.
   // The earlier answer's passages and the new answer arrive after the question does, so the
   // question is kept there for a few seconds while they render.
+  // Gradio labels each message with its raw content, which for an answer is HTML (markers,
+  // the passages under it): a screen reader would spell out the tags. The label becomes the
+  // answer's text as shown, without the passages.
+  // (No backslash anywhere in this script: Gradio's loader does not keep them.)
+  const BOT = 'bot' + String.fromCharCode(39) + 's message: ';
+  const relabel = (chat) => {
+    chat.querySelectorAll('[aria-label]').forEach((message) => {
+      const label = message.getAttribute('aria-label');
+      if (!label.startsWith(BOT) || label === message.dataset.sqaLabel) return;
+      if (!label.includes('<') && !label.includes('&')) return;
+      // Read from the label itself (the message's own HTML may still be one update behind),
+      // parsed by DOMParser, which runs and loads nothing.
+      const doc = new DOMParser().parseFromString(label.slice(BOT.length), 'text/html');
+      doc.querySelectorAll('.sqa-inline-sources').forEach((node) => node.remove());
+      const text = (doc.body.textContent || '').split(/[ ]+/).join(' ').trim();
+      message.dataset.sqaLabel = BOT + text;
+      message.setAttribute('aria-label', message.dataset.sqaLabel);
+    });
+  };
   let asked = 0;
   let pinnedAt = 0;
   new MutationObserver(() => {
     const chat = document.getElementById('sqa-chat');
     if (!chat) return;
+    relabel(chat);
     const questions = chat.querySelectorAll('.message.user');
     if (questions.length > asked) pinnedAt = Date.now();
     asked = questions.length;
@@ -98,7 +118,9 @@ MARKER_JS = """
     if (!box || box.scrollHeight <= box.clientHeight) return;
     const offset = last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
     if (Math.abs(offset) > 2) box.scrollTop += offset;
-  }).observe(document.body, {childList: true, subtree: true});
+  }).observe(document.body, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ['aria-label'],
+  });
 }
 """.replace("__INLINE_SUFFIX__", INLINE_SUFFIX)
 ANSWER_GROUP = "answer"  # Gradio concurrency id shared by every event that answers a question

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import os
 import shutil
@@ -29,12 +30,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from core.ocr_words import OcrPage, OcrWord
 from core.text import detect_language
+from ingest.readers.ocr_cache import CachedPage, OcrPageCache
 from ingest.readers.page import LoadError, Page, join_lines
 
 if TYPE_CHECKING:
@@ -236,6 +238,19 @@ def build_ocr_budget(seconds: float) -> Iterator[OcrBudget]:
         _BUILD_BUDGET.reset(token)
 
 
+_PAGE_CACHE: ContextVar[OcrPageCache | None] = ContextVar("ocr_page_cache", default=None)
+
+
+@contextmanager
+def ocr_page_cache(cache: OcrPageCache) -> Iterator[OcrPageCache]:
+    """Pages read by OCR inside the block are taken from, and added to, ``cache``."""
+    token = _PAGE_CACHE.set(cache)
+    try:
+        yield cache
+    finally:
+        _PAGE_CACHE.reset(token)
+
+
 class _OutOfTime(TimeoutError):
     """tesseract was stopped by what the file's or the build's OCR bound left, not the page's."""
 
@@ -332,8 +347,8 @@ def choose_language(
     return model if model in installed and model not in OTHER_SCRIPTS else "eng"
 
 
-def _words_with_boxes(words: list[TsvWord], image: _Rendered) -> tuple[OcrWord, ...]:
-    w, h = float(image.width), float(image.height)
+def _words_with_boxes(words: list[TsvWord], width: int, height: int) -> tuple[OcrWord, ...]:
+    w, h = float(width), float(height)
     return tuple(
         OcrWord(
             word.text,
@@ -352,12 +367,39 @@ def _words_with_boxes(words: list[TsvWord], image: _Rendered) -> tuple[OcrWord, 
 class _FileReader:
     """OCR of one file's scanned pages, in one language chosen once for the file."""
 
-    def __init__(self, s: OcrSettings, installed: Sequence[str], lang: str | None) -> None:
+    def __init__(
+        self, s: OcrSettings, installed: Sequence[str], lang: str | None, raw: bytes
+    ) -> None:
         self.settings = s
         self.installed = installed
         self.lang = tesseract_lang(lang, installed)
         self.tesseract = _Tesseract(s)
         self.started = time.monotonic()
+        self.cache = _PAGE_CACHE.get()
+        # What names a page in the cache: the file's bytes, the OCR identity, the language.
+        self.cache_name = (
+            (hashlib.sha256(raw).hexdigest(), ocr_identity(s), lang)
+            if self.cache is not None
+            else None
+        )
+
+    def _cache_key(self, index: int) -> str | None:
+        if self.cache_name is None:
+            return None
+        sha, identity, lang = self.cache_name
+        return OcrPageCache.key(sha, index, identity, lang)
+
+    def _from_cache(
+        self, key: str | None, number: int
+    ) -> tuple[list[OcrParagraph], OcrPage] | None:
+        page = self.cache.get(key) if self.cache is not None and key is not None else None
+        if page is None:
+            return None
+        words = [TsvWord(*w) for w in page.words]
+        self.lang = self.lang or page.lang
+        boxes = _words_with_boxes(words, page.width, page.height)
+        ocr = OcrPage(number, page.lang, round(mean_confidence(words), 1), 0.0, boxes)
+        return paragraphs(words, page.height), ocr
 
     def _time_left(self) -> float:
         """Seconds the file's and the build's bounds leave for OCR."""
@@ -379,6 +421,10 @@ class _FileReader:
 
     def read(self, pdf: Any, index: int, number: int) -> tuple[list[OcrParagraph], OcrPage]:
         s = self.settings
+        key = self._cache_key(index)
+        cached = self._from_cache(key, number)
+        if cached is not None:  # read by an earlier build: costs no OCR time
+            return cached
         if self._time_left() <= 0:
             return [], OcrPage(number, skipped=self._out_of_time())
         began = time.monotonic()
@@ -397,8 +443,11 @@ class _FileReader:
             lang,
             round(mean_confidence(words), 1),
             round(time.monotonic() - began, 2),
-            _words_with_boxes(words, image),
+            _words_with_boxes(words, image.width, image.height),
         )
+        if self.cache is not None and key is not None:
+            rows = tuple(astuple(w) for w in words)
+            self.cache.put(key, CachedPage(lang, image.width, image.height, rows))
         return paragraphs(words, image.height), ocr
 
     def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
@@ -446,7 +495,7 @@ def ocr_scanned_pages(
             for i in scanned:
                 out[i] = replace(pages[i], ocr=OcrPage(pages[i].page or i + 1, skipped=MISSING))
         else:
-            reader = _FileReader(s, installed, lang)
+            reader = _FileReader(s, installed, lang, raw)
             read = [reader.read(pdf, i, pages[i].page or i + 1) for i in scanned]
             heads = running_heads([pars for pars, _ in read], s)
             for n, (i, (pars, ocr)) in enumerate(zip(scanned, read, strict=True)):

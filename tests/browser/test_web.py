@@ -54,6 +54,31 @@ def test_ui_streams_a_cited_answer(page: Page, server: Any, screenshot_dir: Path
     page.screenshot(path=screenshot_dir / "ui-answer.png", full_page=True)
 
 
+def test_ui_answer_is_labelled_for_screen_readers_by_its_text(page: Page, server: Any) -> None:
+    """Gradio labels a message with its raw content: an answer's label spelled out its HTML
+    (marker links, the passages under it). The UI's script also has to load at all."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/")
+    ask_in_ui(page, SEED_QUESTION)
+    wait_for_answer(page)
+    # The answer's text streams in before its markers become links: wait for its final label.
+    read_labels = (
+        "() => [...document.querySelectorAll('#sqa-chat [aria-label]')]"
+        ".map(e => e.getAttribute('aria-label'))"
+    )
+    page.wait_for_function(
+        f"() => ({read_labels})().some(l => l.startsWith('bot') && l.includes('[1]'))",
+        timeout=TIMEOUT_MS,
+    )
+    labels = page.evaluate(read_labels)
+    answers = [label for label in labels if label.startswith("bot's message: ")]
+    assert answers and "2020" in answers[-1] and "[1]" in answers[-1]
+    assert not [label for label in labels if "<" in label], labels
+    assert "Cited passages" not in answers[-1]  # the passages under it are not read twice
+    assert not [e for e in errors if "custom JS" in e], errors
+
+
 def test_ui_indonesian_example_clear_and_retry(
     page: Page, server: Any, screenshot_dir: Path
 ) -> None:

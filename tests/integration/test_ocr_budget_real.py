@@ -78,3 +78,41 @@ def test_past_the_builds_bound_the_scan_is_named_and_the_rest_indexed(
     manifest = store.load_manifest(build)
     assert list(manifest.files) == ["note.txt"]
     assert manifest.errors[SCAN.name].reason == OUT_OF_BUILD_TIME
+
+
+def test_a_scan_the_time_ran_out_on_is_read_by_the_next_build(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file did not change, but it was not read: the next build tries it again (before,
+    it was 'failed before and unchanged since' and never read until it changed)."""
+    monkeypatch.chdir(tmp_path)
+    assert _run(tmp_path, corpus, "build", SQA_OCR__BUILD_TIMEOUT_S="0.05").exit_code == 1
+    again = _run(tmp_path, corpus, "build")
+    assert again.exit_code == 0, again.output
+    assert "OCR: 3 pages in 1 file" in again.output
+    build = store.live_build_dir(tmp_path / "index")
+    assert build is not None
+    manifest = store.load_manifest(build)
+    assert manifest.files[SCAN.name].ocr_pages == [1, 2, 3] and not manifest.errors
+
+
+def test_pages_read_once_cost_no_ocr_time_in_a_later_build(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page is cached as tesseract read it: a full rebuild with no OCR time left to
+    speak of still reads every page, and a changed file's pages leave the cache."""
+    monkeypatch.chdir(tmp_path)
+    assert _run(tmp_path, corpus, "build").exit_code == 0
+    cache = tmp_path / "index" / "ocr-cache"
+    assert len(list(cache.glob("*.json"))) == 3
+    hashing = {"SQA_DENSE_MODEL": "hashing", "SQA_MULTILINGUAL_MODEL": "hashing"}
+    args = ["build", "--full", "-q", "--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    rebuilt = CliRunner().invoke(app, args, env=hashing | {"SQA_OCR__BUILD_TIMEOUT_S": "0.05"})
+    assert rebuilt.exit_code == 0, rebuilt.output
+    build = store.live_build_dir(tmp_path / "index")
+    assert build is not None
+    assert store.load_manifest(build).files[SCAN.name].ocr_pages == [1, 2, 3]
+    assert "yearly permit costs 35 dollars" in " ".join(c.text for c in store.read_chunks(build))
+    (corpus / SCAN.name).unlink()
+    assert _run(tmp_path, corpus, "build").exit_code == 0
+    assert list(cache.glob("*.json")) == []

@@ -71,10 +71,11 @@ def ask_json(tmp_path: Path, tiny_corpus: Path, settings_factory, env, monkeypat
         "SQA_ANSWER__MIN_SUPPORT": "0.0",
     }
 
-    def run(question: str) -> dict[str, Any]:
-        result = CliRunner().invoke(cli.app, ["ask", question, "--json"], env=cli_env)
+    def run(question: str, as_json: bool = True) -> Any:
+        args = ["ask", question, "--json"] if as_json else ["ask", question]
+        result = CliRunner().invoke(cli.app, args, env=cli_env)
         assert result.exit_code == 0, result.output
-        return dict(json.loads(result.stdout))
+        return dict(json.loads(result.stdout)) if as_json else result.stdout
 
     return run
 
@@ -90,3 +91,27 @@ def test_ask_json_numbers_markers_and_citations_from_one(ask_json) -> None:
     assert data["citations"][0]["doc_id"] in first.lower()
     assert data["citations"][1]["doc_id"] in second.lower()
     assert {c["doc_id"] for c in data["citations"]} == {"alpha", "delta"}
+
+
+def test_ask_prints_the_answer_once(ask_json) -> None:
+    """The model's draft streams to the terminal; the checked answer (renumbered markers, the
+    passages' own words added) replaced it, so it was printed a second time below the draft."""
+    text = ask_json(QUESTION, as_json=False)
+    final = ask_json(QUESTION)["answer"]
+    printed_answer = text.split("\n\n[1] ")[0]  # the cited passages follow it
+    assert printed_answer.strip() == final, text
+
+
+@pytest.mark.parametrize(
+    ("printed", "width", "codes"),
+    [
+        ("The delta project", 80, "\r\x1b[J"),
+        ("One line\n\nThird line", 80, "\r\x1b[2F\x1b[J"),
+        ("x" * 100, 40, "\r\x1b[2F\x1b[J"),  # wrapped over three rows
+        ("太阳能" * 10, 40, "\r\x1b[1F\x1b[J"),  # 30 wide characters: 60 columns, two rows
+    ],
+)
+def test_erase_goes_back_over_every_row_the_draft_took(
+    printed: str, width: int, codes: str
+) -> None:
+    assert cli.erase(printed, width) == codes

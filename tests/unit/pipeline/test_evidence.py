@@ -122,6 +122,34 @@ def test_passages_are_numbered_by_their_best_sentence() -> None:
     assert evidence.best_score == pytest.approx(0.9)
 
 
+def test_a_question_asking_for_a_figure_prefers_the_sentence_that_states_one() -> None:
+    retrieved = [passage("1", A1, A2)]  # A2 states a year
+    scores = {A1: 0.5, A2: 0.45}
+    plain = choose(retrieved, scores, exact(figure_weight=0.1))
+    assert plain.sentences[0].text == A1
+    asking = replace(QUERY, asks_quantity=True)
+    lifted = choose(retrieved, scores, exact(figure_weight=0.1), asking)
+    assert lifted.sentences[0].text == A2
+    assert lifted.sentences[0].score == pytest.approx(0.55)
+
+
+def test_minilm_scores_english_evidence_and_e5_any_mixed_evidence() -> None:
+    indonesian = "Batas maksimum pinjaman adalah dua miliar rupiah."
+    dense = ScoreEmbedder({A1: 0.9, indonesian: 0.1})
+    multi = ScoreEmbedder({A1: 0.6, indonesian: 0.8})
+    dense_settings = exact(sentence_model="dense")
+
+    def best(passages: list[Passage]) -> str:
+        retriever = FakeRetriever(multi, dense_embedder=dense)
+        retrieval = Retrieval(passages, 0.0, 0.0, 0.0)
+        evidence = choose_evidence(QUERY, retrieval, retriever, dense_settings)  # type: ignore[arg-type]
+        return evidence.sentences[0].text
+
+    assert best([passage("1", A1)]) == A1  # all English: MiniLM
+    mixed = [passage("1", A1), replace(passage("2", indonesian, title="Beta"), lang="id")]
+    assert best(mixed) == indonesian  # one passage in Indonesian: e5 scores them all
+
+
 def test_at_most_top_k_passages_and_none_without_sentences() -> None:
     retrieved = [
         passage("1", A1),

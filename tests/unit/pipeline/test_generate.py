@@ -14,6 +14,7 @@ from chatbot.pipeline.generate import (
     answer_messages,
     extract,
     generate,
+    is_capitals_heading,
     repeats_itself,
     translate,
 )
@@ -282,6 +283,33 @@ def test_extract_passes_over_a_question_in_a_passage() -> None:
     assert text == "The fourth opportunity is cybersecurity [1]."
     only_question = Evidence(sentences=[Sentence(1, 0, "Why does it matter?", 0.9)])
     assert extract(only_question, AnswerSettings()) == "Why does it matter [1]?"
+
+
+def test_extract_passes_over_a_heading_in_capitals() -> None:
+    heading = "EXPLANATION OF GOVERNMENT REGULATION NUMBER 46 OF 2009 ON NUCLEAR LIABILITY"
+    evidence = Evidence(
+        sentences=[
+            Sentence(1, 0, heading, 0.9),
+            Sentence(1, 1, "The limit is raised to four trillion rupiah.", 0.8),
+        ],
+    )
+    text = extract(evidence, AnswerSettings(second_passage_ratio=1.0))
+    assert text == "The limit is raised to four trillion rupiah [1]."
+    only_heading = Evidence(sentences=[Sentence(1, 0, heading, 0.9)])
+    assert extract(only_heading, AnswerSettings()) == f"{heading} [1]."
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("PENJELASAN ATAS PERATURAN PEMERINTAH REPUBLIK INDONESIA", True),
+        ("The CSP must notify the JAB and the FedRAMP PMO of the change.", False),
+        ("AI USE", False),  # too short to tell from an acronym
+        ("第三条 国家坚持发展和安全并重", False),  # no case: never a capitals heading
+    ],
+)
+def test_is_capitals_heading(text: str, heading: bool) -> None:
+    assert is_capitals_heading(text) is heading
 
 
 # --- loops ------------------------------------------------------------------------------------

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.pipeline.understand import Query, looks_like_override, understand
+from chatbot.pipeline.understand import (
+    Query,
+    asks_quantity,
+    looks_like_override,
+    states_figure,
+    understand,
+)
 from core.settings import AnswerSettings
 
 SETTINGS = AnswerSettings()
@@ -166,3 +172,57 @@ def test_questions_about_rules_and_instructions_are_not_overrides(text: str) -> 
 )
 def test_policy_questions_using_act_as_or_override_are_not_overrides(text: str) -> None:
     assert not looks_like_override(text)
+
+
+# --- questions asking for a figure ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How far ahead of implementation must the request be submitted?",
+        "When was the regulation enacted?",
+        "What percentage of programs use a centralized model?",
+        "Berapa batas maksimum total pemberian pinjaman?",
+        "Kapan peraturan ini mulai berlaku?",
+        "本番環境を持っているプログラムの割合はどれくらいですか？",
+        "违规的服务提供者最高可被处以多少元罚款？",
+    ],
+)
+def test_a_question_asking_for_a_quantity_is_marked(question: str) -> None:
+    assert asks_quantity(question)
+    assert understand(question, [], SETTINGS, 500).asks_quantity
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who wrote the letter from the executive sponsor?",
+        "What is the purpose of the memorandum?",
+        "Apa yang dimaksud dengan layanan pinjam meminjam?",
+        "この報告書の目的は何ですか？",
+        "该办法的目的是什么？",
+    ],
+)
+def test_other_questions_are_not_marked(question: str) -> None:
+    assert not understand(question, [], SETTINGS, 500).asks_quantity
+
+
+def test_the_english_translation_can_mark_a_question() -> None:
+    query = understand("Ceritakan batas pinjaman", [], SETTINGS, 500, Translator("How much?"))
+    assert query.asks_quantity
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figure"),
+    [
+        ("Requests must be submitted at least 30 days before.", True),
+        ("(2) Penyelenggara wajib paling lama 1 (satu) tahun.", True),
+        ("(2) Penyelenggara wajib mengajukan pendaftaran.", False),
+        ("3. The operator files a request.", False),
+        ("a. peringatan tertulis;", False),
+        ("No figure is stated here.", False),
+    ],
+)
+def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: bool) -> None:
+    assert states_figure(sentence) is figure
