@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps ocr-deps
+.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps ocr-deps redis-deps
 
 # Create the virtualenv and install everything once (again when pyproject.toml changes).
 # torch is pinned to the local CPU wheel first: any other torch pulls GBs of CUDA packages.
@@ -23,7 +23,7 @@ run: $(STAMP) ocr-deps
 	$(BIN)/chatbot serve
 
 ## Everything CI runs: lint, types, unit, integration (real models) and browser tests.
-test: $(STAMP) browser-deps ocr-deps
+test: $(STAMP) browser-deps ocr-deps redis-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy core ingest chatbot
@@ -42,6 +42,10 @@ lint: $(STAMP)
 ## the Noto CJK fonts so Chinese and Japanese answers render in screenshots.
 browser-deps:
 	@scripts/install-chromium
+
+## The shared rate limit's tests start Debian's redis-server (skipped without it).
+redis-deps:
+	@scripts/install-redis
 
 ## Scanned PDF pages are read by Debian's tesseract (eng, ind, jpn, chi_sim models).
 ocr-deps:

@@ -156,7 +156,7 @@ def serve(
 ) -> None:
     """Run the chat UI, the embeddable widget and the HTTP API (builds the index if missing)."""
     settings = _settings(index, llm, host=host, port=port)
-    if live_build_dir(settings.index_dir) is None:
+    if settings.index_backend == "faiss" and live_build_dir(settings.index_dir) is None:
         typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} ...")
         # A separate process keeps the loaders out of the server (data flows one way).
         cmd = [

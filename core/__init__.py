@@ -1,2 +1,3 @@
-"""What ingest and chatbot share: settings, the chunk schema, the index store, embedders and
-the text rules."""
+"""What ingest and chatbot share: settings, the chunk schema, the index store (FAISS files in
+``store``, Milvus collections in ``milvus_store``, chosen by ``backend``), embedders and the
+text rules."""

@@ -3,12 +3,20 @@
 
 Lexical matching catches what embeddings blur: names, acronyms and numbers (BSSN, IADERN, 3.7%).
 The state is saved as bm25s' ``.npy`` arrays and JSON, and loaded with ``allow_pickle=False``.
+
+An index held elsewhere (Milvus: core.milvus_store) hands the retriever an object with
+``matches`` and ``frequencies`` instead of a bm25s.BM25; ``bm25_matches`` and
+``document_frequencies`` serve both. ``LexicalStats`` scores candidates exactly as bm25s does,
+so both backends give the same BM25 numbers.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -37,6 +45,86 @@ def load_bm25(folder: Path) -> Any:
     return bm25s.BM25.load(str(folder), load_corpus=False, allow_pickle=False)
 
 
+@runtime_checkable
+class LexicalSearch(Protocol):
+    """BM25 served by another store: the same answers as ``bm25_matches`` and
+    ``document_frequencies`` give for a bm25s index."""
+
+    def matches(self, query: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def frequencies(self) -> tuple[int, dict[str, int]]: ...
+
+
+# bm25s' defaults, which build_bm25 uses (method "lucene").
+BM25_K1, BM25_B = 1.5, 0.75
+
+
+@dataclass(frozen=True)
+class LexicalStats:
+    """What BM25 needs beside a chunk's own terms: each term's id and document frequency, the
+    number of chunks and their mean length in terms. Built from the same tokens as build_bm25
+    (an empty chunk counts as one empty term, as there)."""
+
+    vocabulary: dict[str, int]  # term -> id
+    frequencies: list[int]  # by term id: chunks holding it
+    chunks: int
+    mean_length: float
+
+    @classmethod
+    def from_terms(cls, chunk_terms: list[list[str]]) -> LexicalStats:
+        vocabulary: dict[str, int] = {}
+        frequencies: list[int] = []
+        for terms in chunk_terms:
+            for term in set(terms):
+                if term not in vocabulary:
+                    vocabulary[term] = len(vocabulary)
+                    frequencies.append(0)
+                frequencies[vocabulary[term]] += 1
+        lengths = [len(terms) for terms in chunk_terms]
+        return cls(vocabulary, frequencies, len(lengths), sum(lengths) / max(1, len(lengths)))
+
+    @staticmethod
+    def chunk_terms(text: str) -> list[str]:
+        """A chunk's terms as build_bm25 indexes them."""
+        return tokens(text) or [""]
+
+    def term_ids(self, query: str) -> list[int]:
+        """The query's known terms' ids, in order, repeats kept (as bm25s.get_tokens_ids)."""
+        return [self.vocabulary[t] for t in tokens(query) if t in self.vocabulary]
+
+    def score(self, term_ids: list[int], chunk_ids: list[int]) -> np.float32:
+        """BM25 (Lucene IDF, Robertson term weight) of one chunk given as term ids, summed term
+        by term in float32 as bm25s does."""
+        counts = Counter(chunk_ids)
+        length, total = len(chunk_ids), np.float32(0.0)
+        norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / self.mean_length)
+        for term in term_ids:
+            tf = counts.get(term, 0)
+            if not tf:
+                continue
+            df = self.frequencies[term]
+            idf = np.float32(math.log(1 + (self.chunks - df + 0.5) / (df + 0.5)))
+            total = np.float32(total + np.float32(idf * np.float32(tf / (norm + tf))))
+        return total
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "vocabulary": self.vocabulary,
+            "frequencies": self.frequencies,
+            "chunks": self.chunks,
+            "mean_length": self.mean_length,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LexicalStats:
+        return cls(
+            {str(k): int(v) for k, v in data["vocabulary"].items()},
+            [int(f) for f in data["frequencies"]],
+            int(data["chunks"]),
+            float(data["mean_length"]),
+        )
+
+
 def bm25_matches(index: Any, query: str) -> tuple[np.ndarray, np.ndarray]:
     """The chunks holding a query term and their BM25 scores: rows ascending, scores float32.
 
@@ -46,6 +134,8 @@ def bm25_matches(index: Any, query: str) -> tuple[np.ndarray, np.ndarray]:
     Either way the scores are summed term by term in query order, as ``BM25.get_scores`` does,
     so they are the same numbers.
     """
+    if isinstance(index, LexicalSearch):
+        return index.matches(query)
     term_ids = index.get_tokens_ids(tokens(query))
     if not term_ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -71,6 +161,8 @@ def bm25_matches(index: Any, query: str) -> tuple[np.ndarray, np.ndarray]:
 
 def document_frequencies(index: Any) -> tuple[int, dict[str, int]]:
     """The number of chunks and, per term, how many chunks hold it (from the posting lists)."""
+    if isinstance(index, LexicalSearch):
+        return index.frequencies()
     indptr = np.asarray(index.scores["indptr"])
     counts = np.diff(indptr)
     return int(index.scores["num_docs"]), {

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LlmBackend = Literal["bundled", "openai", "none"]
@@ -691,6 +691,74 @@ class ReadingSettings(BaseModel):
     )
 
 
+class MilvusSettings(BaseModel):
+    """The index in Milvus (SQA_INDEX_BACKEND=milvus; SQA_MILVUS__URI=... and so on): one
+    collection per build, an alias naming the live one, read by every server replica."""
+
+    uri: str = Field(
+        "http://127.0.0.1:19530",
+        max_length=2000,
+        description="A Milvus server or cluster ('http://host:19530'), a `milvus-lite server`, "
+        "or a local file path ending in .db (Milvus Lite in this process: one machine only).",
+    )
+    token: SecretStr | None = Field(
+        None, description="'user:password' or an API key, when the server asks for one."
+    )
+    collection_prefix: str = Field(
+        "sqa",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$",
+        description="Names this index's collections ('<prefix>_<build>') and its alias "
+        "('<prefix>_live'): several indexes can share one Milvus.",
+    )
+    lexical_limit: int = Field(
+        100,
+        ge=1,
+        le=16384,
+        description="BM25 matches asked of Milvus per query text (16,384 is its most). Fusion "
+        "reads the best `answer.candidates` (30) of them, so any limit above that fuses the "
+        "same; a hit found only by the dense signals gets raw BM25 0 beyond it (the FAISS path "
+        "scores every match; nothing downstream reads that number). Each returned match costs "
+        "time: 26 ms a query at 100, 260 ms at 1,000 (5k passages, milvus-lite, 2 cores).",
+    )
+    insert_batch: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Rows per insert call: 500 rows with two 384-d vectors and text are ~3 MB, "
+        "well under gRPC's 64 MB message bound.",
+    )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=0,
+        description="Largest build file (sentence table, OCR words) copied into Milvus for "
+        "replicas; a larger one is left out and replicas compute sentence vectors per question.",
+    )
+    timeout_s: float = Field(
+        30.0, gt=0, description="Bound on one call to Milvus (search, insert, alias switch)."
+    )
+
+
+class LlmPoolSettings(BaseModel):
+    """Several OpenAI-compatible model servers (SQA_LLM_BASE_URLS=url1,url2): each answer goes
+    to the healthy one with the fewest answers in flight (SQA_LLM_POOL__*)."""
+
+    retry_down_after_s: float = Field(
+        10.0,
+        gt=0,
+        description="A server that failed is skipped this long, then checked again (a "
+        "restarted llama-server loads its model in ~10 s).",
+    )
+    health_interval_s: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds between background checks of each server's /models; 0 checks "
+        "only by answering. A down server is found before a user waits on it.",
+    )
+    health_timeout_s: float = Field(
+        2.0, gt=0, description="Bound on one health check (a loaded server answers in ms)."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SQA_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -896,6 +964,41 @@ class Settings(BaseSettings):
         "served without a restart. 0 turns this off.",
     )
 
+    # --- scale: a shared index, several replicas and model servers ------------------------------
+    index_backend: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="Where builds live: 'faiss' (files under index_dir, one machine) or "
+        "'milvus' (collections in the Milvus at milvus.uri, shared by every replica).",
+    )
+    milvus: MilvusSettings = Field(
+        default_factory=lambda: MilvusSettings(),
+        description="The Milvus index (SQA_MILVUS__URI=http://milvus:19530 and so on).",
+    )
+    llm_base_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Several OpenAI-compatible endpoints for llm=openai, comma-separated: a "
+        "pool spread by fewest answers in flight, with failover. Overrides llm_base_url.",
+    )
+    embed_processes: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes per embedding model during ingest, each with its share "
+        "of the CPU threads. 2 built the foreign corpus 1.10x faster than 1 on 2 shared cores "
+        "(69.2 s vs 76.2 s, scripts/bench_embed_processes.py), but each process loads its own "
+        "models and starts in seconds, which a small incremental build does not win back: 1 "
+        "(a thread of the build) stays the default; raise it for large builds on many cores.",
+    )
+    llm_pool: LlmPoolSettings = Field(
+        default_factory=lambda: LlmPoolSettings(),
+        description="Health checks and failover of the llm_base_urls pool.",
+    )
+    rate_limit_redis_url: SecretStr | None = Field(
+        None,
+        description="A Redis URL (redis://host:6379/0): the per-client rate limit is counted "
+        "there, shared by every replica. Unset: each process counts its own clients.",
+    )
+
     @staticmethod
     def normalise_origin(origin: str) -> str:
         """'HTTPS://Portal.Example.org:443/' -> 'https://portal.example.org', as browsers send it.
@@ -922,6 +1025,23 @@ class Settings(BaseSettings):
             value = [o for o in value.split(",") if o.strip()]
         if isinstance(value, list):
             return [cls.normalise_origin(str(o)) for o in value]
+        return value
+
+    @model_validator(mode="after")
+    def _pool_as_base_url(self) -> Settings:
+        # The answerer hands llm_base_url to chatbot.llm.client.make_chat_model, which makes a
+        # pool of a comma-separated list: the pool needs no other path through the code.
+        if self.llm_base_urls:
+            self.llm_base_url = ",".join(self.llm_base_urls)
+        return self
+
+    @field_validator("llm_base_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(v).strip().rstrip("/") for v in value if str(v).strip()]
         return value
 
     @field_validator("trusted_hosts", "trusted_proxies", mode="before")

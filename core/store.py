@@ -391,6 +391,12 @@ def load_manifest(build: Path) -> BuildManifest:
         raise BuildDamaged(f"build {build.name} is damaged: its manifest is unreadable") from exc
 
 
+def checked_manifest(build: Path, identity: dict[str, Any]) -> BuildManifest:
+    """A build folder's manifest, if this program reads its format and it was made with the
+    models and chunking ``identity`` names; IndexUnavailable or BuildDamaged if not."""
+    return _checked_manifest(build, identity)
+
+
 def _checked_manifest(build: Path, identity: dict[str, Any]) -> BuildManifest:
     """The build's manifest, if this program reads its format and it matches the settings."""
     try:

@@ -97,6 +97,8 @@ class BuildReport:
     # The manifest entries of the files read by this build: what was read in each.
     read: dict[str, FileEntry] = field(default_factory=dict)
     ocr_budget_s: float = 0.0  # the build's OCR time bound, named when it ran out
+    published: str | None = None  # the Milvus collection now live (index_backend = milvus)
+    publish_seconds: float = 0.0
 
     @property
     def ocr_summary(self) -> str | None:
@@ -252,7 +254,11 @@ class _Embedding:
         self.sentence_labels = [r for r in settings.sentence_vectors if r in labels]
         self.split: dict[str, list[str]] = dict(reuse.sentences)
         self.encoders = Encoders(
-            labels, settings.embed_batch_size, settings.concurrent_encoders, progress
+            labels,
+            settings.embed_batch_size,
+            settings.concurrent_encoders,
+            progress,
+            settings.embed_processes,
         )
 
     def submit(self, chunks: list[Chunk]) -> None:
@@ -365,9 +371,11 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
     started = time.perf_counter()
     with store.build_lock(settings.index_dir):
         cleaned = store.remove_leftovers(settings.index_dir)
+        _restore_from_milvus(settings, full)
         plan = make_plan(settings, full)
         if plan.up_to_date:
             assert plan.previous is not None
+            published = _publish(settings)
             return BuildReport(
                 plan.previous.build_id,
                 len(plan.files),
@@ -378,6 +386,8 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
                 reused_embeddings=plan.previous.embeddings.new + plan.previous.embeddings.reused,
                 seconds=time.perf_counter() - started,
                 errors=dict(plan.failed_before),
+                published=published[0],
+                publish_seconds=published[1],
             )
         # The live build's chunks, read once: reused for unchanged files and to match vectors.
         previous = store.read_chunks(plan.previous_dir) if plan.previous_dir else []
@@ -476,6 +486,7 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         store.finish_build(settings.index_dir, tmp, manifest, build_bm25([c.text for c in chunks]))
         store.prune_builds(settings.index_dir, settings.keep_builds)
         page_cache.keep_files({f.sha256 for f in plan.files})
+        published = _publish(settings)
     return BuildReport(
         build_id,
         len(indexed),
@@ -491,7 +502,37 @@ def run_build(settings: Settings, full: bool = False, progress: bool = True) -> 
         ocr=read_now,
         read={rel: entry for rel, entry in files.items() if rel in read},
         ocr_budget_s=settings.ocr.build_timeout_s,
+        published=published[0],
+        publish_seconds=published[1],
     )
+
+
+def _restore_from_milvus(settings: Settings, full: bool) -> None:
+    """With index_backend = milvus and no local build (a fresh ingest machine or volume), the
+    live Milvus build is written back locally first, so only changed files are re-embedded."""
+    if settings.index_backend != "milvus" or full:
+        return
+    if store.live_build_dir(settings.index_dir) is not None:
+        return
+    from core.milvus_store import restore_build
+
+    restore_build(settings)
+
+
+def _publish(settings: Settings) -> tuple[str | None, float]:
+    """With index_backend = milvus, copy the live local build into Milvus and switch its alias
+    (unless it is live there already: a publish that crashed is redone by the next build).
+    The local build under index_dir stays the ingest side's record: the next build reuses its
+    vectors, as on the FAISS path."""
+    if settings.index_backend != "milvus":
+        return None, 0.0
+    from core.milvus_store import publish_build
+
+    live = store.live_build_dir(settings.index_dir)
+    if live is None:
+        return None, 0.0
+    started = time.perf_counter()
+    return publish_build(settings, live), time.perf_counter() - started
 
 
 def _file_entry(

@@ -33,7 +33,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
     imported by an up-to-date check that never loads a model."""
     from core.embed import EmbeddingModelError
 
-    return (LoadError, EmbeddingModelError, IndexUnavailable)
+    errors: tuple[type[Exception], ...] = (LoadError, EmbeddingModelError, IndexUnavailable)
+    try:
+        from pymilvus.exceptions import MilvusException
+
+        errors += (MilvusException,)
+    except ImportError:
+        pass
+    return errors
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -80,6 +87,11 @@ def build(
         if report.ocr_summary:
             typer.echo(report.ocr_summary)
         _echo_table(report.read, "read by this build")
+    if report.published:
+        typer.echo(
+            f"served from Milvus at {settings.milvus.uri} as {report.published} "
+            f"[{report.publish_seconds:.1f} s]"
+        )
     if report.errors:
         raise typer.Exit(1)
 
@@ -135,6 +147,15 @@ def status(corpus: CorpusOpt = None, index: IndexOpt = None) -> None:
         typer.echo(f"no index yet in {settings.index_dir}; {len(plan.files)} files to index")
     else:
         typer.echo(f"live build {plan.previous.build_id} ({plan.previous.created_at})")
+    if settings.index_backend == "milvus":
+        from core.milvus_store import collection_name, live_collection
+
+        served = live_collection(settings.milvus)
+        local = collection_name(settings.milvus, plan.previous.build_id) if plan.previous else None
+        typer.echo(
+            f"Milvus at {settings.milvus.uri} serves {served or 'nothing yet'}"
+            + ("" if served == local or local is None else f"; `ingest build` publishes {local}")
+        )
     for label, names in (("new", plan.new), ("changed", plan.changed), ("deleted", plan.deleted)):
         for name in names:
             typer.echo(f"  {label:9} {name}")

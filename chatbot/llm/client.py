@@ -1,6 +1,6 @@
 """The chat-model client: one LangChain ``ChatOpenAI`` for the bundled server or any
 OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp), streaming, with deadlines on stalls and on
-the whole answer."""
+the whole answer; several comma-separated endpoints make a pool (``chatbot.llm.pool``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from chatbot.llm.server import SERVER_KEYS
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from chatbot.llm.pool import ChatModelPool
+    from core.settings import LlmPoolSettings
+
 
 def make_chat_model(
     base_url: str,
@@ -24,14 +27,26 @@ def make_chat_model(
     max_tokens: int,
     timeout: float,
     stall_timeout: float | None = None,
-) -> BaseChatModel:
-    """A streaming, deterministic chat model for any OpenAI-compatible endpoint.
+    pool: LlmPoolSettings | None = None,
+) -> BaseChatModel | ChatModelPool:
+    """A streaming, deterministic chat model for any OpenAI-compatible endpoint, or for
+    several: ``base_url`` 'http://a:8080/v1,http://b:8080/v1' gives a ChatModelPool (fewest
+    in flight first, failover, health checks as ``pool`` says).
 
     ``timeout`` bounds one whole request; ``stall_timeout`` (default: the
     ``llm_stall_timeout_s`` setting's default) bounds any wait for the next bytes: connecting,
     the first token and every gap between tokens. A client for a bundled server this process
     started uses that server's key, whatever ``api_key`` says.
     """
+    urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+    if len(urls) > 1:
+        from chatbot.llm.pool import ChatModelPool
+
+        models = [
+            (url, make_chat_model(url, model, api_key, max_tokens, timeout, stall_timeout))
+            for url in urls
+        ]
+        return ChatModelPool(models, pool, api_key)
     try:
         from langchain_openai import ChatOpenAI
     except ImportError as exc:

