@@ -151,7 +151,9 @@ class Answerer:
         if settings.llm == "openai":
             if not settings.llm_base_url:
                 raise LlmUnavailable("SQA_LLM=openai needs SQA_LLM_BASE_URL (e.g. an Ollama URL)")
-            model = make_chat_model(settings.llm_base_url, settings.llm_model, key, *timeouts)
+            model = make_chat_model(
+                settings.llm_base_url, settings.llm_model, key, *timeouts, pool=settings.llm_pool
+            )
             label = f"{settings.llm_model} at {settings.llm_base_url}"
             return cls(settings, retriever, model, label)
         # A child process (a model crash never kills the server), warmed with the system prompt

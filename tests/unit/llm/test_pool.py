@@ -159,3 +159,27 @@ def test_service_health_names_the_pool_and_says_when_all_are_down(
     assert health["status"] == "degraded"
     assert "every model server is down" in str(health["degraded"])
     service.close()
+
+
+def test_the_answerer_builds_the_pool_with_the_pool_settings(
+    stubs: list[Stub], settings_factory: Any, tiny_corpus: Path
+) -> None:
+    """SQA_LLM_POOL__* reaches the pool the answerer talks to (it was built on the defaults)."""
+    from chatbot.pipeline.answer import Answerer
+    from ingest.build import run_build
+
+    stubs += [Stub("a"), Stub("b")]
+    settings = settings_factory(
+        llm="openai",
+        llm_base_urls=[stubs[0].url, stubs[1].url],
+        llm_pool=LlmPoolSettings(health_interval_s=0, retry_down_after_s=42.0),
+    )
+    assert run_build(settings, progress=False).build_id is not None
+    answerer = Answerer.from_settings(settings)
+    try:
+        pool = answerer.chat_model
+        assert isinstance(pool, ChatModelPool)
+        assert pool.settings.retry_down_after_s == 42.0
+        assert [e.url for e in pool.endpoints] == [stubs[0].url, stubs[1].url]
+    finally:
+        answerer.close()
