@@ -1,7 +1,7 @@
 """Two app replicas (real `chatbot serve` processes) reading one Milvus (a real
 `milvus-lite server`): a new build is served by both without a restart, and with one replica
-killed under load the other keeps answering. Hashing embedders and no LLM keep it quick; the
-answer and feedback database shared by replicas is tested with the operator issue's code."""
+killed under load the other keeps answering, and both record answers and votes in one operator's
+database (SQA_OPS__DATABASE_URL). Hashing embedders and no LLM keep it quick."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from chatbot.ops.database import make_engine
+from chatbot.ops.tables import VoteRow
 from core.settings import MilvusSettings, Settings
 from ingest.build import run_build
 from tests.conftest import free_port
@@ -33,7 +36,9 @@ NEW_FILE = (
 
 
 class Replica:
-    def __init__(self, repo: Path, workdir: Path, milvus_uri: str, prefix: str) -> None:
+    def __init__(
+        self, repo: Path, workdir: Path, milvus_uri: str, prefix: str, database_url: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         workdir.mkdir(parents=True)
@@ -52,6 +57,7 @@ class Replica:
             "SQA_FEEDBACK__DIR": str(workdir / "data"),
             "SQA_CHAT_UI__STATE_SECRET_FILE": str(workdir / "ui-state.key"),
             "GRADIO_ANALYTICS_ENABLED": "False",
+            "SQA_OPS__DATABASE_URL": database_url,  # one database for both replicas
         }
         self.log = workdir / "server.log"
         with self.log.open("wb") as out:
@@ -91,6 +97,16 @@ class Replica:
         with urllib.request.urlopen(request, timeout=60) as reply:
             return dict(json.load(reply))
 
+    def vote(self, answer: dict[str, Any], vote: str) -> int:
+        body = {"vote": vote, "question": "Who funds it?", "answer": answer["answer"][:500], "citations": []}
+        request = urllib.request.Request(
+            self.url + "/api/feedback",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return int(reply.status)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -123,13 +139,21 @@ def test_two_replicas_follow_one_milvus_and_survive_a_killed_peer(
         milvus=MilvusSettings(uri=milvus_server.uri, collection_prefix=prefix),
     )
     first = run_build(settings, progress=False)
+    database = f"sqlite:///{tmp_path / 'shared' / 'ops.sqlite3'}"
     replicas += [
-        Replica(env.repo, tmp_path / name, milvus_server.uri, prefix) for name in ("a", "b")
+        Replica(env.repo, tmp_path / name, milvus_server.uri, prefix, database)
+        for name in ("a", "b")
     ]
-    for replica in replicas:
+    for replica, vote in zip(replicas, ("up", "down"), strict=True):
         replica.wait_for(lambda h: h.get("build_id") == first.build_id)
         answer = replica.ask("Who funds the alpha project?")
         assert answer["citations"] and answer["citations"][0]["doc_id"] == "alpha"
+        assert replica.vote(answer, vote) == 201
+    engine = make_engine(database)
+    with engine.connect() as c:  # votes are written at once, answers by a writer thread
+        votes = sorted(c.scalars(select(VoteRow.vote)))
+    engine.dispose()
+    assert votes == ["down", "up"]  # one vote from each replica, in the one database
 
     # A new build is served by both, without a restart and without a failed question while
     # it is published and switched to.
