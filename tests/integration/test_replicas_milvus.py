@@ -98,7 +98,12 @@ class Replica:
             return dict(json.load(reply))
 
     def vote(self, answer: dict[str, Any], vote: str) -> int:
-        body = {"vote": vote, "question": "Who funds it?", "answer": answer["answer"][:500], "citations": []}
+        body = {
+            "vote": vote,
+            "question": "Who funds it?",
+            "answer": answer["answer"][:500],
+            "citations": [],
+        }
         request = urllib.request.Request(
             self.url + "/api/feedback",
             data=json.dumps(body).encode(),
