@@ -24,9 +24,9 @@ from chatbot.pipeline.prompts import (
     SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
 )
-from chatbot.pipeline.understand import Query
+from chatbot.pipeline.understand import Query, states_figure
 from core.settings import AnswerSettings
-from core.text import language_name, tokens
+from core.text import is_heading, language_name, tokens
 
 LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
@@ -134,16 +134,25 @@ def is_capitals_heading(text: str) -> bool:
     return sum(c.isupper() for c in letters) >= HEADING_UPPER_SHARE * len(letters)
 
 
+def _topic_line(text: str) -> bool:
+    """A short line that names a topic ("Procurement") rather than says something: not a
+    lead-in to a list, and no figure in it ("pada tanggal 11 Juni 2009" answers a question)."""
+    lead_in = text.rstrip().endswith(LEAD_IN_ENDS)
+    return is_heading(text) and not lead_in and not states_figure(text)
+
+
 def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one, the items a lead-in
     introduces, and another passage's best when it scores nearly as well."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
-    # heading in capitals names a topic; neither answers: each is chosen only when nothing
-    # else is there.
+    # heading in capitals or a short line without a figure ("Procurement") names a topic;
+    # none answers: each is chosen only when nothing else is there.
     statements = [
         s
         for s in evidence.sentences
-        if not s.text.rstrip().endswith(QUESTION_ENDS) and not is_capitals_heading(s.text)
+        if not s.text.rstrip().endswith(QUESTION_ENDS)
+        and not is_capitals_heading(s.text)
+        and not _topic_line(s.text)
     ]
     ranked = statements or evidence.sentences
     if not ranked:

@@ -68,6 +68,22 @@ def test_passage_sentences_leave_headings_out() -> None:
     assert is_heading("# Results") and is_heading("Security") and not is_heading("It rained.")
 
 
+def test_short_lines_inside_a_passage_are_read() -> None:
+    """Only the heading path a passage starts with and Markdown headings are left out: a date
+    line under a signature or a table's row on its own line was never read (nor shown to the
+    model), so "On what date was it enacted?" could not be answered."""
+    text = (
+        "Regulation 46 > Closing\n\n## Article 2\n\nIt takes effect on promulgation.\n\n"
+        "Enacted in Jakarta\n\non 11 June 2009\n\nLEVEL 4: 70-89 points"
+    )
+    assert passage_sentences(text) == [
+        "It takes effect on promulgation.",
+        "Enacted in Jakarta",
+        "on 11 June 2009",
+        "LEVEL 4: 70-89 points",
+    ]
+
+
 def test_stems_match_inflections_and_drop_stopwords() -> None:
     assert tokens("cooperate") == tokens("cooperation") == tokens("cooperative")
     assert tokens("The policies of the nation") == tokens("policy nations")

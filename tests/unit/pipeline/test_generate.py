@@ -299,6 +299,20 @@ def test_extract_passes_over_a_heading_in_capitals() -> None:
     assert extract(only_heading, AnswerSettings()) == f"{heading} [1]."
 
 
+def test_extract_passes_over_a_short_line_that_names_a_topic() -> None:
+    evidence = Evidence(
+        sentences=[
+            Sentence(1, 0, "Procurement", 0.9),
+            Sentence(1, 1, "Agencies buy licences through one contract.", 0.8),
+            Sentence(2, 0, "on 11 June 2009", 0.7),
+        ],
+    )
+    text = extract(evidence, AnswerSettings(second_passage_ratio=1.0))
+    assert text == "Agencies buy licences through one contract [1]."
+    dated = Evidence(sentences=[Sentence(1, 0, "on 11 June 2009", 0.9), *evidence.sentences])
+    assert extract(dated, AnswerSettings(second_passage_ratio=1.0)) == "on 11 June 2009 [1]."
+
+
 @pytest.mark.parametrize(
     ("text", "heading"),
     [
