@@ -149,7 +149,8 @@ def tokens(text: str) -> list[str]:
 # --- names and numbers: what an answer may only state when a passage states it ---------------
 
 _NAME = re.compile(r"\b(?:[A-Z][\w&'-]*(?:\s+(?:(?:and|of|for|in|the|on)\s+)?[A-Z][\w&'-]*)*)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?。！？:;]\s+|\n)\W*$")
+# A sentence may end inside a closing quote or bracket: '... Report (RAR)." This report ...'.
+_SENTENCE_START = re.compile(r"(?:^|[.!?。！？:;][\"'”’)\]]*\s+|\n)\W*$")
 
 
 def names(text: str) -> set[str]:

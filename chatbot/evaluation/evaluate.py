@@ -25,6 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from chatbot.pipeline.citations import MARKER, split_answer_sentences
+from chatbot.pipeline.prompts import EXTRACTED_NOTICE, MODEL_UNAVAILABLE_NOTICE
 from chatbot.pipeline.verify import unstated
 from chatbot.types import Answer
 from core.text import detect_language
@@ -123,9 +124,12 @@ def unsupported_facts(answer: Answer, question: str | None = None) -> list[str]:
     texts = [c.text for c in answer.citations]
     texts += [str(v.get("text", "")) for c in answer.citations for v in c.variants]
     lang = detect_language(question or MARKER.sub("", answer.answer))
+    said = answer.answer
+    for label in (*EXTRACTED_NOTICE.values(), *MODEL_UNAVAILABLE_NOTICE.values()):
+        said = said.replace(label, " ")  # our own labels ("The passages say:") state nothing
     return [
         fact
-        for sentence in split_answer_sentences(answer.answer, lang)
+        for sentence in split_answer_sentences(said, lang)
         for fact in unstated(sentence, texts, lang)
     ]
 

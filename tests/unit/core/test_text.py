@@ -96,6 +96,10 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
     )
     assert found == {"Brazil", "Office of Science and Technology Policy"}
     assert names("Indonesia and China agree. OECD members too.") == {"Indonesia and China", "OECD"}
+    # a sentence that ends inside a closing quote or bracket
+    quoted = 'It must submit a "Readiness Report."   This report is in Sections 3 and 4.'
+    assert names(quoted) == {"Readiness Report", "Sections"}
+    assert "This" not in names("Its rule (see Part 2.) This applies.")
 
 
 @pytest.mark.parametrize(

@@ -251,3 +251,15 @@ def test_an_unknown_llm_backend_is_a_usage_error(chatbot_cli) -> None:
     result = chatbot_cli("ask", "anything", "--llm", "gpt-9")
     assert result.exit_code == 2
     assert "--llm must be one of" in result.output
+
+
+def test_our_own_quote_label_states_no_fact() -> None:
+    """ "The passages say:" before an Indonesian quote, read by English rules (an English
+    question), made "The" an unsupported name."""
+    quote = "Ditetapkan di Jakarta pada tanggal 28 Desember 2016 [1]."
+    answer = Answer(
+        f"Peraturan ini ditetapkan pada tanggal 28 Desember 2016 [1].\n\nThe passages say: {quote}",
+        False,
+        [citation(1, "Ditetapkan di Jakarta pada tanggal 28 Desember 2016.")],
+    )
+    assert unsupported_facts(answer, "When was the regulation enacted?") == []
