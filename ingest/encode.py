@@ -19,9 +19,11 @@ import multiprocessing
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -134,57 +136,22 @@ class Encoders:
         )
 
     def _run(self, w: _Worker) -> None:
-        if self.processes > 1:
-            self._run_in_processes(w)
-        else:
-            self._run_here(w)
-
-    def _run_in_processes(self, w: _Worker) -> None:
+        """Embed what is queued for the worker's model until the last text, in this process
+        or in worker processes; each batch's vectors and the progress bar as it finishes."""
+        pools: list[Executor] = []  # the worker processes, started on first use
+        embed = self._in_processes(w, pools) if self.processes > 1 else self._here(w)
         done = False
-        pool: Executor | None = None
         try:
             while not done:
                 texts, done = self._take(w)
                 if not texts or self._stop.is_set():
                     continue
-                pool = pool or self._pool()  # started on first use, as a model loads
                 texts.sort(key=len)
                 batches = [
                     texts[start : start + self.batch_size]
                     for start in range(0, len(texts), self.batch_size)
                 ]
-                futures = [pool.submit(_embed_in_worker, w.model, batch) for batch in batches]
-                for batch, future in zip(batches, futures, strict=True):
-                    if self._stop.is_set():
-                        break
-                    w.vectors.update(zip(batch, future.result(), strict=True))
-                    assert w.bar is not None
-                    w.bar.update(len(batch))
-        except BaseException as exc:  # handed to finish(); the queue is drained so it returns
-            w.error = exc
-            while not done:
-                _, done = self._take(w)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-
-    def _run_here(self, w: _Worker) -> None:
-        from core.embed import embed_batches, get_embedder  # LangChain: only when embedding
-
-        done = False
-        try:
-            while not done:
-                texts, done = self._take(w)
-                if not texts or self._stop.is_set():
-                    continue
-                embedder = get_embedder(w.model)  # loaded once, on first use
-                texts.sort(key=len)
-                for start in range(0, len(texts), self.batch_size):
-                    if self._stop.is_set():
-                        break
-                    batch = texts[start : start + self.batch_size]
-                    with self._turns:
-                        (vectors,) = embed_batches(embedder, batch, len(batch))
+                for batch, vectors in embed(batches):
                     w.vectors.update(zip(batch, vectors, strict=True))
                     assert w.bar is not None
                     w.bar.update(len(batch))
@@ -192,3 +159,40 @@ class Encoders:
             w.error = exc
             while not done:
                 _, done = self._take(w)
+        finally:
+            for pool in pools:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _here(self, w: _Worker) -> Callable[[list[list[str]]], Iterator[tuple[list[str], Any]]]:
+        """Batches embedded in this process, one at a time (taking turns with the other model
+        unless concurrent); the model is loaded on first use. Stops before a batch once
+        stopped."""
+        from core.embed import embed_batches, get_embedder  # LangChain: only when embedding
+
+        def embed(batches: list[list[str]]) -> Iterator[tuple[list[str], Any]]:
+            embedder = get_embedder(w.model)  # loaded once, on first use
+            for batch in batches:
+                if self._stop.is_set():
+                    return
+                with self._turns:
+                    (vectors,) = embed_batches(embedder, batch, len(batch))
+                yield batch, vectors
+
+        return embed
+
+    def _in_processes(
+        self, w: _Worker, pools: list[Executor]
+    ) -> Callable[[list[list[str]]], Iterator[tuple[list[str], Any]]]:
+        """Batches sent to worker processes all at once, their vectors taken in order; the
+        pool starts on first use, as a model loads. Stops before a result once stopped."""
+
+        def embed(batches: list[list[str]]) -> Iterator[tuple[list[str], Any]]:
+            if not pools:
+                pools.append(self._pool())
+            futures = [pools[0].submit(_embed_in_worker, w.model, b) for b in batches]
+            for batch, future in zip(batches, futures, strict=True):
+                if self._stop.is_set():
+                    return
+                yield batch, future.result()
+
+        return embed
