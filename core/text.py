@@ -240,6 +240,16 @@ def numbers(text: str) -> list[Number]:
     return [_number(m) for m in _NUMBER.finditer(text)]
 
 
+# A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
+_ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
+_FIGURE = re.compile(r"\d")
+
+
+def states_figure(sentence: str) -> bool:
+    """Does a sentence state a figure (a digit that is not its list or clause number)?"""
+    return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
+
+
 @dataclass(frozen=True)
 class NumberInContext:
     number: Number
@@ -316,6 +326,21 @@ def is_heading(block: str) -> bool:
         return True
     one_line = "\n" not in block
     return one_line and len(block) <= MAX_HEADING_CHARS and not block.endswith(_SENTENCE_ENDS)
+
+
+# A heading in capitals: at least this many cased letters, this share of them upper case (an
+# acronym-heavy sentence such as "The CSP must notify the JAB and FedRAMP PMO" is far below).
+HEADING_MIN_LETTERS = 12
+HEADING_UPPER_SHARE = 0.8
+
+
+def is_capitals_heading(text: str) -> bool:
+    """A line written in capitals ("EXPLANATION OF GOVERNMENT REGULATION NUMBER 46"): in any
+    cased script, running text is mostly lower case. Scripts without case never match."""
+    letters = [c for c in text if c.isalpha() and (c.isupper() or c.islower())]
+    if len(letters) < HEADING_MIN_LETTERS:
+        return False
+    return sum(c.isupper() for c in letters) >= HEADING_UPPER_SHARE * len(letters)
 
 
 def passage_sentences(text: str, lang: str = "en") -> list[str]:

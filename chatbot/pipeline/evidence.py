@@ -19,10 +19,10 @@ from langchain_core.embeddings import Embeddings
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
-from chatbot.pipeline.understand import Query, looks_like_override, states_figure
+from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
-from core.text import passage_sentences
+from core.text import passage_sentences, states_figure
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80

@@ -24,16 +24,12 @@ from chatbot.pipeline.prompts import (
     SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
 )
-from chatbot.pipeline.understand import Query, states_figure
+from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
-from core.text import is_heading, language_name, tokens
+from core.text import is_capitals_heading, is_heading, language_name, states_figure, tokens
 
 LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
-# A heading in capitals: at least this many cased letters, this share of them upper case (an
-# acronym-heavy sentence such as "The CSP must notify the JAB and FedRAMP PMO" is far below).
-HEADING_MIN_LETTERS = 12
-HEADING_UPPER_SHARE = 0.8
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
@@ -123,15 +119,6 @@ def generate(
             held = held[cut:]
     if held:
         yield held
-
-
-def is_capitals_heading(text: str) -> bool:
-    """A line written in capitals ("EXPLANATION OF GOVERNMENT REGULATION NUMBER 46"): in any
-    cased script, running text is mostly lower case. Scripts without case never match."""
-    letters = [c for c in text if c.isalpha() and (c.isupper() or c.islower())]
-    if len(letters) < HEADING_MIN_LETTERS:
-        return False
-    return sum(c.isupper() for c in letters) >= HEADING_UPPER_SHARE * len(letters)
 
 
 def _topic_line(text: str) -> bool:

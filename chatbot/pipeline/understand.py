@@ -25,9 +25,6 @@ from core.text import detect_language, normalize_spaces
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
-# A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
-_ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
-_FIGURE = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -63,11 +60,6 @@ def leans_on_earlier(question: str) -> bool:
 def asks_quantity(*texts: str | None) -> bool:
     """Does a wording of the question ask for an amount, a count, a date or a duration?"""
     return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
-
-
-def states_figure(sentence: str) -> bool:
-    """Does a sentence state a figure (a digit that is not its list or clause number)?"""
-    return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
 
 
 def looks_like_override(text: str) -> bool:

@@ -6,6 +6,7 @@ import pytest
 
 from core.text import (
     detect_language,
+    is_capitals_heading,
     is_heading,
     name_is_stated,
     names,
@@ -15,6 +16,7 @@ from core.text import (
     numbers_in_context,
     passage_sentences,
     split_sentences,
+    states_figure,
     tokens,
 )
 
@@ -184,3 +186,31 @@ def test_a_document_is_chinese_or_japanese_only_when_much_of_it_is() -> None:
     assert document_language("これは日本語の文書です。教育と技術について述べます。") == "ja"
     assert document_language("生成式人工智能服务管理暂行办法。第一条 为了促进发展。") == "zh"
     assert document_language("Peraturan ini mulai berlaku pada tanggal diundangkan.") == "id"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figure"),
+    [
+        ("Requests must be submitted at least 30 days before.", True),
+        ("(2) Penyelenggara wajib paling lama 1 (satu) tahun.", True),
+        ("(2) Penyelenggara wajib mengajukan pendaftaran.", False),
+        ("3. The operator files a request.", False),
+        ("a. peringatan tertulis;", False),
+        ("No figure is stated here.", False),
+    ],
+)
+def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: bool) -> None:
+    assert states_figure(sentence) is figure
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("PENJELASAN ATAS PERATURAN PEMERINTAH REPUBLIK INDONESIA", True),
+        ("The CSP must notify the JAB and the FedRAMP PMO of the change.", False),
+        ("AI USE", False),  # too short to tell from an acronym
+        ("第三条 国家坚持发展和安全并重", False),  # no case: never a capitals heading
+    ],
+)
+def test_is_capitals_heading(text: str, heading: bool) -> None:
+    assert is_capitals_heading(text) is heading

@@ -14,7 +14,6 @@ from chatbot.pipeline.generate import (
     answer_messages,
     extract,
     generate,
-    is_capitals_heading,
     repeats_itself,
     translate,
 )
@@ -311,19 +310,6 @@ def test_extract_passes_over_a_short_line_that_names_a_topic() -> None:
     assert text == "Agencies buy licences through one contract [1]."
     dated = Evidence(sentences=[Sentence(1, 0, "on 11 June 2009", 0.9), *evidence.sentences])
     assert extract(dated, AnswerSettings(second_passage_ratio=1.0)) == "on 11 June 2009 [1]."
-
-
-@pytest.mark.parametrize(
-    ("text", "heading"),
-    [
-        ("PENJELASAN ATAS PERATURAN PEMERINTAH REPUBLIK INDONESIA", True),
-        ("The CSP must notify the JAB and the FedRAMP PMO of the change.", False),
-        ("AI USE", False),  # too short to tell from an acronym
-        ("第三条 国家坚持发展和安全并重", False),  # no case: never a capitals heading
-    ],
-)
-def test_is_capitals_heading(text: str, heading: bool) -> None:
-    assert is_capitals_heading(text) is heading
 
 
 # --- loops ------------------------------------------------------------------------------------

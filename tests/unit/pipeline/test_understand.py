@@ -10,7 +10,6 @@ from chatbot.pipeline.understand import (
     asks_quantity,
     leans_on_earlier,
     looks_like_override,
-    states_figure,
     understand,
 )
 from core.settings import AnswerSettings
@@ -242,18 +241,3 @@ def test_other_questions_are_not_marked(question: str) -> None:
 def test_the_english_translation_can_mark_a_question() -> None:
     query = understand("Ceritakan batas pinjaman", [], SETTINGS, 500, Translator("How much?"))
     assert query.asks_quantity
-
-
-@pytest.mark.parametrize(
-    ("sentence", "figure"),
-    [
-        ("Requests must be submitted at least 30 days before.", True),
-        ("(2) Penyelenggara wajib paling lama 1 (satu) tahun.", True),
-        ("(2) Penyelenggara wajib mengajukan pendaftaran.", False),
-        ("3. The operator files a request.", False),
-        ("a. peringatan tertulis;", False),
-        ("No figure is stated here.", False),
-    ],
-)
-def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: bool) -> None:
-    assert states_figure(sentence) is figure
