@@ -135,6 +135,13 @@ class AnswerSettings(BaseModel):
         "16->18 right and 20->22 cited, dev3 own 4->5 and 8->9, seed and foreign unchanged; "
         "0.2 the same plus one foreign answer, with twice the answers changed.",
     )
+    check_figure_kind: bool = Field(
+        True,
+        description="A question asking for a sum of money, a share or a calendar date "
+        "(chatbot/pipeline/figure_kind.py: each language's own words for them) is abstained "
+        "on when no evidence sentence states a figure of that kind: the documents discuss the "
+        "topic but not the figure asked for.",
+    )
     override_similarity: float = Field(
         0.88,
         ge=0,

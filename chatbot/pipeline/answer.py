@@ -32,14 +32,15 @@ import numpy as np
 
 from chatbot.pipeline.citations import (
     attribute_and_repoint,
+    attribute_by_claims,
     cited_numbers,
     clean_markers,
     keep_cited,
     numbered_by_first_use,
     strip_source_lead_ins,
 )
-from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence, choose_evidence
+from chatbot.pipeline.figure_kind import states_kind
 from chatbot.pipeline.generate import extract, generate, supporting_quote, translate
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
@@ -54,7 +55,7 @@ from chatbot.pipeline.query_vectors import remembering
 from chatbot.pipeline.retrieve import Retrieval, Retriever
 from chatbot.pipeline.support import SupportModel, support_features
 from chatbot.pipeline.understand import Query, understand
-from chatbot.pipeline.verify import unstated, verify
+from chatbot.pipeline.verify import new_claims, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
 from core.text import split_sentences
@@ -263,7 +264,7 @@ class Answerer:
                 text = extract(s.evidence, self.settings.answer)
             else:
                 draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
-                verified = self._verified(s, draft, retriever.idf)
+                verified = self._verified(s, draft, retriever)
                 if verified is None and self.decline_abstains(s, retriever):
                     yield self._abstain(s)
                     return
@@ -327,13 +328,19 @@ class Answerer:
 
     def evidence_answers(self, s: Session) -> bool:
         """The one abstention test, the same with a model and without: retrieval supported the
-        question and evidence sentences were chosen (the extractive path answers from them)."""
+        question and evidence sentences were chosen (the extractive path answers from them),
+        and, when the question asks for a sum of money, a share or a date, one of them states
+        a figure of that kind (otherwise the documents discuss the topic, not the figure)."""
+        kind = s.query.asks_for if s.query else None
+        if kind is not None and self.settings.answer.check_figure_kind:
+            return any(states_kind(e.text, kind) for e in s.evidence.sentences)
         return bool(s.evidence.sentences)
 
-    def _verified(self, s: Session, text: str, idf: IdfTable) -> str | None:
+    def _verified(self, s: Session, text: str, retriever: Retriever) -> str | None:
         """The generated text, verified (step 5) and cited (step 6); None when the model
         declined or no verified, cited claim is left."""
         assert s.query is not None
+        idf = retriever.idf
         verdict = verify(
             text, s.query, s.evidence, self._is_refusal, idf, self.settings.answer.min_overlap
         )
@@ -349,8 +356,37 @@ class Answerer:
         def states(sentence: str, n: int) -> bool:
             return not unstated(sentence, evidence.texts_of(n), lang)
 
-        cited = keep_cited(attribute_and_repoint(verdict.text, evidence.sentences, idf, states))
+        attributed = attribute_and_repoint(verdict.text, evidence.sentences, idf, states)
+        if lang != "en":
+            question = s.query.text
+
+            def claims(sentence: str) -> list[str]:
+                return new_claims(sentence, lang, question)
+
+            closeness = partial(self._closeness_to_passages, evidence, retriever)
+            attributed = attribute_by_claims(
+                attributed, lang, evidence.passages, claims, states, closeness
+            )
+        cited = keep_cited(attributed)
         return cited or None
+
+    @staticmethod
+    def _closeness_to_passages(
+        evidence: Evidence, retriever: Retriever, sentence: str, numbers: list[int]
+    ) -> list[float]:
+        """Per passage number, the best multilingual cosine of ``sentence`` with one of its
+        sentences (the dense model's without a multilingual one)."""
+        embedder = retriever.multi_embedder or retriever.dense_embedder
+        vector = np.asarray(embedder.embed_documents([sentence])[0], dtype=np.float32)
+        out = []
+        for n in numbers:
+            texts = [e.text for e in evidence.sentences if e.number == n]
+            if not texts:
+                out.append(-1.0)
+                continue
+            vectors = retriever.sentence_cache.vectors(embedder, texts)
+            out.append(float((vectors @ vector).max()))
+        return out
 
     def _closeness(self, texts: list[str], meanings: tuple[str, ...]) -> float:
         """The best multilingual cosine between one of ``texts`` and one of ``meanings`` (our

@@ -149,6 +149,32 @@ def attribute_and_repoint(
     return " ".join(out)
 
 
+def attribute_by_claims(
+    text: str,
+    lang: str,
+    passages: Collection[int],
+    claims: Callable[[str], list[str]],
+    states: Callable[[str, int], bool],
+    closeness: Callable[[str, list[int]], list[float]],
+) -> str:
+    """Give an unmarked sentence in another language than its passages the passage that
+    states its claims. Rare words cannot show what a Japanese sentence restates from an
+    English passage, but its numbers and the names it keeps as written can: a sentence with
+    at least one such claim (``claims``: those the question did not already say) is marked with
+    the passage that ``states`` all of them, the one ``closeness`` (multilingual similarity)
+    puts first when several do. A sentence with nothing to check stays unmarked."""
+    out = []
+    for sentence in split_answer_sentences(text, lang):
+        if not cited_numbers(sentence) and claims(sentence):
+            stating = [n for n in sorted(passages) if states(sentence, n)]
+            if stating:
+                scores = closeness(sentence, stating)
+                best = max(range(len(stating)), key=lambda i: scores[i])
+                sentence = with_marker(sentence, stating[best])
+        out.append(sentence)
+    return ("" if lang in _CJK else " ").join(out)
+
+
 def keep_cited(text: str) -> str:
     """Only the sentences that carry a marker: a claim no passage restates is not an answer."""
     return " ".join(s for s in split_answer_sentences(text) if cited_numbers(s))

@@ -17,6 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.figure_kind import states_kind
 from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
@@ -137,13 +138,20 @@ def score_sentences(
         scored = []
         for s in sentences:
             lexical = idf.coverage(query.retrieval_text, s) if english else 0.0
-            # A question asking for a figure is answered by a sentence that states one.
-            figure = settings.figure_weight if query.asks_quantity and states_figure(s) else 0.0
+            figure = settings.figure_weight if answers_figure(query, s) else 0.0
             score = float(semantic[k]) + settings.lexical_weight * lexical + prior + figure
             scored.append((s, score))
             k += 1
         out.append(scored)
     return out
+
+
+def answers_figure(query: Query, sentence: str) -> bool:
+    """A question asking for a figure is answered by a sentence that states one: of the kind
+    asked when the question names one (a sum of money, a share, a date), else any figure."""
+    if query.asks_for is not None:
+        return states_kind(sentence, query.asks_for)
+    return query.asks_quantity and states_figure(sentence)
 
 
 def _window(sentences: list[tuple[str, float]], room: int) -> tuple[int, int]:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chatbot.pipeline.figure_kind import FigureKind, asked_kind
 from chatbot.pipeline.prompts import (
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
@@ -37,6 +38,7 @@ class Query:
     override: bool = False  # the question tries to steer the assistant instead of asking
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
+    asks_for: FigureKind | None = None  # a sum of money, a share or a date (checked kinds)
 
     @property
     def retrieval_text(self) -> str:
@@ -94,4 +96,5 @@ def understand(
         override=override,
         english=english,
         asks_quantity=asks_quantity(text, english),
+        asks_for=asked_kind(text, english),
     )

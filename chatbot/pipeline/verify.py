@@ -50,6 +50,11 @@ _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
 LOOP_WORDS = 4
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
+# A list item's number ("... benefits: 1. ...", "。 2.") where a sentence or the text starts:
+# it counts items, it states no figure.
+_ENUMERATOR = re.compile(r"(?:^|(?<=[.!?:。．！？：]))\s*\d{1,2}[.)](?!\d)")
+# The next item's number left at the end of a sentence when a list is split into sentences.
+_DANGLING_ENUMERATOR = re.compile(r"(?<=[.!?:。．！？：])\s*\d{1,2}[.)]\s*$")
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,18 @@ def claims_to_check(sentence: str, lang: str) -> list[str]:
     return sorted(set(_ACRONYM.findall(sentence)))
 
 
+def new_claims(sentence: str, lang: str, question: str) -> list[str]:
+    """The numbers and names of an answer sentence that its question does not already say:
+    what a passage must state for the sentence to be its claim."""
+    plain = _ENUMERATOR.sub(" ", MARKER.sub(" ", sentence))
+    asked = question.lower()
+    found = [n[0] for n in numbers(plain)] + claims_to_check(plain, lang)
+    return [c for c in found if c.lower() not in asked]
+
+
 def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     """Links, numbers and names in the sentence that none of the texts states."""
-    plain = MARKER.sub(" ", sentence)
+    plain = _ENUMERATOR.sub(" ", MARKER.sub(" ", sentence))
     joined = "\n".join(texts)
     found_links = links(plain)
     for link in found_links:  # a link's digits and words are checked as the link
@@ -151,6 +165,9 @@ def verify(
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     for sentence in split_answer_sentences(text, query.lang):
+        sentence = _DANGLING_ENUMERATOR.sub("", sentence)
+        if not _ENUMERATOR.sub("", sentence).strip():
+            continue  # a list item's number on its own
         cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
         texts = [t for n in cited for t in evidence.texts_of(n)] if cited else every
         missing = unstated(sentence, texts, query.lang)

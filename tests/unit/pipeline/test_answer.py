@@ -527,6 +527,39 @@ def test_a_refusal_gives_the_passages_words_labelled_in_the_question_language(
     assert answer.answer == f"{EXTRACTED_NOTICE[lang]} {make().ask(question).answer}"
 
 
+def test_an_unmarked_answer_in_another_language_is_cited_to_the_passage_stating_its_figure(
+    make,
+) -> None:
+    """A small model writes Japanese answers without markers; the passage that states the
+    sentence's number (and the names it keeps as written) is its citation."""
+    chat = FakeChat("アルファ計画は2019年に始まりました。")
+    answer = make(chat, answer={"quote_evidence": False}).ask("アルファ計画はいつ始まりましたか？")
+    assert answer.outcome == "answered", answer.answer
+    assert answer.answer == "アルファ計画は2019年に始まりました [1]。"
+    assert answer.citations[0].doc_id == "alpha"
+
+
+def test_an_unmarked_sentence_with_nothing_to_check_is_not_cited(make) -> None:
+    chat = FakeChat("アルファ計画は北部で太陽光発電所を建設しています。")
+    answer = make(chat).ask("アルファ計画は何をしていますか？")
+    assert answer.outcome == "extracted"  # no cited claim left: the passages' own words
+
+
+@pytest.mark.parametrize("chat", [None, FakeChat("The alpha project costs 2019 [1].")])
+def test_a_question_for_a_sum_of_money_no_passage_states_is_abstained(make, chat) -> None:
+    answerer = make(chat)
+    assert_abstained(answerer.ask("How much money does the alpha project cost?"))
+    if chat is not None:
+        assert chat.calls == 0  # decided by the evidence, before the model
+    # The beta passage states a sum ("4.2 million" is not one: no currency), so it is abstained
+    # too; with a currency it is answered.
+    assert_abstained(answerer.ask("What budget does the beta project have?"))
+    rich = make(chat, {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"})
+    assert not rich.ask("What budget does the beta project have?").abstained
+    off = make(chat, answer={"check_figure_kind": False})
+    assert not off.ask("How much money does the alpha project cost?").abstained
+
+
 # --- the index can change under a running answerer --------------------------------------------
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from chatbot.pipeline.citations import (
     attribute_and_repoint,
+    attribute_by_claims,
     cited_numbers,
     clean_markers,
     keep_cited,
@@ -208,6 +209,32 @@ def test_a_marker_only_moves_to_a_passage_that_states_the_sentences_facts() -> N
         "The fourth opportunity for Indonesia and China is cybersecurity [1]."
     )
     assert attribute_and_repoint(text, evidence, idf, states) == text
+
+
+def test_an_unmarked_sentence_in_another_language_is_marked_by_the_passage_stating_its_claims() -> (
+    None
+):
+    texts = {1: "The plan started in 2019.", 2: "The plan was revised in 2020.", 3: "In 2020 too."}
+
+    def states(sentence: str, n: int) -> bool:
+        return all(c in texts[n] for c in claims(sentence))
+
+    def claims(sentence: str) -> list[str]:
+        return [c for c in ("2019", "2020") if c in sentence]
+
+    def closeness(sentence: str, numbers: list[int]) -> list[float]:
+        return [0.9 if n == 3 else 0.5 for n in numbers]  # passage 3 reads closest
+
+    first = "この計画は北部の州で2019年に始まりました。"
+    second = "その後、計画は2020年に大きく改訂されました。"
+    rest = "この計画は地域にとって重要なものです。既に始まっている計画です [1]。"
+    marked = attribute_by_claims(first + second + rest, "ja", texts, claims, states, closeness)
+    # 2019: only passage 1 states it; 2020: passages 2 and 3, the closer one wins; a sentence
+    # without a claim, or with a marker already, is left as it is.
+    assert marked == (
+        "この計画は北部の州で2019年に始まりました [1]。"
+        "その後、計画は2020年に大きく改訂されました [3]。" + rest
+    )
 
 
 @pytest.mark.parametrize(

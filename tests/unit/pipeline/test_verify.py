@@ -15,6 +15,7 @@ from chatbot.pipeline.verify import (
     Verdict,
     claims_to_check,
     loops,
+    new_claims,
     says_something,
     unstated,
     verify,
@@ -325,3 +326,31 @@ def test_a_phrase_said_three_times_in_a_sentence_is_a_loop() -> None:
     # A phrase the passage itself repeats is the passage's, not a loop.
     listing = "the right to vote, the right to vote early, the right to vote by mail"
     assert not loops(f"It grants {listing} [1].", [f"The law grants {listing}."])
+
+
+def test_new_claims_are_the_numbers_and_names_the_question_does_not_say() -> None:
+    question = "インドネシアはいつ国家AI戦略を発表しましたか？"
+    assert new_claims("Indonesiaは2020年に国家AI戦略を発表しました。", "ja", question) == [
+        "2020",
+        "Indonesia",
+    ]
+    assert new_claims("国家AI戦略を発表しました。", "ja", question) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["利点があります。 1.", "1. The task force has 12 members [1].", "Benefits: 2) more data [1]."],
+)
+def test_a_list_items_number_is_not_a_claim(sentence: str) -> None:
+    texts = ["The task force has 12 members. Benefits of more data."]
+    assert unstated(sentence, texts, "ja" if "利" in sentence else "en") == []
+
+
+def test_a_small_number_inside_a_sentence_is_still_a_claim() -> None:
+    assert unstated("The task force has 12.", ["Nothing here."], "en") == ["12"]
+
+
+def test_the_next_items_number_is_taken_off_the_end_of_a_sentence() -> None:
+    text = "1. 利点は多くのデータです [1]。 2. モデルが正確になります [1]。"
+    verdict = check(text, evidence("More data makes models accurate."), Query("利点は何？", "ja"))
+    assert verdict.text == "利点は多くのデータです [1]。 モデルが正確になります [1]。"

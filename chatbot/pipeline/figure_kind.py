@@ -1,0 +1,99 @@
+"""What kind of figure a question asks for (an amount of money, a share, a calendar date), and
+whether a text states one of that kind.
+
+A question asking "what fee", "what percentage" or "on what date" is answered only by a
+passage that states a sum of money, a share or a date; when none of the evidence does, the
+documents discuss the topic but not the figure asked for, and the honest answer is that they do
+not say. This is classic answer-type checking: the patterns are each language's own words for
+money, shares and dates (currency names and signs, per cent, months), not words of any document.
+Questions of other kinds (counts, durations, years, names) are not checked: "how many" can be
+answered by any number, and a year is in almost every passage.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+FigureKind = Literal["money", "share", "date"]
+
+# Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
+_MONEY_WORDS = (
+    r"\b(?:money|funds?|funding|budgets?|fees?|fines?|costs?|prices?|dollars?|salar(?:y|ies)|"
+    r"spen[dt]|spending|appropriat\w*|invest\w*|pa(?:y|id)|charged?|worth|revenues?|"
+    r"biaya|dana|anggaran|denda|rupiah|harga|gaji|modal)\b"
+    r"|予算|費用|罰金|金額|資金|料金|円|ドル|资金|预算|费用|罚款|罚金|金额|价格|经费|美元"
+)
+_HOW_MUCH = r"\bhow much\b|\bberapa\b|いくら|多少|何円|何ドル|几元"
+# Nouns that are themselves sums of money: "what fee", "which fine", "what is the budget".
+_SUM_NOUNS = r"fee|fine|price|budget|salary|cost|dollar amount"
+_ASKS_MONEY = re.compile(
+    rf"(?:{_HOW_MUCH}).*(?:{_MONEY_WORDS})|(?:{_MONEY_WORDS}).*(?:{_HOW_MUCH})"
+    r"|いくら|多少钱|多少元|几元"
+    rf"|\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+)?(?:{_SUM_NOUNS})(?![-\w])",
+    re.IGNORECASE,
+)
+_ASKS_SHARE = re.compile(
+    r"\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+)?"
+    r"(?:percentage|percent|share|proportion|fraction|rate)(?![-\w])"
+    r"|\bhow many per ?cent\b|\bberapa persen\b|\bpersentase\b|\bproporsi\b"
+    r"|何パーセント|何[%％]|割合|百分之|百分比|比例|占比",
+    re.IGNORECASE,
+)
+# A calendar date ("on what date"), not a deadline ("by what date" is often "within 90 days").
+_ASKS_DATE = re.compile(
+    r"(?<!\bby )\b(?:what|which) (?:exact )?(?:date|day)(?![-\w])|\btanggal berapa\b"
+    r"|何月何日|何日に|哪一?天|几月几日|什么日期|哪个日期",
+    re.IGNORECASE,
+)
+
+_NUMBER = r"\d[\d.,]*"
+_SCALE = (
+    r"(?:\s*(?:thousand|million|billion|trillion|mn|bn|m|b|k|ribu|juta|miliar|milyar|triliun|"
+    r"万|亿|億|千|百万))?"
+)
+_CURRENCY = (
+    r"dollars?|usd|us\$|euros?|eur|pounds?|gbp|rupiah|idr|yuan|rmb|cny|renminbi|yen|jpy|"
+    r"元|円|ドル|美元|人民币|日元"
+)
+_STATES_MONEY = re.compile(
+    rf"(?:[$€£¥₹]|\b(?:US\$|USD|EUR|GBP|IDR|RMB|CNY|JPY)|\bRp\.?)\s?{_NUMBER}"
+    rf"|{_NUMBER}{_SCALE}\s*(?:{_CURRENCY})(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_SMALL = r"two|three|four|five|six|seven|eight|nine|ten|twenty|hundred"
+_STATES_SHARE = re.compile(
+    rf"{_NUMBER}\s?[%％]|{_NUMBER}\s*(?:per ?cent|persen|パーセント)"
+    r"|百分之|\d+\s*割|分の\d|\d+\s*分之|[一二三四五六七八九十]分之"
+    rf"|\b(?:half|a third|two[- ]thirds|a quarter|three[- ]quarters)\b"
+    rf"|\b(?:one|\d+) in (?:{_SMALL}|\d+)\b|\b(?:{_SMALL}|\d+) out of (?:{_SMALL}|\d+)\b"
+    r"|\b(?:separuh|setengah|sepertiga|seperempat)\b|半分|一半|过半|半数",
+    re.IGNORECASE,
+)
+_MONTHS = (
+    r"January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|"
+    r"Januari|Februari|Maret|Mei|Juni|Juli|Agustus|Oktober|Desember"
+)
+_STATES_DATE = re.compile(
+    rf"\b\d{{1,2}}\s+(?:{_MONTHS})\.?,?\s+\d{{4}}\b|\b(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+\d{{4}}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*日",
+    re.IGNORECASE,
+)
+_ASKS = {"money": _ASKS_MONEY, "share": _ASKS_SHARE, "date": _ASKS_DATE}
+_STATES = {"money": _STATES_MONEY, "share": _STATES_SHARE, "date": _STATES_DATE}
+
+
+def asked_kind(*texts: str | None) -> FigureKind | None:
+    """The kind of figure a wording of the question asks for, if one of the checked kinds."""
+    order: tuple[FigureKind, ...] = ("date", "share", "money")
+    for kind in order:
+        if any(t and _ASKS[kind].search(t) for t in texts):
+            return kind
+    return None
+
+
+def states_kind(text: str, kind: FigureKind) -> bool:
+    """Does the text state a figure of this kind?"""
+    return bool(_STATES[kind].search(text))

@@ -1,0 +1,89 @@
+"""The kind of figure a question asks for (money, a share, a date) and whether a text states it."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.pipeline.figure_kind import asked_kind, states_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much money does the law authorize for the office?", "money"),
+        ("What fee does the agency charge for a review?", "money"),
+        ("What is the maximum dollar amount of a single award?", "money"),
+        ("How much did agencies spend on licences in FY21?", "money"),
+        ("Berapa besar biaya perizinan yang harus dibayar?", "money"),
+        ("违规的服务提供者最高可被处以多少元罚款？", "money"),
+        ("その計画の予算はいくらですか？", "money"),
+        ("What percentage of teachers use digital tools?", "share"),
+        ("What share of lending goes to EdTech projects?", "share"),
+        ("Berapa persen anak usia 10 tahun tidak dapat membaca?", "share"),
+        ("采用集中式治理模式的项目占多大比例？", "share"),
+        ("本番環境を持つプログラムの割合はどれくらいですか？", "share"),
+        ("On what date was the regulation enacted?", "date"),
+        ("该办法自哪一天起施行？", "date"),
+    ],
+)
+def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many members sit on the committee?",  # any number answers a count
+        "When did Indonesia release its strategy?",  # a year is in almost every passage
+        "By what date must the committee report?",  # a deadline is often "within 90 days"
+        "What are the costs of adopting EdTech?",  # costs as a topic, not a sum
+        "What funding mechanisms does the World Bank offer?",
+        "What penalty applies to a late filing?",  # may be a sanction, not a sum
+        "Who chairs the task force?",
+        "What day-to-day tasks can RPA automate?",
+    ],
+)
+def test_other_questions_ask_for_no_checked_kind(question: str) -> None:
+    assert asked_kind(question) is None
+
+
+def test_the_english_translation_of_a_question_is_read_too() -> None:
+    assert asked_kind("Berapa lama prosesnya?", "How much does the process cost?") == "money"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("It is expected to generate US$600 billion a year.", "money"),
+        ("There are authorized to be appropriated $10,000,000 for fiscal year 2021.", "money"),
+        ("Modal disetor paling sedikit Rp2.500.000.000,00 (dua miliar rupiah).", "money"),
+        ("最高可处以10万元罚款。", "money"),
+        ("The fee is 500 euros.", "money"),
+        ("68% of RPA programs use a centralized model.", "share"),
+        ("Up to 70 percent of 10-year-olds cannot read.", "share"),
+        ("Two-thirds of the schools closed.", "share"),
+        ("One in five teachers uses it.", "share"),
+        ("Ditetapkan di Jakarta pada tanggal 11 Juni 2009.", "date"),
+        ("Adopted on 22 May 2019 by the Council.", "date"),
+        ("Signed on October 24, 2024.", "date"),
+        ("自2023年8月15日起施行。", "date"),
+    ],
+)
+def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
+    assert states_kind(text, kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("The agency reviews every significant change request.", "money"),
+        ("The Task Force shall be composed of 12 members.", "money"),
+        ("Section 5 covers the fee schedule.", "money"),
+        ("In 2020 the strategy was released.", "date"),
+        ("Within 90 days of the date of this memorandum.", "date"),
+        ("The programme reached 1,001 automations.", "share"),
+        ("It runs one in the morning and one at night.", "share"),
+    ],
+)
+def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:
+    assert not states_kind(text, kind)  # type: ignore[arg-type]
