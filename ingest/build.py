@@ -70,6 +70,9 @@ class Plan:
     manifest_changed: bool = False
     previous: BuildManifest | None = None  # live build's manifest
     previous_dir: Path | None = None
+    # The live build embedded with the same models and no --full: its vectors are reused for
+    # every text it already embedded, even when the chunks are made anew (new chunking rules).
+    same_models: bool = False
 
     @property
     def up_to_date(self) -> bool:
@@ -190,6 +193,10 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
     if full:
         plan.full_reason = "--full was requested"
     elif plan.previous is not None:
+        models = ("dense_model", "multilingual_model")
+        plan.same_models = all(
+            plan.previous.identity.get(key) == settings.index_identity()[key] for key in models
+        )
         plan.full_reason = _identity_change(
             plan.previous.identity, settings.index_identity()
         ) or _identity_change(plan.previous.chunking, chunking_identity(settings))
@@ -201,7 +208,7 @@ def make_plan(settings: Settings, full: bool = False) -> Plan:
 
 def _previous_vectors(plan: Plan, name: str, chunks: list[Chunk]) -> dict[str, np.ndarray]:
     """text sha -> vector from the live build, when its vectors are still valid for reuse."""
-    if plan.full_reason or plan.previous_dir is None:
+    if not plan.same_models or plan.previous_dir is None:
         return {}
     if not (plan.previous_dir / name).exists():
         return {}
@@ -217,6 +224,9 @@ class _Reuse:
     passages: dict[str, dict[str, np.ndarray]]
     sentences: dict[str, list[str]]
     sentence_vectors: dict[str, dict[str, np.ndarray]]
+    # Per label, sentence text -> vector of the live build's sentences, when its sentence rules
+    # differ: a chunk is split anew, but a sentence it still has is not embedded again.
+    by_sentence: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _reusable(plan: Plan, previous: list[Chunk], labels: dict[str, str]) -> _Reuse:
@@ -227,13 +237,19 @@ def _reusable(plan: Plan, previous: list[Chunk], labels: dict[str, str]) -> _Reu
         plan.previous.sentences is not None
         and plan.previous.sentences.rules == sentence_store.SENTENCE_RULES
     )
-    if plan.full_reason or plan.previous_dir is None or not same_rules:
+    if not plan.same_models or plan.previous_dir is None:
         return reuse
     try:
         table = sentence_store.read_table(plan.previous_dir, labels)
     except (OSError, ValueError, KeyError):  # verified build, so unexpected: just recompute
         return reuse
     if table is None:
+        return reuse
+    if not same_rules:
+        flat = [sentence for group in table.sentences for sentence in group]
+        reuse.by_sentence = {
+            label: dict(zip(flat, vectors, strict=True)) for label, vectors in table.vectors.items()
+        }
         return reuse
     reuse.sentences = dict(zip(table.shas, table.sentences, strict=True))
     for label in table.vectors:
@@ -268,9 +284,10 @@ class _Embedding:
             texts = [c.text for c in chunks if c.text_sha not in known]
             if label in self.sentence_labels:
                 known = self.reuse.sentence_vectors[label]
+                embedded = self.reuse.by_sentence.get(label, {})
                 for c in chunks:
                     if c.text_sha not in known:
-                        texts += self._sentences(c)
+                        texts += [s for s in self._sentences(c) if s not in embedded]
             self.encoders.submit(label, texts)
 
     def _sentences(self, chunk: Chunk) -> list[str]:
@@ -298,9 +315,14 @@ class _Embedding:
         vectors: dict[str, np.ndarray] = {}
         for label in self.sentence_labels:
             old, new = self.reuse.sentence_vectors[label], fresh[label]
+            embedded = self.reuse.by_sentence.get(label, {})
             dim = passages[label].shape[1]
             parts = [
-                old[sha] if sha in old else np.asarray([new[s] for s in group]).reshape(-1, dim)
+                old[sha]
+                if sha in old
+                else np.asarray([new[s] if s in new else embedded[s] for s in group]).reshape(
+                    -1, dim
+                )
                 for sha, group in zip(shas, split, strict=True)
             ]
             vectors[label] = np.concatenate(parts).astype(np.float32)

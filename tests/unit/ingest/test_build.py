@@ -122,6 +122,38 @@ def test_changing_one_file_reembeds_only_its_changed_chunks(
     assert load_index(settings.index_dir, settings.index_identity()).build_id == report.build_id
 
 
+def test_new_chunking_and_sentence_rules_reuse_every_vector_already_computed(
+    tiny_corpus: Path, settings_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rules re-chunk and re-split every file, but a passage or sentence whose text the
+    live build embedded with the same models is not embedded again."""
+    from core import sentences
+
+    settings = settings_factory(min_chunk_chars=0)
+    first = run_build(settings, progress=False)
+    embedded: list[str] = []
+    original = HashingEmbeddings.embed_documents
+
+    def counting(self: HashingEmbeddings, texts: list[str]) -> list[list[float]]:
+        embedded.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(HashingEmbeddings, "embed_documents", counting)
+    monkeypatch.setattr("ingest.build.CHUNK_RULES", "next")
+    monkeypatch.setattr(sentences, "SENTENCE_RULES", "next")
+    report = run_build(settings, progress=False)
+
+    assert report.full_reason is not None and "chunking rules changed" in report.full_reason
+    assert report.new_embeddings == 0 and report.reused_embeddings == 12
+    assert embedded == []
+    old = sentences.read_table(settings.index_dir / "builds" / first.build_id)
+    new = sentences.read_table(settings.index_dir / "builds" / report.build_id)
+    assert old is not None and new is not None and new.sentences == old.sentences
+    assert new.vectors.keys() == old.vectors.keys() and new.vectors
+    for role in new.vectors:
+        np.testing.assert_array_equal(new.vectors[role], old.vectors[role])
+
+
 def test_status_shows_new_changed_deleted(tiny_corpus: Path, cli) -> None:
     assert cli("status").output.startswith("no index yet in ")
     assert cli("build").exit_code == 0
@@ -221,7 +253,8 @@ def test_chunk_size_change_forces_full_rebuild_and_says_why(tiny_corpus: Path, c
     result = cli("build", SQA_CHUNK_SIZE="400")
     assert result.exit_code == 0
     assert "full rebuild: chunk size changed (1500 -> 400)" in result.output
-    assert "embeddings: 12 new, 0 reused" in result.output
+    # Every paragraph fits either size: the same texts, so their vectors are reused.
+    assert "embeddings: 0 new, 12 reused" in result.output
 
 
 def test_min_chunk_chars_change_forces_full_rebuild_and_says_why(
