@@ -27,7 +27,8 @@ from core.text import passage_sentences
 SENTENCES_FILE = "sentences.jsonl"
 # Names the sentence rules (core.text.passage_sentences); a change means tables are not reused.
 # 2: short lines inside a passage are read (only its heading path and Markdown headings are not).
-SENTENCE_RULES = "2"
+# 3: a short word and a full stop before a number ("Rp. 4.000", "No. 46") ends no sentence.
+SENTENCE_RULES = "3"
 ROLES = ("dense", "multilingual")
 
 

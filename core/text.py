@@ -94,6 +94,15 @@ def _width(text: str) -> int:
     return len(text) + 2 * len(_HAN.findall(text)) + 2 * len(_KANA.findall(text))
 
 
+# A short capitalised word and a full stop before a number ("Rp. 4.000", "No. 46", "Art. 5",
+# "Sec. 3"): an abbreviation, not a sentence's end.
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(])[A-Z][A-Za-z]{0,3}\.$")
+
+
+def _abbreviates(before: str, piece: str) -> bool:
+    return piece[:1].isdigit() and bool(_ABBREVIATION_END.search(before))
+
+
 def split_sentences(text: str, lang: str = "en") -> list[str]:
     """The sentences of a block of text; a stranded short fragment joins the one before it."""
     import sentencex
@@ -103,7 +112,7 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if out and _width(piece) < MIN_SENTENCE_CHARS:
+        if out and (_width(piece) < MIN_SENTENCE_CHARS or _abbreviates(out[-1], piece)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)

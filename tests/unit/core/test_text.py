@@ -42,6 +42,21 @@ def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 
 
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Batasnya Rp. 4.000.000.000.000,00 (empat triliun rupiah).", 1),
+        ("See Government Regulation No. 46 of 2009 on nuclear liability.", 1),
+        ("It rose. 2021 was better than the years before it.", 2),  # a sentence's last word
+        ("The growth was 5%. 12 agencies joined the programme later.", 2),
+    ],
+)
+def test_a_capitalised_abbreviation_before_a_number_ends_no_sentence(
+    text: str, sentences: int
+) -> None:
+    assert len(split_sentences(text)) == sentences
+
+
 def test_sentences_keep_abbreviations_and_split_cjk_without_spaces() -> None:
     text = "The U.S. Congress passed the act in 2020. Dr. Smith wrote the first report on it."
     assert split_sentences(text) == [
