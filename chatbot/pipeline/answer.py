@@ -11,6 +11,8 @@ this one runs them in order for one question and decides what happens when a ste
   the passages' own best sentences with their markers and a note (outcome ``extracted``), since
   the evidence answers as it would without a model. The abstention is decided by the evidence
   alone, the same test for both paths, so the model can add answers but never remove one;
+- a question for a sum of money, a share or a date that those sentences do not state: abstain
+  (quoted sentences that cannot answer it are not an answer, with a model or without);
 - the model failing (down, stalled): the same sentences, with a note saying so (``fallback``).
 """
 
@@ -232,7 +234,10 @@ class Answerer:
             return
         offered = sorted(s.evidence.passages)
         if self.chat_model is None:
-            text = extract(s.evidence, self.settings.answer)
+            text = self._extract(s)
+            if text is None:
+                yield self._abstain(s)
+                return
             s.outcome = "extracted"
             # Known before anything is shown: the passages and the words are numbered as the
             # final answer will be, so nothing changes when it arrives.
@@ -261,7 +266,7 @@ class Answerer:
                 log.warning("generation failed, answering extractively: %s", exc)
                 self._llm_error = type(exc).__name__
                 s.notice, s.outcome = s.phrase(MODEL_UNAVAILABLE_NOTICE), "fallback"
-                text = extract(s.evidence, self.settings.answer)
+                text = self._extract(s)
             else:
                 draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
                 verified = self._verified(s, draft, retriever)
@@ -273,7 +278,7 @@ class Answerer:
                     # same test the extractive path answers on (above), so its own sentences
                     # are the answer rather than "not in the documents".
                     s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
-                    text = extract(s.evidence, self.settings.answer)
+                    text = self._extract(s)
                 else:
                     text = verified
                     quote = self._quote(s, verified)
@@ -281,7 +286,19 @@ class Answerer:
                         text = f"{verified}{quote}"
                         for piece in re.findall(r"\s*\S+", quote):
                             yield StreamEvent("token", text=piece)
+        if text is None:
+            yield self._abstain(s)
+            return
         yield StreamEvent("done", answer=self._answer(s, text))
+
+    def _extract(self, s: Session) -> str | None:
+        """The passages' own best sentences; None when the question asks for a sum of money,
+        a share or a date and they state none (they cannot answer it: abstain instead)."""
+        text = extract(s.evidence, self.settings.answer)
+        kind = s.query.asks_for if s.query else None
+        if kind is not None and self.settings.answer.check_figure_kind:
+            return text if states_kind(text, kind) else None
+        return text
 
     def _quote(self, s: Session, answer: str) -> str:
         """What follows a verified model answer: the passages' own sentences it does not

@@ -560,6 +560,26 @@ def test_a_question_for_a_sum_of_money_no_passage_states_is_abstained(make, chat
     assert not off.ask("How much money does the alpha project cost?").abstained
 
 
+@pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
+def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
+    make, monkeypatch, chat
+) -> None:
+    """The evidence states a sum somewhere, but the sentences that would be quoted (without a
+    model, or after the model declined) do not: they cannot answer 'how much money'."""
+    rich = {"omega.txt": "The omega project received US$5 million from the state in 2020.\n"}
+    answerer = make(chat, rich)
+    question = "How much money does the alpha project receive?"
+
+    def quote(text: str) -> Callable[[Any, Any], str]:
+        return lambda evidence, settings: f"{text} [1]"
+
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds solar farms."))
+    assert_abstained(answerer.ask(question))
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha received US$2 million."))
+    answer = answerer.ask(question)
+    assert answer.outcome == "extracted" and "US$2 million" in answer.answer
+
+
 # --- the index can change under a running answerer --------------------------------------------
 
 
