@@ -380,7 +380,7 @@ class Answerer:
             def claims(sentence: str) -> list[str]:
                 return new_claims(sentence, lang, question)
 
-            closeness = partial(self._closeness_to_passages, evidence, retriever)
+            closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
             attributed = attribute_by_claims(
                 attributed, lang, evidence.passages, claims, states, closeness
             )
@@ -389,15 +389,18 @@ class Answerer:
 
     @staticmethod
     def _closeness_to_passages(
-        evidence: Evidence, retriever: Retriever, sentence: str, numbers: list[int]
+        evidence: Evidence, retriever: Retriever, lang: str, sentence: str, numbers: list[int]
     ) -> list[float]:
-        """Per passage number, the best multilingual cosine of ``sentence`` with one of its
-        sentences (the dense model's without a multilingual one)."""
+        """Per passage number, the best multilingual cosine of ``sentence`` (the dense model's
+        without a multilingual one) with one of the passage's sentences that state one of its
+        numbers or names ("5 years" rather than "$5 million" elsewhere in the same passage)."""
         embedder = retriever.multi_embedder or retriever.dense_embedder
         vector = np.asarray(embedder.embed_documents([sentence])[0], dtype=np.float32)
+        claims = len(unstated(sentence, [], lang))
         out = []
         for n in numbers:
-            texts = [e.text for e in evidence.sentences if e.number == n]
+            own = [e.text for e in evidence.sentences if e.number == n]
+            texts = [t for t in own if len(unstated(sentence, [t], lang)) < claims] or own
             if not texts:
                 out.append(-1.0)
                 continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from chatbot.pipeline.answer import Answerer
@@ -537,6 +538,33 @@ def test_an_unmarked_answer_in_another_language_is_cited_to_the_passage_stating_
     assert answer.outcome == "answered", answer.answer
     assert answer.answer == "アルファ計画は2019年に始まりました [1]。"
     assert answer.citations[0].doc_id == "alpha"
+
+
+def test_closeness_to_a_passage_is_read_on_its_sentences_that_state_the_claim() -> None:
+    """'5年' is matched with the sentence saying '5 years', not with a sentence about years
+    in a passage whose 5 counts grants."""
+    from types import SimpleNamespace
+
+    from chatbot.pipeline.evidence import Evidence, Sentence
+
+    class ByWords:  # a text's vector: which of two marker words it holds ('年' is 'years')
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [[float("years" in t or "年" in t), float("grants" in t)] for t in texts]
+
+    embedder = ByWords()
+    cache = SimpleNamespace(vectors=lambda e, texts: np.asarray(e.embed_documents(texts)))
+    retriever: Any = SimpleNamespace(
+        multi_embedder=embedder, dense_embedder=None, sentence_cache=cache
+    )
+    evidence = Evidence(
+        sentences=[
+            Sentence(1, 0, "The program gets 5 grants.", 1.0),
+            Sentence(1, 1, "Each program lasts some years.", 0.9),
+            Sentence(2, 0, "The program runs for 5 years.", 0.8),
+        ]
+    )
+    close = Answerer._closeness_to_passages(evidence, retriever, "zh", "计划实施5年。", [1, 2])
+    assert close[1] > close[0]
 
 
 def test_an_unmarked_sentence_with_nothing_to_check_is_not_cited(make) -> None:
