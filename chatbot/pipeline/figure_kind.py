@@ -25,8 +25,9 @@ _MONEY_WORDS = (
     r"|予算|費用|罰金|金額|資金|料金|円|ドル|资金|预算|费用|罚款|罚金|金额|价格|经费|美元"
 )
 _HOW_MUCH = r"\bhow much\b|\bberapa\b|いくら|多少|何円|何ドル|几元"
-# Nouns that are themselves sums of money: "what fee", "which fine", "what is the budget".
-_SUM_NOUNS = r"fee|fine|price|budget|salary|cost|dollar amount"
+# Nouns that are themselves sums of money: "what fee", "which fine", "what is the budget" (not
+# "cost": "what is the cost of inaction" is often answered in words).
+_SUM_NOUNS = r"fee|fine|price|budget|salary|dollar amount"
 _ASKS_MONEY = re.compile(
     rf"(?:{_HOW_MUCH}).*(?:{_MONEY_WORDS})|(?:{_MONEY_WORDS}).*(?:{_HOW_MUCH})"
     r"|いくら|多少钱|多少元|几元"

@@ -37,6 +37,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "When did Indonesia release its strategy?",  # a year is in almost every passage
         "By what date must the committee report?",  # a deadline is often "within 90 days"
         "What are the costs of adopting EdTech?",  # costs as a topic, not a sum
+        "What is the cost of inaction for learners?",
         "What funding mechanisms does the World Bank offer?",
         "What penalty applies to a late filing?",  # may be a sanction, not a sum
         "Who chairs the task force?",
