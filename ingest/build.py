@@ -52,7 +52,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "6-pdf-tables"
+CHUNK_RULES = "7-spaced-number-groups"
 
 
 @dataclass

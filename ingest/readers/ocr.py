@@ -38,6 +38,7 @@ from core.ocr_words import OcrPage, OcrWord
 from core.text import detect_language
 from ingest.readers.ocr_cache import CachedPage, OcrPageCache
 from ingest.readers.page import LoadError, Page, join_lines
+from ingest.readers.words import mend_numbers
 
 if TYPE_CHECKING:
     from core.settings import OcrSettings
@@ -500,7 +501,8 @@ def ocr_scanned_pages(
             heads = running_heads([pars for pars, _ in read], s)
             for n, (i, (pars, ocr)) in enumerate(zip(scanned, read, strict=True)):
                 kept = [par for k, par in enumerate(pars) if (n, k) not in heads]
-                out[i] = replace(pages[i], text=page_markdown(kept) or pages[i].text, ocr=ocr)
+                text = mend_numbers(page_markdown(kept))
+                out[i] = replace(pages[i], text=text or pages[i].text, ocr=ocr)
     finally:
         pdf.close()
     if not any(p.text.strip() for p in out):

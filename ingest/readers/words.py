@@ -30,6 +30,10 @@ _OPEN_HYPHEN = re.compile(rf"({_LETTERS}+){LINE_HYPHEN}({_LETTERS}+)")
 _SPACED_HYPHEN = re.compile(rf"(?<={_LETTERS}) -(?={_LETTERS})")
 # Runs of letter-only pieces with single spaces between them: the candidates for joining.
 _PIECES = re.compile(rf"{_LETTERS}+(?: {_LETTERS}+)+")
+# A number whose digit groups a text layer or OCR spaced apart after their separator
+# ("Rp. 4.000.000. 000. 000,00", "US$1,000, 000"): a group of three digits after a separator
+# and a space continues the number when the number before it is grouped with that separator.
+_SPACED_GROUP = re.compile(r"(?<![\d.,])(\d{1,3}(?:([.,])\d{3})+)\2 (\d{3})(?![\d])")
 
 
 def repair_words(texts: list[str], reading: ReadingSettings) -> list[str]:
@@ -46,10 +50,20 @@ def repair_words(texts: list[str], reading: ReadingSettings) -> list[str]:
         text = _OPEN_HYPHEN.sub(lambda m: _line_hyphen(m, words, compounds), text)
         text = text.replace(LINE_HYPHEN, "")
         if reading.word_repair:
+            text = mend_numbers(text)
             text = _SPACED_HYPHEN.sub("-", text)
             text = _PIECES.sub(lambda m: _join_pieces(m.group(0), words, spaced, reading), text)
         out.append(text)
     return out
+
+
+def mend_numbers(text: str) -> str:
+    """Numbers whose digit groups were spaced apart, closed up again."""
+    while True:
+        mended = _SPACED_GROUP.sub(r"\1\2\3", text)
+        if mended == text:
+            return text
+        text = mended
 
 
 def _line_hyphen(match: re.Match[str], words: Counter[str], compounds: Counter[str]) -> str:

@@ -76,6 +76,8 @@ def test_the_scanned_regulation_is_read_and_its_cited_phrases_are_in_its_chunks(
     assert len(phrases) == 5
     missing = [p for p in phrases if _norm(p) not in text]
     assert not missing, missing
+    # OCR spaces the amount's digit groups apart ("Rp.-4.000.000. 000. 000),00"): closed up.
+    assert "4.000.000.000.000" in text
     manifest = store.load_manifest(build)
     entry = manifest.files[SCAN.name]
     assert entry.ocr_pages == [1, 2, 3, 4] and (entry.ocr_confidence or 0) > 60

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from core.settings import ReadingSettings
-from ingest.readers.words import LINE_HYPHEN, repair_words
+from ingest.readers.words import LINE_HYPHEN, mend_numbers, repair_words
 
 READING = ReadingSettings()
 
@@ -54,3 +56,21 @@ def test_line_end_hyphen_follows_the_document() -> None:
 def test_repair_can_be_turned_off_but_line_hyphens_are_still_resolved() -> None:
     out = repair(f"tho ught, near -term, develop{LINE_HYPHEN}ment", "thought", word_repair=False)
     assert out[0] == "tho ught, near -term, development"
+
+
+@pytest.mark.parametrize(
+    ("text", "mended"),
+    [
+        (
+            "Rp. 4.000.000. 000. 000,00 (empat triliun rupiah)",
+            "Rp. 4.000.000.000.000,00 (empat triliun rupiah)",
+        ),
+        ("US$1,000, 000 in 2020", "US$1,000,000 in 2020"),
+        ("in 2019. 200 people came", "in 2019. 200 people came"),  # a year, not a grouped number
+        ("version 1.2. 300 items", "version 1.2. 300 items"),
+        ("1.500.000 and 2.000", "1.500.000 and 2.000"),
+    ],
+)
+def test_numbers_with_spaced_digit_groups_are_closed_up(text: str, mended: str) -> None:
+    assert mend_numbers(text) == mended
+    assert repair_words([text], ReadingSettings()) == [mended]
