@@ -25,10 +25,12 @@ from core.chunks import Chunk
 from core.text import passage_sentences
 
 SENTENCES_FILE = "sentences.jsonl"
-# Names the sentence rules (core.text.passage_sentences); a change means tables are not reused.
+# Names the sentence rules (core.text.passage_sentences); a change re-splits every chunk (the
+# vectors of sentences the live build already has are reused).
 # 2: short lines inside a passage are read (only its heading path and Markdown headings are not).
-# 3: a short word and a full stop before a number ("Rp. 4.000", "No. 46") ends no sentence.
-SENTENCE_RULES = "3"
+# 3: a short capitalised word before a number ends no sentence.
+# 4: only a listed abbreviation before a number ("Rp. 4.000", "No. 46") ends no sentence.
+SENTENCE_RULES = "4"
 ROLES = ("dense", "multilingual")
 
 

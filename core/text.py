@@ -94,13 +94,22 @@ def _width(text: str) -> int:
     return len(text) + 2 * len(_HAN.findall(text)) + 2 * len(_KANA.findall(text))
 
 
-# A short capitalised word and a full stop before a number ("Rp. 4.000", "No. 46", "Art. 5",
-# "Sec. 3"): an abbreviation, not a sentence's end.
-_ABBREVIATION_END = re.compile(r"(?:^|[\s(])[A-Z][A-Za-z]{0,3}\.$")
+# Abbreviations written before a number ("Rp. 4.000", "No. 46", "Art. 5", "Sec. 3", "Hal. 2"):
+# their full stop ends no sentence. A list, not any short word: "... the EU. 27 states ..."
+# and "... in May. 2021 brought ..." do end one.
+_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(])(?:No|Nos|Nr|Rp|Rs|Art|Arts|Sec|Secs|Fig|Figs|Vol|Ch|Chap|Hal|Pt|Para|Par|Ref|"
+    r"Tab|Eq|Ps|Kep|Pub|App|Ann|Stat|p|pp|para|no|art|sec|hal)\.$"
+)
+
+
+def ends_with_abbreviation(text: str) -> bool:
+    """Does the text end with an abbreviation that a number follows ("... Regulation No.")?"""
+    return bool(_ABBREVIATION_END.search(text))
 
 
 def _abbreviates(before: str, piece: str) -> bool:
-    return piece[:1].isdigit() and bool(_ABBREVIATION_END.search(before))
+    return piece[:1].isdigit() and ends_with_abbreviation(before)
 
 
 def split_sentences(text: str, lang: str = "en") -> list[str]:

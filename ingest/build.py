@@ -52,7 +52,7 @@ from ingest.readers.page import LoadError
 # Names the rules of ingest.load, ingest.readers and ingest.split; change it when they change
 # what chunks a file gives, so an index built by the old rules is rebuilt instead of mixed
 # with new ones.
-CHUNK_RULES = "7-spaced-number-groups"
+CHUNK_RULES = "8-spaced-number-groups-guarded"
 
 
 @dataclass
@@ -224,8 +224,8 @@ class _Reuse:
     passages: dict[str, dict[str, np.ndarray]]
     sentences: dict[str, list[str]]
     sentence_vectors: dict[str, dict[str, np.ndarray]]
-    # Per label, sentence text -> vector of the live build's sentences, when its sentence rules
-    # differ: a chunk is split anew, but a sentence it still has is not embedded again.
+    # Per label, sentence text -> vector of the live build's sentences, when chunks are split
+    # anew (new sentence or chunking rules): a sentence the build had is not embedded again.
     by_sentence: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
@@ -245,7 +245,9 @@ def _reusable(plan: Plan, previous: list[Chunk], labels: dict[str, str]) -> _Reu
         return reuse
     if table is None:
         return reuse
-    if not same_rules:
+    if not same_rules or plan.full_reason:
+        # Re-split every chunk (new rules, or chunking settings that may change a chunk's
+        # language, which the split follows); sentence vectors are still reused by text.
         flat = [sentence for group in table.sentences for sentence in group]
         reuse.by_sentence = {
             label: dict(zip(flat, vectors, strict=True)) for label, vectors in table.vectors.items()

@@ -30,6 +30,7 @@ from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.prompts import SENTINEL
 from chatbot.pipeline.understand import Query
 from core.text import (
+    ends_with_abbreviation,
     links,
     name_is_stated,
     names,
@@ -50,11 +51,33 @@ _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
 LOOP_WORDS = 4
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,}\b")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9&'-]*(?:\s+[A-Za-z][A-Za-z0-9&'-]*)*")
-# A list item's number ("... benefits: 1. ...", "。 2.") where a sentence or the text starts:
-# it counts items, it states no figure.
-_ENUMERATOR = re.compile(r"(?:^|(?<=[.!?:。．！？：]))\s*\d{1,2}[.)](?!\d)")
-# The next item's number left at the end of a sentence when a list is split into sentences.
-_DANGLING_ENUMERATOR = re.compile(r"(?<=[.!?:。．！？：])\s*\d{1,2}[.)]\s*$")
+# A list item's number ("1. ...", "... benefits: 2) ...", "。 3."): at the start, or after a
+# sentence's end (a Latin one after a word, with a space), never inside a figure ("4.5.",
+# "3:1.", "08.00.") nor after an abbreviation ("Regulation No. 46.").
+_LIST_NUMBER = re.compile(r"(?:^\s*|(?<=\D[.!?:])\s+|(?<=[。．！？：])\s*)\d{1,2}[.)](?!\d)")
+
+
+def _list_numbers(sentence: str) -> list[re.Match[str]]:
+    return [
+        m
+        for m in _LIST_NUMBER.finditer(sentence)
+        if not ends_with_abbreviation(sentence[: m.start()].rstrip())
+    ]
+
+
+def without_list_numbers(sentence: str) -> str:
+    """The sentence without its list items' numbers (they count items, they state nothing)."""
+    for m in reversed(_list_numbers(sentence)):
+        sentence = sentence[: m.start()] + " " + sentence[m.end() :]
+    return sentence
+
+
+def _without_next_item(sentence: str) -> str:
+    """The sentence without the next list item's number left at its end ("... donasi. 2.")."""
+    found = _list_numbers(sentence)
+    if found and found[-1].start() > 0 and not sentence[found[-1].end() :].strip():
+        return sentence[: found[-1].start()].rstrip()
+    return sentence
 
 
 @dataclass(frozen=True)
@@ -80,15 +103,16 @@ def claims_to_check(sentence: str, lang: str) -> list[str]:
 def new_claims(sentence: str, lang: str, question: str) -> list[str]:
     """The numbers and names of an answer sentence that its question does not already say:
     what a passage must state for the sentence to be its claim."""
-    plain = _ENUMERATOR.sub(" ", MARKER.sub(" ", sentence))
+    plain = without_list_numbers(MARKER.sub(" ", sentence))
     asked = question.lower()
-    found = [n[0] for n in numbers(plain)] + claims_to_check(plain, lang)
-    return [c for c in found if c.lower() not in asked]
+    asked_numbers = {n[0] for n in numbers(question)}  # whole numbers: "5" is not in "2025"
+    found = [n[0] for n in numbers(plain) if n[0] not in asked_numbers]
+    return found + [c for c in claims_to_check(plain, lang) if c.lower() not in asked]
 
 
 def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     """Links, numbers and names in the sentence that none of the texts states."""
-    plain = _ENUMERATOR.sub(" ", MARKER.sub(" ", sentence))
+    plain = without_list_numbers(MARKER.sub(" ", sentence))
     joined = "\n".join(texts)
     found_links = links(plain)
     for link in found_links:  # a link's digits and words are checked as the link
@@ -165,8 +189,8 @@ def verify(
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     for sentence in split_answer_sentences(text, query.lang):
-        sentence = _DANGLING_ENUMERATOR.sub("", sentence)
-        if not _ENUMERATOR.sub("", sentence).strip():
+        sentence = _without_next_item(sentence)
+        if not without_list_numbers(sentence).strip():
             continue  # a list item's number on its own
         cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
         texts = [t for n in cited for t in evidence.texts_of(n)] if cited else every

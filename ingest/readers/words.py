@@ -32,8 +32,14 @@ _SPACED_HYPHEN = re.compile(rf"(?<={_LETTERS}) -(?={_LETTERS})")
 _PIECES = re.compile(rf"{_LETTERS}+(?: {_LETTERS}+)+")
 # A number whose digit groups a text layer or OCR spaced apart after their separator
 # ("Rp. 4.000.000. 000. 000,00", "US$1,000, 000"): a group of three digits after a separator
-# and a space continues the number when the number before it is grouped with that separator.
-_SPACED_GROUP = re.compile(r"(?<![\d.,])(\d{1,3}(?:([.,])\d{3})+)\2 (\d{3})(?![\d])")
+# and a space continues the number grouped with that separator when a currency stands before
+# it, another group or decimal part follows, or the number has two groups already ("Of the
+# 1,000, 250 were rejected" stays).
+_CURRENCY_BEFORE = r"(?:(?:Rp|IDR|USD|US\$|EUR|\$|€|£|¥)\.?[\s-]?)"
+_SPACED_GROUP = re.compile(
+    rf"(?<![\d.,])({_CURRENCY_BEFORE}?)(\d{{1,3}}(?:([.,])\d{{3}})+)\3 (\d{{3}})(?![\d])"
+    r"(?=(\)?[.,]\s?\d)?)"
+)
 
 
 def repair_words(texts: list[str], reading: ReadingSettings) -> list[str]:
@@ -59,8 +65,15 @@ def repair_words(texts: list[str], reading: ReadingSettings) -> list[str]:
 
 def mend_numbers(text: str) -> str:
     """Numbers whose digit groups were spaced apart, closed up again."""
+
+    def mend(m: re.Match[str]) -> str:
+        currency, number, separator, group, more = m.groups()
+        if not currency and more is None and number.count(separator) < 2:
+            return m.group(0)
+        return f"{currency}{number}{separator}{group}"
+
     while True:
-        mended = _SPACED_GROUP.sub(r"\1\2\3", text)
+        mended = _SPACED_GROUP.sub(mend, text)
         if mended == text:
             return text
         text = mended

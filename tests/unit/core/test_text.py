@@ -49,11 +49,10 @@ def test_detect_language(text: str, lang: str) -> None:
         ("See Government Regulation No. 46 of 2009 on nuclear liability.", 1),
         ("It rose. 2021 was better than the years before it.", 2),  # a sentence's last word
         ("The growth was 5%. 12 agencies joined the programme later.", 2),
+        ("It was funded by the EU. 27 member states signed it later.", 2),
     ],
 )
-def test_a_capitalised_abbreviation_before_a_number_ends_no_sentence(
-    text: str, sentences: int
-) -> None:
+def test_an_abbreviation_before_a_number_ends_no_sentence(text: str, sentences: int) -> None:
     assert len(split_sentences(text)) == sentences
 
 

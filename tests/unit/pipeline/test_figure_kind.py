@@ -40,6 +40,17 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "What is the cost of inaction for learners?",
         "What funding mechanisms does the World Bank offer?",
         "What penalty applies to a late filing?",  # may be a sanction, not a sum
+        "Berapa hari batas waktu pembayaran denda?",  # a count of days
+        "罚款的期限是多少天？",
+        "有多少个项目获得了资金？",
+        "How much time is allowed to pay the fine?",
+        "How much time does an investigation take?",
+        "What exchange rate is used?",
+        "What is the share capital requirement?",
+        "What day does the office open?",
+        "What date format must filings use?",
+        "比例原则是什么？",
+        "割合とは何ですか",
         "Who chairs the task force?",
         "What day-to-day tasks can RPA automate?",
     ],
@@ -68,6 +79,11 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("Adopted on 22 May 2019 by the Council.", "date"),
         ("Signed on October 24, 2024.", "date"),
         ("自2023年8月15日起施行。", "date"),
+        ("It took effect on January 1st, 2020.", "date"),
+        ("Filed on 2023/08/15.", "date"),
+        ("One-third of schools closed.", "share"),
+        ("A fee of Rs. 500 applies.", "money"),
+        ("最高罚款人民币100万。", "money"),
     ],
 )
 def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
@@ -84,6 +100,8 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("Within 90 days of the date of this memorandum.", "date"),
         ("The programme reached 1,001 automations.", "share"),
         ("It runs one in the morning and one at night.", "share"),
+        ("The count rose to 12 in 2020.", "share"),
+        ("Article 5 in 2009 set it out.", "share"),
     ],
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:

@@ -354,3 +354,29 @@ def test_the_next_items_number_is_taken_off_the_end_of_a_sentence() -> None:
     text = "1. 利点は多くのデータです [1]。 2. モデルが正確になります [1]。"
     verdict = check(text, evidence("More data makes models accurate."), Query("利点は何？", "ja"))
     assert verdict.text == "利点は多くのデータです [1]。 モデルが正確になります [1]。"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "invented"),
+    [
+        ("The fine is 1.5.", ["15"]),
+        ("Regulation No. 46.", ["46", "Regulation No"]),
+        ("The ratio is 3:1.", ["3", "1"]),
+    ],
+)
+def test_a_figure_ending_a_sentence_is_no_list_number(sentence: str, invented: list[str]) -> None:
+    assert unstated(sentence, ["Nothing of the sort."], "en") == invented
+
+
+@pytest.mark.parametrize(
+    "sentence", ["Growth was 4.5.", "The ratio is 3:1.", "pukul 08.00.", "Regulation No. 46."]
+)
+def test_a_figure_at_a_sentences_end_is_not_taken_for_the_next_items_number(
+    sentence: str,
+) -> None:
+    verdict = check(sentence, evidence(sentence), Query("Which figure?", "id"))
+    assert verdict.text.startswith(sentence.rstrip("."))
+
+
+def test_a_number_inside_a_larger_number_of_the_question_is_a_new_claim() -> None:
+    assert new_claims("该计划实施5年。", "zh", "2025年的计划要实施几年？") == ["5"]

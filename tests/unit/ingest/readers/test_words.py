@@ -69,6 +69,10 @@ def test_repair_can_be_turned_off_but_line_hyphens_are_still_resolved() -> None:
         ("in 2019. 200 people came", "in 2019. 200 people came"),  # a year, not a grouped number
         ("version 1.2. 300 items", "version 1.2. 300 items"),
         ("1.500.000 and 2.000", "1.500.000 and 2.000"),
+        ("Rp.-4.000.000. 000. 000),00", "Rp.-4.000.000.000.000),00"),
+        ("Of the 1,000, 250 were rejected.", "Of the 1,000, 250 were rejected."),
+        ("Sebanyak 4.000. 150 sekolah", "Sebanyak 4.000. 150 sekolah"),
+        ("1.250. 000. 000 orang", "1.250.000.000 orang"),
     ],
 )
 def test_numbers_with_spaced_digit_groups_are_closed_up(text: str, mended: str) -> None:
