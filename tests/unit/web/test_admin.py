@@ -31,8 +31,14 @@ CITATION = Citation(1, "doc-a", "Doc A", "original", "¶1", "Passage.", 0.9)
 
 
 class Answerer:
+    """Answers "Yes [1]." from one passage; abstains where ``abstains`` says (a leading "?")."""
+
+    @staticmethod
+    def abstains(question: str) -> bool:
+        return question.startswith("?")
+
     def answer(self, question: str) -> Answer:
-        if question.startswith("?"):
+        if self.abstains(question):
             return Answer("Not in the documents.", True, [], 0.05, outcome="abstained")
         return Answer("Yes [1].", False, [CITATION], 0.4, outcome="extracted")
 

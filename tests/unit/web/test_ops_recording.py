@@ -4,34 +4,23 @@ OpenAI-compatible route."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chatbot.ops.tables import AnswerRow, CitedRow
-from chatbot.types import Answer, Citation, StreamEvent
 from chatbot.web.api import create_app
+from tests.unit.web.test_admin import Answerer as AdminAnswerer
 
 BASE = "http://localhost"
-CITATION = Citation(1, "doc-a", "Doc A", "original", "¶1", "Passage.", 0.9)
 
 
-class Answerer:
-    def answer(self, question: str) -> Answer:
-        if "unknown" in question:
-            return Answer("Not in the documents.", True, [], 0.02, outcome="abstained")
-        return Answer("Yes [1].", False, [CITATION], 0.5, outcome="extracted")
-
-    def ask(self, question: str, history: Sequence[Any] = ()) -> Answer:
-        return self.answer(question)
-
-    def stream(self, question: str, history: Sequence[Any] = ()) -> Iterator[StreamEvent]:
-        yield StreamEvent("done", answer=self.answer(question))
-
-    def health(self) -> dict[str, object]:
-        return {"build_id": "b1", "documents": 1, "chunks": 1, "models": {}, "llm": "none"}
+class Answerer(AdminAnswerer):
+    @staticmethod
+    def abstains(question: str) -> bool:
+        return "unknown" in question
 
 
 def test_each_route_records_its_answers(settings_factory: Callable[..., Any]) -> None:
