@@ -42,7 +42,7 @@ from chatbot.pipeline.citations import (
     strip_source_lead_ins,
 )
 from chatbot.pipeline.evidence import Evidence, choose_evidence
-from chatbot.pipeline.figure_kind import states_kind
+from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import extract, generate, supporting_quote, translate
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
@@ -295,10 +295,8 @@ class Answerer:
         """The passages' own best sentences; None when the question asks for a sum of money,
         a share or a date and they state none (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer)
-        kind = s.query.asks_for if s.query else None
-        if kind is not None and self.settings.answer.check_figure_kind:
-            return text if states_kind(text, kind) else None
-        return text
+        kind = self._checked_kind(s)
+        return text if kind is None or states_kind(text, kind) else None
 
     def _quote(self, s: Session, answer: str) -> str:
         """What follows a verified model answer: the passages' own sentences it does not
@@ -348,10 +346,15 @@ class Answerer:
         question and evidence sentences were chosen (the extractive path answers from them),
         and, when the question asks for a sum of money, a share or a date, one of them states
         a figure of that kind (otherwise the documents discuss the topic, not the figure)."""
-        kind = s.query.asks_for if s.query else None
-        if kind is not None and self.settings.answer.check_figure_kind:
+        kind = self._checked_kind(s)
+        if kind is not None:
             return any(states_kind(e.text, kind) for e in s.evidence.sentences)
         return bool(s.evidence.sentences)
+
+    def _checked_kind(self, s: Session) -> FigureKind | None:
+        """The kind of figure the question asks for, when the answers are checked for one."""
+        kind = s.query.asks_for if s.query else None
+        return kind if self.settings.answer.check_figure_kind else None
 
     def _verified(self, s: Session, text: str, retriever: Retriever) -> str | None:
         """The generated text, verified (step 5) and cited (step 6); None when the model
