@@ -377,16 +377,15 @@ class Answerer:
             return not unstated(sentence, evidence.texts_of(n), lang)
 
         attributed = attribute_and_repoint(verdict.text, evidence.sentences, idf, states)
-        if lang != "en":
-            question = s.query.text
+        question = s.query.text
 
-            def claims(sentence: str) -> list[str]:
-                return new_claims(sentence, lang, question)
+        def claims(sentence: str) -> list[str]:
+            return new_claims(sentence, lang, question)
 
-            closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
-            attributed = attribute_by_claims(
-                attributed, lang, evidence.passages, claims, states, closeness
-            )
+        closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
+        attributed = attribute_by_claims(
+            attributed, lang, evidence.passages, claims, states, closeness
+        )
         cited = keep_cited(attributed)
         return cited or None
 

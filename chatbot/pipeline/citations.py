@@ -157,12 +157,13 @@ def attribute_by_claims(
     states: Callable[[str, int], bool],
     closeness: Callable[[str, list[int]], list[float]],
 ) -> str:
-    """Give an unmarked sentence in another language than its passages the passage that
-    states its claims. Rare words cannot show what a Japanese sentence restates from an
-    English passage, but its numbers and the names it keeps as written can: a sentence with
-    at least one such claim (``claims``: those the question did not already say) is marked with
-    the passage that ``states`` all of them, the one ``closeness`` (multilingual similarity)
-    puts first when several do. A sentence with nothing to check stays unmarked."""
+    """Give an unmarked sentence the passage that states its claims. Rare words cannot show
+    what a Japanese sentence restates from an English passage, nor what an English sentence
+    draws from several lines of one (a name in a signature, the title under it), but its
+    numbers and the names it keeps as written can: a sentence with at least one such claim
+    (``claims``: those the question did not already say) is marked with the passage that
+    ``states`` all of them, the one ``closeness`` (multilingual similarity) puts first when
+    several do. A sentence with nothing to check stays unmarked."""
     out = []
     for sentence in split_answer_sentences(text, lang):
         if not cited_numbers(sentence) and claims(sentence):

@@ -173,6 +173,31 @@ def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTab
     return None
 
 
+def _lend_markers_back(
+    sentences: list[str],
+    question: str,
+    lang: str,
+    every: list[str],
+    idf: IdfTable,
+    min_overlap: float,
+) -> list[str]:
+    """The sentences, a citation-only one ("X. This is recommended by [2].") folded into the
+    unmarked sentence before it: its markers say where that sentence's claim comes from, its
+    words say nothing (none beyond the question's, or, in English, almost none the passages
+    hold)."""
+    out: list[str] = []
+    for sentence in sentences:
+        markers = cited_numbers(sentence)
+        empty = not says_something(sentence, question) or (
+            lang == "en" and restates(sentence, every, idf) < min_overlap
+        )
+        if markers and empty and out and not cited_numbers(out[-1]):
+            out[-1] = with_marker(out[-1], markers[0])
+            continue
+        out.append(sentence)
+    return out
+
+
 def verify(
     text: str,
     query: Query,
@@ -188,7 +213,8 @@ def verify(
     dropped: list[str] = []
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
-    for sentence in split_answer_sentences(text, query.lang):
+    sentences = split_answer_sentences(text, query.lang)
+    for sentence in _lend_markers_back(sentences, query.text, query.lang, every, idf, min_overlap):
         sentence = _without_next_item(sentence)
         if not without_list_numbers(sentence).strip():
             continue  # a list item's number on its own

@@ -540,6 +540,26 @@ def test_an_unmarked_answer_in_another_language_is_cited_to_the_passage_stating_
     assert answer.citations[0].doc_id == "alpha"
 
 
+def test_an_unmarked_english_answer_drawing_on_several_sentences_is_cited_by_its_names(
+    make,
+) -> None:
+    """A name, a title and an office from three sentences: none restates the answer sentence,
+    but one passage states every name it adds to the question."""
+    letter = {
+        "letter.txt": (
+            "Letter from the Sponsor\n\nWe thank every team for a strong year of delivery. "
+            "Gerard Bamidele Okafor signed this letter. He is the Chief Financial Officer. "
+            "His office is in the Harbour Agency.\n"
+        )
+    }
+    chat = FakeChat("Gerard Bamidele Okafor, Chief Financial Officer at Harbour Agency, wrote it.")
+    answerer = make(chat, letter, answer={"quote_evidence": False})
+    answer = answerer.ask("Who wrote the letter from the sponsor?")
+    assert answer.outcome == "answered", answer.answer
+    assert answer.answer.endswith("wrote it [1].")
+    assert answer.citations[0].doc_id == "letter"
+
+
 def test_closeness_to_a_passage_is_read_on_its_sentences_that_state_the_claim() -> None:
     """'5年' is matched with the sentence saying '5 years', not with a sentence about years
     in a passage whose 5 counts grants."""

@@ -256,6 +256,24 @@ def test_an_english_sentence_sharing_no_words_with_its_passage_is_dropped() -> N
     )
 
 
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "This is supported by passage [2].",  # shares almost no words with the passages
+        "Which projects build solar farms [2]?",  # says nothing the question does not
+    ],
+)
+def test_a_citation_only_sentence_cites_the_unmarked_sentence_before_it(tail: str) -> None:
+    verdict = check(f"The delta project started in 2021. {tail}", evidence(ALPHA, DELTA))
+    assert (verdict.text, verdict.dropped) == ("The delta project started in 2021 [2].", [])
+    # A sentence that already cites keeps its own marker; the empty one is dropped.
+    verdict = check(f"The delta project started in 2021 [2]. {tail}", evidence(ALPHA, DELTA))
+    assert verdict.text == "The delta project started in 2021 [2]." and len(verdict.dropped) == 1
+    # The lent marker is checked like any other: delta's year is not alpha's.
+    verdict = check("The delta project started in 2021. This is supported by [1].", evidence(ALPHA))
+    assert verdict.outcome == "unsupported"
+
+
 def test_a_repointed_sentence_is_judged_by_the_passage_it_now_cites() -> None:
     verdict = check("The delta project started in 2021 [1].", evidence(ALPHA, DELTA))
     assert verdict.text == "The delta project started in 2021 [2]."
