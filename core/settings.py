@@ -68,6 +68,18 @@ class AnswerSettings(BaseModel):
         "lowered seed/own and foreign/own; no weight helped all three corpora, and no "
         "leave-one-corpus-out fold that chose one beat 0 on the corpus it left out.",
     )
+    sentence_multi_weight: float = Field(
+        1.0,
+        ge=0,
+        description="RRF weight, beside english_weights or other_weights, of a chunk in another "
+        "language than a wording of the question by the rank of its best sentence's e5 cosine "
+        "with that wording (every sentence of the index, its vectors precomputed at ingest: "
+        "sentence_vectors; chatbot.pipeline.sentence_signal). A passage vector blurs the one "
+        "clause that answers, worst across languages. scripts/recall.py, untranslated "
+        "questions, 0 -> 1: recall@4 dev3/dev 71 -> 81%, dev3/own 71 -> 93%, recall@1 seed/dev "
+        "55 -> 64%; seed/extra recall@1 100 -> 89% and foreign/own recall@4 87 -> 84% (one "
+        "question each). Applied within a language too, it lowered foreign/own recall@4 to 77%.",
+    )
     sentence_pool: int = Field(
         30,
         ge=1,
@@ -846,10 +858,12 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages per embedding batch.")
     sentence_vectors: list[Literal["dense", "multilingual"]] = Field(
-        ["dense"],
+        ["dense", "multilingual"],
         description="Embedders whose passage-sentence vectors ingest precomputes for the "
-        "evidence step (others are computed per question). 'dense' scores English questions; "
-        "'multilingual' (untranslated other languages) costs e5 over every sentence again.",
+        "evidence step and the cross-language sentence signal (answer.sentence_multi_weight; "
+        "others are computed per question). 'dense' scores English questions; 'multilingual' "
+        "(other languages, and passages in another language than the question) costs e5 over "
+        "every sentence again.",
     )
     concurrent_encoders: bool = Field(
         True,

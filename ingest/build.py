@@ -153,6 +153,7 @@ def chunking_identity(settings: Settings) -> dict[str, object]:
     return {
         "chunking_rules": CHUNK_RULES,
         "sentence_rules": sentence_store.SENTENCE_RULES,  # the evidence reads these sentences
+        "sentence_vectors": sorted(settings.sentence_vectors),  # and these of their vectors
         "table_passage_share": settings.documents.table_passage_share,
         "language_sample_chars": settings.documents.language_sample_chars,
         "pdf_tables": settings.documents.pdf_tables,

@@ -22,6 +22,7 @@ import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.sentence_cache import SentenceCache
+from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
 from core.backend import load_live_index
@@ -30,7 +31,7 @@ from core.embed import embed_query, get_embedder
 from core.lexical import bm25_matches, document_frequencies
 from core.settings import AnswerSettings, Settings
 from core.store import LoadedIndex
-from core.text import names, stopwords
+from core.text import detect_language, names, stopwords
 
 # A chunk a dense signal did not return among its candidates (cosines are >= -1).
 NOT_FOUND = -2.0
@@ -192,9 +193,15 @@ class Retriever:
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         self._english = [is_english(c.lang) for c in self.chunks]
+        self._lang = [(c.lang or "en").split("-")[0].lower() for c in self.chunks]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
             index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
+        )
+        self._sentences = (
+            SentenceSignal.build(self.sentence_cache.table, "multilingual", self.chunks)
+            if self.multi_embedder is not None and self.settings.sentence_multi_weight
+            else None
         )
 
     @classmethod
@@ -244,6 +251,14 @@ class Retriever:
                 chunk_weights = weights if self._english[row] else self._non_english(weights)
                 for weight, credit in zip(chunk_weights, credits, strict=True):
                     fused[row] += weight * credit.get(row, 0.0)
+            if self._sentences is not None and self.multi_embedder is not None:
+                query = embed_query(self.multi_embedder, text)
+                best = self._sentences.best(query, self.settings.candidates)
+                by_sentence = rrf(*best, 1.0, self.settings.candidates, NOT_FOUND)
+                asked_in = detect_language(text)
+                for row, share in by_sentence.items():
+                    if self._lang[row] != asked_in:  # within a language the others read well
+                        fused[row] += self.settings.sentence_multi_weight * share
             found.append(three)
         rows = np.array(
             sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
@@ -307,6 +322,8 @@ class Retriever:
         if sentence_weight and shown:
             similarity = self._best_sentence_similarity(texts, shown)
             fused = fused + sentence_weight * len(texts) * rrf_credits(similarity)
+        # The best a passage in the question's language can score (the cross-language sentence
+        # signal's credit takes a passage in another language up to the same 1.0).
         best_possible = len(texts) * (sum(weights) + sentence_weight) / (RRF_K + 1)
         order = sorted(range(len(shown)), key=lambda i: -fused[i])
         passages = [

@@ -11,7 +11,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from core.chunks import text_sha
-from core.sentences import read_table
+from core.sentences import SentenceTable, read_table
 from core.text import passage_sentences
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,10 @@ class SentenceCache:
         size: int = 20_000,
         precomputed: list[tuple[Embeddings, dict[str, np.ndarray]]] | None = None,
         splits: dict[str, list[str]] | None = None,
+        sentence_table: SentenceTable | None = None,
     ) -> None:
         self.size = size
+        self.table = sentence_table  # the build's, as read (the sentence retrieval signal's)
         self._splits = splits or {}  # text sha -> the passage's sentences, from the build
         self._vectors: dict[tuple[int, str], np.ndarray] = {}
         self._embedders: list[Embeddings] = []  # the index of an embedder is its cache key
@@ -58,7 +60,7 @@ class SentenceCache:
             for role, embedder in embedders.items()
             if embedder is not None and role in table.vectors
         ]
-        return cls(size, pairs, dict(zip(table.shas, table.sentences, strict=True)))
+        return cls(size, pairs, dict(zip(table.shas, table.sentences, strict=True)), table)
 
     def split(self, text: str, lang: str) -> list[str]:
         """A passage's sentences: the split ingest made with the same rule

@@ -56,9 +56,10 @@ def test_milvus_serves_the_same_retrieval_as_faiss(
     assert isinstance(milvus_index.dense, milvus_store.MilvusVectors)
     assert milvus_index.build_id == faiss_index.build_id
     assert milvus_index.chunks == faiss_index.chunks
-    # The build's other files (the sentence table: several base64 parts) come back whole.
+    # The build's other files (the sentence table and both roles' vectors: several base64
+    # parts) come back whole.
     copied = [p for p in sorted(faiss_index.path.iterdir()) if p.name.startswith("sentence")]
-    assert len(copied) == 2 and max(p.stat().st_size for p in copied) > milvus_store._PART_BYTES
+    assert len(copied) == 3 and max(p.stat().st_size for p in copied) > milvus_store._PART_BYTES
     for path in copied:
         assert (milvus_index.path / path.name).read_bytes() == path.read_bytes()
     assert document_frequencies(milvus_index.bm25) == document_frequencies(faiss_index.bm25)

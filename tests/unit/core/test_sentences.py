@@ -52,19 +52,31 @@ def test_build_writes_sentences_and_their_vectors(tiny_corpus: Path, settings_fa
     assert table is not None
     assert table.shas == [c.text_sha for c in chunks]
     assert table.sentences == [passage_sentences(c.text, c.lang) for c in chunks]
-    assert sorted(table.vectors) == ["dense"]  # the default: MiniLM's role only
+    assert sorted(table.vectors) == ["dense", "multilingual"]  # the default: both roles
     expected = np.asarray(HashingEmbeddings().embed_documents(table.flat()), dtype=np.float32)
-    np.testing.assert_allclose(table.vectors["dense"], expected, atol=1e-6)
+    for role in table.vectors:
+        np.testing.assert_allclose(table.vectors[role], expected, atol=1e-6)
     manifest = store.read_manifest(build)
     assert manifest["sentences"]["count"] == len(table.flat()) > 0
-    assert {"sentences.jsonl", "sentences-dense.npy"} <= set(manifest["checksums"])
+    files = {"sentences.jsonl", "sentences-dense.npy", "sentences-multilingual.npy"}
+    assert files <= set(manifest["checksums"])
 
 
-def test_multilingual_sentence_vectors_when_asked(tiny_corpus: Path, settings_factory) -> None:
-    settings = settings_factory(min_chunk_chars=0, sentence_vectors=["dense", "multilingual"])
+def test_a_change_of_sentence_roles_rebuilds_reusing_every_vector(
+    tiny_corpus: Path, settings_factory, counting: Counting
+) -> None:
+    settings = settings_factory(min_chunk_chars=0, sentence_vectors=["dense"])
     run_build(settings, progress=False)
     table = sentence_store.read_table(live(settings))
+    assert table is not None and sorted(table.vectors) == ["dense"]
+    both = settings.model_copy(update={"sentence_vectors": ["dense", "multilingual"]})
+    assert "sentence vectors changed" in str(make_plan(both).full_reason)
+    counting.seen.clear()
+    report = run_build(both, progress=False)
+    table = sentence_store.read_table(live(both))
     assert table is not None and sorted(table.vectors) == ["dense", "multilingual"]
+    # The passages and the dense sentences were embedded before: only e5's sentences are new.
+    assert report.new_embeddings == 0 and sorted(set(counting.seen)) == sorted(set(table.flat()))
 
 
 def test_incremental_build_reuses_unchanged_chunks_sentences(
@@ -129,7 +141,7 @@ def test_damaged_sentence_file_is_refused_like_any_build_file(
 def test_cache_answers_from_the_table_and_computes_the_rest(
     tiny_corpus: Path, settings_factory
 ) -> None:
-    settings = settings_factory(min_chunk_chars=0)
+    settings = settings_factory(min_chunk_chars=0, sentence_vectors=["dense"])
     run_build(settings, progress=False)
     build = live(settings)
     table = sentence_store.read_table(build)
@@ -137,7 +149,7 @@ def test_cache_answers_from_the_table_and_computes_the_rest(
     embedder, other = Counting(), Counting()
     cache = SentenceCache.for_index(build, {"dense": embedder, "multilingual": other})
     assert cache.precomputed(embedder) == len(set(table.flat()))
-    assert cache.precomputed(other) == 0  # no multilingual sentence vectors by default
+    assert cache.precomputed(other) == 0  # no multilingual sentence vectors in this build
     known = table.flat()[:3]
     vectors = cache.vectors(embedder, [*known, "A sentence no passage has."])
     assert embedder.seen == ["A sentence no passage has."]

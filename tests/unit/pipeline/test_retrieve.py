@@ -95,7 +95,7 @@ def fix_signals(
     monkeypatch: pytest.MonkeyPatch, retriever: Retriever, signals: Callable[[str], Signals]
 ) -> None:
     """Make the three raw signals of a query text return ``signals(text)``: every row is a
-    candidate of every signal, scored as given."""
+    candidate of every signal, scored as given; the cross-language sentence signal is off."""
 
     def every_row(scores: list[float]) -> tuple[np.ndarray, np.ndarray]:
         return np.arange(len(scores)), np.asarray(scores, dtype=np.float32)
@@ -109,6 +109,7 @@ def fix_signals(
 
     monkeypatch.setattr(retriever, "_signal", signal)
     monkeypatch.setattr("chatbot.pipeline.retrieve.bm25_matches", lexical)
+    monkeypatch.setattr(retriever, "_sentences", None)  # the three signals only
 
 
 def same(dense: list[float], multi: list[float], lexical: list[float]) -> Callable[[str], Signals]:
@@ -201,6 +202,52 @@ def test_minilms_vote_on_a_chunk_not_in_english_goes_to_e5(tiny_corpus, build, m
     assert fused["up"][0] == pytest.approx(fused["down"][0])
     assert fused["up"][0] == pytest.approx(credit(EN[0] + EN[1], 1) + credit(EN[2], 6))
     assert fused["up"][1] != pytest.approx(fused["down"][1])  # English rows: as before
+
+
+def test_the_sentence_signal_credits_passages_in_another_language_only(
+    tiny_corpus, build, monkeypatch
+) -> None:
+    """An English wording: an Indonesian passage's best sentence rank adds its credit; an
+    English passage's does not (MiniLM and BM25 read it well already)."""
+    retriever = build({})
+    flat = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+    fix_signals(monkeypatch, retriever, same(flat, flat, flat))
+    before = {
+        h.row: h.fused for h in retriever.hits(["What does the river team publish?"], True)[0]
+    }
+
+    class Sentences:  # row 1's best sentence first, row 0's second
+        def best(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+            return np.array([1, 0]), np.array([0.9, 0.8], dtype=np.float32)
+
+    monkeypatch.setattr(retriever, "_sentences", Sentences())
+    retriever._lang[0] = "id"
+    after = {h.row: h.fused for h in retriever.hits(["What does the river team publish?"], True)[0]}
+    weight = AnswerSettings().sentence_multi_weight
+    assert after[0] == pytest.approx(before[0] + credit(weight, 2))
+    assert after[1] == pytest.approx(before[1])
+
+
+def test_sentence_signal_ranks_passages_by_their_best_sentence() -> None:
+    from chatbot.pipeline.sentence_signal import SentenceSignal
+    from core.chunks import Chunk
+    from core.sentences import SentenceTable
+
+    def chunk(text: str) -> Chunk:
+        return Chunk(text, "d", "original", "en", "T", "d.txt", "¶1", None, 1, 1, None, text)
+
+    chunks = [chunk("long"), chunk("short"), chunk("empty"), chunk("long")]  # rows 0 and 3 alike
+    table = SentenceTable(
+        shas=[c.text_sha for c in chunks[:3]],
+        sentences=[["a", "b", "c"], ["d"], []],
+        vectors={"multilingual": np.array([[0, 1], [1, 0], [0.6, 0.8], [0.8, 0.6]], np.float32)},
+    )
+    signal = SentenceSignal.build(table, "multilingual", chunks)
+    assert signal is not None and SentenceSignal.build(table, "dense", chunks) is None
+    rows, scores = signal.best(np.array([[1.0, 0.0]], np.float32), limit=3)
+    # Rows 0 and 3 hold sentence "b" (cosine 1), row 1 only "d" (0.8); row 2 has no sentence.
+    assert rows.tolist() == [0, 3, 1] and scores.tolist() == pytest.approx([1.0, 1.0, 0.8])
+    assert signal.best(np.array([[1.0, 0.0]], np.float32), limit=1)[0].tolist() == [0]
 
 
 def test_several_wordings_are_fused_and_keep_their_best_raw_signals(

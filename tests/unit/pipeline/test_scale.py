@@ -209,7 +209,9 @@ def test_candidate_fusion_ranks_as_the_whole_corpus_fusion_did(
         for i, topic in enumerate(["ports", "schools", "clinics", "cyber security", "farms"] * 8)
     ]
     write_corpus(tmp_path / "corpus", {"doc.txt": "\n\n".join(paragraphs)})
-    settings = settings_factory(min_chunk_chars=0, answer=AnswerSettings(candidates=candidates))
+    # The three passage signals, as whole_corpus_hits fuses them (not the sentence signal).
+    answer = AnswerSettings(candidates=candidates, sentence_multi_weight=0.0)
+    settings = settings_factory(min_chunk_chars=0, answer=answer)
     assert run_build(settings, progress=False).build_id is not None
     retriever = Retriever.from_settings(settings)
     assert len(retriever.chunks) == 40
