@@ -127,11 +127,20 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
         ("270 juta", "a population of over 270 million", True),
         ("2021", "released in 2020", False),
         ("2 trillion", "US$600 billion", False),
+        ("IDR 2,000,000,000", "sebesar Rp2.000.000.000,00 (dua miliar rupiah)", True),  # glued
+        ("Rp2 billion", "sebesar Rp2.000.000.000,00", True),
+        ("RM5", "a fee of RM6", False),
     ],
 )
 def test_numbers_are_compared_by_digits_or_value(answer: str, passage: str, stated: bool) -> None:
     (number,) = numbers(answer)
     assert number_is_stated(number, numbers(passage)) is stated
+
+
+def test_a_number_glued_to_letters_is_no_number_unless_to_a_currency_code() -> None:
+    assert numbers("COVID19 cases, form A4, the G20") == []
+    assert numbers("GRP2, ARP3") == []  # "RP" inside a longer word is no currency
+    assert [n[0] for n in numbers("Rp4.000, RM5, USD10")] == ["4000", "5", "10"]
 
 
 def test_a_name_is_stated_verbatim_by_stems_or_as_a_derived_form() -> None:
