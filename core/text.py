@@ -199,11 +199,11 @@ def links(text: str) -> list[str]:
 # Digits not glued to a Latin word (Han and kana may touch them: "约9000亿", "は2020年"), an
 # optional percent sign and an optional scale word.
 # A number starts after no letter or digit ("COVID19" and "B-326944" name things), except
-# after a currency code written against it ("Rp2.000.000.000,00", "RM5", "USD10").
-_CURRENCY_GLUED = ("Rp", "RP", "IDR", "USD", "US", "EUR", "GBP", "RM", "MYR", "Rs", "INR", "RMB")
+# after a currency code written against it ("Rp2.000.000.000,00", "Rp.4.000", "RM5", "USD10").
+_CURRENCY_GLUED = ("Rp", "Rp.", "IDR", "USD", "EUR", "GBP", "RM", "MYR", "Rs", "INR", "RMB")
 _NUMBER = re.compile(
     "(?:(?<![A-Za-z0-9_.])|"
-    + "|".join(f"(?<=(?<![A-Za-z]){code})" for code in _CURRENCY_GLUED)
+    + "|".join(f"(?<=(?<![A-Za-z]){re.escape(code)})" for code in _CURRENCY_GLUED)
     + r")(\d+(?:[.,]\d+)*)(?:\s*(%))?(?:\s*([A-Za-z]+|[万亿千百兆]+))?"
 )
 _SCALES = {

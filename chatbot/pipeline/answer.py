@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.pipeline.citations import (
+    MIN_RESTATEMENT,
     attribute_and_repoint,
     attribute_by_claims,
     cited_numbers,
@@ -57,7 +58,7 @@ from chatbot.pipeline.query_vectors import remembering
 from chatbot.pipeline.retrieve import Retrieval, Retriever
 from chatbot.pipeline.support import SupportModel, support_features
 from chatbot.pipeline.understand import Query, understand
-from chatbot.pipeline.verify import new_claims, unstated, verify
+from chatbot.pipeline.verify import new_claims, restates, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
 from core.text import split_sentences
@@ -382,9 +383,16 @@ class Answerer:
         def claims(sentence: str) -> list[str]:
             return new_claims(sentence, lang, question)
 
+        def restated(sentence: str, n: int) -> bool:
+            """An English sentence's words, not only its names, must be the passage's too:
+            names alone would cite "X of the Y agency denied every claim" to X's signature."""
+            if not states(sentence, n):
+                return False
+            return lang != "en" or restates(sentence, evidence.texts_of(n), idf) >= MIN_RESTATEMENT
+
         closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
         attributed = attribute_by_claims(
-            attributed, lang, evidence.passages, claims, states, closeness
+            attributed, lang, evidence.passages, claims, restated, closeness
         )
         cited = keep_cited(attributed)
         return cited or None

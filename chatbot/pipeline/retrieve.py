@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,9 +62,13 @@ class Retrieval:
 _WORD = re.compile(r"\w+(?:[-'’&]\w+)*")
 
 
+def base_language(lang: str | None) -> str:
+    """'en' for 'en-GB', 'en_US' or no language given (the manifest's default); 'zh' for 'zh-CN'."""
+    return (lang or "en").replace("_", "-").split("-")[0].lower()
+
+
 def is_english(lang: str | None) -> bool:
-    """'en', 'en-GB' or no language given (the manifest's default)."""
-    return not lang or lang.split("-")[0].lower() == "en"
+    return base_language(lang) == "en"
 
 
 def _name_words(text: str) -> tuple[str, ...]:
@@ -193,13 +198,13 @@ class Retriever:
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         self._english = [is_english(c.lang) for c in self.chunks]
-        self._lang = [(c.lang or "en").split("-")[0].lower() for c in self.chunks]
+        self._lang = [base_language(c.lang) for c in self.chunks]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
             index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}
         )
         self._sentences = (
-            SentenceSignal.build(self.sentence_cache.table, "multilingual", self.chunks)
+            SentenceSignal.build(self.sentence_cache.table, "multilingual", self.chunks, self._lang)
             if self.multi_embedder is not None and self.settings.sentence_multi_weight
             else None
         )
@@ -226,10 +231,14 @@ class Retriever:
         found = rows[0] >= 0  # an approximate index may return fewer than k
         return Candidates(rows[0][found].astype(np.int64), sims[0][found].astype(np.float32))
 
-    def hits(self, texts: list[str], english: bool) -> tuple[list[Hit], float, float, float]:
+    def hits(
+        self, texts: list[str], english: bool, langs: Sequence[str] | None = None
+    ) -> tuple[list[Hit], float, float, float]:
         """Chunks ranked by fused signals over one or more query texts, and the best raw ones.
 
         ``english``: the texts include an English wording, so the English-only signals count.
+        ``langs``: each text's language (detected when not given; a short wording is often
+        detected wrongly, so the answer path says which is the question and which its English).
         Only the signals' candidates are scored and fused: the work per question follows
         ``candidates`` and the BM25 matches, not the size of the index.
         """
@@ -237,7 +246,7 @@ class Retriever:
         floors = (NOT_FOUND, NOT_FOUND, 0.0)  # BM25 0: no query term in the chunk
         fused: dict[int, float] = defaultdict(float)
         found: list[tuple[Candidates, Candidates, Candidates]] = []
-        for text in texts:
+        for text, asked_in in zip(texts, langs or [detect_language(t) for t in texts], strict=True):
             three = (
                 self._signal(self.index.dense, self.dense_embedder, text),
                 self._signal(self.index.multilingual, self.multi_embedder, text),
@@ -251,14 +260,14 @@ class Retriever:
                 chunk_weights = weights if self._english[row] else self._non_english(weights)
                 for weight, credit in zip(chunk_weights, credits, strict=True):
                     fused[row] += weight * credit.get(row, 0.0)
-            if self._sentences is not None and self.multi_embedder is not None:
+            sentences = self._sentences
+            asked_in = base_language(asked_in)
+            if sentences and self.multi_embedder and sentences.reads_other_than(asked_in):
                 query = embed_query(self.multi_embedder, text)
-                best = self._sentences.best(query, self.settings.candidates)
+                best = sentences.best(query, self.settings.candidates, skip_lang=asked_in)
                 by_sentence = rrf(*best, 1.0, self.settings.candidates, NOT_FOUND)
-                asked_in = detect_language(text)
                 for row, share in by_sentence.items():
-                    if self._lang[row] != asked_in:  # within a language the others read well
-                        fused[row] += self.settings.sentence_multi_weight * share
+                    fused[row] += self.settings.sentence_multi_weight * share
             found.append(three)
         rows = np.array(
             sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
@@ -301,7 +310,8 @@ class Retriever:
         k = k or self.settings.top_k
         texts = query.search_texts
         english = query.lang == "en" or query.english is not None
-        hits, top_dense, top_multi, top_lexical = self.hits(texts, english)
+        langs = [query.language_of(t) for t in texts]
+        hits, top_dense, top_multi, top_lexical = self.hits(texts, english, langs)
         weights = self.settings.english_weights if english else self.settings.other_weights
         sentence_weight = self.settings.sentence_weight if english else 0.0
         wanted = max(k, self.settings.rerank_pool if english else k)

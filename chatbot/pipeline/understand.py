@@ -46,6 +46,11 @@ class Query:
         asked = self.english or self.text
         return f"{asked} {self.previous}" if self.previous else asked
 
+    def language_of(self, wording: str) -> str:
+        """The language of one of ``search_texts``: English for the translation (alone or with
+        the earlier question), else the question's."""
+        return "en" if self.english and wording.startswith(self.english) else self.lang
+
     @property
     def search_texts(self) -> list[str]:
         """Every wording retrieval fuses: the question, its English, with its context."""

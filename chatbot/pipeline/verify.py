@@ -174,28 +174,30 @@ def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTab
 
 
 def _lend_markers_back(
-    sentences: list[str],
-    question: str,
-    lang: str,
-    every: list[str],
-    idf: IdfTable,
-    min_overlap: float,
-) -> list[str]:
+    sentences: list[str], query: Query, evidence: Evidence, idf: IdfTable, min_overlap: float
+) -> tuple[list[str], list[str]]:
     """The sentences, a citation-only one ("X. This is recommended by [2].") folded into the
-    unmarked sentence before it: its markers say where that sentence's claim comes from, its
-    words say nothing (none beyond the question's, or, in English, almost none the passages
-    hold)."""
+    unmarked sentence before it when that passage states it: its marker says where that
+    sentence's claim comes from, its words say nothing (none beyond the question's, or, in
+    English, almost none the passages hold). Also the folded sentences, as dropped."""
+    every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     out: list[str] = []
+    folded: list[str] = []
     for sentence in sentences:
-        markers = cited_numbers(sentence)
-        empty = not says_something(sentence, question) or (
-            lang == "en" and restates(sentence, every, idf) < min_overlap
+        markers = [n for n in cited_numbers(sentence) if n in evidence.passages]
+        empty = not says_something(sentence, query.text) or (
+            query.lang == "en" and restates(sentence, every, idf) < min_overlap
         )
         if markers and empty and out and not cited_numbers(out[-1]):
-            out[-1] = with_marker(out[-1], markers[0])
-            continue
+            texts = evidence.texts_of(markers[0])
+            if not unstated(out[-1], texts, query.lang) and (
+                query.lang != "en" or restates(out[-1], texts, idf) >= min_overlap
+            ):
+                out[-1] = with_marker(out[-1], markers[0])
+                folded.append(f"{sentence} (its marker given to the sentence before it)")
+                continue
         out.append(sentence)
-    return out
+    return out, folded
 
 
 def verify(
@@ -210,11 +212,12 @@ def verify(
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept: list[str] = []
-    dropped: list[str] = []
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
-    sentences = split_answer_sentences(text, query.lang)
-    for sentence in _lend_markers_back(sentences, query.text, query.lang, every, idf, min_overlap):
+    sentences, dropped = _lend_markers_back(
+        split_answer_sentences(text, query.lang), query, evidence, idf, min_overlap
+    )
+    for sentence in sentences:
         sentence = _without_next_item(sentence)
         if not without_list_numbers(sentence).strip():
             continue  # a list item's number on its own

@@ -139,8 +139,8 @@ def test_numbers_are_compared_by_digits_or_value(answer: str, passage: str, stat
 
 def test_a_number_glued_to_letters_is_no_number_unless_to_a_currency_code() -> None:
     assert numbers("COVID19 cases, form A4, the G20") == []
-    assert numbers("GRP2, ARP3") == []  # "RP" inside a longer word is no currency
-    assert [n[0] for n in numbers("Rp4.000, RM5, USD10")] == ["4000", "5", "10"]
+    assert numbers("GRP2, ARP3, US2020, RP2040") == []  # no currency code
+    assert [n[0] for n in numbers("Rp4.000, Rp.5.000, RM5, USD10")] == ["4000", "5000", "5", "10"]
 
 
 def test_a_name_is_stated_verbatim_by_stems_or_as_a_derived_form() -> None:

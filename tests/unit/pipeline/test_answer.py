@@ -558,6 +558,10 @@ def test_an_unmarked_english_answer_drawing_on_several_sentences_is_cited_by_its
     assert answer.outcome == "answered", answer.answer
     assert answer.answer.endswith("wrote it [1].")
     assert answer.citations[0].doc_id == "letter"
+    # The passage's names with words it does not say are no claim of the passage.
+    chat = FakeChat("Gerard Bamidele Okafor trains nurses in rural clinics and samples rivers.")
+    answer = make(chat, letter).ask("Who wrote the letter from the sponsor?")
+    assert answer.outcome == "extracted" and "trains" not in answer.answer, answer.answer
 
 
 def test_closeness_to_a_passage_is_read_on_its_sentences_that_state_the_claim() -> None:

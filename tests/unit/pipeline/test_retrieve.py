@@ -204,28 +204,31 @@ def test_minilms_vote_on_a_chunk_not_in_english_goes_to_e5(tiny_corpus, build, m
     assert fused["up"][1] != pytest.approx(fused["down"][1])  # English rows: as before
 
 
-def test_the_sentence_signal_credits_passages_in_another_language_only(
+def test_the_sentence_signal_ranks_passages_in_another_language_than_the_wording(
     tiny_corpus, build, monkeypatch
 ) -> None:
-    """An English wording: an Indonesian passage's best sentence rank adds its credit; an
-    English passage's does not (MiniLM and BM25 read it well already)."""
+    """An English wording: the Indonesian passages are ranked by their best sentence, and
+    the first of them gets the first rank's credit however many English ones score higher."""
     retriever = build({})
+    signal = retriever._sentences
+    assert signal is not None
     flat = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
-    fix_signals(monkeypatch, retriever, same(flat, flat, flat))
-    before = {
-        h.row: h.fused for h in retriever.hits(["What does the river team publish?"], True)[0]
-    }
-
-    class Sentences:  # row 1's best sentence first, row 0's second
-        def best(self, query: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-            return np.array([1, 0]), np.array([0.9, 0.8], dtype=np.float32)
-
-    monkeypatch.setattr(retriever, "_sentences", Sentences())
-    retriever._lang[0] = "id"
-    after = {h.row: h.fused for h in retriever.hits(["What does the river team publish?"], True)[0]}
+    fix_signals(monkeypatch, retriever, same(flat, flat, flat))  # the sentence signal off
+    before = {h.row: h.fused for h in retriever.hits(["What does the team publish?"], True)[0]}
+    assert not signal.reads_other_than("en")  # one language: nothing to score
+    retriever._lang[2] = retriever._lang[4] = "id"
+    monkeypatch.setattr(retriever, "_sentences", replace(signal, langs=np.array(retriever._lang)))
+    after = {h.row: h.fused for h in retriever.hits(["What does the team publish?"], True)[0]}
     weight = AnswerSettings().sentence_multi_weight
-    assert after[0] == pytest.approx(before[0] + credit(weight, 2))
-    assert after[1] == pytest.approx(before[1])
+    credited = {r for r in after if after[r] != pytest.approx(before[r])}
+    assert credited == {2, 4}
+    assert sorted(after[r] - before[r] for r in credited) == pytest.approx(
+        [credit(weight, 2), credit(weight, 1)]
+    )
+    # The wording's language is the caller's when given: read as Indonesian, the English
+    # passages are the other language.
+    as_indonesian = retriever.hits(["What does the team publish?"], True, ["id"])[0]
+    assert {h.row for h in as_indonesian if h.fused != pytest.approx(before[h.row])} == {0, 1, 3, 5}
 
 
 def test_sentence_signal_ranks_passages_by_their_best_sentence() -> None:
@@ -242,12 +245,18 @@ def test_sentence_signal_ranks_passages_by_their_best_sentence() -> None:
         sentences=[["a", "b", "c"], ["d"], []],
         vectors={"multilingual": np.array([[0, 1], [1, 0], [0.6, 0.8], [0.8, 0.6]], np.float32)},
     )
-    signal = SentenceSignal.build(table, "multilingual", chunks)
-    assert signal is not None and SentenceSignal.build(table, "dense", chunks) is None
-    rows, scores = signal.best(np.array([[1.0, 0.0]], np.float32), limit=3)
+    langs = ["zh", "zh", "zh", "id"]
+    signal = SentenceSignal.build(table, "multilingual", chunks, langs)
+    assert signal is not None and SentenceSignal.build(table, "dense", chunks, langs) is None
+    query = np.array([[1.0, 0.0]], np.float32)
+    rows, scores = signal.best(query, limit=3, skip_lang="en")
     # Rows 0 and 3 hold sentence "b" (cosine 1), row 1 only "d" (0.8); row 2 has no sentence.
     assert rows.tolist() == [0, 3, 1] and scores.tolist() == pytest.approx([1.0, 1.0, 0.8])
-    assert signal.best(np.array([[1.0, 0.0]], np.float32), limit=1)[0].tolist() == [0]
+    assert signal.best(query, limit=1, skip_lang="en")[0].tolist() == [0]
+    assert signal.best(query, limit=3, skip_lang="zh")[0].tolist() == [3]  # in another language
+    assert signal.reads_other_than("en") and not SentenceSignal.build(
+        table, "multilingual", chunks, ["en"] * 4
+    ).reads_other_than("en")  # type: ignore[union-attr]
 
 
 def test_several_wordings_are_fused_and_keep_their_best_raw_signals(

@@ -265,13 +265,22 @@ def test_an_english_sentence_sharing_no_words_with_its_passage_is_dropped() -> N
 )
 def test_a_citation_only_sentence_cites_the_unmarked_sentence_before_it(tail: str) -> None:
     verdict = check(f"The delta project started in 2021. {tail}", evidence(ALPHA, DELTA))
-    assert (verdict.text, verdict.dropped) == ("The delta project started in 2021 [2].", [])
+    assert verdict.text == "The delta project started in 2021 [2]."
+    assert verdict.dropped == [f"{tail} (its marker given to the sentence before it)"]
     # A sentence that already cites keeps its own marker; the empty one is dropped.
     verdict = check(f"The delta project started in 2021 [2]. {tail}", evidence(ALPHA, DELTA))
     assert verdict.text == "The delta project started in 2021 [2]." and len(verdict.dropped) == 1
-    # The lent marker is checked like any other: delta's year is not alpha's.
-    verdict = check("The delta project started in 2021. This is supported by [1].", evidence(ALPHA))
-    assert verdict.outcome == "unsupported"
+
+
+def test_a_marker_is_lent_only_to_a_sentence_its_passage_states() -> None:
+    """A wrong marker after a good sentence: the sentence stays unmarked, checked against every
+    passage (and cited later by what it restates), instead of dropped with the wrong one."""
+    text = (
+        "The alpha project builds solar farms in the northern provinces. This is supported by [2]."
+    )
+    verdict = check(text, evidence(ALPHA, "Funding comes from a regional bank."))
+    assert verdict.outcome == "answered"
+    assert verdict.text == "The alpha project builds solar farms in the northern provinces."
 
 
 def test_a_repointed_sentence_is_judged_by_the_passage_it_now_cites() -> None:
