@@ -47,6 +47,7 @@ from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import extract, generate, supporting_quote, translate
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
+    MODEL_DOWN,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
     OVERRIDE_MEANINGS,
@@ -453,8 +454,13 @@ class Answerer:
         return StreamEvent("citations", citations=tuple(sorted(cited, key=lambda c: c.n)))
 
     def _abstain(self, s: Session) -> StreamEvent:
+        """'Not in the documents', after a word that the model is down when it is: the user
+        should know why no model answer came, even when the evidence decided."""
+        text = s.phrase(NOT_IN_DOCUMENTS)
+        if s.outcome == "fallback":
+            text = f"{s.phrase(MODEL_DOWN)} {text}"
         answer = Answer(
-            s.phrase(NOT_IN_DOCUMENTS),
+            text,
             True,
             [],
             s.elapsed(),

@@ -92,6 +92,13 @@ EXTRACTED_NOTICE = {
 }
 
 # Said when the model is down or stalled and the passages' own sentences are shown instead.
+# Before "not in the documents" when the model is down too (the abstention is the evidence's).
+MODEL_DOWN = {
+    "en": "The language model is not responding.",
+    "id": "Model bahasa tidak merespons.",
+    "ja": "言語モデルが応答していません。",
+    "zh": "语言模型没有响应。",
+}
 MODEL_UNAVAILABLE_NOTICE = {
     "en": "The language model is not responding, so here are the passages' own words:",
     "id": "Model bahasa tidak merespons, jadi berikut kata-kata kutipan itu sendiri:",

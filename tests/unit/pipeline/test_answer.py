@@ -21,6 +21,7 @@ from chatbot.pipeline.answer import Answerer
 from chatbot.pipeline.citations import cited_numbers
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
+    MODEL_DOWN,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
     SENTINEL,
@@ -406,6 +407,16 @@ def test_no_quote_when_the_answer_already_says_the_sentence(make) -> None:
     chat = FakeChat(best)
     answer = make(chat).ask("When did the alpha project start?")
     assert "\n\n" not in answer.answer and EXTRACTED_NOTICE["en"] not in answer.answer
+
+
+def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
+    """The model is down and the passages' best sentence states no sum for a question that
+    asks one: the answer is 'not in the documents', said after the model's state."""
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", lambda evidence, settings: "Beta [1].")
+    rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
+    answer = make(FakeChat(ConnectionError("gone")), rich).ask("What budget does beta have?")
+    assert answer.abstained
+    assert answer.answer == f"{MODEL_DOWN['en']} {NOT_IN_DOCUMENTS['en']}"
 
 
 def test_the_quote_can_be_switched_off(make) -> None:
