@@ -59,7 +59,7 @@ from chatbot.pipeline.query_vectors import remembering
 from chatbot.pipeline.retrieve import Retrieval, Retriever
 from chatbot.pipeline.support import SupportModel, support_features
 from chatbot.pipeline.understand import Query, understand
-from chatbot.pipeline.verify import new_claims, restates, unstated, verify
+from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
 from core.text import split_sentences
@@ -387,9 +387,7 @@ class Answerer:
         def restated(sentence: str, n: int) -> bool:
             """An English sentence's words, not only its names, must be the passage's too:
             names alone would cite "X of the Y agency denied every claim" to X's signature."""
-            if not states(sentence, n):
-                return False
-            return lang != "en" or restates(sentence, evidence.texts_of(n), idf) >= MIN_RESTATEMENT
+            return states_claim(sentence, evidence.texts_of(n), lang, idf, MIN_RESTATEMENT)
 
         closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
         attributed = attribute_by_claims(

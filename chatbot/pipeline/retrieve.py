@@ -197,8 +197,8 @@ class Retriever:
         for row, chunk in enumerate(self.chunks):
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
-        self._english = [is_english(c.lang) for c in self.chunks]
         self._lang = [base_language(c.lang) for c in self.chunks]
+        self._english = [lang == "en" for lang in self._lang]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
             index.path, {"dense": self.dense_embedder, "multilingual": self.multi_embedder}

@@ -173,14 +173,29 @@ def restatement(sentence: str, evidence: Evidence, cited: list[int], idf: IdfTab
     return None
 
 
+def states_claim(
+    sentence: str, texts: list[str], lang: str, idf: IdfTable, min_share: float
+) -> bool:
+    """Do the texts state every link, number and name of the sentence and, for an English
+    sentence, at least ``min_share`` of its rare-word mass?"""
+    if unstated(sentence, texts, lang):
+        return False
+    return lang != "en" or restates(sentence, texts, idf) >= min_share
+
+
 def _lend_markers_back(
-    sentences: list[str], query: Query, evidence: Evidence, idf: IdfTable, min_overlap: float
+    sentences: list[str],
+    query: Query,
+    evidence: Evidence,
+    every: list[str],
+    idf: IdfTable,
+    min_overlap: float,
 ) -> tuple[list[str], list[str]]:
     """The sentences, a citation-only one ("X. This is recommended by [2].") folded into the
     unmarked sentence before it when that passage states it: its marker says where that
     sentence's claim comes from, its words say nothing (none beyond the question's, or, in
-    English, almost none the passages hold). Also the folded sentences, as dropped."""
-    every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    English, almost none of ``every`` passage text holds). Also the folded sentences, as
+    dropped."""
     out: list[str] = []
     folded: list[str] = []
     for sentence in sentences:
@@ -190,9 +205,7 @@ def _lend_markers_back(
         )
         if markers and empty and out and not cited_numbers(out[-1]):
             texts = evidence.texts_of(markers[0])
-            if not unstated(out[-1], texts, query.lang) and (
-                query.lang != "en" or restates(out[-1], texts, idf) >= min_overlap
-            ):
+            if states_claim(out[-1], texts, query.lang, idf, min_overlap):
                 out[-1] = with_marker(out[-1], markers[0])
                 folded.append(f"{sentence} (its marker given to the sentence before it)")
                 continue
@@ -215,7 +228,7 @@ def verify(
     invented_number = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     sentences, dropped = _lend_markers_back(
-        split_answer_sentences(text, query.lang), query, evidence, idf, min_overlap
+        split_answer_sentences(text, query.lang), query, evidence, every, idf, min_overlap
     )
     for sentence in sentences:
         sentence = _without_next_item(sentence)
