@@ -517,3 +517,14 @@ def test_a_longer_search_keeps_the_order_of_a_shorter_one(tiny_corpus, build) ->
     query = Query("Who funds the alpha project and when did it start?", "en")
     short = [p.chunk_id for p in retriever.search(query, 2).passages]
     assert [p.chunk_id for p in retriever.search(query, 6).passages][:2] == short
+
+
+@pytest.mark.parametrize(
+    ("code", "base"),
+    [("en-GB", "en"), ("en_US", "en"), (None, "en"), ("", "en"), ("zh_CN", "zh"), ("ID", "id")],
+)
+def test_language_codes_are_read_by_their_base(code: str | None, base: str) -> None:
+    from chatbot.pipeline.retrieve import base_language, is_english
+
+    assert base_language(code) == base
+    assert is_english(code) is (base == "en")
