@@ -173,6 +173,20 @@ def _window(sentences: list[tuple[str, float]], room: int) -> tuple[int, int]:
     return start, end
 
 
+def _shown_ranks(seeds: list[int], budget: int) -> set[int]:
+    """The passages (by rank) whose best sentence the model reads: the first always, then each
+    whose best sentence still fits, best first. A long best sentence further down never takes
+    the room of a better passage's (the room beyond the best sentences then widens their
+    windows, best first)."""
+    shown: set[int] = set()
+    used = 0
+    for rank, seed in enumerate(seeds):
+        if not shown or used + seed <= budget:
+            shown.add(rank)
+            used += seed
+    return shown
+
+
 def choose_evidence(
     query: Query, retrieval: Retrieval, retriever: Retriever, settings: AnswerSettings
 ) -> Evidence:
@@ -189,6 +203,7 @@ def choose_evidence(
         return Evidence()
     evidence = Evidence()
     seeds = [len(max(scored[i], key=lambda x: x[1])[0]) for i in kept]
+    shown = _shown_ranks(seeds, settings.evidence_chars)
     used = 0
     for rank, i in enumerate(kept):
         n = rank + 1
@@ -196,14 +211,14 @@ def choose_evidence(
         evidence.sentences += [
             Sentence(n, j, text, score) for j, (text, score) in enumerate(scored[i])
         ]
-        room = settings.evidence_chars - used - sum(seeds[rank + 1 :])
-        if room < seeds[rank] and rank > 0:
+        if rank not in shown:
             continue  # no room left to show it; it may still be cited if restated
+        room = settings.evidence_chars - used - sum(seeds[r] for r in shown if r > rank)
         start, end = _window(scored[i], max(room, seeds[rank]))
-        shown = " ".join(text for text, _ in scored[i][start:end])
+        text = " ".join(text for text, _ in scored[i][start:end])
         evidence.blocks[n] = (
-            (GAP if start > 0 else "") + shown + (GAP if end < len(scored[i]) else "")
+            (GAP if start > 0 else "") + text + (GAP if end < len(scored[i]) else "")
         )
-        used += len(shown)
+        used += len(text)
     evidence.sentences.sort(key=lambda s: -s.score)
     return evidence

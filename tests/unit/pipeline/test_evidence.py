@@ -287,6 +287,21 @@ def test_a_passage_without_room_is_numbered_but_not_shown() -> None:
     assert any(s.number == 2 for s in evidence.sentences)  # still citable when restated
 
 
+def test_a_long_best_sentence_further_down_never_takes_a_better_passages_room() -> None:
+    """Room was kept for every later passage's best sentence, so two long ones at [3] and [4]
+    left none for [2]: the model read [3] and [4] and never [2] (the US Code's one line
+    stating the appropriation asked about, behind two run-on sentences)."""
+    short = [sentence(f"Short {i}", 60) for i in range(2)]
+    long = [sentence(f"Long {i}", 400) for i in range(2)]
+    retrieved = [passage("1", short[0]), passage("2", short[1])]
+    retrieved += [passage("3", long[0]), passage("4", long[1])]
+    scores = {short[0]: 0.9, short[1]: 0.8, long[0]: 0.7, long[1]: 0.6}
+    evidence = choose(retrieved, scores, exact(evidence_chars=600))
+    # [1] and [2] (60 each) first, then [3] (400) fits; [4]'s 400 more would overrun.
+    assert sorted(evidence.blocks) == [1, 2, 3]
+    assert evidence.blocks[2] == short[1]
+
+
 # --- the prompt's passage list ----------------------------------------------------------------
 
 
