@@ -354,3 +354,19 @@ def test_text_sha_is_sha256_of_text() -> None:
 
 def test_empty_page_gives_no_chunks() -> None:
     assert split("  \n\n  ") == []
+
+
+def test_a_list_item_going_on_with_a_semicolon_is_no_heading() -> None:
+    """A plain text's short line that does not end like a sentence is a heading, but not a list
+    item that goes on ("c. ...; dan"): read as a heading it cut an Indonesian regulation's list
+    of sanctions from its lead-in and cited items c and d under a section of their own."""
+    text = (
+        "Sanksi\n\n"
+        "OJK berwenang mengenakan sanksi administratif terhadap Penyelenggara berupa:\n\n"
+        "a. peringatan tertulis;\n\nb. denda;\n\n"
+        "c. pembatasan kegiatan usaha; dan\n\nd. pencabutan izin."
+    )
+    chunks = split(text)
+    assert len(chunks) == 1
+    assert chunks[0].heading == "Sanksi"
+    assert "berupa:" in chunks[0].text and "d. pencabutan izin." in chunks[0].text
