@@ -273,6 +273,14 @@ def states_figure(sentence: str) -> bool:
     return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
 
 
+# What may stand between a number and the word it counts: nothing, a percent sign, or a share's
+# "of" ("12 members", "53% of teachers", "40 percent of the firms", "3 of the 15 members").
+_COUNTED_GAP = re.compile(
+    r"[\s$]*(?:%|\bpercent)?\s*(?:\bof(?:\s+(?:the|all|its|their))?\s)?\s*$", re.I
+)
+_PERCENT = "percent"
+
+
 @dataclass(frozen=True)
 class NumberInContext:
     number: Number
@@ -296,8 +304,10 @@ def numbers_in_context(text: str) -> list[NumberInContext]:
         # The word right after the digits is what they count, unless it is a scale word (a
         # value compared above: "600 billion" may be "600,000 million" or "6000亿").
         scale = (m.group(3) or "").lower() in _SCALES
-        follows = after and not text[end : after[0][0]].strip(" %$") and not scale
-        out.append(NumberInContext(_number(m), near, after[0][1] if follows else None))
+        # A share counts the word after its "of": "53% of teachers", "40 percent of the firms".
+        rest = after[1:] if after and after[0][1] == _PERCENT else after
+        follows = rest and _COUNTED_GAP.match(text[end : rest[0][0]]) and not scale
+        out.append(NumberInContext(_number(m), near, rest[0][1] if follows else None))
     return out
 
 

@@ -30,6 +30,7 @@ from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.prompts import SENTINEL
 from chatbot.pipeline.understand import Query
 from core.text import (
+    document_language,
     ends_with_abbreviation,
     links,
     name_is_stated,
@@ -120,9 +121,17 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     stems = set(tokens(joined))
     missing = [link for link in found_links if link.lower() not in joined.lower()]
     if lang == "en":  # the words around a number must match too (other languages: its value)
-        stated = [n for text in texts for n in numbers_in_context(text)]
+        # ... of an English passage; another language's states "20 days" by its value alone
+        # ("20 (dua puluh) hari kerja")
+        english = [document_language(text) == "en" for text in texts]
+        stated = [
+            n for t, en in zip(texts, english, strict=True) if en for n in numbers_in_context(t)
+        ]
+        values = [n for t, en in zip(texts, english, strict=True) if not en for n in numbers(t)]
         missing += [
-            n.number[0] for n in numbers_in_context(plain) if not number_is_stated_with(n, stated)
+            n.number[0]
+            for n in numbers_in_context(plain)
+            if not number_is_stated_with(n, stated) and not number_is_stated(n.number, values)
         ]
     else:
         stated_numbers = numbers(joined)

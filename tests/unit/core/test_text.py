@@ -164,6 +164,17 @@ def test_a_number_counts_the_word_right_after_it() -> None:
     assert number_is_stated_with(scaled, numbers_in_context("worth US$600,000 million a year"))
 
 
+def test_a_share_counts_the_word_after_its_of() -> None:
+    """A share of teachers is not stated by "53% of 10-year old children": a small model answers
+    a question about a share nobody measured with a share of something else."""
+    (teachers,) = numbers_in_context("53% of teachers have been trained to use technology.")
+    (firms,) = numbers_in_context("40 percent of the firms export.")
+    assert (teachers.counts, firms.counts) == ("teacher", "firm")
+    children = numbers_in_context("53% of 10-year old children in poor countries cannot read.")
+    assert not number_is_stated_with(teachers, children)
+    assert number_is_stated_with(teachers, numbers_in_context("53% of teachers are trained."))
+
+
 def test_remembered_stems_are_the_stemmers_from_many_threads() -> None:
     # The answer slots tokenize side by side; stems are remembered, and stemmed under a lock.
     import itertools
