@@ -374,20 +374,39 @@ class Answerer:
         if verdict.outcome != "answered":
             return None
         evidence, lang = s.evidence, s.query.lang
+        question = s.query.text
 
         def states(sentence: str, n: int) -> bool:
-            return not unstated(sentence, evidence.texts_of(n), lang)
+            """Passage n states the sentence's numbers and names, but for a name the question
+            already says: "The OECD Recommendation defines AI actors as ..." restates a
+            definition line that does not repeat the document's name."""
+            return not [
+                m
+                for m in unstated(sentence, evidence.texts_of(n), lang)
+                if any(ch.isdigit() for ch in m) or m.lower() not in question.lower()
+            ]
 
         attributed = attribute_and_repoint(verdict.text, evidence.sentences, idf, states)
-        question = s.query.text
 
         def claims(sentence: str) -> list[str]:
             return new_claims(sentence, lang, question)
 
-        def restated(sentence: str, n: int) -> bool:
-            """An English sentence's words, not only its names, must be the passage's too:
-            names alone would cite "X of the Y agency denied every claim" to X's signature."""
-            return states_claim(sentence, evidence.texts_of(n), lang, idf, MIN_RESTATEMENT)
+        def restated(sentence: str, numbers: tuple[int, ...]) -> bool:
+            """An English sentence's words, not only its names, must be the passages' too:
+            names alone would cite "X of the Y agency denied every claim" to X's signature.
+            Two passages are read as one text, when both state one of its claims (the person
+            the letter and the list of editors name alike): two passages about different
+            things must not make one claim ("X [1] trains nurses [2]")."""
+            if len(numbers) == 1:
+                return states_claim(
+                    sentence, evidence.texts_of(numbers[0]), lang, idf, MIN_RESTATEMENT
+                )
+            anchored = any(
+                all(not unstated(claim, evidence.texts_of(n), lang) for n in numbers)
+                for claim in claims(sentence)
+            )
+            texts = ["\n".join(evidence.passages[n].text for n in numbers)]
+            return anchored and states_claim(sentence, texts, lang, idf, MIN_RESTATEMENT)
 
         closeness = partial(self._closeness_to_passages, evidence, retriever, lang)
         attributed = attribute_by_claims(

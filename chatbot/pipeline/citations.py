@@ -154,7 +154,7 @@ def attribute_by_claims(
     lang: str,
     passages: Collection[int],
     claims: Callable[[str], list[str]],
-    states: Callable[[str, int], bool],
+    states: Callable[[str, tuple[int, ...]], bool],
     closeness: Callable[[str, list[int]], list[float]],
 ) -> str:
     """Give an unmarked sentence the passage that states its claims. Rare words cannot show
@@ -163,15 +163,23 @@ def attribute_by_claims(
     numbers and the names it keeps as written can: a sentence with at least one such claim
     (``claims``: those the question did not already say) is marked with the passage that
     ``states`` all of them, the one ``closeness`` (multilingual similarity) puts first when
-    several do. A sentence with nothing to check stays unmarked."""
+    several do; when none does alone, with the two that do together ("the letter from the
+    sponsor [1] was written by X, Chief Financial Officer [4]", a list of editors giving the
+    title). A sentence with nothing to check stays unmarked."""
+    numbers = sorted(passages)
+    pairs = [(a, b) for i, a in enumerate(numbers) for b in numbers[i + 1 :]]
     out = []
     for sentence in split_answer_sentences(text, lang):
         if not cited_numbers(sentence) and claims(sentence):
-            stating = [n for n in sorted(passages) if states(sentence, n)]
+            stating = [n for n in numbers if states(sentence, (n,))]
             if stating:
                 scores = closeness(sentence, stating)
                 best = max(range(len(stating)), key=lambda i: scores[i])
                 sentence = with_marker(sentence, stating[best])
+            elif together := [pair for pair in pairs if states(sentence, pair)]:
+                close = dict(zip(numbers, closeness(sentence, numbers), strict=True))
+                first, second = max(together, key=lambda pair: close[pair[0]] + close[pair[1]])
+                sentence = with_marker(with_marker(sentence, first), second)
         out.append(sentence)
     return ("" if lang in _CJK else " ").join(out)
 

@@ -11,10 +11,16 @@ stops at the first sentence said twice, which also spares the seconds the loop w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from chatbot.pipeline.citations import MARKER, split_answer_sentences, with_marker
+from chatbot.pipeline.citations import (
+    MARKER,
+    cited_numbers,
+    split_answer_sentences,
+    with_marker,
+)
 from chatbot.pipeline.evidence import Evidence, Sentence
 from chatbot.pipeline.prompts import (
     ANSWER_TEMPLATE,
@@ -22,6 +28,7 @@ from chatbot.pipeline.prompts import (
     NATIVE_LANGUAGE_NAMES,
     SENTINEL,
     SYSTEM_PROMPT,
+    TRANSLATE_SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
 )
 from chatbot.pipeline.understand import Query
@@ -54,19 +61,31 @@ def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
 
 
 def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
-    """The question in English, by the model; None when it fails or answers something else."""
+    """The question in English, by the model; None when it fails or answers instead (an
+    answer states figures the question does not)."""
     prompt = TRANSLATE_TEMPLATE.format(question=question)
     try:
         reply = chat_model.invoke(
-            [("system", SYSTEM_PROMPT), ("human", prompt)], max_tokens=TRANSLATION_TOKENS
+            [("system", TRANSLATE_SYSTEM_PROMPT), ("human", prompt)], max_tokens=TRANSLATION_TOKENS
         )
     except Exception:  # retrieval still has the multilingual signal
         return None
-    lines = str(getattr(reply, "content", "") or "").strip().splitlines()
-    english = lines[0].strip().strip('"').strip() if lines else ""
-    if not english or SENTINEL in english or len(english) > max_chars:
+    lines = [
+        MARKER.sub("", line).strip().strip('"').strip()
+        for line in str(getattr(reply, "content", "") or "").splitlines()
+    ]
+    # "Here is the question in Indonesian:" before it is a lead-in, not the translation
+    wording = next((line for line in lines if line and not line.endswith(LEAD_IN_ENDS)), "")
+    if not wording or SENTINEL in wording or len(wording) > max_chars:
         return None
-    return english
+    if _new_figures(wording, question):
+        return None  # an answer ("It was signed in 2009"), not the question
+    return wording
+
+
+def _new_figures(text: str, original: str) -> bool:
+    """Does the text hold digits the original does not?"""
+    return bool(set(re.findall(r"\d+", text)) - set(re.findall(r"\d+", original)))
 
 
 def _sentinel_start(text: str) -> int:
@@ -175,15 +194,31 @@ def extract(evidence: Evidence, settings: AnswerSettings) -> str:
 
 
 def supporting_quote(answer: str, evidence: Evidence, settings: AnswerSettings) -> str:
-    """The sentences the extractive path would answer with that the model's answer does not
-    already say in their words (``quote_overlap`` of their content words), with markers; ""
-    when it says them all. A 1.5B model reads the wrong sentence of the right passage, or the
-    right one wrongly, more often than the extractive choice misses (measured on every
-    development set), so its short answer comes with the passages' own words to check it by."""
+    """The sentences the answer's markers rest on, then those the extractive path would answer
+    with, that the model's answer does not already say in their words (``quote_overlap`` of
+    their content words), with markers; "" when it says them all. A 1.5B model reads the wrong
+    sentence of the right passage, or the right one wrongly, more often than the extractive
+    choice misses (measured on every development set), so its short answer comes with the
+    passages' own words to check it by."""
     said = set(tokens(MARKER.sub(" ", answer)))
-    fresh = []
-    for s in extractive_sentences(evidence, settings):
+    fresh: list[Sentence] = []
+    for s in backing_sentences(answer, evidence) + extractive_sentences(evidence, settings):
         own = set(tokens(s.text))
-        if own and len(own & said) / len(own) < settings.quote_overlap:
+        if own and len(own & said) / len(own) < settings.quote_overlap and s not in fresh:
             fresh.append(s)
     return _marked(fresh)
+
+
+def backing_sentences(answer: str, evidence: Evidence) -> list[Sentence]:
+    """For each marker of the answer, the sentence of that passage sharing the most words
+    (numbers included) with the answer sentence it marks: what the reader checks a short
+    answer ("27,000,000 [1]") by, ahead of the extractive choice from other passages."""
+    out: list[Sentence] = []
+    for sentence in split_answer_sentences(answer):
+        said = set(tokens(MARKER.sub(" ", sentence)))
+        for n in cited_numbers(sentence):
+            pool = [e for e in evidence.sentences if e.number == n]
+            best = max(pool, key=lambda e: len(said & set(tokens(e.text))), default=None)
+            if best is not None and said & set(tokens(best.text)) and best not in out:
+                out.append(best)
+    return out

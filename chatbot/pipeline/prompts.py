@@ -33,7 +33,13 @@ Answer in {language}, citing passages like [1]."""
 NATIVE_LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "ja": "日本語", "zh": "简体中文"}
 
 # A question in another language is translated for the English-only retrieval signals (MiniLM,
-# BM25); it shares the system prompt so llama.cpp's cached prefix still serves.
+# BM25). Under the answer's system prompt the 1.5B model answers instead (NOT_IN_DOCUMENTS, or a
+# statement with an invented figure); a short system prompt of its own costs little, as
+# llama-server gives a request the slot whose cached prompt it shares most with.
+TRANSLATE_SYSTEM_PROMPT = (
+    "You are a translator. You translate the user's question into the language asked for. "
+    "You never answer it: you output only the translated question."
+)
 TRANSLATE_TEMPLATE = """Translate this question into English. Output only the English question.
 
 Question: {question}

@@ -26,6 +26,7 @@ from chatbot.pipeline.prompts import (
     NOT_IN_DOCUMENTS,
     SENTINEL,
     SYSTEM_PROMPT,
+    TRANSLATE_SYSTEM_PROMPT,
 )
 from chatbot.pipeline.retrieve import Retriever
 from chatbot.types import Answer, StreamEvent
@@ -215,6 +216,18 @@ def test_an_unmarked_answer_restating_evidence_is_attributed(make) -> None:
     answer = answerer.ask("What does the alpha project build?")
     assert answer.answer == "The alpha project builds solar farms in the northern provinces [1]."
     assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "alpha")]
+
+
+def test_an_unmarked_answer_naming_what_the_question_names_is_attributed(make) -> None:
+    """ "The Energy Plan says ..." restates a passage that does not repeat the plan's name: the
+    name is the question's, not a claim the passage must state."""
+    plan = {"plan.txt": "Plans\n\nThe Energy Plan covers every project of the region.\n"}
+    reply = "The Energy Plan says the alpha project builds solar farms in the northern provinces."
+    answerer = make(FakeChat(reply), plan)
+    answer = answerer.ask("What does the Energy Plan say the alpha project builds?")
+    assert answer.outcome == "answered"
+    assert answer.answer.startswith(f"{reply[:-1]} [1].")
+    assert answer.citations[0].doc_id == "alpha"
 
 
 def test_extractive_answer_without_llm_cites_its_sentence(make) -> None:
@@ -513,7 +526,8 @@ def test_abstention_and_prompt_use_the_question_language(make, question: str, la
 def test_a_question_in_another_language_is_also_searched_in_english(make) -> None:
     chat = FakeChat("Pertanian surya [1].", translation="What does the beta project do for nurses?")
     answer = make(chat).ask("Apa yang dilakukan proyek beta untuk perawat?")
-    assert "Apa yang dilakukan proyek beta" in prompt_of(chat.invoked[0])
+    assert chat.invoked[0][0] == ("system", TRANSLATE_SYSTEM_PROMPT)
+    assert "Apa yang dilakukan proyek beta" in str(chat.invoked[0][-1][1])
     assert answer.standalone_question == "What does the beta project do for nurses?"
     assert "Question: Apa yang dilakukan proyek beta untuk perawat?" in prompt_of(chat.streamed[0])
     assert "Answer in Indonesian" in prompt_of(chat.streamed[0])
@@ -573,6 +587,27 @@ def test_an_unmarked_english_answer_drawing_on_several_sentences_is_cited_by_its
     chat = FakeChat("Gerard Bamidele Okafor trains nurses in rural clinics and samples rivers.")
     answer = make(chat, letter).ask("Who wrote the letter from the sponsor?")
     assert answer.outcome == "extracted" and "trains" not in answer.answer, answer.answer
+
+
+def test_an_unmarked_sentence_two_passages_state_together_cites_both(make) -> None:
+    """The letter names its sponsor with an abbreviation, the list of editors gives his title:
+    the sentence needs both, and both name the same person."""
+    files = {
+        "letter.txt": (
+            "Letter from the Sponsor\n\nWe thank every delivery team for a strong year of "
+            "delivery. Gerard Okafor, Harbour Agency CFO, Sponsor.\n"
+        ),
+        "editors.txt": "Editors\n\nGerard Okafor, Chief Financial Officer, Harbour Agency.\n",
+    }
+    reply = (
+        "The sponsor's letter thanking every delivery team for a strong year was written by "
+        "Gerard Okafor, Chief Financial Officer."
+    )
+    answerer = make(FakeChat(reply), files, answer={"quote_evidence": False})
+    answer = answerer.ask("Who wrote the letter from the sponsor, and what is his title?")
+    assert answer.outcome == "answered", answer.answer
+    assert answer.answer.endswith("Chief Financial Officer [1] [2].")
+    assert {c.doc_id for c in answer.citations} == {"letter", "editors"}
 
 
 def test_closeness_to_a_passage_is_read_on_its_sentences_that_state_the_claim() -> None:

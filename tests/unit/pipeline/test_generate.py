@@ -15,9 +15,10 @@ from chatbot.pipeline.generate import (
     extract,
     generate,
     repeats_itself,
+    supporting_quote,
     translate,
 )
-from chatbot.pipeline.prompts import SENTINEL, SYSTEM_PROMPT
+from chatbot.pipeline.prompts import SENTINEL, SYSTEM_PROMPT, TRANSLATE_SYSTEM_PROMPT
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
 from core.settings import AnswerSettings
@@ -155,9 +156,32 @@ def test_translate_returns_the_first_line_unquoted() -> None:
         translate(chat, "Kapan proyek alpha dimulai?", 200) == "When did the alpha project start?"
     )
     ((messages, kw),) = chat.calls
-    assert messages[0] == ("system", SYSTEM_PROMPT)  # the cached prefix is shared
+    # its own system prompt: under the answer's, the model answers the question instead
+    assert messages[0] == ("system", TRANSLATE_SYSTEM_PROMPT)
     assert "Question: Kapan proyek alpha dimulai?" in messages[1][1]
     assert kw == {"max_tokens": 80}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Here is the question in English:\nWhen did the alpha project start?",
+        "When did the alpha project start? [1]",
+    ],
+)
+def test_translate_skips_a_lead_in_line_and_markers(reply: str) -> None:
+    chat = FakeChat(reply=reply)
+    assert translate(chat, "Kapan proyek alpha dimulai?", 200) == (
+        "When did the alpha project start?"
+    )
+
+
+def test_a_translation_stating_a_figure_the_question_does_not_is_an_answer() -> None:
+    """The model answered ("... started in 2019"): not a wording to search with."""
+    answered = FakeChat(reply="The alpha project started in 2019.")
+    assert translate(answered, "Kapan proyek alpha dimulai?", 200) is None
+    kept = FakeChat(reply="What did the alpha project do in 2019?")
+    assert translate(kept, "Apa yang dilakukan proyek alpha pada 2019?", 200) is not None
 
 
 @pytest.mark.parametrize(
@@ -203,6 +227,22 @@ def test_extract_gives_the_best_sentence_with_its_marker() -> None:
     only = evidence_of(Sentence(2, 0, "Beta trains nurses in rural clinics", 0.9))
     assert extract(only, SETTINGS) == "Beta trains nurses in rural clinics [2]."
     assert extract(Evidence(), SETTINGS) == ""
+
+
+def test_the_quote_starts_with_the_sentence_an_answers_marker_rests_on() -> None:
+    """A short answer ("27,000,000 [3]") is checked by its passage's own sentence first; the
+    extractive choice (other departments' lists here) follows."""
+    evidence = evidence_of(
+        Sentence(1, 0, "(1) $200,000,000 for fiscal year 2021;", 0.9),
+        Sentence(2, 0, "(1) $868,000,000 for fiscal year 2021;", 0.88),
+        Sentence(3, 0, "The Veterans health initiative has a report due in 2022.", 0.7),
+        Sentence(3, 1, "Veterans Affairs gets $27,000,000 for fiscal year 2021.", 0.6),
+    )
+    quote = supporting_quote("27,000,000 [3]", evidence, SETTINGS)
+    assert quote.startswith("Veterans Affairs gets $27,000,000 for fiscal year 2021 [3].")
+    assert "$200,000,000" in quote  # the extractive choice still follows
+    said = "Veterans Affairs gets $27,000,000 for fiscal year 2021 [3]."
+    assert "$27,000,000" not in supporting_quote(said, evidence, SETTINGS)  # said already
 
 
 LEAD_IN = [
