@@ -273,12 +273,14 @@ def states_figure(sentence: str) -> bool:
     return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
 
 
-# What may stand between a number and the word it counts: nothing, a percent sign, or a share's
-# "of" ("12 members", "53% of teachers", "40 percent of the firms", "3 of the 15 members").
-_COUNTED_GAP = re.compile(
-    r"[\s$]*(?:%|\bpercent)?\s*(?:\bof(?:\s+(?:the|all|its|their))?\s)?\s*$", re.I
+# What may stand between a number and the word it counts: nothing ("12 members"), or for a share
+# its sign or "percent" and an "of" ("53% of teachers", "40 percent of all the firms").
+_COUNT_GAP = re.compile(r"[\s$%]*$")
+_SHARE_GAP = re.compile(
+    r"[\s$]*(?:%|\bpercent)?\s*(?:\bof\s+(?:all\s+)?(?:(?:the|its|their)\s+)?)?$", re.I
 )
 _PERCENT = "percent"
+_ALL = {"all"}
 
 
 @dataclass(frozen=True)
@@ -304,9 +306,15 @@ def numbers_in_context(text: str) -> list[NumberInContext]:
         # The word right after the digits is what they count, unless it is a scale word (a
         # value compared above: "600 billion" may be "600,000 million" or "6000亿").
         scale = (m.group(3) or "").lower() in _SCALES
-        # A share counts the word after its "of": "53% of teachers", "40 percent of the firms".
-        rest = after[1:] if after and after[0][1] == _PERCENT else after
-        follows = rest and _COUNTED_GAP.match(text[end : rest[0][0]]) and not scale
+        # A share counts the word after its "of": "53% of teachers", "40 percent of all firms".
+        rest = after
+        if rest and rest[0][1] == _PERCENT and not text[end : rest[0][0]].strip(" $"):
+            rest = rest[1:]
+        share = rest is not after or text[end : end + 2].strip().startswith("%")
+        if share and len(rest) > 1 and rest[0][1] in _ALL:
+            rest = rest[1:]
+        gap = text[end : rest[0][0]] if rest else ""
+        follows = rest and (_SHARE_GAP if share else _COUNT_GAP).match(gap) and not scale
         out.append(NumberInContext(_number(m), near, rest[0][1] if follows else None))
     return out
 

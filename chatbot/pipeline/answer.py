@@ -62,9 +62,22 @@ from chatbot.pipeline.understand import Query, understand
 from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
-from core.text import split_sentences
+from core.text import name_is_stated, split_sentences, tokens
 
 log = logging.getLogger(__name__)
+
+
+def _names(texts: list[str], name: str) -> bool:
+    """Do the texts state the name (verbatim, by its stems, or a derived form)?"""
+    joined = "\n".join(texts)
+    return name_is_stated(name, joined, set(tokens(joined)))
+
+
+def _asked(name: str, question: str) -> bool:
+    """Does the question say the name (not a number), as whole words?"""
+    if any(ch.isdigit() for ch in name):
+        return False
+    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", question.lower()) is not None
 
 
 @contextmanager
@@ -305,7 +318,7 @@ class Answerer:
         already say, on a paragraph of their own under the 'passages say' label."""
         if not self.settings.answer.quote_evidence:
             return ""
-        quote = supporting_quote(answer, s.evidence, self.settings.answer)
+        quote = supporting_quote(answer, s.evidence, self.settings.answer, s.lang)
         return f"\n\n{s.phrase(EXTRACTED_NOTICE)} {quote}" if quote else ""
 
     # --- decisions between the steps ------------------------------------------------------------
@@ -378,13 +391,21 @@ class Answerer:
 
         def states(sentence: str, n: int) -> bool:
             """Passage n states the sentence's numbers and names, but for a name the question
-            already says: "The OECD Recommendation defines AI actors as ..." restates a
-            definition line that does not repeat the document's name."""
-            return not [
-                m
-                for m in unstated(sentence, evidence.texts_of(n), lang)
-                if any(ch.isdigit() for ch in m) or m.lower() not in question.lower()
+            says that another passage of the same document states: "The OECD Recommendation
+            defines AI actors as ..." restates a definition line that does not repeat the
+            document's name, which the document names elsewhere (a name the question says is
+            no licence to cite another document's passage)."""
+            doc = evidence.passages[n].doc_id
+            kin = [
+                t
+                for k, p in evidence.passages.items()
+                if p.doc_id == doc
+                for t in evidence.texts_of(k)
             ]
+            return all(
+                _asked(m, question) and _names(kin, m)
+                for m in unstated(sentence, evidence.texts_of(n), lang)
+            )
 
         attributed = attribute_and_repoint(verdict.text, evidence.sentences, idf, states)
 
@@ -402,8 +423,9 @@ class Answerer:
                     sentence, evidence.texts_of(numbers[0]), lang, idf, MIN_RESTATEMENT
                 )
             anchored = any(
-                all(not unstated(claim, evidence.texts_of(n), lang) for n in numbers)
+                all(_names(evidence.texts_of(n), claim) for n in numbers)
                 for claim in claims(sentence)
+                if not any(ch.isdigit() for ch in claim)  # a shared year is no shared subject
             )
             texts = ["\n".join(evidence.passages[n].text for n in numbers)]
             return anchored and states_claim(sentence, texts, lang, idf, MIN_RESTATEMENT)

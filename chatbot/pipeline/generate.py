@@ -12,6 +12,7 @@ stops at the first sentence said twice, which also spares the seconds the loop w
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,14 +79,16 @@ def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
     wording = next((line for line in lines if line and not line.endswith(LEAD_IN_ENDS)), "")
     if not wording or SENTINEL in wording or len(wording) > max_chars:
         return None
-    if _new_figures(wording, question):
-        return None  # an answer ("It was signed in 2009"), not the question
+    if _new_figures(wording, question) and not wording.endswith(QUESTION_ENDS):
+        return None  # an answer ("It was signed in 2009."), not the question
     return wording
 
 
 def _new_figures(text: str, original: str) -> bool:
-    """Does the text hold digits the original does not?"""
-    return bool(set(re.findall(r"\d+", text)) - set(re.findall(r"\d+", original)))
+    """Does the text hold digits the original does not (full-width digits read as digits)?"""
+    digits = re.compile(r"\d+")
+    theirs = set(digits.findall(unicodedata.normalize("NFKC", original)))
+    return bool(set(digits.findall(unicodedata.normalize("NFKC", text))) - theirs)
 
 
 def _sentinel_start(text: str) -> int:
@@ -144,7 +147,8 @@ def _topic_line(text: str) -> bool:
     """A short line that names a topic ("Procurement") rather than says something: not a
     lead-in to a list, and no figure in it ("pada tanggal 11 Juni 2009" answers a question)."""
     lead_in = text.rstrip().endswith(LEAD_IN_ENDS)
-    return is_heading(text) and not lead_in and not states_figure(text)
+    goes_on = ";" in text  # a list item going on: "c. pembatasan kegiatan usaha; dan"
+    return is_heading(text) and not lead_in and not goes_on and not states_figure(text)
 
 
 def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[Sentence]:
@@ -193,7 +197,9 @@ def extract(evidence: Evidence, settings: AnswerSettings) -> str:
     return _marked(extractive_sentences(evidence, settings))
 
 
-def supporting_quote(answer: str, evidence: Evidence, settings: AnswerSettings) -> str:
+def supporting_quote(
+    answer: str, evidence: Evidence, settings: AnswerSettings, lang: str = "en"
+) -> str:
     """The sentences the answer's markers rest on, then those the extractive path would answer
     with, that the model's answer does not already say in their words (``quote_overlap`` of
     their content words), with markers; "" when it says them all. A 1.5B model reads the wrong
@@ -202,19 +208,19 @@ def supporting_quote(answer: str, evidence: Evidence, settings: AnswerSettings) 
     passages' own words to check it by."""
     said = set(tokens(MARKER.sub(" ", answer)))
     fresh: list[Sentence] = []
-    for s in backing_sentences(answer, evidence) + extractive_sentences(evidence, settings):
+    for s in backing_sentences(answer, evidence, lang) + extractive_sentences(evidence, settings):
         own = set(tokens(s.text))
         if own and len(own & said) / len(own) < settings.quote_overlap and s not in fresh:
             fresh.append(s)
     return _marked(fresh)
 
 
-def backing_sentences(answer: str, evidence: Evidence) -> list[Sentence]:
+def backing_sentences(answer: str, evidence: Evidence, lang: str = "en") -> list[Sentence]:
     """For each marker of the answer, the sentence of that passage sharing the most words
     (numbers included) with the answer sentence it marks: what the reader checks a short
     answer ("27,000,000 [1]") by, ahead of the extractive choice from other passages."""
     out: list[Sentence] = []
-    for sentence in split_answer_sentences(answer):
+    for sentence in split_answer_sentences(answer, lang):
         said = set(tokens(MARKER.sub(" ", sentence)))
         for n in cited_numbers(sentence):
             pool = [e for e in evidence.sentences if e.number == n]

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from chatbot.pipeline.citations import (
@@ -30,6 +31,7 @@ from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.prompts import SENTINEL
 from chatbot.pipeline.understand import Query
 from core.text import (
+    LANGUAGE_NAMES,
     document_language,
     ends_with_abbreviation,
     links,
@@ -111,6 +113,21 @@ def new_claims(sentence: str, lang: str, question: str) -> list[str]:
     return found + [c for c in claims_to_check(plain, lang) if c.lower() not in asked]
 
 
+# Fewer letters than this are not enough to tell a passage's language by (a list of sums reads
+# as Nigerian Pidgin, a table row of shares as Volapük).
+MIN_LANGUAGE_LETTERS = 200
+
+
+@lru_cache(maxsize=4096)
+def _in_another_language(text: str) -> bool:
+    """Is the passage written in one of the answer languages other than English (told from
+    enough of its letters)?"""
+    if sum(ch.isalpha() for ch in text) < MIN_LANGUAGE_LETTERS:
+        return False
+    lang = document_language(text)
+    return lang != "en" and lang in LANGUAGE_NAMES
+
+
 def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     """Links, numbers and names in the sentence that none of the texts states."""
     plain = without_list_numbers(MARKER.sub(" ", sentence))
@@ -123,7 +140,7 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     if lang == "en":  # the words around a number must match too (other languages: its value)
         # ... of an English passage; another language's states "20 days" by its value alone
         # ("20 (dua puluh) hari kerja")
-        english = [document_language(text) == "en" for text in texts]
+        english = [not _in_another_language(text) for text in texts]
         stated = [
             n for t, en in zip(texts, english, strict=True) if en for n in numbers_in_context(t)
         ]

@@ -173,6 +173,9 @@ def test_a_share_counts_the_word_after_its_of() -> None:
     children = numbers_in_context("53% of 10-year old children in poor countries cannot read.")
     assert not number_is_stated_with(teachers, children)
     assert number_is_stated_with(teachers, numbers_in_context("53% of teachers are trained."))
+    assert numbers_in_context("53% of all the teachers")[0].counts == "teacher"
+    # only a share counts past an "of": "Article 5 of the Law" counts no law
+    assert numbers_in_context("Article 5 of the Law applies.")[0].counts is None
 
 
 def test_remembered_stems_are_the_stemmers_from_many_threads() -> None:

@@ -219,15 +219,21 @@ def test_an_unmarked_answer_restating_evidence_is_attributed(make) -> None:
 
 
 def test_an_unmarked_answer_naming_what_the_question_names_is_attributed(make) -> None:
-    """ "The Energy Plan says ..." restates a passage that does not repeat the plan's name: the
-    name is the question's, not a claim the passage must state."""
-    plan = {"plan.txt": "Plans\n\nThe Energy Plan covers every project of the region.\n"}
+    """ "The Energy Plan says ..." restates a passage that does not repeat the plan's name, which
+    another passage of the same document states: the name is the question's, not a claim that
+    passage must repeat."""
+    plan = {
+        "plan.txt": (
+            "Energy Plan\n\nThe Energy Plan covers every project of the region in detail.\n\n"
+            "Solar\n\nThe alpha project builds solar farms in the northern provinces.\n"
+        )
+    }
     reply = "The Energy Plan says the alpha project builds solar farms in the northern provinces."
-    answerer = make(FakeChat(reply), plan)
+    answerer = make(FakeChat(reply), plan, min_chunk_chars=0)
     answer = answerer.ask("What does the Energy Plan say the alpha project builds?")
     assert answer.outcome == "answered"
     assert answer.answer.startswith(f"{reply[:-1]} [1].")
-    assert answer.citations[0].doc_id == "alpha"
+    assert answer.citations[0].doc_id == "plan"
 
 
 def test_extractive_answer_without_llm_cites_its_sentence(make) -> None:
@@ -608,6 +614,33 @@ def test_an_unmarked_sentence_two_passages_state_together_cites_both(make) -> No
     assert answer.outcome == "answered", answer.answer
     assert answer.answer.endswith("Chief Financial Officer [1] [2].")
     assert {c.doc_id for c in answer.citations} == {"letter", "editors"}
+
+
+def test_two_passages_sharing_only_a_year_never_make_one_claim(make) -> None:
+    """Energy's $200,000,000 for 2021 and Veterans Affairs' $27,000,000 for 2021 share a
+    year, not a subject: "Veterans Affairs gets $200,000,000 for 2021" is cited to neither."""
+    files = {
+        "energy.txt": "Energy\n\nThe Energy Department gets $200,000,000 for fiscal year 2021.\n",
+        "veterans.txt": "Veterans\n\nVeterans Affairs gets $27,000,000 for fiscal year 2021.\n",
+    }
+    reply = "Veterans Affairs gets $200,000,000 for fiscal year 2021."
+    answer = make(FakeChat(reply), files).ask("How much does Veterans Affairs get in 2021?")
+    assert (
+        answer.outcome != "answered"
+        and "$200,000,000 for fiscal year 2021 [" not in (answer.answer.partition("\n\n")[0])
+    ), answer.answer
+
+
+def test_a_name_the_question_says_is_no_licence_to_cite_another_documents_passage(make) -> None:
+    """Indonesia is named by the question and by an Indonesian passage; Singapore's passage
+    says what the answer says of Indonesia: the answer is not cited to it."""
+    files = {
+        "singapore.txt": "Singapore Plan\n\nThe national AI strategy prioritises healthcare.\n",
+        "indonesia.txt": "Indonesia Plan\n\nIndonesia publishes its AI strategy in 2020.\n",
+    }
+    reply = "The national AI strategy of Indonesia prioritises healthcare."
+    answer = make(FakeChat(reply), files).ask("What does Indonesia's AI strategy prioritise?")
+    assert answer.outcome != "answered", [(c.n, c.doc_id) for c in answer.citations]
 
 
 def test_closeness_to_a_passage_is_read_on_its_sentences_that_state_the_claim() -> None:

@@ -182,6 +182,10 @@ def test_a_translation_stating_a_figure_the_question_does_not_is_an_answer() -> 
     assert translate(answered, "Kapan proyek alpha dimulai?", 200) is None
     kept = FakeChat(reply="What did the alpha project do in 2019?")
     assert translate(kept, "Apa yang dilakukan proyek alpha pada 2019?", 200) is not None
+    full_width = FakeChat(reply="What happened in 2021?")
+    assert translate(full_width, "２０２１年に何がありましたか？", 200) == "What happened in 2021?"
+    kanji = FakeChat(reply="What must be done within 30 days?")  # a question still
+    assert translate(kanji, "三十日以内に何をしなければなりませんか？", 200) is not None
 
 
 @pytest.mark.parametrize(

@@ -315,12 +315,19 @@ def test_a_number_must_count_the_same_thing_as_in_its_passage() -> None:
 def test_a_passage_in_another_language_states_a_number_by_its_value() -> None:
     """The words around a number are compared in English passages only: an English answer
     over an Indonesian regulation says "20 days" where the passage says "20 (dua puluh) hari"."""
-    pojk = "OJK memberikan persetujuan paling lama 20 (dua puluh) hari kerja sejak permohonan."
+    pojk = (
+        "OJK memberikan persetujuan atau penolakan atas permohonan perizinan paling lama 20 "
+        "(dua puluh) hari kerja sejak diterimanya dokumen permohonan perizinan sesuai dengan "
+        "persyaratan dalam peraturan OJK ini, dan Penyelenggara wajib menyampaikan laporan."
+    )
     answer = "OJK decides within 20 working days [1]."
     assert unstated(answer, [pojk], "en") == []
     assert unstated("OJK decides within 30 working days [1].", [pojk], "en") == ["30"]
     english = "OJK decides on an application within 20 working days of receiving it."
     assert unstated("OJK has 20 members [1].", [english], "en") == ["20"]
+    # too few letters to tell a language by: read as English (a list of sums is no language)
+    sums = "(1) $200,000,000 for fiscal year 2021; (2) $214,000,000 for fiscal year 2022;"
+    assert unstated("It has 200,000,000 members [1].", [sums], "en")
 
 
 def test_a_sentence_adding_only_the_questions_names_is_repaired_from_its_passage() -> None:
