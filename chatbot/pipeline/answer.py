@@ -40,7 +40,9 @@ from chatbot.pipeline.citations import (
     clean_markers,
     keep_cited,
     numbered_by_first_use,
+    split_answer_sentences,
     strip_source_lead_ins,
+    with_marker,
 )
 from chatbot.pipeline.evidence import Evidence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
@@ -434,8 +436,33 @@ class Answerer:
         attributed = attribute_by_claims(
             attributed, lang, evidence.passages, claims, restated, closeness
         )
-        cited = keep_cited(attributed)
+        cited = keep_cited(self._with_name_sources(attributed, evidence, lang, question))
         return cited or None
+
+    @staticmethod
+    def _with_name_sources(text: str, evidence: Evidence, lang: str, question: str) -> str:
+        """Each sentence also cites, for a name the question says and its passages do not
+        state, the passage of the same document that does: the citations state every name the
+        answer does ("The OECD Recommendation defines ... [2] [3]", [3] naming the OECD)."""
+        out = []
+        for sentence in split_answer_sentences(text, lang):
+            cited = [n for n in cited_numbers(sentence) if n in evidence.passages]
+            docs = {evidence.passages[n].doc_id for n in cited}
+            texts = [t for n in cited for t in evidence.texts_of(n)]
+            for name in unstated(sentence, texts, lang) if cited else []:
+                source = next(
+                    (
+                        k
+                        for k, p in evidence.passages.items()
+                        if p.doc_id in docs and _names(evidence.texts_of(k), name)
+                    ),
+                    None,
+                )
+                if source is not None and source not in cited and _asked(name, question):
+                    sentence = with_marker(sentence, source)
+                    cited.append(source)
+            out.append(sentence)
+        return ("" if lang in {"zh", "ja"} else " ").join(out)
 
     @staticmethod
     def _closeness_to_passages(

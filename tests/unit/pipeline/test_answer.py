@@ -232,8 +232,11 @@ def test_an_unmarked_answer_naming_what_the_question_names_is_attributed(make) -
     answerer = make(FakeChat(reply), plan, min_chunk_chars=0)
     answer = answerer.ask("What does the Energy Plan say the alpha project builds?")
     assert answer.outcome == "answered"
-    assert answer.answer.startswith(f"{reply[:-1]} [1].")
-    assert answer.citations[0].doc_id == "plan"
+    # cited to the passage it restates, and to the one naming the plan, so the citations
+    # state every name the answer does
+    assert answer.answer.startswith(f"{reply[:-1]} [1] [2].")
+    assert [c.doc_id for c in answer.citations] == ["plan", "plan"]
+    assert "Energy Plan" in answer.citations[1].text
 
 
 def test_extractive_answer_without_llm_cites_its_sentence(make) -> None:
