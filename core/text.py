@@ -341,7 +341,9 @@ def number_is_stated(number: tuple[str, set[float]], stated: list[tuple[str, set
 
 
 def name_is_stated(name: str, text: str, text_stems: set[str]) -> bool:
-    """Is a name from an answer in the text: verbatim, by stems, or as a derived form."""
+    """Is a name from an answer in the text: verbatim, by stems, or as a derived form (a
+    possessive's "'s" aside: "the Recommendation's" names the Recommendation)."""
+    name = name.removesuffix("'s").removesuffix("’s")
     lowered = text.lower()
     if name.lower() in lowered:
         return True

@@ -150,6 +150,7 @@ def test_a_name_is_stated_verbatim_by_stems_or_as_a_derived_form() -> None:
     assert name_is_stated("Cooperation Agreement", text, stems)
     assert name_is_stated("Chinese", text, stems)  # derived from "China"
     assert not name_is_stated("Sam Altman", text, stems)
+    assert name_is_stated("China's", text, stems)  # a possessive names what it owns
 
 
 def test_a_number_counts_the_word_right_after_it() -> None:
