@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from chatbot.pipeline.citations import (
     attribute_by_claims,
     cited_numbers,
     clean_markers,
+    join_answer_sentences,
     keep_cited,
     numbered_by_first_use,
     split_answer_sentences,
@@ -390,6 +392,9 @@ class Answerer:
             return None
         evidence, lang = s.evidence, s.query.lang
         question = s.query.text
+        documents: dict[str, list[str]] = defaultdict(list)  # doc_id -> its passages' texts
+        for n, p in evidence.passages.items():
+            documents[p.doc_id] += evidence.texts_of(n)
 
         def states(sentence: str, n: int) -> bool:
             """Passage n states the sentence's numbers and names, but for a name the question
@@ -397,13 +402,7 @@ class Answerer:
             defines AI actors as ..." restates a definition line that does not repeat the
             document's name, which the document names elsewhere (a name the question says is
             no licence to cite another document's passage)."""
-            doc = evidence.passages[n].doc_id
-            kin = [
-                t
-                for k, p in evidence.passages.items()
-                if p.doc_id == doc
-                for t in evidence.texts_of(k)
-            ]
+            kin = documents[evidence.passages[n].doc_id]
             return all(
                 _asked(m, question) and _names(kin, m)
                 for m in unstated(sentence, evidence.texts_of(n), lang)
@@ -462,7 +461,7 @@ class Answerer:
                     sentence = with_marker(sentence, source)
                     cited.append(source)
             out.append(sentence)
-        return ("" if lang in {"zh", "ja"} else " ").join(out)
+        return join_answer_sentences(out, lang)
 
     @staticmethod
     def _closeness_to_passages(

@@ -99,6 +99,11 @@ def split_answer_sentences(text: str, lang: str = "en") -> list[str]:
     return split_sentences(text, lang) if text.strip() else []
 
 
+def join_answer_sentences(sentences: list[str], lang: str = "en") -> str:
+    """The sentences as one answer again: Chinese and Japanese ones without spaces."""
+    return ("" if lang in _CJK else " ").join(sentences)
+
+
 def remark(sentence: str, n: int) -> str:
     """The sentence with its markers replaced by ``[n]``."""
     return with_marker(re.sub(r"\s+", " ", MARKER.sub("", sentence)), n)
@@ -181,7 +186,7 @@ def attribute_by_claims(
                 first, second = max(together, key=lambda pair: close[pair[0]] + close[pair[1]])
                 sentence = with_marker(with_marker(sentence, first), second)
         out.append(sentence)
-    return ("" if lang in _CJK else " ").join(out)
+    return join_answer_sentences(out, lang)
 
 
 def keep_cited(text: str) -> str:
@@ -213,4 +218,4 @@ def strip_source_lead_ins(text: str, lang: str = "en") -> str:
         if named and not cited_numbers(rest):
             rest = with_marker(rest, named[0])
         out.append(rest)
-    return ("" if lang in _CJK else " ").join(out)
+    return join_answer_sentences(out, lang)

@@ -41,6 +41,7 @@ QUESTION_ENDS = ("?", "？")
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
+_DIGITS = re.compile(r"\d+")
 
 
 def answer_language(lang: str) -> str:
@@ -86,9 +87,8 @@ def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
 
 def _new_figures(text: str, original: str) -> bool:
     """Does the text hold digits the original does not (full-width digits read as digits)?"""
-    digits = re.compile(r"\d+")
-    theirs = set(digits.findall(unicodedata.normalize("NFKC", original)))
-    return bool(set(digits.findall(unicodedata.normalize("NFKC", text))) - theirs)
+    theirs = set(_DIGITS.findall(unicodedata.normalize("NFKC", original)))
+    return bool(set(_DIGITS.findall(unicodedata.normalize("NFKC", text))) - theirs)
 
 
 def _sentinel_start(text: str) -> int:
