@@ -199,6 +199,22 @@ def _marker_only(match: re.Match[str]) -> str:
     return " " + next(g for g in match.groups() if g).strip()
 
 
+_QUOTED = re.compile(
+    r'^["\u201c\u300c](.+?)["\u201d\u300d](\s*(?:\[\d+\]\s*)*[.!?\u3002]?\s*(?:\[\d+\]\s*)*)$'
+)
+
+
+def _unquoted(text: str) -> str:
+    """'"X." [1]' -> 'X [1].': what a lead-in said the passage states, without the quotes."""
+    match = _QUOTED.match(text)
+    if not match:
+        return text
+    said = match.group(1).strip()
+    for n in cited_numbers(match.group(2)):
+        said = with_marker(said, n, ".")
+    return said
+
+
 def strip_source_lead_ins(text: str, lang: str = "en") -> str:
     """Sentences without a lead-in or tail that names the passages ("According to passage [1],
     X." -> "X [1]."; "X, as stated in [1]." -> "X [1]."): the marker says where a claim comes
@@ -214,6 +230,7 @@ def strip_source_lead_ins(text: str, lang: str = "en") -> str:
         named = cited_numbers(match.group(0)) or [
             int(n) for n in re.findall(r"\d+", match.group(0))
         ]
+        rest = _unquoted(rest)
         rest = rest[0].upper() + rest[1:]
         if named and not cited_numbers(rest):
             rest = with_marker(rest, named[0])

@@ -147,6 +147,12 @@ SOURCE_LEAD_INS = (
     r"(?:the\s+)?(?:provided\s+|given\s+|numbered\s+)?"
     r"(?:passages?|texts?|documents?|context|information|excerpts?)"
     r"(?:\s*(?:\[\d+\]|\d+)(?:\s*(?:,|and)?\s*(?:\[\d+\]|\d+))*)?\s*,\s*",
+    # "This is supported by passage [1], which states that ...", "Passage [2] says that ..."
+    r"(?:(?:this|it|that)\s+(?:is|was)\s+(?:supported|stated|mentioned|shown|described|"
+    r"confirmed|explained)\s+(?:by|in)\s+(?:the\s+)?(?:passages?|texts?|documents?)\s*"
+    r"(?:\[\d+\]|\d+)?\s*,?\s*(?:which|that|where)\s+|(?:the\s+)?(?:passages?|texts?|"
+    r"documents?)\s*(?:\[\d+\]|\d+)?\s+)(?:states?|says?|mentions?|notes?|reads?)\s*"
+    r"(?:that\s*)?[:,]?\s*",
     r"(?:menurut|berdasarkan|sesuai(?:\s+dengan)?|dari)\s+(?:(?:kutipan|teks|dokumen|bagian|"
     r"paragraf|informasi)\s*)+(?:(?:\[\d+\]|\d+)\s*)*(?:yang\s+(?:diberikan|tersedia)\s*)?,\s*",
     r"(?:根据|依据|按照)(?:所?提供的)?(?:段落|文本|文档|文件|资料|信息|内容)"

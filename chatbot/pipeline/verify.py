@@ -48,6 +48,8 @@ from core.text import (
 Outcome = Literal["answered", "refused", "unsupported"]
 # A run of 20+ characters said three or more times in a row: a small model looping.
 _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
+# The sentinel in any case and with a space for its underscores ("Not_IN_DOCUMENTS").
+_SENTINEL = re.compile(SENTINEL.replace("_", "[_ ]"), re.IGNORECASE)
 # A phrase of this many words said three times in one sentence, when its passages do not say it
 # so often, is a loop inside a sentence ("activities prohibited by restriction on activities
 # prohibited by restriction on ...").
@@ -247,7 +249,7 @@ def verify(
     idf: IdfTable,
     min_overlap: float,
 ) -> Verdict:
-    if SENTINEL in text or SENTINEL.replace("_", " ") in text or is_refusal(text):
+    if _SENTINEL.search(text) or is_refusal(text):
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept: list[str] = []

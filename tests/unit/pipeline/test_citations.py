@@ -258,6 +258,12 @@ def test_an_unmarked_sentence_in_another_language_is_marked_by_the_passage_stati
         ),
         ("The plan started in 2020 (passage [2]).", "en", "The plan started in 2020 [2]."),
         ("Korika is behind it. This is stated in [1].", "en", "Korika is behind it [1]."),
+        (
+            'This is supported by passage [1], which states that "Korika leads it." [1]',
+            "en",
+            "Korika leads it [1].",
+        ),
+        ("Passage [2] says that the fund is 5 million.", "en", "The fund is 5 million [2]."),
     ],
 )
 def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(

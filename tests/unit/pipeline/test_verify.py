@@ -166,7 +166,14 @@ def test_says_something_beyond_the_question() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [SENTINEL, f"Sorry. {SENTINEL}.", "NOT IN DOCUMENTS", f"Solar farms [1]. {SENTINEL}"]
+    "text",
+    [
+        SENTINEL,
+        f"Sorry. {SENTINEL}.",
+        "NOT IN DOCUMENTS",
+        f"Solar farms [1]. {SENTINEL}",
+        "Solar farms [1]. Not_IN_DOCUMENTS [1]",
+    ],
 )
 def test_the_sentinel_is_a_refusal(text: str) -> None:
     assert check(text, evidence(ALPHA)).outcome == "refused"
