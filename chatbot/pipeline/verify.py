@@ -241,6 +241,18 @@ def _lend_markers_back(
     return out, folded
 
 
+def _document_names(evidence: Evidence, n: int, name: str) -> bool:
+    """Does a passage of passage n's document among the evidence state the name (no number)?"""
+    if any(ch.isdigit() for ch in name):
+        return False
+    doc_id = evidence.passages[n].doc_id
+    for k, p in evidence.passages.items():
+        text = "\n".join(evidence.texts_of(k))
+        if p.doc_id == doc_id and name_is_stated(name, text, set(tokens(text))):
+            return True
+    return False
+
+
 def verify(
     text: str,
     query: Query,
@@ -285,6 +297,11 @@ def verify(
             if restated is not None:
                 sentence, missing = restated, []
                 texts = evidence.texts_of(cited_numbers(sentence)[0])
+            elif cited and all(_document_names(evidence, cited[0], m) for m in missing):
+                # An English answer over an Indonesian passage says "Indonesian", as the
+                # question did; the document names it in another passage, which the answer
+                # then cites too (Answerer._with_name_sources).
+                missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
             invented_number = invented_number or any(m.isdigit() for m in missing)

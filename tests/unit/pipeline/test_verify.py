@@ -4,6 +4,7 @@ cites; a sentence cited to the wrong passage is re-pointed; claimless sentences 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -432,3 +433,17 @@ def test_a_figure_at_a_sentences_end_is_not_taken_for_the_next_items_number(
 
 def test_a_number_inside_a_larger_number_of_the_question_is_a_new_claim() -> None:
     assert new_claims("该计划实施5年。", "zh", "2025年的计划要实施几年？") == ["5"]
+
+
+def test_a_name_the_question_gives_is_kept_when_its_document_states_it_elsewhere() -> None:
+    # The answer says "Indonesian", as the question did, and its passage does not; a passage
+    # of the same document names the country. Another document naming it is no licence.
+    limit = "The maximum loan of a lending platform is Rp2.000.000.000,00 (two billion rupiah)."
+    country = "A lending platform is a legal entity of Indonesia."
+    query = Query("What is the maximum loan of an Indonesian lending platform?", "en")
+    answer = "The maximum loan of an Indonesian lending platform is Rp2.000.000.000,00 [1]."
+    same = Evidence(passages={1: passage(1, limit), 2: replace(passage(1, country), chunk_id="x")})
+    idf = IdfTable([limit, country, ALPHA, DELTA])
+    assert verify(answer, query, same, never, idf, MIN_OVERLAP).outcome == "answered"
+    other = evidence(limit, country)
+    assert verify(answer, query, other, never, idf, MIN_OVERLAP).outcome == "unsupported"
