@@ -88,7 +88,7 @@ def normalize_spaces(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _width(text: str) -> int:
+def text_width(text: str) -> int:
     """Length in Latin-letter terms: one Chinese or Japanese character says about as much as
     three letters, so a short CJK sentence is not taken for a stranded fragment."""
     return len(text) + 2 * len(_HAN.findall(text)) + 2 * len(_KANA.findall(text))
@@ -121,7 +121,7 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if out and (_width(piece) < MIN_SENTENCE_CHARS or _abbreviates(out[-1], piece)):
+        if out and (text_width(piece) < MIN_SENTENCE_CHARS or _abbreviates(out[-1], piece)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -296,8 +296,10 @@ class Answerer:
                     # The model declined or kept no verified claim; the evidence passed the
                     # same test the extractive path answers on (above), so its own sentences
                     # are the answer rather than "not in the documents".
+                    # The passages its draft cited lead: a 1.5B model often points at the
+                    # right passage ("[1]") and then fails to say what it holds.
                     s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
-                    text = self._extract(s)
+                    text = self._extract(s, prefer=cited_numbers(draft))
                 else:
                     text = verified
                     quote = self._quote(s, verified)
@@ -310,10 +312,11 @@ class Answerer:
             return
         yield StreamEvent("done", answer=self._answer(s, text))
 
-    def _extract(self, s: Session) -> str | None:
-        """The passages' own best sentences; None when the question asks for a sum of money,
-        a share or a date and they state none (they cannot answer it: abstain instead)."""
-        text = extract(s.evidence, self.settings.answer)
+    def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
+        """The passages' own best sentences (the best of the ``prefer`` passages first); None
+        when the question asks for a sum of money, a share or a date and they state none (they
+        cannot answer it: abstain instead)."""
+        text = extract(s.evidence, self.settings.answer, prefer)
         kind = self._checked_kind(s)
         return text if kind is None or states_kind(text, kind) else None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from chatbot.pipeline.citations import (
@@ -34,7 +34,14 @@ from chatbot.pipeline.prompts import (
 )
 from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
-from core.text import is_capitals_heading, is_heading, language_name, states_figure, tokens
+from core.text import (
+    is_capitals_heading,
+    is_heading,
+    language_name,
+    states_figure,
+    text_width,
+    tokens,
+)
 
 LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
@@ -42,6 +49,11 @@ SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
 _DIGITS = re.compile(r"\d+")
+# A quoted line (no full stop) shorter than this, in Latin-letter widths, is quoted with the
+# lines around it, up to SHORT_QUOTE_CONTEXT: a date line or a name on a title slide says
+# nothing alone.
+SHORT_QUOTE = 60
+SHORT_QUOTE_CONTEXT = 240
 
 
 def answer_language(lang: str) -> str:
@@ -151,8 +163,11 @@ def _topic_line(text: str) -> bool:
     return is_heading(text) and not lead_in and not goes_on and not states_figure(text)
 
 
-def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[Sentence]:
-    """The passages' own best sentences in reading order: the best one, the items a lead-in
+def extractive_sentences(
+    evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()
+) -> list[Sentence]:
+    """The passages' own best sentences in reading order: the best one (of the ``prefer``
+    passages when they have one: those a model's failed answer cited), the items a lead-in
     introduces, and another passage's best when it scores nearly as well."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
@@ -167,7 +182,7 @@ def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[S
     ranked = statements or evidence.sentences
     if not ranked:
         return []
-    best = ranked[0]
+    best = next((s for s in ranked if s.number in prefer), ranked[0])
     chosen: list[Sentence] = [best]
     used = len(best.text)
     if best.text.rstrip().endswith(LEAD_IN_ENDS):  # a lead-in: the items follow it
@@ -177,6 +192,9 @@ def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[S
                     break
                 chosen.append(s)
                 used += len(s.text)
+    elif text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:] not in SENTENCE_ENDS:
+        chosen = _in_context(best, evidence, settings.extractive_chars)
+        used = sum(len(s.text) for s in chosen)
     second = next((s for s in ranked if s.number != best.number), None)
     if (
         second is not None
@@ -188,13 +206,35 @@ def extractive_sentences(evidence: Evidence, settings: AnswerSettings) -> list[S
     return chosen
 
 
+def _in_context(best: Sentence, evidence: Evidence, room: int) -> list[Sentence]:
+    """A short line ("August 26, 2021", "pada tanggal 11 Juni 2009") with the lines of its
+    passage around it, the next first, until they say ``SHORT_QUOTE_CONTEXT`` characters' worth
+    or fill ``room``: on a title slide or under a signature the name it belongs to is a line
+    away, and the line alone answers nothing."""
+    own = sorted(
+        (s for s in evidence.sentences if s.number == best.number), key=lambda s: s.position
+    )
+    at = own.index(best)
+    start, end = at, at + 1
+    used = len(best.text)
+    while text_width(" ".join(s.text for s in own[start:end])) < SHORT_QUOTE_CONTEXT:
+        for nxt in (end, start - 1):
+            if 0 <= nxt < len(own) and not start <= nxt < end and used + len(own[nxt].text) <= room:
+                used += len(own[nxt].text)
+                start, end = min(start, nxt), max(end, nxt + 1)
+                break
+        else:
+            break
+    return own[start:end]
+
+
 def _marked(sentences: list[Sentence]) -> str:
     return " ".join(with_marker(s.text, s.number, ".") for s in sentences)
 
 
-def extract(evidence: Evidence, settings: AnswerSettings) -> str:
+def extract(evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()) -> str:
     """The passages' own best sentences, each with its marker, in reading order."""
-    return _marked(extractive_sentences(evidence, settings))
+    return _marked(extractive_sentences(evidence, settings, prefer))
 
 
 def supporting_quote(

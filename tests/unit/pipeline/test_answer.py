@@ -197,7 +197,7 @@ def test_markers_are_numbered_from_one_in_order_of_first_use(make) -> None:
 
 
 def test_an_extractive_answer_streams_the_numbers_of_its_final_answer(make, monkeypatch) -> None:
-    def quote_the_last_passage(evidence: Any, settings: Any) -> str:
+    def quote_the_last_passage(evidence: Any, settings: Any, prefer: Any = ()) -> str:
         last = max(evidence.passages)
         return f"{evidence.passages[last].text.strip()} [{last}]"
 
@@ -267,6 +267,19 @@ def test_a_declining_model_on_evidence_that_answers_gives_the_passages_words(
     assert_extracted(final(stream))
     assert "NOT_IN" not in tokens_of(stream)
     assert stream[0].kind == "citations"
+
+
+def test_a_failed_draft_points_the_quote_at_the_passage_it_cited(make) -> None:
+    # The draft's figure is wrong (no passage states 2031), but the passage it cites leads the
+    # quote: a small model often points at the right passage and misreads it.
+    def reply(messages: list[Any]) -> str:
+        delta = next(n for n in offered_numbers(messages) if "delta" in passage(messages, n))
+        return f"It started in 2031 [{delta}]."
+
+    answer = make(FakeChat(reply), DELTA).ask("When did the alpha project start?")
+    assert answer.outcome == "extracted"
+    assert "delta" in [c.doc_id for c in answer.citations]
+    assert "2021" in answer.answer
 
 
 def test_a_refusal_in_words_is_read_as_declining(make) -> None:
@@ -434,7 +447,7 @@ def test_no_quote_when_the_answer_already_says_the_sentence(make) -> None:
 def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
     """The model is down and the passages' best sentence states no sum for a question that
     asks one: the answer is 'not in the documents', said after the model's state."""
-    monkeypatch.setattr("chatbot.pipeline.answer.extract", lambda evidence, settings: "Beta [1].")
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", lambda evidence, settings, prefer=(): "Beta [1].")
     rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
     answer = make(FakeChat(ConnectionError("gone")), rich).ask("What budget does beta have?")
     assert answer.abstained
@@ -705,7 +718,7 @@ def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     question = "How much money does the alpha project receive?"
 
     def quote(text: str) -> Callable[[Any, Any], str]:
-        return lambda evidence, settings: f"{text} [1]"
+        return lambda evidence, settings, prefer=(): f"{text} [1]"
 
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds solar farms."))
     assert_abstained(answerer.ask(question))

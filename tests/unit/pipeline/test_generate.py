@@ -352,8 +352,19 @@ def test_extract_passes_over_a_short_line_that_names_a_topic() -> None:
     )
     text = extract(evidence, AnswerSettings(second_passage_ratio=1.0))
     assert text == "Agencies buy licences through one contract [1]."
-    dated = Evidence(sentences=[Sentence(1, 0, "on 11 June 2009", 0.9), *evidence.sentences])
-    assert extract(dated, AnswerSettings(second_passage_ratio=1.0)) == "on 11 June 2009 [1]."
+    # A date line under a signature is a figure, so it is quoted, with the lines around it:
+    # alone it answers nothing, and the name it belongs to is a line away.
+    signed = [
+        Sentence(3, 0, "Ditetapkan di Jakarta", 0.5),
+        Sentence(3, 1, "on 11 June 2009", 0.95),
+        Sentence(3, 2, "PRESIDENT OF THE REPUBLIC OF INDONESIA,", 0.4),
+        Sentence(3, 3, "SUSILO BAMBANG YUDHOYONO", 0.3),
+    ]
+    dated = Evidence(sentences=[*signed, *evidence.sentences])
+    assert extract(dated, AnswerSettings(second_passage_ratio=1.0)) == (
+        "Ditetapkan di Jakarta [3]. on 11 June 2009 [3]. "
+        "PRESIDENT OF THE REPUBLIC OF INDONESIA, [3]. SUSILO BAMBANG YUDHOYONO [3]."
+    )
 
 
 # --- loops ------------------------------------------------------------------------------------
