@@ -87,6 +87,13 @@ class AnswerSettings(BaseModel):
         "sentence_weight is on: the fused signals' candidates (30 each), so a group the "
         "passage signals rank 20th can still rise; ~240 precomputed sentence vectors a question.",
     )
+    definition_pool: int = Field(
+        30,
+        ge=1,
+        description="Passage groups searched for a definition of the term a question asks "
+        "the meaning of ('What does X mean by \"AI actors\"?', 'Apa yang dimaksud dengan "
+        "...'; chatbot.pipeline.definition); those defining it go first.",
+    )
     min_support: float = Field(
         0.80,
         description="Abstain when the best passage's multilingual-e5 cosine with the question is "
@@ -146,6 +153,13 @@ class AnswerSettings(BaseModel):
         "the one that gives the number. Extractive, every development set: 0.1 gave dev3 dev "
         "16->18 right and 20->22 cited, dev3 own 4->5 and 8->9, seed and foreign unchanged; "
         "0.2 the same plus one foreign answer, with twice the answers changed.",
+    )
+    definition_weight: float = Field(
+        0.2,
+        ge=0,
+        description="Added to the score of a sentence that defines the term a question asks "
+        "the meaning of (chatbot.pipeline.definition): 'AI actors: AI actors are those who "
+        "...' says the term once, a sentence using it says it as often.",
     )
     check_figure_kind: bool = Field(
         True,

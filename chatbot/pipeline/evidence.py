@@ -17,6 +17,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.definition import defines
 from chatbot.pipeline.figure_kind import states_kind
 from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
@@ -139,6 +140,8 @@ def score_sentences(
         for s in sentences:
             lexical = idf.coverage(query.retrieval_text, s) if english else 0.0
             figure = settings.figure_weight if answers_figure(query, s) else 0.0
+            if query.defines and any(defines(s, term) for term in query.defines):
+                figure += settings.definition_weight
             score = float(semantic[k]) + settings.lexical_weight * lexical + prior + figure
             scored.append((s, score))
             k += 1

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.definition import defines
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
@@ -158,6 +159,16 @@ def ranked(rows: np.ndarray, scores: np.ndarray, limit: int, floor: float) -> np
         top = scores >= kth
         rows, scores = rows[top], scores[top]
     return rows[np.lexsort((rows, -scores))][:limit]
+
+
+def defining_first(passages: list[Passage], terms: tuple[str, ...]) -> list[Passage]:
+    """The passages that define one of the terms a question asks the meaning of, first (in
+    their order), then the rest: a definitions list uses the term once, so embeddings rank it
+    below passages that use it often."""
+    defining = [any(defines(p.text, t) for t in terms) for p in passages]
+    return [p for p, d in zip(passages, defining, strict=True) if d] + [
+        p for p, d in zip(passages, defining, strict=True) if not d
+    ]
 
 
 def rrf_credits(scores: np.ndarray) -> np.ndarray:
@@ -317,6 +328,8 @@ class Retriever:
         wanted = max(k, self.settings.rerank_pool if english else k)
         if sentence_weight:
             wanted = max(wanted, self.settings.sentence_pool)
+        if query.defines:
+            wanted = max(wanted, self.settings.definition_pool)
         best: list[tuple[str, Chunk, Hit]] = []
         seen: set[str] = set()
         for hit in hits:
@@ -344,6 +357,8 @@ class Retriever:
             passages = (
                 self._rerank_by_coverage(query.retrieval_text, passages[:head]) + (passages[head:])
             )
+        if query.defines:
+            passages = defining_first(passages, query.defines)
         return Retrieval(passages[:k], top_dense, top_multi, top_lexical)
 
     def _best_sentence_similarity(self, texts: list[str], passages: list[Passage]) -> np.ndarray:

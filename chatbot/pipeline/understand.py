@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chatbot.pipeline.definition import defined_term
 from chatbot.pipeline.figure_kind import FigureKind, asked_kind
 from chatbot.pipeline.prompts import (
     FOLLOW_UP_PATTERNS,
@@ -39,6 +40,7 @@ class Query:
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
     asks_for: FigureKind | None = None  # a sum of money, a share or a date (checked kinds)
+    defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
 
     @property
     def retrieval_text(self) -> str:
@@ -102,4 +104,5 @@ def understand(
         english=english,
         asks_quantity=asks_quantity(text, english),
         asks_for=asked_kind(text, english),
+        defines=tuple(dict.fromkeys(t for w in (text, english) if w and (t := defined_term(w)))),
     )
