@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from chatbot.pipeline.retrieve import RRF_K, Candidates, Retriever, rrf
-from chatbot.pipeline.understand import Query
+from chatbot.pipeline.understand import Query, understand
 from core.settings import AnswerSettings
 from ingest.build import run_build
 
@@ -528,3 +528,22 @@ def test_language_codes_are_read_by_their_base(code: str | None, base: str) -> N
 
     assert base_language(code) == base
     assert is_english(code) is (base == "en")
+
+
+def test_a_passage_defining_the_term_asked_about_goes_first(build) -> None:
+    # The passage using "port data" twice outranks the definitions list by every signal; a
+    # question asking what the term means gets the definition first.
+    retriever = build(
+        {
+            "use.txt": "Port data\n\nPort data from every port data system feeds the port data "
+            "dashboard of the port data office.\n",
+            "terms.txt": "Terms\n\n‒ Port data: records of ships, cargo and crews kept by a "
+            "harbour master.\n",
+            "river.txt": RIVER,
+        }
+    )
+    query = understand('What does the plan mean by "port data"?', [], AnswerSettings(), 500)
+    assert query.defines == ("port data",)
+    assert retriever.search(query).passages[0].doc_id == "terms"
+    plain = Query('Where does "port data" come from?', "en")
+    assert retriever.search(plain).passages[0].doc_id == "use"
