@@ -51,7 +51,10 @@ SUITES = (
             "extra": ROOT / "tests" / "data" / "extra_questions.jsonl",
             "own": QUESTIONS / "seed_own.jsonl",
         },
-        {"heldout": QUESTIONS / "seed_heldout.jsonl"},
+        {
+            "heldout": QUESTIONS / "seed_heldout.jsonl",
+            "heldout2": QUESTIONS / "seed_heldout2.jsonl",
+        },
     ),
     Suite(
         "foreign",
@@ -60,7 +63,10 @@ SUITES = (
             "dev": SHARED / "eval" / "foreign_dev_questions.jsonl",
             "own": QUESTIONS / "foreign_own.jsonl",
         },
-        {"heldout": QUESTIONS / "foreign_heldout.jsonl"},
+        {
+            "heldout": QUESTIONS / "foreign_heldout.jsonl",
+            "heldout2": QUESTIONS / "foreign_heldout2.jsonl",
+        },
     ),
     Suite(
         "dev3",
@@ -69,7 +75,10 @@ SUITES = (
             "dev": SHARED / "eval" / "dev3_questions.jsonl",
             "own": QUESTIONS / "dev3_own.jsonl",
         },
-        {"heldout": QUESTIONS / "dev3_heldout.jsonl"},
+        {
+            "heldout": QUESTIONS / "dev3_heldout.jsonl",
+            "heldout2": QUESTIONS / "dev3_heldout2.jsonl",
+        },
     ),
 )
 
