@@ -229,7 +229,18 @@ def _in_context(best: Sentence, evidence: Evidence, room: int) -> list[Sentence]
 
 
 def _marked(sentences: list[Sentence]) -> str:
-    return " ".join(with_marker(s.text, s.number, ".") for s in sentences)
+    """The sentences with their passages' markers, one marker after each run of lines that
+    follow each other in one passage ("Office of Special Counsel; Jacqueline Yarbro [1].", not
+    "[1]" after every line of a title slide); a line without a full stop ends with "; "."""
+    out: list[str] = []
+    for i, s in enumerate(sentences):
+        after = sentences[i + 1] if i + 1 < len(sentences) else None
+        if after is not None and after.number == s.number and after.position == s.position + 1:
+            text = s.text.rstrip()
+            out.append(text if text[-1:] in SENTENCE_ENDS + ";:,；：，、" else f"{text};")
+        else:
+            out.append(with_marker(s.text, s.number, "."))
+    return " ".join(out)
 
 
 def extract(evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()) -> str:

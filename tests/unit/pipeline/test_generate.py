@@ -262,14 +262,14 @@ def test_extract_takes_the_list_after_a_lead_in(colon: str) -> None:
     lead = Sentence(1, 1, f"The plan names three priorities{colon}", 0.9)
     text = extract(evidence_of(lead, *LEAD_IN), SETTINGS)
     assert text.startswith("The plan names three priorities")
-    assert text.endswith(" Trade [1]. Research [1].")  # the items after it, in order
+    assert text.endswith(" Trade. Research [1].")  # the items after it, in order
     assert "report" not in text and "Beta" not in text  # not what comes before, nor elsewhere
 
 
-def test_a_lead_in_keeps_its_colon_after_the_marker() -> None:
+def test_a_list_and_its_lead_in_have_one_marker_after_them() -> None:
     lead = Sentence(1, 1, "The plan names three priorities:", 0.9)
     text = extract(evidence_of(lead, *LEAD_IN), SETTINGS)
-    assert text == "The plan names three priorities [1]: Trade [1]. Research [1]."
+    assert text == "The plan names three priorities: Trade. Research [1]."
 
 
 def test_extract_without_a_lead_in_does_not_take_the_next_sentences() -> None:
@@ -362,8 +362,8 @@ def test_extract_passes_over_a_short_line_that_names_a_topic() -> None:
     ]
     dated = Evidence(sentences=[*signed, *evidence.sentences])
     assert extract(dated, AnswerSettings(second_passage_ratio=1.0)) == (
-        "Ditetapkan di Jakarta [3]. on 11 June 2009 [3]. "
-        "PRESIDENT OF THE REPUBLIC OF INDONESIA, [3]. SUSILO BAMBANG YUDHOYONO [3]."
+        "Ditetapkan di Jakarta; on 11 June 2009; "
+        "PRESIDENT OF THE REPUBLIC OF INDONESIA, SUSILO BAMBANG YUDHOYONO [3]."
     )
 
 
