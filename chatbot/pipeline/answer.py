@@ -296,8 +296,9 @@ class Answerer:
                     # The model declined or kept no verified claim; the evidence passed the
                     # same test the extractive path answers on (above), so its own sentences
                     # are the answer rather than "not in the documents".
-                    # The passages its draft cited lead: a 1.5B model often points at the
-                    # right passage ("[1]") and then fails to say what it holds.
+                    # The best sentence of a passage its draft cited is quoted, beside the
+                    # best of all: a 1.5B model often points at the right passage ("[1]") and
+                    # then fails to say what it holds.
                     s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
                     text = self._extract(s, prefer=cited_numbers(draft))
                 else:

@@ -200,7 +200,8 @@ def _marker_only(match: re.Match[str]) -> str:
 
 
 _QUOTED = re.compile(
-    r'^["\u201c\u300c](.+?)["\u201d\u300d](\s*(?:\[\d+\]\s*)*[.!?\u3002]?\s*(?:\[\d+\]\s*)*)$'
+    r'^["\u201c\u300c]([^"\u201c\u201d\u300c\u300d]+)["\u201d\u300d]'
+    r"(\s*(?:\[\d+\]\s*)*([.!?\u3002]?)\s*(?:\[\d+\]\s*)*)$"
 )
 
 
@@ -210,6 +211,10 @@ def _unquoted(text: str) -> str:
     if not match:
         return text
     said = match.group(1).strip()
+    if not said:
+        return ""  # the quotes hold nothing: the caller keeps the sentence as it was
+    if match.group(3) and said[-1:] not in _SENTENCE_ENDS:
+        said += match.group(3)  # '"the fund is 5 million".' keeps its full stop
     for n in cited_numbers(match.group(2)):
         said = with_marker(said, n, ".")
     return said
@@ -231,6 +236,9 @@ def strip_source_lead_ins(text: str, lang: str = "en") -> str:
             int(n) for n in re.findall(r"\d+", match.group(0))
         ]
         rest = _unquoted(rest)
+        if not rest:
+            out.append(sentence)
+            continue
         rest = rest[0].upper() + rest[1:]
         if named and not cited_numbers(rest):
             rest = with_marker(rest, named[0])

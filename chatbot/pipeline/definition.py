@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from core.text import stopwords
+
 # A term longer than this is a description ("the maximum loan a platform may extend to one
 # borrower"), not a term a document defines.
 MAX_TERM_WORDS = 8
-_QUOTED = re.compile(r"[\"“”‘’'「『]([^\"“”‘’'「」『』]{2,80})[\"“”‘’'」』]")
+# A quoted term; a single quote opens and closes only outside a word ("the OECD's 'AI actors'").
+_QUOTED = re.compile(r"(?:[\"“「『]|(?<!\w)['‘])([^\"“”「」『』]{2,80}?)(?:[\"”」』]|['’](?!\w))")
 # Asking for a meaning: a quoted term is taken when one of these is in the question.
 _MEANING_WORDS = re.compile(
     r"\b(mean|meaning|means|define|defines|defined|definition|terminology|refer|refers|"
-    r"what (is|are)|dimaksud|pengertian|arti|definisi)\b|とは|定義|意味|是指|定义|什么是|是什么",
+    r"dimaksud|pengertian|arti|definisi)\b|とは|定義|意味|是指|定义|什么是|是什么",
     re.IGNORECASE,
 )
 # The term asked about, unquoted, in the four question languages.
@@ -40,21 +43,26 @@ _TERM_QUESTION = tuple(re.compile(p, re.IGNORECASE) for p in _TERM_QUESTIONS)
 # Where a question's own context starts after the term ("X in the OECD Recommendation").
 _CONTEXT = re.compile(
     r"\s+(?:in|under|according to|for the purposes? of|as used in|within|dalam|menurut|pada)\s+"
-    r"|(?:[、，,]|において|における|では|中|根据|按照).*$",
+    r"|(?:[、，,]|において|における|では|根据|按照).*$",
     re.IGNORECASE,
 )
+# A quotation inside an unquoted term: "the total budget of 'Making Indonesia 4.0'" asks for
+# a figure about a named thing, not what a term means.
+_QUOTED_PART = re.compile(r"[\"“”「」『』]")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 # What opens a definition: the start of the text, a line, a sentence or a list item.
 _OPENING = (
-    r"(?:^|\n|(?<=[.;!?:。；\"”’])\s*)\s*"
+    r"(?:^|\n|(?<=[.;!?:。；\"”’]))\s*"
     # a list item's or an article's mark: "‒", "3.", "(b)", "（一）", "第二条"
     r"(?:[‒–—•*-]\s*|\(?[0-9a-z]{1,3}[.)]\s+|[（(][^)）\s]{1,4}[)）]\s*|第[^\s条]{1,6}条\s*)?"
 )
+_BREAK_RUN = re.compile(r"\s*\n\s*")
+_SPACE_RUN = re.compile(r"[^\S\n]+")
 # Chinese law defines "本办法所称X，是指 ...": "X as this instrument calls it".
 _SO_CALLED = r"[^\s，。；]{0,8}所称"
 _DEFINING = (
     r"(?:\s*[:：]|,?\s+(?:is|are|means?|refers?\s+to|shall\s+mean|(?:is|are)\s+defined\s+as|"
-    r"adalah|yaitu|ialah|merupakan|berarti|yang\s+selanjutnya\s+disebut)\b|\s*[，,]?\s*(?:是指|指|是|とは))"
+    r"adalah|yaitu|ialah|merupakan|berarti|yang\s+selanjutnya\s+disebut)\b|\s*[，,]?\s*(?:是指|系指|指的是|とは)|\s*[，,]\s*指|\s*是(?!否))"
 )
 
 
@@ -74,8 +82,10 @@ def defined_term(question: str) -> str | None:
             return None
         term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
     term = _ARTICLE.sub("", term.strip(" \"“”‘’'「」『』?？.。")).strip()
-    if not term or len(term.split()) > MAX_TERM_WORDS:
+    if len(term) < 2 or len(term.split()) > MAX_TERM_WORDS or _QUOTED_PART.search(term):
         return None
+    if all(w in stopwords() for w in term.lower().split()):
+        return None  # "What is it?": a follow-up's pronoun, no term
     return term
 
 
@@ -86,6 +96,7 @@ def _gap(quoted: re.Match[str], at: int) -> int:
 
 @lru_cache(maxsize=256)
 def _definition_of(term: str) -> re.Pattern[str]:
+    """The pattern of a sentence defining the term (compiled once per term)."""
     words = r"\s+".join(re.escape(w) for w in term.split())
     quote = r"[\"“”‘’'«»]?"
     return re.compile(
@@ -97,4 +108,7 @@ def _definition_of(term: str) -> re.Pattern[str]:
 def defines(text: str, term: str) -> bool:
     """Does the text define the term (it opens a line, sentence or item, and a defining word
     or a colon follows)?"""
-    return _definition_of(term).search(text) is not None
+    # Runs of blank space shrink first to one line break or space: a pattern tried at every
+    # point of a long run would cost its length squared.
+    compact = _SPACE_RUN.sub(" ", _BREAK_RUN.sub("\n", text))
+    return _definition_of(term).search(compact) is not None

@@ -167,8 +167,9 @@ def extractive_sentences(
     evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()
 ) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
-    passages when they have one: those a model's failed answer cited), the items a lead-in
-    introduces, and another passage's best when it scores nearly as well."""
+    passages when they have one: those a model's failed answer cited; the best of all is then
+    quoted too), the items a lead-in introduces or the lines around a short line, and another
+    passage's best when it scores nearly as well."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -192,13 +193,14 @@ def extractive_sentences(
                     break
                 chosen.append(s)
                 used += len(s.text)
-    elif text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:] not in SENTENCE_ENDS:
+    elif text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:].isalnum():
         chosen = _in_context(best, evidence, settings.extractive_chars)
         used = sum(len(s.text) for s in chosen)
     second = next((s for s in ranked if s.number != best.number), None)
+    # The best-scored sentence always stays when a cited passage's best took its place.
     if (
         second is not None
-        and second.score >= settings.second_passage_ratio * best.score
+        and (second is ranked[0] or second.score >= settings.second_passage_ratio * best.score)
         and used + len(second.text) <= settings.extractive_chars
     ):
         chosen.append(second)

@@ -148,11 +148,14 @@ SOURCE_LEAD_INS = (
     r"(?:passages?|texts?|documents?|context|information|excerpts?)"
     r"(?:\s*(?:\[\d+\]|\d+)(?:\s*(?:,|and)?\s*(?:\[\d+\]|\d+))*)?\s*,\s*",
     # "This is supported by passage [1], which states that ...", "Passage [2] says that ..."
+    # (a passage's number, or "that", must follow: "The documents mentioned in Article 5 ..."
+    # and "The document reads like a plan" say something)
     r"(?:(?:this|it|that)\s+(?:is|was)\s+(?:supported|stated|mentioned|shown|described|"
     r"confirmed|explained)\s+(?:by|in)\s+(?:the\s+)?(?:passages?|texts?|documents?)\s*"
-    r"(?:\[\d+\]|\d+)?\s*,?\s*(?:which|that|where)\s+|(?:the\s+)?(?:passages?|texts?|"
-    r"documents?)\s*(?:\[\d+\]|\d+)?\s+)(?:states?|says?|mentions?|notes?|reads?)\s*"
-    r"(?:that\s*)?[:,]?\s*",
+    r"(?:\[\d+\]|\d+)?\s*,?\s*(?:which|that|where)\s+(?:states?|says?|mentions?|notes?)\b"
+    r"\s*(?:that\b)?|(?:the\s+)?(?:passages?|texts?|documents?)\s*(?:\[\d+\]|\d+)\s+"
+    r"(?:states?|says?|mentions?|notes?)\b\s*(?:that\b)?|(?:the\s+)?(?:passages?|texts?|"
+    r"documents?)\s+(?:states?|says?|mentions?|notes?)\s+that\b)\s*[:,]?\s*",
     r"(?:menurut|berdasarkan|sesuai(?:\s+dengan)?|dari)\s+(?:(?:kutipan|teks|dokumen|bagian|"
     r"paragraf|informasi)\s*)+(?:(?:\[\d+\]|\d+)\s*)*(?:yang\s+(?:diberikan|tersedia)\s*)?,\s*",
     r"(?:根据|依据|按照)(?:所?提供的)?(?:段落|文本|文档|文件|资料|信息|内容)"

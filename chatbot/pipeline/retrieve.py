@@ -161,13 +161,23 @@ def ranked(rows: np.ndarray, scores: np.ndarray, limit: int, floor: float) -> np
     return rows[np.lexsort((rows, -scores))][:limit]
 
 
-def defining_first(passages: list[Passage], terms: tuple[str, ...]) -> list[Passage]:
-    """The passages that define one of the terms a question asks the meaning of, first (in
-    their order), then the rest: a definitions list uses the term once, so embeddings rank it
-    below passages that use it often."""
-    defining = [any(defines(p.text, t) for t in terms) for p in passages]
-    return [p for p, d in zip(passages, defining, strict=True) if d] + [
-        p for p, d in zip(passages, defining, strict=True) if not d
+# Passages a definition question moves to the front, at most: a definitions list has one.
+MAX_DEFINING = 2
+
+
+def defining_first(passages: list[Passage], terms: tuple[str, ...], k: int) -> list[Passage]:
+    """The passages that define one of the terms a question asks the meaning of first (at
+    most ``MAX_DEFINING``, of the documents among the first ``k``), then the rest: a
+    definitions list uses the term once, so embeddings rank it below passages that use it
+    often; a document retrieval did not rank near the top defines someone else's term."""
+    documents = {p.doc_id for p in passages[:k]}
+    defining = [
+        i
+        for i, p in enumerate(passages)
+        if p.doc_id in documents and any(defines(p.text, t) for t in terms)
+    ][:MAX_DEFINING]
+    return [passages[i] for i in defining] + [
+        p for i, p in enumerate(passages) if i not in defining
     ]
 
 
@@ -358,7 +368,7 @@ class Retriever:
                 self._rerank_by_coverage(query.retrieval_text, passages[:head]) + (passages[head:])
             )
         if query.defines:
-            passages = defining_first(passages, query.defines)
+            passages = defining_first(passages, query.defines, k)
         return Retrieval(passages[:k], top_dense, top_multi, top_lexical)
 
     def _best_sentence_similarity(self, texts: list[str], passages: list[Passage]) -> np.ndarray:

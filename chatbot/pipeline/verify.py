@@ -48,8 +48,9 @@ from core.text import (
 Outcome = Literal["answered", "refused", "unsupported"]
 # A run of 20+ characters said three or more times in a row: a small model looping.
 _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
-# The sentinel in any case and with a space for its underscores ("Not_IN_DOCUMENTS").
-_SENTINEL = re.compile(SENTINEL.replace("_", "[_ ]"), re.IGNORECASE)
+# The sentinel in any case ("Not_IN_DOCUMENTS"), or in capitals with spaces for underscores;
+# "assets not in documents filed with OJK" is prose.
+_SENTINEL = re.compile(rf"(?i:{SENTINEL})|{SENTINEL.replace('_', ' ')}")
 # A phrase of this many words said three times in one sentence, when its passages do not say it
 # so often, is a loop inside a sentence ("activities prohibited by restriction on activities
 # prohibited by restriction on ...").
@@ -242,13 +243,24 @@ def _lend_markers_back(
 
 
 def _document_names(evidence: Evidence, n: int, name: str) -> bool:
-    """Does a passage of passage n's document among the evidence state the name (no number)?"""
+    """Does a passage of passage n's document among the evidence name it (no number): the
+    words themselves, or for one word a form it derives from ("Indonesian" from "Indonesia",
+    at most three letters longer; a shared first four letters, as ``name_is_stated`` allows
+    elsewhere, would let "Singaporean" through on "single")?"""
     if any(ch.isdigit() for ch in name):
         return False
+    wanted = " ".join(name.lower().split())
     doc_id = evidence.passages[n].doc_id
     for k, p in evidence.passages.items():
-        text = "\n".join(evidence.texts_of(k))
-        if p.doc_id == doc_id and name_is_stated(name, text, set(tokens(text))):
+        if p.doc_id != doc_id:
+            continue
+        text = " ".join("\n".join(evidence.texts_of(k)).lower().split())
+        if re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", text):
+            return True
+        if " " not in wanted and any(
+            len(word) >= max(4, len(wanted) - 3) and wanted.startswith(word)
+            for word in set(re.findall(r"\w+", text))
+        ):
             return True
     return False
 

@@ -447,7 +447,9 @@ def test_no_quote_when_the_answer_already_says_the_sentence(make) -> None:
 def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
     """The model is down and the passages' best sentence states no sum for a question that
     asks one: the answer is 'not in the documents', said after the model's state."""
-    monkeypatch.setattr("chatbot.pipeline.answer.extract", lambda evidence, settings, prefer=(): "Beta [1].")
+    monkeypatch.setattr(
+        "chatbot.pipeline.answer.extract", lambda evidence, settings, prefer=(): "Beta [1]."
+    )
     rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
     answer = make(FakeChat(ConnectionError("gone")), rich).ask("What budget does beta have?")
     assert answer.abstained

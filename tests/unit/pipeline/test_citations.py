@@ -279,6 +279,9 @@ def test_a_lead_in_naming_the_passages_is_removed_and_its_marker_kept(
         "The passages list three members [1].",
         "From 2019 to 2021, it grew [2]. It stopped [1].",
         "According to the minister [1], the plan started in 2020.",
+        "The documents mentioned in Article 5 must be submitted by the platform [1].",
+        "The document reads like a plan [1].",
+        'Passage [1] says " ".',
     ],
 )
 def test_sentences_without_such_a_lead_in_are_unchanged(text: str) -> None:

@@ -23,6 +23,9 @@ from chatbot.pipeline.definition import defined_term, defines
         ("什么是生成式人工智能服务？", "生成式人工智能服务"),
         # Of two quoted names, the one the meaning is asked of.
         ("中国の「暂行办法」では、「服务提供者」はどのように定義されていますか？", "服务提供者"),
+        # A possessive's apostrophe opens no quotation.
+        ("What does the OECD's Recommendation mean by 'AI actors'?", "AI actors"),
+        ("什么是中小企业？", "中小企业"),
     ],
 )
 def test_the_term_a_question_asks_the_meaning_of(question: str, term: str) -> None:
@@ -36,6 +39,8 @@ def test_the_term_a_question_asks_the_meaning_of(question: str, term: str) -> No
         "How many nurses were trained?",
         "What is the maximum total loan a lending platform may extend to a single borrower "
         "under the regulation?",  # a description, not a term
+        "What is it?",  # a follow-up's pronoun
+        'What is the total budget of "Making Indonesia 4.0"?',  # a quoted name, no meaning asked
     ],
 )
 def test_other_questions_ask_for_no_term(question: str) -> None:
@@ -75,3 +80,16 @@ def test_a_sentence_that_defines_the_term(text: str, term: str) -> None:
 )
 def test_a_sentence_that_only_uses_the_term(text: str) -> None:
     assert not defines(text, "significant change")
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("服务提供者指南已发布。", "服务提供者"),
+        ("生成式人工智能服务是否安全", "生成式人工智能服务"),
+    ],
+)
+def test_a_chinese_word_starting_with_a_defining_character_defines_nothing(
+    text: str, term: str
+) -> None:
+    assert not defines(text, term)  # 指南 (guide), 是否 (whether)

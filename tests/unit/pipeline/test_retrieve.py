@@ -545,5 +545,6 @@ def test_a_passage_defining_the_term_asked_about_goes_first(build) -> None:
     query = understand('What does the plan mean by "port data"?', [], AnswerSettings(), 500)
     assert query.defines == ("port data",)
     assert retriever.search(query).passages[0].doc_id == "terms"
-    plain = Query('Where does "port data" come from?', "en")
+    plain = understand('Where does "port data" come from?', [], AnswerSettings(), 500)
+    assert plain.defines == ()
     assert retriever.search(plain).passages[0].doc_id == "use"

@@ -447,3 +447,18 @@ def test_a_name_the_question_gives_is_kept_when_its_document_states_it_elsewhere
     assert verify(answer, query, same, never, idf, MIN_OVERLAP).outcome == "answered"
     other = evidence(limit, country)
     assert verify(answer, query, other, never, idf, MIN_OVERLAP).outcome == "unsupported"
+    # A name sharing only its first letters with a word of the document is not stated there.
+    single = "A single borrower may take one loan."
+    asked = Query("What is the maximum loan of a Singaporean lending platform?", "en")
+    claim = "The maximum loan of a Singaporean lending platform is Rp2.000.000.000,00 [1]."
+    near = Evidence(passages={1: passage(1, limit), 2: replace(passage(1, single), chunk_id="x")})
+    assert verify(claim, asked, near, never, idf, MIN_OVERLAP).outcome == "unsupported"
+
+
+def test_the_sentinels_words_in_prose_are_no_refusal() -> None:
+    text = "Assets not in documents filed with the agency are excluded [1]."
+
+    assert (
+        check(text, evidence("Assets not in documents filed with the agency are excluded.")).outcome
+        != "refused"
+    )
