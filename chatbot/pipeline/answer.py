@@ -48,7 +48,13 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.evidence import Evidence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
-from chatbot.pipeline.generate import extract, generate, supporting_quote, translate
+from chatbot.pipeline.generate import (
+    SENTINEL_ANY_CASE,
+    extract,
+    generate,
+    supporting_quote,
+    translate,
+)
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -56,7 +62,6 @@ from chatbot.pipeline.prompts import (
     NOT_IN_DOCUMENTS,
     OVERRIDE_MEANINGS,
     REFUSAL_MEANINGS,
-    SENTINEL,
     SYSTEM_PROMPT,
 )
 from chatbot.pipeline.query_vectors import remembering
@@ -278,7 +283,7 @@ class Answerer:
                     self.settings.answer.frequency_penalty,
                 ):
                     pieces.append(piece)
-                    if SENTINEL not in piece:  # held back whole by generate: never shown
+                    if not SENTINEL_ANY_CASE.search(piece):  # held back whole: never shown
                         yield StreamEvent("token", text=piece)
                 self._llm_error = None
             except Exception as exc:  # the model is down or stalled: answer without it

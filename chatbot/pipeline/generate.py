@@ -49,6 +49,7 @@ SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
 _DIGITS = re.compile(r"\d+")
+SENTINEL_ANY_CASE = re.compile(re.escape(SENTINEL), re.IGNORECASE)
 # A quoted line (no full stop) shorter than this, in Latin-letter widths, is quoted with the
 # lines around it, up to SHORT_QUOTE_CONTEXT: a date line or a name on a title slide says
 # nothing alone.
@@ -104,9 +105,10 @@ def _new_figures(text: str, original: str) -> bool:
 
 
 def _sentinel_start(text: str) -> int:
-    """Where a possible start of the sentinel begins at the end of ``text`` (len if none)."""
+    """Where a possible start of the sentinel (in any case: the model also writes
+    "Not_IN_DOCUMENTS") begins at the end of ``text`` (len if none)."""
     for start in range(max(0, len(text) - len(SENTINEL) + 1), len(text)):
-        if SENTINEL.startswith(text[start:]):
+        if SENTINEL.startswith(text[start:].upper()):
             return start
     return len(text)
 
@@ -140,12 +142,12 @@ def generate(
         written += str(chunk.content)
         if repeats_itself(written, query.lang):
             break
-        while SENTINEL in held:
-            before, _, held = held.partition(SENTINEL)
+        while found := SENTINEL_ANY_CASE.search(held):
+            before, said, held = held[: found.start()], found.group(0), held[found.end() :]
             text = before.rstrip()
             if text:
                 yield text
-            yield before[len(text) :] + SENTINEL  # with the space before it: never shown
+            yield before[len(text) :] + said  # with the space before it: never shown
         cut = _sentinel_start(held)
         cut = len(held[:cut].rstrip()) if cut < len(held) else cut
         if cut:

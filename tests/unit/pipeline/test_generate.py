@@ -133,6 +133,12 @@ def test_the_sentinel_comes_out_whole_in_one_piece(pieces: list[str]) -> None:
     )
 
 
+def test_the_sentinel_in_another_case_is_held_back_too() -> None:
+    out = streamed(["Indonesia has start-ups [1].", " Not", "_IN_", "Documents", " [1]"])
+    assert "".join(out) == "Indonesia has start-ups [1]. Not_IN_Documents [1]"
+    assert " Not_IN_Documents" in out  # whole, in one piece: the caller never shows it
+
+
 def test_a_sentinel_starting_inside_a_piece_is_not_split() -> None:
     out = streamed(["Sorry, NOT_", "IN_DOCU", "MENTS"])
     assert "".join(out) == "Sorry, NOT_IN_DOCUMENTS"
