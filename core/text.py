@@ -371,6 +371,12 @@ def is_heading(block: str) -> bool:
     return one_line and len(block) <= MAX_HEADING_CHARS and not block.endswith(_SENTENCE_ENDS)
 
 
+def is_heading_line(text: str) -> bool:
+    """A heading, and not a list item going on: a line with a semicolon ("c. pembatasan
+    kegiatan usaha; dan", "(B) the design; and") continues a list, never heads a section."""
+    return ";" not in text and is_heading(text)
+
+
 # A heading in capitals: at least this many cased letters, this share of them upper case (an
 # acronym-heavy sentence such as "The CSP must notify the JAB and FedRAMP PMO" is far below).
 HEADING_MIN_LETTERS = 12

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from core.chunks import Chunk
-from core.text import MAX_HEADING_CHARS, is_heading
+from core.text import MAX_HEADING_CHARS, is_heading_line
 from ingest.load import DocumentInfo
 from ingest.readers.page import LIST_MARKER, SENTENCE_END, Page
 
@@ -238,10 +238,8 @@ def _heading(
         match = _MARKER_HEADING.match(text)
         if match and len(text.split()) <= MAX_MARKER_HEADING_WORDS + 1:
             return _Heading(text, 7, _marker_style(match.group(1), path), index)
-    if plain and not text.startswith("\\#") and ";" not in text and is_heading(text):
-        # plain text headings have no levels; a line with a semicolon is a list item going on
-        # ("c. pembatasan kegiatan usaha; dan", "(B) the design; and"), never a heading
-        return _Heading(text, 1, index=index)
+    if plain and not text.startswith("\\#") and is_heading_line(text):
+        return _Heading(text, 1, index=index)  # plain text headings have no levels
     return None
 
 

@@ -36,7 +36,7 @@ from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
     is_capitals_heading,
-    is_heading,
+    is_heading_line,
     language_name,
     states_figure,
     text_width,
@@ -161,8 +161,7 @@ def _topic_line(text: str) -> bool:
     """A short line that names a topic ("Procurement") rather than says something: not a
     lead-in to a list, and no figure in it ("pada tanggal 11 Juni 2009" answers a question)."""
     lead_in = text.rstrip().endswith(LEAD_IN_ENDS)
-    goes_on = ";" in text  # a list item going on: "c. pembatasan kegiatan usaha; dan"
-    return is_heading(text) and not lead_in and not goes_on and not states_figure(text)
+    return is_heading_line(text) and not lead_in and not states_figure(text)
 
 
 def extractive_sentences(

@@ -8,6 +8,7 @@ from core.text import (
     detect_language,
     is_capitals_heading,
     is_heading,
+    is_heading_line,
     name_is_stated,
     names,
     number_is_stated,
@@ -252,3 +253,17 @@ def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: 
 )
 def test_is_capitals_heading(text: str, heading: bool) -> None:
     assert is_capitals_heading(text) is heading
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("Procurement", True),
+        ("c. pembatasan kegiatan usaha; dan", False),
+        ("(B) the design; and", False),
+    ],
+)
+def test_a_line_with_a_semicolon_continues_a_list_and_heads_nothing(
+    line: str, heading: bool
+) -> None:
+    assert is_heading_line(line) is heading
