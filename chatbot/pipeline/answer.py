@@ -49,7 +49,6 @@ from chatbot.pipeline.citations import (
 from chatbot.pipeline.evidence import Evidence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import (
-    SENTINEL_ANY_CASE,
     extract,
     generate,
     supporting_quote,
@@ -62,6 +61,7 @@ from chatbot.pipeline.prompts import (
     NOT_IN_DOCUMENTS,
     OVERRIDE_MEANINGS,
     REFUSAL_MEANINGS,
+    SENTINEL_ANY_CASE,
     SYSTEM_PROMPT,
 )
 from chatbot.pipeline.query_vectors import remembering

@@ -28,6 +28,7 @@ from chatbot.pipeline.prompts import (
     EARLIER_TEMPLATE,
     NATIVE_LANGUAGE_NAMES,
     SENTINEL,
+    SENTINEL_ANY_CASE,
     SYSTEM_PROMPT,
     TRANSLATE_SYSTEM_PROMPT,
     TRANSLATE_TEMPLATE,
@@ -49,7 +50,6 @@ SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
 _DIGITS = re.compile(r"\d+")
-SENTINEL_ANY_CASE = re.compile(re.escape(SENTINEL), re.IGNORECASE)
 # A quoted line (no full stop) shorter than this, in Latin-letter widths, is quoted with the
 # lines around it, up to SHORT_QUOTE_CONTEXT: a date line or a name on a title slide says
 # nothing alone.

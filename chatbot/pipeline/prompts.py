@@ -6,8 +6,12 @@ only the passages and question cost prompt time.
 
 from __future__ import annotations
 
+import re
+
 # What the model must answer when the passages do not contain the answer.
 SENTINEL = "NOT_IN_DOCUMENTS"
+# The model also writes it in other cases ("Not_IN_DOCUMENTS"): held back and read alike.
+SENTINEL_ANY_CASE = re.compile(re.escape(SENTINEL), re.IGNORECASE)
 
 SYSTEM_PROMPT = f"""You answer questions about policy documents using ONLY the numbered passages \
 in the user message.

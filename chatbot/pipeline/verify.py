@@ -28,7 +28,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.prompts import SENTINEL
+from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
     LANGUAGE_NAMES,
@@ -48,9 +48,9 @@ from core.text import (
 Outcome = Literal["answered", "refused", "unsupported"]
 # A run of 20+ characters said three or more times in a row: a small model looping.
 _LOOP = re.compile(r"(.{20,}?)(?:\1){2,}", re.DOTALL)
-# The sentinel in any case ("Not_IN_DOCUMENTS"), or in capitals with spaces for underscores;
-# "assets not in documents filed with OJK" is prose.
-_SENTINEL = re.compile(rf"(?i:{SENTINEL})|{SENTINEL.replace('_', ' ')}")
+# The sentinel in capitals with spaces for underscores; in lower case it is prose ("assets not
+# in documents filed with OJK").
+_SPACED_SENTINEL = SENTINEL.replace("_", " ")
 # A phrase of this many words said three times in one sentence, when its passages do not say it
 # so often, is a loop inside a sentence ("activities prohibited by restriction on activities
 # prohibited by restriction on ...").
@@ -273,7 +273,7 @@ def verify(
     idf: IdfTable,
     min_overlap: float,
 ) -> Verdict:
-    if _SENTINEL.search(text) or is_refusal(text):
+    if SENTINEL_ANY_CASE.search(text) or _SPACED_SENTINEL in text or is_refusal(text):
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept: list[str] = []
