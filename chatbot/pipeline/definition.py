@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from core.text import stopwords
+from core.text import normalize_spaces, stopwords
 
 # A term longer than this is a description ("the maximum loan a platform may extend to one
 # borrower"), not a term a document defines.
@@ -68,7 +68,7 @@ _DEFINING = (
 
 def defined_term(question: str) -> str | None:
     """The term a question asks the meaning of; None for any other question."""
-    text = " ".join(question.split()).strip()
+    text = normalize_spaces(question)
     quoted = list(_QUOTED.finditer(text))
     asking = [m.start() for m in _MEANING_WORDS.finditer(text)]
     if quoted and asking:
