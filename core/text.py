@@ -9,6 +9,8 @@ Each rule comes from a well-kept library where one exists, so it is not tuned to
   and "。" without a following space in Chinese and Japanese).
 - stems: ``snowballstemmer`` (Porter2): "cooperate" and "cooperation" share a stem.
 - stopwords: bm25s' English list, the same one its BM25 uses by default.
+- tokens of Chinese and Japanese (written without spaces): overlapping character bigrams, as
+  Lucene's CJKAnalyzer indexes them, so "防止产生民族歧视" matches a question's "歧视".
 """
 
 from __future__ import annotations
@@ -157,11 +159,42 @@ def _stem(word: str) -> str:
         return str(_stemmer().stemWord(word))
 
 
+# Scripts written without spaces between words: kana, Han (with extension A and compatibility
+# ideographs) and Hangul. A run of them is one \w+ "word" however long the clause.
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
+# Names the tokenizer's rules, for an index's identity: a change re-tokenizes BM25.
+TOKEN_RULES = "porter2-cjk-bigrams"
+
+
+def _cjk_bigrams(run: str) -> list[str]:
+    """A CJK run as its overlapping character bigrams (a lone character stays itself)."""
+    return [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _split_cjk(word: str) -> list[str]:
+    """A \\w+ word with CJK runs in it ("fedrampの重要な変更がjab") as its other parts, whole,
+    and each run's bigrams, in order."""
+    out: list[str] = []
+    at = 0
+    for m in _CJK_RUN.finditer(word):
+        if m.start() > at:
+            out.append(word[at : m.start()])
+        out += _cjk_bigrams(m.group(0))
+        at = m.end()
+    if at < len(word):
+        out.append(word[at:])
+    return out
+
+
 def tokens(text: str) -> list[str]:
-    """Content tokens for matching: stopwords out, English words stemmed (Porter2)."""
+    """Content tokens for matching: stopwords out, English words stemmed (Porter2), Chinese
+    and Japanese as character bigrams."""
     stop = stopwords()
-    kept = [w for w in words(text) if w not in stop]
-    return [w if w[0].isdigit() else _stem(w) for w in kept]
+    kept = []
+    for w in words(text):
+        parts = _split_cjk(w) if _CJK_RUN.search(w) else [w]
+        kept += [p for p in parts if p not in stop]
+    return [w if w[0].isdigit() or _CJK_RUN.match(w) else _stem(w) for w in kept]
 
 
 # --- names and numbers: what an answer may only state when a passage states it ---------------

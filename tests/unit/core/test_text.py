@@ -107,6 +107,15 @@ def test_stems_match_inflections_and_drop_stopwords() -> None:
     assert tokens("3.7% in 2020") == ["3.7%", "2020"]
 
 
+def test_chinese_and_japanese_are_read_as_character_bigrams() -> None:
+    # A clause of Han or kana has no spaces: as one "word" it matched only the same clause.
+    assert tokens("防止产生民族歧视") == ["防止", "止产", "产生", "生民", "民族", "族歧", "歧视"]
+    assert "歧视" in tokens("哪些类型的歧视？")
+    # Latin names inside stay whole words, stemmed as ever; a lone character stays itself.
+    assert tokens("FedRAMPの変更がJABに") == ["fedramp", "の変", "変更", "更が", "jab", "に"]
+    assert tokens("Programs 字") == ["program", "字"]
+
+
 def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
     found = names(
         "According to it, Brazil grew. The Office of Science and Technology Policy leads."
