@@ -42,6 +42,8 @@ LANGUAGE_NAMES = {
     "th": "Thai",
 }
 
+# How a sentence that leads into a list ends ("... including advice on the following:").
+LEAD_IN_ENDS = (":", "：")
 # A document is Chinese or Japanese when at least this share of its letters are Han or kana.
 CJK_SHARE = 0.3
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -163,7 +165,7 @@ def _stem(word: str) -> str:
 # ideographs) and Hangul. A run of them is one \w+ "word" however long the clause.
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 # Names the tokenizer's rules, for an index's identity: a change re-tokenizes BM25.
-TOKEN_RULES = "porter2-cjk-bigrams"
+LEXICAL_RULES = "porter2-cjk-bigrams"
 
 
 def _cjk_bigrams(run: str) -> list[str]:

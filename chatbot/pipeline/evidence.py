@@ -24,7 +24,7 @@ from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
-from core.text import passage_sentences, states_figure
+from core.text import LEAD_IN_ENDS, passage_sentences, states_figure
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
@@ -157,12 +157,30 @@ def answers_figure(query: Query, sentence: str) -> bool:
     return query.asks_quantity and states_figure(sentence)
 
 
-def _window(sentences: list[tuple[str, float]], room: int) -> tuple[int, int]:
-    """The widest run of sentences around the best one that fits in ``room`` characters;
-    it grows forward first (what follows a lead-in), then backward."""
+def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
+    """The sentences a passage is never shown without: its best one and, when that one leads
+    into a list (it ends with a colon: "... including advice on the following:"), the items
+    after it, up to ``most`` characters in all. A lead-in alone answers nothing."""
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
-    start, end = best, best + 1
-    used = len(sentences[best][0])
+    end, used = best + 1, len(sentences[best][0])
+    if sentences[best][0].rstrip().endswith(LEAD_IN_ENDS):
+        while end < len(sentences) and used + len(sentences[end][0]) + 1 <= most:
+            used += len(sentences[end][0]) + 1
+            end += 1
+    return best, end
+
+
+def _span_chars(sentences: list[tuple[str, float]], span: tuple[int, int]) -> int:
+    return sum(len(text) + 1 for text, _ in sentences[span[0] : span[1]]) - 1
+
+
+def _window(
+    sentences: list[tuple[str, float]], room: int, seed: tuple[int, int]
+) -> tuple[int, int]:
+    """The widest run of sentences around the seed that fits in ``room`` characters;
+    it grows forward first (what follows a lead-in), then backward."""
+    start, end = seed
+    used = _span_chars(sentences, seed)
     grew = True
     while grew:
         grew = False
@@ -205,7 +223,8 @@ def choose_evidence(
     if not kept:
         return Evidence()
     evidence = Evidence()
-    seeds = [len(max(scored[i], key=lambda x: x[1])[0]) for i in kept]
+    spans = [_seed(scored[i], settings.evidence_chars // 2) for i in kept]
+    seeds = [_span_chars(scored[i], span) for i, span in zip(kept, spans, strict=True)]
     shown = _shown_ranks(seeds, settings.evidence_chars)
     used = 0
     for rank, i in enumerate(kept):
@@ -217,7 +236,7 @@ def choose_evidence(
         if rank not in shown:
             continue  # no room left to show it; it may still be cited if restated
         room = settings.evidence_chars - used - sum(seeds[r] for r in shown if r > rank)
-        start, end = _window(scored[i], max(room, seeds[rank]))
+        start, end = _window(scored[i], max(room, seeds[rank]), spans[rank])
         text = " ".join(text for text, _ in scored[i][start:end])
         evidence.blocks[n] = (
             (GAP if start > 0 else "") + text + (GAP if end < len(scored[i]) else "")

@@ -36,6 +36,7 @@ from chatbot.pipeline.prompts import (
 from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
+    LEAD_IN_ENDS,
     is_capitals_heading,
     is_heading_line,
     language_name,
@@ -44,7 +45,6 @@ from core.text import (
     tokens,
 )
 
-LEAD_IN_ENDS = (":", "：")
 QUESTION_ENDS = ("?", "？")
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.

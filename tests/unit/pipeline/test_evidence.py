@@ -302,6 +302,25 @@ def test_a_long_best_sentence_further_down_never_takes_a_better_passages_room() 
     assert evidence.blocks[2] == short[1]
 
 
+def test_a_lead_in_is_shown_with_the_items_it_introduces_before_any_later_passage() -> None:
+    """The US Code's "... including advice on the following:" was the best sentence of [1],
+    but a long run-on list at [2] kept the room, so the model read the lead-in without its
+    four items and wrote "including advice on the following: [1]"."""
+    lead = "The subcommittee shall advise the President on the following:"
+    items = [sentence(f"({letter}) Item", 90) for letter in "ABCD"]
+    run_on = sentence("Long list", 300)
+    retrieved = [passage("1", lead, *items), passage("2", run_on)]
+    scores = {lead: 0.9, run_on: 0.8}
+    evidence = choose(retrieved, scores, exact(evidence_chars=500))
+    assert evidence.blocks[1] == " ".join([lead, *items])
+    assert sorted(evidence.blocks) == [1]  # the run-on no longer fits beside them
+    # Without the colon the best sentence is no lead-in: [2]'s best sentence keeps its room.
+    plain = lead.replace(":", ".")
+    retrieved = [passage("1", plain, *items), passage("2", run_on)]
+    evidence = choose(retrieved, {plain: 0.9, run_on: 0.8}, exact(evidence_chars=500))
+    assert sorted(evidence.blocks) == [1, 2]
+
+
 # --- the prompt's passage list ----------------------------------------------------------------
 
 
