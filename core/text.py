@@ -316,6 +316,19 @@ _SHARE_GAP = re.compile(
 )
 _PERCENT = "percent"
 _ALL = {"all"}
+# English prepositions that follow a number without being what it counts ("$15,000,000 per
+# year", "2022 through 2025"): a closed class of the language, beside the stopwords.
+_NOT_COUNTED = (
+    "per through from until till after before over under each every since during within "
+    "between against about above below across toward towards via than plus up"
+)
+# A sum of money counts its currency, not the word after it.
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹]|\b(?:US\$|USD|EUR|GBP|IDR|Rp))\s?$")
+
+
+@lru_cache(maxsize=1)
+def _not_counted() -> frozenset[str]:
+    return frozenset(_stem(w) for w in _NOT_COUNTED.split())
 
 
 @dataclass(frozen=True)
@@ -350,6 +363,8 @@ def numbers_in_context(text: str) -> list[NumberInContext]:
             rest = rest[1:]
         gap = text[end : rest[0][0]] if rest else ""
         follows = rest and (_SHARE_GAP if share else _COUNT_GAP).match(gap) and not scale
+        follows = follows and rest[0][1] not in _not_counted()
+        follows = follows and not _CURRENCY_BEFORE.search(text[:start])
         out.append(NumberInContext(_number(m), near, rest[0][1] if follows else None))
     return out
 

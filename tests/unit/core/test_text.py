@@ -175,6 +175,18 @@ def test_a_number_counts_the_word_right_after_it() -> None:
     assert number_is_stated_with(scaled, numbers_in_context("worth US$600,000 million a year"))
 
 
+def test_a_sum_of_money_or_a_number_before_a_preposition_counts_no_word() -> None:
+    # "$15,000,000 per year" was read as counting "per", which the passage's "$15,000,000 for
+    # each of fiscal years 2022 through 2025" lacks: a right answer dropped as invented.
+    (sum_,) = numbers_in_context("The law authorizes $15,000,000 per year.")
+    assert sum_.counts is None
+    stated = numbers_in_context("There is authorized $15,000,000 for each of fiscal years 2022")
+    assert number_is_stated_with(sum_, stated)
+    assert numbers_in_context("Rp2.000.000 loans")[0].counts is None
+    assert [n.counts for n in numbers_in_context("from 2022 through 2025")] == [None, None]
+    assert numbers_in_context("It meets 3 times every year")[0].counts is not None  # "time"
+
+
 def test_a_share_counts_the_word_after_its_of() -> None:
     """A share of teachers is not stated by "53% of 10-year old children": a small model answers
     a question about a share nobody measured with a share of something else."""
