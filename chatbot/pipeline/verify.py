@@ -179,6 +179,16 @@ def _phrases(text: str) -> Counter[tuple[str, ...]]:
     return Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
 
 
+def echoes_question(sentence: str, question: str) -> bool:
+    """Does the sentence ask the question back ("Menurut ..., berapa bagian ... [1]? p.6.")?
+    What it says up to its question mark is all in the question; a short fragment after it
+    (a page number) made it one sentence with the mark."""
+    head, mark, _ = MARKER.sub(" ", sentence).partition("?")
+    if not mark:
+        head, mark, _ = head.partition("？")
+    return bool(mark) and not says_something(head, question)
+
+
 def says_something(sentence: str, question: str) -> bool:
     """Does the sentence hold a word the question does not (beyond markers)?"""
     asked = set(tokens(question))
@@ -321,7 +331,7 @@ def verify(
             dropped.append(f"{sentence} (said already)")  # a small model can loop
         elif loops(sentence, texts):
             dropped.append(f"{sentence} (repeats a phrase: a loop)")
-        elif not says_something(sentence, query.text):
+        elif not says_something(sentence, query.text) or echoes_question(sentence, query.text):
             dropped.append(f"{sentence} (says nothing the question does not)")
         elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:
             # "This is supported by passage [2]." restates nothing; an English answer shares

@@ -15,6 +15,7 @@ from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import (
     Verdict,
     claims_to_check,
+    echoes_question,
     loops,
     new_claims,
     says_something,
@@ -161,6 +162,18 @@ def test_says_something_beyond_the_question() -> None:
     assert says_something("It started in 2019 [1].", question)
     assert not says_something("The alpha project started [1].", question)
     assert not says_something("When did the alpha project start [1]?", question)
+
+
+def test_a_sentence_asking_the_question_back_is_no_claim() -> None:
+    question = "Menurut makalah Bank Dunia, berapa bagian rumah tangga yang memiliki telepon?"
+    # The model's echo, glued by its short tail ("p.6.") into one sentence with the mark.
+    assert echoes_question(
+        "Menurut makalah Bank Dunia, berapa bagian rumah tangga yang memiliki telepon [1]? p.6.",
+        question,
+    )
+    assert echoes_question("銀行の報告書では何％ですか？[1]", "銀行の報告書では何％ですか？")
+    assert not echoes_question("Almost three-fourths of households have a phone [1].", question)
+    assert not echoes_question("Why EdTech? Because it helps 53% of teachers [1].", question)
 
 
 # --- verify -----------------------------------------------------------------------------------
