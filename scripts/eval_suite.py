@@ -54,6 +54,7 @@ SUITES = (
         {
             "heldout": QUESTIONS / "seed_heldout.jsonl",
             "heldout2": QUESTIONS / "seed_heldout2.jsonl",
+            "heldout3": QUESTIONS / "seed_heldout3.jsonl",
         },
     ),
     Suite(
@@ -66,6 +67,7 @@ SUITES = (
         {
             "heldout": QUESTIONS / "foreign_heldout.jsonl",
             "heldout2": QUESTIONS / "foreign_heldout2.jsonl",
+            "heldout3": QUESTIONS / "foreign_heldout3.jsonl",
         },
     ),
     Suite(
@@ -78,6 +80,7 @@ SUITES = (
         {
             "heldout": QUESTIONS / "dev3_heldout.jsonl",
             "heldout2": QUESTIONS / "dev3_heldout2.jsonl",
+            "heldout3": QUESTIONS / "dev3_heldout3.jsonl",
         },
     ),
 )
