@@ -9,8 +9,8 @@ Each rule comes from a well-kept library where one exists, so it is not tuned to
   and "。" without a following space in Chinese and Japanese).
 - stems: ``snowballstemmer`` (Porter2): "cooperate" and "cooperation" share a stem.
 - stopwords: bm25s' English list, the same one its BM25 uses by default.
-- tokens of Chinese and Japanese (written without spaces): overlapping character bigrams, as
-  Lucene's CJKAnalyzer indexes them, so "防止产生民族歧视" matches a question's "歧视".
+- tokens of Chinese and Japanese (no spaces between words; Hangul too): overlapping character
+  bigrams, as Lucene's CJKAnalyzer indexes them, so "防止产生民族歧视" matches "歧视".
 """
 
 from __future__ import annotations
@@ -161,11 +161,13 @@ def _stem(word: str) -> str:
         return str(_stemmer().stemWord(word))
 
 
-# Scripts written without spaces between words: kana, Han (with extension A and compatibility
-# ideographs) and Hangul. A run of them is one \w+ "word" however long the clause.
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
-# Names the tokenizer's rules, for an index's identity: a change re-tokenizes BM25.
-LEXICAL_RULES = "porter2-cjk-bigrams"
+# Scripts written without spaces between words: kana (full- and half-width), Han (with its
+# extensions, compatibility ideographs and the marks 々 〆 〇 〻) and Hangul. A run of them is one
+# \w+ "word" however long the clause. A change here changes settings.LEXICAL_TOKENIZER.
+_CJK_RUN = re.compile(
+    "[\u3005-\u3007\u303b\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uff66-\uff9f\uac00-\ud7af\U00020000-\U0003134f]+"
+)
 
 
 def _cjk_bigrams(run: str) -> list[str]:
@@ -312,7 +314,7 @@ def states_figure(sentence: str) -> bool:
 # its sign or "percent" and an "of" ("53% of teachers", "40 percent of all the firms").
 _COUNT_GAP = re.compile(r"[\s$%]*$")
 _SHARE_GAP = re.compile(
-    r"[\s$]*(?:%|\bpercent)?\s*(?:\bof\s+(?:all\s+)?(?:(?:the|its|their)\s+)?)?$", re.I
+    r"[\s$]*(?:%|\bper ?cent)?\s*(?:\bof\s+(?:all\s+)?(?:(?:the|its|their)\s+)?)?$", re.I
 )
 _PERCENT = "percent"
 _ALL = {"all"}
@@ -323,7 +325,10 @@ _NOT_COUNTED = (
     "between against about above below across toward towards via than plus up"
 )
 # A sum of money counts its currency, not the word after it.
-_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹]|\b(?:US\$|USD|EUR|GBP|IDR|Rp))\s?$")
+_CURRENCY_BEFORE = re.compile(
+    r"(?:[$€£¥₹]|\b(?:US\$|" + "|".join(re.escape(c) for c in _CURRENCY_GLUED) + r"))\s?$",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=1)
@@ -358,6 +363,12 @@ def numbers_in_context(text: str) -> list[NumberInContext]:
         rest = after
         if rest and rest[0][1] == _PERCENT and not text[end : rest[0][0]].strip(" $"):
             rest = rest[1:]
+        elif (
+            len(rest) > 1
+            and (rest[0][1], rest[1][1]) == ("per", "cent")
+            and not text[end : rest[0][0]].strip(" $")
+        ):
+            rest = rest[2:]  # "53 per cent of teachers"
         share = rest is not after or text[end : end + 2].strip().startswith("%")
         if share and len(rest) > 1 and rest[0][1] in _ALL:
             rest = rest[1:]

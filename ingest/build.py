@@ -31,7 +31,6 @@ from core.manifest import (
 )
 from core.ocr_words import OcrPage, read_ocr_words, write_ocr_words
 from core.settings import Settings
-from core.text import LEXICAL_RULES
 from ingest.align import DEFAULT_MIN_SIMILARITY, align_all
 from ingest.encode import Encoders
 from ingest.inventory import FileOcr, FileRead, entry_with, file_ocr, file_read
@@ -153,7 +152,6 @@ def chunking_identity(settings: Settings) -> dict[str, object]:
     settings); a change re-chunks."""
     return {
         "chunking_rules": CHUNK_RULES,
-        "lexical_rules": LEXICAL_RULES,  # BM25 reads every chunk in these tokens
         "sentence_rules": sentence_store.SENTENCE_RULES,  # the evidence reads these sentences
         "sentence_vectors": sorted(settings.sentence_vectors),  # and these of their vectors
         "table_passage_share": settings.documents.table_passage_share,

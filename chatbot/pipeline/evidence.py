@@ -194,18 +194,25 @@ def _window(
     return start, end
 
 
-def _shown_ranks(seeds: list[int], budget: int) -> set[int]:
-    """The passages (by rank) whose best sentence the model reads: the first always, then each
-    whose best sentence still fits, best first. A long best sentence further down never takes
-    the room of a better passage's (the room beyond the best sentences then widens their
-    windows, best first)."""
+def _seeds(
+    scored: list[list[tuple[str, float]]], budget: int
+) -> tuple[list[tuple[int, int]], set[int]]:
+    """Per passage (best first), the span it is never shown without (``_seed``), and which
+    passages (by rank) are shown: the first always, then each whose span still fits, best
+    first. A long best sentence further down never takes the room of a better passage's (the
+    room beyond the spans then widens their windows, best first); a lead-in's items are cut to
+    the room left, down to the lead-in alone."""
+    spans: list[tuple[int, int]] = []
     shown: set[int] = set()
     used = 0
-    for rank, seed in enumerate(seeds):
-        if not shown or used + seed <= budget:
+    for rank, sentences in enumerate(scored):
+        span = _seed(sentences, min(budget // 2, budget - used))
+        size = _span_chars(sentences, span)
+        if not shown or used + size <= budget:
             shown.add(rank)
-            used += seed
-    return shown
+            used += size
+        spans.append(span)
+    return spans, shown
 
 
 def choose_evidence(
@@ -223,9 +230,8 @@ def choose_evidence(
     if not kept:
         return Evidence()
     evidence = Evidence()
-    spans = [_seed(scored[i], settings.evidence_chars // 2) for i in kept]
+    spans, shown = _seeds([scored[i] for i in kept], settings.evidence_chars)
     seeds = [_span_chars(scored[i], span) for i, span in zip(kept, spans, strict=True)]
-    shown = _shown_ranks(seeds, settings.evidence_chars)
     used = 0
     for rank, i in enumerate(kept):
         n = rank + 1

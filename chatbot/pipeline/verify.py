@@ -179,14 +179,22 @@ def _phrases(text: str) -> Counter[tuple[str, ...]]:
     return Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
 
 
+# A page reference ("p.6.", "pp. 4-5", "hal. 12"): the kind of short tail that joins an echoed
+# question into one sentence.
+_PAGE_REFERENCE = re.compile(r"\b(?:pp?|page|hal|halaman)\.?\s*\d+(?:\s*[-–]\s*\d+)?", re.I)
+
+
 def echoes_question(sentence: str, question: str) -> bool:
     """Does the sentence ask the question back ("Menurut ..., berapa bagian ... [1]? p.6.")?
-    What it says up to its question mark is all in the question; a short fragment after it
-    (a page number) made it one sentence with the mark."""
-    head, mark, _ = MARKER.sub(" ", sentence).partition("?")
-    if not mark:
-        head, mark, _ = head.partition("？")
-    return bool(mark) and not says_something(head, question)
+    What it says up to its question mark is all in the question, and what follows the mark
+    (a page number that made it one sentence with it) says nothing new either: "What share
+    owns a phone? About 74% [1]." answers."""
+    parts = re.split(r"[?？]", MARKER.sub(" ", sentence), maxsplit=1)
+    if len(parts) < 2:
+        return False
+    head, tail = parts
+    tail = _PAGE_REFERENCE.sub(" ", tail)
+    return not says_something(head, question) and not says_something(tail, question)
 
 
 def says_something(sentence: str, question: str) -> bool:

@@ -114,6 +114,7 @@ def test_chinese_and_japanese_are_read_as_character_bigrams() -> None:
     # Latin names inside stay whole words, stemmed as ever; a lone character stays itself.
     assert tokens("FedRAMPの変更がJABに") == ["fedramp", "の変", "変更", "更が", "jab", "に"]
     assert tokens("Programs 字") == ["program", "字"]
+    assert tokens("人々") == ["人々"]  # the iteration mark belongs to the run
 
 
 def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
@@ -182,7 +183,10 @@ def test_a_sum_of_money_or_a_number_before_a_preposition_counts_no_word() -> Non
     assert sum_.counts is None
     stated = numbers_in_context("There is authorized $15,000,000 for each of fiscal years 2022")
     assert number_is_stated_with(sum_, stated)
-    assert numbers_in_context("Rp2.000.000 loans")[0].counts is None
+    for money in ("Rp2.000.000 loans", "Rp. 4.000 loans", "RM5 loans", "Rs 50 fees", "usd 5 loans"):
+        assert numbers_in_context(money)[0].counts is None
+    (share,) = numbers_in_context("53 per cent of teachers")  # "per cent" is "percent"
+    assert share.counts == "teacher"
     assert [n.counts for n in numbers_in_context("from 2022 through 2025")] == [None, None]
     assert numbers_in_context("It meets 3 times every year")[0].counts is not None  # "time"
 

@@ -321,6 +321,16 @@ def test_a_lead_in_is_shown_with_the_items_it_introduces_before_any_later_passag
     assert sorted(evidence.blocks) == [1, 2]
 
 
+def test_a_lead_in_further_down_keeps_the_items_that_fit_and_is_never_hidden() -> None:
+    first = sentence("First", 300)
+    lead = "The subcommittee shall advise the President on the following:"
+    items = [sentence(f"({letter}) Item", 90) for letter in "ABCD"]
+    retrieved = [passage("1", first), passage("2", lead, *items)]
+    evidence = choose(retrieved, {first: 0.9, lead: 0.8}, exact(evidence_chars=500))
+    # 200 characters are left after [1]: the lead-in and the one item that fits, not nothing.
+    assert shown(evidence.blocks[2]) == f"{lead} {items[0]}"
+
+
 # --- the prompt's passage list ----------------------------------------------------------------
 
 

@@ -174,6 +174,10 @@ def test_a_sentence_asking_the_question_back_is_no_claim() -> None:
     assert echoes_question("銀行の報告書では何％ですか？[1]", "銀行の報告書では何％ですか？")
     assert not echoes_question("Almost three-fourths of households have a phone [1].", question)
     assert not echoes_question("Why EdTech? Because it helps 53% of teachers [1].", question)
+    # A short answer after the echo makes one sentence with it: it answers.
+    asked = "What share of households own a phone?"
+    assert not echoes_question("What share of households own a phone? About 74% [1].", asked)
+    assert not echoes_question("何パーセントですか？ 約74％です[1]。", "何パーセントですか？")
 
 
 # --- verify -----------------------------------------------------------------------------------
