@@ -20,7 +20,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 # A fragment shorter than this joins the sentence before it. Machine-translated text strands
 # pieces such as "I aimed." or "is emphasized."; no real claim fits in under 25 characters.
@@ -241,7 +241,7 @@ _CURRENCY_GLUED = ("Rp", "Rp.", "IDR", "USD", "EUR", "GBP", "RM", "MYR", "Rs", "
 _NUMBER = re.compile(
     "(?:(?<![A-Za-z0-9_.])|"
     + "|".join(f"(?<=(?<![A-Za-z]){re.escape(code)})" for code in _CURRENCY_GLUED)
-    + r")(\d+(?:[.,]\d+)*)(?:\s*(%))?(?:\s*([A-Za-z]+|[万亿千百兆]+))?"
+    + r")(\d+(?:[.,]\d+)*)(?:\s*(%))?(?:\s*([A-Za-z]+|[万萬亿億千百兆]+))?"
 )
 _SCALES = {
     "thousand": 1e3,
@@ -265,6 +265,11 @@ _SCALES = {
     "万亿": 1e12,
     "千万": 1e7,
     "億": 1e8,
+    "萬": 1e4,
+    "十億": 1e9,
+    "百億": 1e10,
+    "千億": 1e11,
+    "兆": 1e12,
 }
 
 
@@ -280,7 +285,12 @@ def _parse_number(digits: str) -> list[float]:
     return readings
 
 
-Number = tuple[str, set[float]]  # its digits, and the values it can mean
+class Number(NamedTuple):
+    digits: str
+    values: set[float]  # what it can mean: its readings, and those times its scale word
+    scaled: set[float]  # the readings times its scale word ("600 billion": 6e11); empty: none
+
+
 # Content words this close to a number say what it counts ("12 members", "strategy ... in
 # 2020"): four on each side hold the noun and its verb in English policy prose.
 NUMBER_CONTEXT_WORDS = 4
@@ -290,9 +300,8 @@ def _number(m: re.Match[str]) -> Number:
     digits, _, unit = m.groups()
     values = set(_parse_number(digits))
     scale = _SCALES.get((unit or "").lower())
-    if scale:
-        values |= {v * scale for v in list(values)}
-    return re.sub(r"\D", "", digits), values
+    scaled = {v * scale for v in values} if scale else set()
+    return Number(re.sub(r"\D", "", digits), values | scaled, scaled)
 
 
 def numbers(text: str) -> list[Number]:
@@ -390,13 +399,18 @@ def number_is_stated_with(number: NumberInContext, stated: list[NumberInContext]
     )
 
 
-def number_is_stated(number: tuple[str, set[float]], stated: list[tuple[str, set[float]]]) -> bool:
-    """Same digits, or the same value (600 billion = 6000亿 = 600,000 million)."""
-    digits, values = number
-    for other_digits, other_values in stated:
-        if digits == other_digits:
-            return True
-        if any(math.isclose(a, b, rel_tol=1e-6) for a in values for b in other_values):
+def number_is_stated(number: Number, stated: list[Number]) -> bool:
+    """Same digits, or the same value (600 billion = 6000亿 = 600,000 million); when both say a
+    scale word, the scaled values must agree ("600亿", 6e10, is not "600 billion")."""
+
+    def same(a: set[float], b: set[float]) -> bool:
+        return any(math.isclose(x, y, rel_tol=1e-6) for x in a for y in b)
+
+    for other in stated:
+        if number.scaled and other.scaled:
+            if same(number.scaled, other.scaled):
+                return True
+        elif number.digits == other.digits or same(number.values, other.values):
             return True
     return False
 

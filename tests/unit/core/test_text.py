@@ -134,6 +134,10 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
     [
         ("6000亿美元", "US$600 billion a year", True),  # same value, other scale word
         ("6千亿美元", "US$600 billion a year", True),
+        ("600亿美元", "US$600 billion a year", False),  # 60 billion: the digits, not the value
+        ("600億ドル", "US$600 billion a year", False),
+        ("6000億ドル", "US$600 billion a year", True),
+        ("600 billion", "Table 2 (US$ billion): 600", True),  # a scale said once, in a header
         ("3,7 persen", "growth of 3.7% a year", True),  # Indonesian decimal comma
         ("270 juta", "a population of over 270 million", True),
         ("2021", "released in 2020", False),
