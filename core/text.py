@@ -273,10 +273,17 @@ _SCALES = {
 }
 
 
-def _parse_number(digits: str) -> list[float]:
-    """Readings of '1,234.5' / '3,7' / '270': English and Indonesian separators both."""
+def _parse_number(
+    digits: str, marks: tuple[tuple[str, str], ...] = ((",", "."), (".", ","))
+) -> list[float]:
+    """Readings of '1,234.5' / '3,7' / '270': English and Indonesian separators both. A
+    thousands mark has three digits after it, every time, and none after the decimal mark:
+    "1.5" is never 15 (then "15 million" passed as "1.5 million")."""
     readings = []
-    for thousands, decimal in ((",", "."), (".", ",")):
+    for thousands, decimal in marks:
+        head, _, tail = digits.partition(decimal)
+        if thousands in tail or any(len(g) != 3 for g in head.split(thousands)[1:]):
+            continue
         candidate = digits.replace(thousands, "").replace(decimal, ".")
         try:
             readings.append(float(candidate))
@@ -298,7 +305,9 @@ NUMBER_CONTEXT_WORDS = 4
 
 def _number(m: re.Match[str]) -> Number:
     digits, _, unit = m.groups()
-    values = set(_parse_number(digits))
+    # Chinese and Japanese write a comma for thousands only ("6,000億"), never for decimals.
+    cjk = bool(unit) and bool(_CJK_RUN.match(unit))
+    values = set(_parse_number(digits, ((",", "."),) if cjk else ((",", "."), (".", ","))))
     scale = _SCALES.get((unit or "").lower())
     scaled = {v * scale for v in values} if scale else set()
     return Number(re.sub(r"\D", "", digits), values | scaled, scaled)

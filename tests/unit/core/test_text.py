@@ -137,6 +137,9 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
         ("600亿美元", "US$600 billion a year", False),  # 60 billion: the digits, not the value
         ("600億ドル", "US$600 billion a year", False),
         ("6000億ドル", "US$600 billion a year", True),
+        ("600 million", "6,000億ドル", False),  # "6,000" is never 6.000
+        ("15 million", "1.5 million", False),  # nor "1.5" 15
+        ("1,000.5 million", "1.000,5 million", True),
         ("600 billion", "Table 2 (US$ billion): 600", True),  # a scale said once, in a header
         ("3,7 persen", "growth of 3.7% a year", True),  # Indonesian decimal comma
         ("270 juta", "a population of over 270 million", True),
