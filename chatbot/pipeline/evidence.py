@@ -196,13 +196,14 @@ def _window(
 
 def _seeds(
     scored: list[list[tuple[str, float]]], budget: int
-) -> tuple[list[tuple[int, int]], set[int]]:
-    """Per passage (best first), the span it is never shown without (``_seed``), and which
-    passages (by rank) are shown: the first always, then each whose span still fits, best
-    first. A long best sentence further down never takes the room of a better passage's (the
-    room beyond the spans then widens their windows, best first); a lead-in's items are cut to
-    the room left, down to the lead-in alone."""
+) -> tuple[list[tuple[int, int]], list[int], set[int]]:
+    """Per passage (best first), the span it is never shown without (``_seed``) and its length
+    in characters, and which passages (by rank) are shown: the first always, then each whose
+    span still fits, best first. A long best sentence further down never takes the room of a
+    better passage's (the room beyond the spans then widens their windows, best first); a
+    lead-in's items are cut to the room left, down to the lead-in alone."""
     spans: list[tuple[int, int]] = []
+    sizes: list[int] = []
     shown: set[int] = set()
     used = 0
     for rank, sentences in enumerate(scored):
@@ -212,7 +213,8 @@ def _seeds(
             shown.add(rank)
             used += size
         spans.append(span)
-    return spans, shown
+        sizes.append(size)
+    return spans, sizes, shown
 
 
 def choose_evidence(
@@ -230,8 +232,7 @@ def choose_evidence(
     if not kept:
         return Evidence()
     evidence = Evidence()
-    spans, shown = _seeds([scored[i] for i in kept], settings.evidence_chars)
-    seeds = [_span_chars(scored[i], span) for i, span in zip(kept, spans, strict=True)]
+    spans, seeds, shown = _seeds([scored[i] for i in kept], settings.evidence_chars)
     used = 0
     for rank, i in enumerate(kept):
         n = rank + 1
