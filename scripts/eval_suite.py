@@ -55,6 +55,7 @@ SUITES = (
             "heldout": QUESTIONS / "seed_heldout.jsonl",
             "heldout2": QUESTIONS / "seed_heldout2.jsonl",
             "heldout3": QUESTIONS / "seed_heldout3.jsonl",
+            "heldout4": QUESTIONS / "seed_heldout4.jsonl",
         },
     ),
     Suite(
@@ -68,6 +69,7 @@ SUITES = (
             "heldout": QUESTIONS / "foreign_heldout.jsonl",
             "heldout2": QUESTIONS / "foreign_heldout2.jsonl",
             "heldout3": QUESTIONS / "foreign_heldout3.jsonl",
+            "heldout4": QUESTIONS / "foreign_heldout4.jsonl",
         },
     ),
     Suite(
@@ -81,6 +83,7 @@ SUITES = (
             "heldout": QUESTIONS / "dev3_heldout.jsonl",
             "heldout2": QUESTIONS / "dev3_heldout2.jsonl",
             "heldout3": QUESTIONS / "dev3_heldout3.jsonl",
+            "heldout4": QUESTIONS / "dev3_heldout4.jsonl",
         },
     ),
 )
