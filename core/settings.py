@@ -163,11 +163,12 @@ class AnswerSettings(BaseModel):
     )
     check_figure_kind: bool = Field(
         True,
-        description="A question asking for a sum of money, a share or a calendar date "
-        "(chatbot/pipeline/figure_kind.py: each language's own words for them) is abstained "
-        "on when no evidence sentence states a figure of that kind (the documents discuss the "
-        "topic but not the figure asked for), and the passages' own sentences are quoted as "
-        "an answer (no model, or after the model declined) only when they state one.",
+        description="A question asking for a sum of money, a share, a calendar date, a year "
+        "or a count (chatbot/pipeline/figure_kind.py: each language's own words for them) is "
+        "abstained on when no evidence sentence states a figure of that kind (the documents "
+        "discuss the topic but not the figure asked for); the model's answer, and the "
+        "passages' own sentences quoted as an answer (no model, or after the model declined), "
+        "count as an answer only when they state one.",
     )
     override_similarity: float = Field(
         0.88,

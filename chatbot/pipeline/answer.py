@@ -7,12 +7,14 @@ this one runs them in order for one question and decides what happens when a ste
 
 - an override attempt, or evidence too weak to answer from (``evidence_answers``): abstain, with
   or without a model;
-- the model declining, or its answer keeping no verified, cited claim (a loop, a wrong date):
-  the passages' own best sentences with their markers and a note (outcome ``extracted``), since
-  the evidence answers as it would without a model. The abstention is decided by the evidence
-  alone, the same test for both paths, so the model can add answers but never remove one;
-- a question for a sum of money, a share or a date that those sentences do not state: abstain
-  (quoted sentences that cannot answer it are not an answer, with a model or without);
+- the model declining, or its answer keeping no verified, cited claim (a loop, a wrong date)
+  or stating no figure of the kind asked ("many" for "how many"): the passages' own best
+  sentences with their markers and a note (outcome ``extracted``), since the evidence answers
+  as it would without a model. The abstention is decided by the evidence alone, the same test
+  for both paths, so the model can add answers but never remove one;
+- a question for a sum of money, a share, a date, a year or a count that those sentences do not
+  state: abstain (quoted sentences that cannot answer it are not an answer, with a model or
+  without);
 - the model failing (down, stalled): the same sentences, with a note saying so (``fallback``).
 """
 
@@ -294,6 +296,11 @@ class Answerer:
             else:
                 draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
                 verified = self._verified(s, draft, retriever)
+                if verified is not None and not self._states_kind_asked(s, verified):
+                    # "There are many start-ups" is no answer to "how many": the passages'
+                    # own sentences are, when they state a count (checked below).
+                    log.info("the answer states no figure of the kind asked: %s", verified)
+                    verified = None
                 if verified is None and self.decline_abstains(s, retriever):
                     yield self._abstain(s)
                     return
@@ -320,11 +327,16 @@ class Answerer:
 
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
-        when the question asks for a sum of money, a share or a date and they state none (they
-        cannot answer it: abstain instead)."""
+        when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
+        and they state none (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
+        return text if self._states_kind_asked(s, text) else None
+
+    def _states_kind_asked(self, s: Session, text: str) -> bool:
+        """Does the text state a figure of the kind the question asks for (if it asks for one
+        and answers are checked for it)?"""
         kind = self._checked_kind(s)
-        return text if kind is None or states_kind(text, kind) else None
+        return kind is None or states_kind(text, kind)
 
     def _quote(self, s: Session, answer: str) -> str:
         """What follows a verified model answer: the passages' own sentences it does not
@@ -372,12 +384,10 @@ class Answerer:
     def evidence_answers(self, s: Session) -> bool:
         """The one abstention test, the same with a model and without: retrieval supported the
         question and evidence sentences were chosen (the extractive path answers from them),
-        and, when the question asks for a sum of money, a share or a date, one of them states
-        a figure of that kind (otherwise the documents discuss the topic, not the figure)."""
-        kind = self._checked_kind(s)
-        if kind is not None:
-            return any(states_kind(e.text, kind) for e in s.evidence.sentences)
-        return bool(s.evidence.sentences)
+        and, when the question asks for a kind of figure (a sum, a share, a date, a year, a
+        count), one of them states one (otherwise the documents discuss the topic, not the
+        figure)."""
+        return any(self._states_kind_asked(s, e.text) for e in s.evidence.sentences)
 
     def _checked_kind(self, s: Session) -> FigureKind | None:
         """The kind of figure the question asks for, when the answers are checked for one."""

@@ -1,13 +1,14 @@
-"""What kind of figure a question asks for (an amount of money, a share, a calendar date), and
-whether a text states one of that kind.
+"""What kind of figure a question asks for (an amount of money, a share, a calendar date, a
+year, a count or a length of time), and whether a text states one of that kind.
 
-A question asking "what fee", "what percentage" or "on what date" is answered only by a
-passage that states a sum of money, a share or a date; when none of the evidence does, the
-documents discuss the topic but not the figure asked for, and the honest answer is that they do
-not say. This is classic answer-type checking: the patterns are each language's own words for
-money, shares and dates (currency names and signs, per cent, months), not words of any document.
-Questions of other kinds (counts, durations, years, names) are not checked: "how many" can be
-answered by any number, and a year is in almost every passage.
+A question asking "what fee", "what percentage", "on what date", "in which year" or "how many"
+is answered only by a passage that states a figure of that kind; when none of the quoted
+sentences does, the documents discuss the topic but not the figure asked for, and the honest
+answer is that they do not say. This is classic answer-type checking: the patterns are each
+language's own words for money, shares, dates, years and counts (currency names and signs, per
+cent, months, counters, number words), not words of any document. A count is any number that is
+not a year nor a clause's own number ("Section 5", "(2)", "第五条"): "how many" can be answered
+by any such number, so the check only finds quotes that state no count at all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-FigureKind = Literal["money", "share", "date"]
+FigureKind = Literal["money", "share", "date", "year", "count"]
 
 # Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
 _MONEY_WORDS = (
@@ -95,13 +96,61 @@ _STATES_DATE = re.compile(
     r"|\d{1,2}\s*月\s*\d{1,2}\s*日",
     re.IGNORECASE,
 )
-_ASKS = {"money": _ASKS_MONEY, "share": _ASKS_SHARE, "date": _ASKS_DATE}
-_STATES = {"money": _STATES_MONEY, "share": _STATES_SHARE, "date": _STATES_DATE}
+# A year ("in what year", "by which fiscal year"), not a number of years ("何年間", "几年").
+_ASKS_YEAR = re.compile(
+    r"\b(?:what|which) (?:calendar |fiscal )?year\b(?!s)|\btahun berapa\b"
+    r"|何年(?!間|以内|後|前|ごと|目|分|度)|哪一?年|哪个(?:年份|财年)|什么年份",
+    re.IGNORECASE,
+)
+# A count or a length of time: "how many", "how long", each language's counters ("berapa
+# orang", "何人", "多少个"), not "berapa" alone (a sum, a number, a name of a thing).
+_ASKS_COUNT = re.compile(
+    r"\bhow (?:many|long)\b|\bhow much time\b"
+    r"|\bberapa (?:banyak|lama|jumlah|orang|hari|minggu|bulan|tahun|kali|buah|negara|anggota|"
+    r"unit)\b"
+    r"|いくつ|何(?:人|件|個|社|名|回|本|台|校|日|週|時間|年間|年以内|か月|カ月|ヶ月|か国|カ国|ヶ国)"
+    r"|どの(?:くらい|ぐらい)の期間|多久|多长时间"
+    r"|(?:多少|几)(?:个|名|家|项|条|所|位|次|天|年|月|周|小时|人|种|国|倍|款)",
+    re.IGNORECASE,
+)
+_STATES_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\bFY\s?\d{2}\b", re.IGNORECASE)
+# What numbers a count is never stated by: a citation marker, a clause's or a list item's own
+# number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), and a year.
+_NOT_A_COUNT = re.compile(
+    r"\[\d+\]|\(\s*\w{1,4}\s*\)|^\s*\w{1,3}[.)]\s"
+    r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
+    r"no\.?|nomor|number)\s*\d[\d.]*(?:\([\w.]+\))*|§+\s*\d[\d.]*"
+    r"|第[\d一二三四五六七八九十百]+[条章节款项]|(?<![\d.,])(?:1[89]|20)\d\d(?![\d]|[.,]\d)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_STATES_COUNT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|"
+    r"seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundreds?|thousands?|"
+    r"millions?|billions?|dozens?|a (?:year|month|week|day|decade)|satu|dua|tiga|empat|lima|enam|"
+    r"tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|ratus|ribu|juta|seratus|seribu|ribuan|"
+    r"jutaan|setahun|sebulan|seminggu|sehari)\b"
+    r"|[二两三四五六七八九十百千万]|一(?=[个名家项条次位种年月天日人つ])",
+    re.IGNORECASE,
+)
+_ASKS = {
+    "money": _ASKS_MONEY,
+    "share": _ASKS_SHARE,
+    "date": _ASKS_DATE,
+    "year": _ASKS_YEAR,
+    "count": _ASKS_COUNT,
+}
+_STATES = {
+    "money": _STATES_MONEY,
+    "share": _STATES_SHARE,
+    "date": _STATES_DATE,
+    "year": _STATES_YEAR,
+    "count": _STATES_COUNT,
+}
 
 
 def asked_kind(*texts: str | None) -> FigureKind | None:
     """The kind of figure a wording of the question asks for, if one of the checked kinds."""
-    order: tuple[FigureKind, ...] = ("date", "share", "money")
+    order: tuple[FigureKind, ...] = ("date", "share", "money", "year", "count")
     for kind in order:
         if any(t and _ASKS[kind].search(t) for t in texts):
             return kind
@@ -110,4 +159,6 @@ def asked_kind(*texts: str | None) -> FigureKind | None:
 
 def states_kind(text: str, kind: FigureKind) -> bool:
     """Does the text state a figure of this kind?"""
+    if kind == "count":
+        text = _NOT_A_COUNT.sub(" ", text)
     return bool(_STATES[kind].search(text))

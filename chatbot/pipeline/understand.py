@@ -39,7 +39,7 @@ class Query:
     override: bool = False  # the question tries to steer the assistant instead of asking
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
-    asks_for: FigureKind | None = None  # a sum of money, a share or a date (checked kinds)
+    asks_for: FigureKind | None = None  # a sum, a share, a date, a year or a count (checked)
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
 
     @property

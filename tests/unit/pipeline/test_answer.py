@@ -718,6 +718,11 @@ def test_a_question_for_a_sum_of_money_no_passage_states_is_abstained(make, chat
     assert not off.ask("How much money does the alpha project cost?").abstained
 
 
+def quote(text: str) -> Callable[..., str]:
+    """A stand-in for ``extract``: the passages' own sentences would be ``text``."""
+    return lambda evidence, settings, prefer=(): f"{text} [1]"
+
+
 @pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
 def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     make, monkeypatch, chat
@@ -728,14 +733,31 @@ def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     answerer = make(chat, rich)
     question = "How much money does the alpha project receive?"
 
-    def quote(text: str) -> Callable[[Any, Any], str]:
-        return lambda evidence, settings, prefer=(): f"{text} [1]"
-
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds solar farms."))
     assert_abstained(answerer.ask(question))
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha received US$2 million."))
     answer = answerer.ask(question)
     assert answer.outcome == "extracted" and "US$2 million" in answer.answer
+
+
+def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypatch) -> None:
+    """'Many solar farms' verifies against the passage but does not say how many: the
+    passages' own sentences answer when they state a count, otherwise the answer abstains."""
+
+    def reply(messages: list[Any]) -> str:
+        alpha = next(n for n in offered_numbers(messages) if "alpha" in passage(messages, n))
+        return f"The alpha project builds many solar farms in the northern provinces [{alpha}]."
+
+    question = "How many solar farms does the alpha project build?"
+    off = make(FakeChat(reply), answer={"check_figure_kind": False})
+    assert off.ask(question).outcome == "answered"  # the draft itself verifies
+    answerer = make(FakeChat(reply))
+
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds solar farms."))
+    assert_abstained(answerer.ask(question))
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds twelve farms."))
+    answer = answerer.ask(question)
+    assert answer.outcome == "extracted" and "twelve" in answer.answer
 
 
 # --- the index can change under a running answerer --------------------------------------------

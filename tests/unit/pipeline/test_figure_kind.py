@@ -1,4 +1,5 @@
-"""The kind of figure a question asks for (money, a share, a date) and whether a text states it."""
+"""The kind of figure a question asks for (money, a share, a date, a year, a count) and whether a
+text states it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("本番環境を持つプログラムの割合はどれくらいですか？", "share"),
         ("On what date was the regulation enacted?", "date"),
         ("该办法自哪一天起施行？", "date"),
+        ("In what year did the OECD hold its forum?", "year"),
+        ("By which fiscal year must the report be filed?", "year"),
+        ("Korika didirikan pada tahun berapa?", "year"),
+        ("Korikaは何年に設立されましたか？", "year"),
+        ("Korika是哪一年成立的？", "year"),
+        ("How many members sit on the committee?", "count"),
+        ("How long must agencies keep the records?", "count"),
+        ("How much time is allowed to pay the fine?", "count"),
+        ("How much time does an investigation take?", "count"),
+        ("Berapa hari batas waktu pembayaran denda?", "count"),
+        ("Berapa banyak penyelenggara yang terdaftar?", "count"),
+        ("罚款的期限是多少天？", "count"),
+        ("有多少个项目获得了资金？", "count"),
+        ("記録は何日間保存しなければなりませんか？", "count"),
+        ("委員会は何人で構成されますか？", "count"),
+        ("その計画は何年間続きますか？", "count"),
     ],
 )
 def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str) -> None:
@@ -33,18 +50,14 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
 @pytest.mark.parametrize(
     "question",
     [
-        "How many members sit on the committee?",  # any number answers a count
-        "When did Indonesia release its strategy?",  # a year is in almost every passage
+        "When did Indonesia release its strategy?",  # a year, a date or an event
+        "Berapa nomor peraturan itu?",  # "berapa" alone: a number of any kind
+        "What are the yearly targets?",
         "By what date must the committee report?",  # a deadline is often "within 90 days"
         "What are the costs of adopting EdTech?",  # costs as a topic, not a sum
         "What is the cost of inaction for learners?",
         "What funding mechanisms does the World Bank offer?",
         "What penalty applies to a late filing?",  # may be a sanction, not a sum
-        "Berapa hari batas waktu pembayaran denda?",  # a count of days
-        "罚款的期限是多少天？",
-        "有多少个项目获得了资金？",
-        "How much time is allowed to pay the fine?",
-        "How much time does an investigation take?",
         "What exchange rate is used?",
         "What is the share capital requirement?",
         "What day does the office open?",
@@ -84,6 +97,14 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("One-third of schools closed.", "share"),
         ("A fee of Rs. 500 applies.", "money"),
         ("最高罚款人民币100万。", "money"),
+        ("The strategy was released in 2020.", "year"),
+        ("It applies from FY21 on.", "year"),
+        ("The Task Force shall be composed of 12 members.", "count"),
+        ("It consists of twenty-one experts.", "count"),
+        ("Direksi terdiri dari dua belas anggota.", "count"),
+        ("记录保存不少于六个月。", "count"),
+        ("Reports are due within a year.", "count"),
+        ("Over 2,000 bots were deployed in 2021.", "count"),
     ],
 )
 def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
@@ -102,6 +123,11 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("It runs one in the morning and one at night.", "share"),
         ("The count rose to 12 in 2020.", "share"),
         ("Article 5 in 2009 set it out.", "share"),
+        ("The strategy was released in the first quarter.", "year"),
+        ("Section 5 of the 2020 Act names the members [1].", "count"),
+        ("(2) The authority of each party is set out in Pasal 7 ayat (3).", "count"),
+        ("第五条 提供者应当依法开展预训练。", "count"),
+        ("The Observatory was launched in 2019.", "count"),
     ],
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:
