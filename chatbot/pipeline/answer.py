@@ -296,7 +296,7 @@ class Answerer:
             else:
                 draft = strip_source_lead_ins(clean_markers("".join(pieces), offered), s.lang)
                 verified = self._verified(s, draft, retriever)
-                if verified is not None and not self._states_kind_asked(s, verified):
+                if verified is not None and not self._answers_kind_asked(s, verified):
                     # "There are many start-ups" is no answer to "how many": the passages'
                     # own sentences are, when they state a count (checked below).
                     log.info("the answer states no figure of the kind asked: %s", verified)
@@ -331,6 +331,11 @@ class Answerer:
         and they state none (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
         return text if self._states_kind_asked(s, text) else None
+
+    def _answers_kind_asked(self, s: Session, answer: str) -> bool:
+        """Does a model's answer state a figure of the kind asked? An answer to one part of a
+        question asking two things ("Who signed it, and how many members ...?") answers too."""
+        return bool(s.query and s.query.asks_several) or self._states_kind_asked(s, answer)
 
     def _states_kind_asked(self, s: Session, text: str) -> bool:
         """Does the text state a figure of the kind the question asks for (if it asks for one

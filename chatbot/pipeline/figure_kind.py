@@ -1,19 +1,22 @@
 """What kind of figure a question asks for (an amount of money, a share, a calendar date, a
-year, a count or a length of time), and whether a text states one of that kind.
+year or a count), and whether a text states one of that kind.
 
 A question asking "what fee", "what percentage", "on what date", "in which year" or "how many"
 is answered only by a passage that states a figure of that kind; when none of the quoted
 sentences does, the documents discuss the topic but not the figure asked for, and the honest
 answer is that they do not say. This is classic answer-type checking: the patterns are each
 language's own words for money, shares, dates, years and counts (currency names and signs, per
-cent, months, counters, number words), not words of any document. A count is any number that is
-not a year nor a clause's own number ("Section 5", "(2)", "第五条"): "how many" can be answered
-by any such number, so the check only finds quotes that state no count at all.
+cent, months, counters, number words), not words of any document. A count is a number (in
+digits or words) that is not a year where the text says a year ("in 2019", "2020年"), a
+citation marker nor a clause's own number ("Section 5", "(2)", "第五条"): "how many" can be
+answered by any such number, so the check only finds quotes that state no count at all. A
+length of time ("how long") is not checked: it is often answered in words ("until revoked").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 FigureKind = Literal["money", "share", "date", "year", "count"]
@@ -25,12 +28,15 @@ _MONEY_WORDS = (
     r"revenues?|biaya|dana|anggaran|denda|rupiah|harga|gaji|modal)\b"
     r"|予算|費用|罰金|金額|資金|料金|円|ドル|资金|预算|费用|罚款|罚金|金额|价格|经费|美元"
 )
+# What "berapa" (Indonesian) and "多少"/"几" (Chinese) count when they ask for a count, not a sum.
+_ID_COUNTED = r"hari|minggu|bulan|tahun|jam|kali|buah|orang|negara|anggota|unit"
+_ZH_COUNTERS = r"个|名|家|项|条|所|位|次|天|日|年|月|周|小时|分钟|人|种|国|倍|款|份"
 # "How much" that asks for a sum: not "how much time", "how much of" (often a share), nor a
 # count ("berapa hari", "多少天", "多少个").
 _HOW_MUCH = (
     r"\bhow much\b(?!\s+(?:time|of)\b)"
-    r"|\bberapa\b(?!\s+(?:hari|minggu|bulan|tahun|jam|lama|kali|banyak|jumlah|orang|persen)\b)"
-    r"|いくら|多少(?![天日个个人名种次年月家项条所位倍])|何円|何ドル|几元"
+    rf"|\bberapa\b(?!\s+(?:lama|banyak|jumlah|persen|{_ID_COUNTED})\b)"
+    rf"|いくら|多少(?!{_ZH_COUNTERS})|何円|何ドル|几元"
 )
 # Nouns that are themselves sums of money: "what fee", "which fine", "what is the budget" (not
 # "cost": "what is the cost of inaction" is often answered in words).
@@ -96,40 +102,50 @@ _STATES_DATE = re.compile(
     r"|\d{1,2}\s*月\s*\d{1,2}\s*日",
     re.IGNORECASE,
 )
-# A year ("in what year", "by which fiscal year"), not a number of years ("何年間", "几年").
+# A year ("in what year", "by which fiscal year", "何年に"), not a number of years ("何年間",
+# "保存期間は何年ですか", "几年": counts).
 _ASKS_YEAR = re.compile(
-    r"\b(?:what|which) (?:calendar |fiscal )?year\b(?!s)|\btahun berapa\b"
-    r"|何年(?!間|以内|後|前|ごと|目|分|度)|哪一?年|哪个(?:年份|财年)|什么年份",
+    r"\b(?:what|which) (?:calendar |fiscal )?year\b(?![-\w])|\btahun berapa\b"
+    r"|何年(?:に|から|まで|の|頃|ごろ)|哪一?年|哪个(?:年份|财年)|什么年份",
     re.IGNORECASE,
 )
-# A count or a length of time: "how many", "how long", each language's counters ("berapa
-# orang", "何人", "多少个"), not "berapa" alone (a sum, a number, a name of a thing).
+# A count: "how many", each language's counters ("berapa orang", "何人", "多少个").
 _ASKS_COUNT = re.compile(
-    r"\bhow (?:many|long)\b|\bhow much time\b"
-    r"|\bberapa (?:banyak|lama|jumlah|orang|hari|minggu|bulan|tahun|kali|buah|negara|anggota|"
-    r"unit)\b"
-    r"|いくつ|何(?:人|件|個|社|名|回|本|台|校|日|週|時間|年間|年以内|か月|カ月|ヶ月|か国|カ国|ヶ国)"
-    r"|どの(?:くらい|ぐらい)の期間|多久|多长时间"
-    r"|(?:多少|几)(?:个|名|家|项|条|所|位|次|天|年|月|周|小时|人|种|国|倍|款)",
+    rf"\bhow many\b|\bberapa (?:banyak|jumlah|{_ID_COUNTED})\b"
+    r"|いくつ|何(?:人|件|個|社|名|回|本|台|校|日間|日以内|週間|時間|年|か月|カ月|ヶ月|か国|カ国|ヶ国)"
+    rf"|(?:多少|几)(?:{_ZH_COUNTERS})",
     re.IGNORECASE,
 )
-_STATES_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)|\bFY\s?\d{2}\b", re.IGNORECASE)
+_YEAR = r"(?:1[89]|20)\d\d"
+_STATES_YEAR = re.compile(
+    rf"(?<!\d){_YEAR}(?!\d)|\bFY\s?\d{{2}}\b|(?:令和|平成|昭和)\s*(?:\d{{1,2}}|元)\s*年",
+    re.IGNORECASE,
+)
+# Where a number is a year, not a count: after a word that says so ("in 2019", "since 2020",
+# "May 2019", "FY2021"), before 年 or a name ("the 2020 Act"), or in a range ("2020-2045").
+_YEAR_SAID = (
+    r"(?:\b(?:in|since|by|until|till|from|before|after|of|during|through|to|year|years|tahun|"
+    rf"sejak|pada|hingga|sampai|late|early|mid|end|{_MONTHS})\.?,?\s+|\bFY\s?|[-–/]\s?)"
+    rf"{_YEAR}(?![\d]|[.,]\d)"
+    rf"|(?<![\d.,]){_YEAR}(?:\s*年|\s*[-–]\s*(?:{_YEAR}|\d\d)(?!\d)|(?=\s+(?-i:[A-Z])))"
+)
 # What numbers a count is never stated by: a citation marker, a clause's or a list item's own
-# number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), and a year.
+# number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), a year and a date.
 _NOT_A_COUNT = re.compile(
-    r"\[\d+\]|\(\s*\w{1,4}\s*\)|^\s*\w{1,3}[.)]\s"
+    r"\[\d+\]|\(\s*\w{1,4}\s*\)|^[ \t]*\w{1,3}[.)][ \t]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
     r"no\.?|nomor|number)\s*\d[\d.]*(?:\([\w.]+\))*|§+\s*\d[\d.]*"
-    r"|第[\d一二三四五六七八九十百]+[条章节款项]|(?<![\d.,])(?:1[89]|20)\d\d(?![\d]|[.,]\d)",
+    rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}",
     re.IGNORECASE | re.MULTILINE,
 )
 _STATES_COUNT = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|"
-    r"seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundreds?|thousands?|"
-    r"millions?|billions?|dozens?|a (?:year|month|week|day|decade)|satu|dua|tiga|empat|lima|enam|"
-    r"tujuh|delapan|sembilan|sepuluh|sebelas|belas|puluh|ratus|ribu|juta|seratus|seribu|ribuan|"
-    r"jutaan|setahun|sebulan|seminggu|sehari)\b"
-    r"|[二两三四五六七八九十百千万]|一(?=[个名家项条次位种年月天日人つ])",
+    r"\d|\b(?:zero|one|once|twice|single|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+    r"twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|"
+    r"hundreds?|thousands?|millions?|billions?|dozens?|fortnight|an? (?:hour|year|month|week|day|"
+    r"decade)|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|"
+    r"\w*(?:belas|puluh|ratus|ribu|juta)(?:an)?|setahun|sebulan|seminggu|sehari)\b"
+    r"|[二两三四五六七八九十百千万亿億]|半年|半月"
+    r"|一(?=[个名家项条次位种年月天日人つヶかカケ週周回件社国億万千百十倍小時分間])",
     re.IGNORECASE,
 )
 _ASKS = {
@@ -159,6 +175,7 @@ def asked_kind(*texts: str | None) -> FigureKind | None:
 
 def states_kind(text: str, kind: FigureKind) -> bool:
     """Does the text state a figure of this kind?"""
+    text = unicodedata.normalize("NFKC", text)  # full-width digits ("２０２３年") as digits
     if kind == "count":
         text = _NOT_A_COUNT.sub(" ", text)
     return bool(_STATES[kind].search(text))

@@ -65,6 +65,16 @@ QUANTITY_QUESTION_PATTERNS = (
     r"多少|几[个年月日天次]|何时|什么时候|多久|多长|多大|比例|百分之|哪一?年|哪一?天",
 )
 
+# Each language's question words: a question saying two of them ("Who signed it, and how many
+# days ...?", "何をしなければならず、どの規定に") asks two things, and an answer to one part is an
+# answer too.
+QUESTION_WORD_PATTERNS = (
+    r"\b(?:what|which|who|whom|whose|when|where|why|how)\b",
+    r"\b(?:apa|apakah|siapa|kapan|mana|berapa|bagaimana|mengapa|kenapa)\b",
+    r"何|誰|いつ|どこ|どの|どう|なぜ|いくら|いくつ",
+    r"什么|谁|哪|多少|几|何时|为什么|怎么|如何",
+)
+
 # A question that leans on the one before it: a pronoun or demonstrative with nothing to point
 # to in the question itself, or an opening such as "And ..." / "What about ...", in the four
 # question languages (each language's own grammar words, not words of any document). A new

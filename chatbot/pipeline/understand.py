@@ -19,6 +19,7 @@ from chatbot.pipeline.prompts import (
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
     QUANTITY_QUESTION_PATTERNS,
+    QUESTION_WORD_PATTERNS,
 )
 from chatbot.types import Turn
 from core.settings import AnswerSettings
@@ -27,6 +28,7 @@ from core.text import detect_language, normalize_spaces
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
+_QUESTION_WORD = re.compile("|".join(QUESTION_WORD_PATTERNS), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Query:
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
     asks_for: FigureKind | None = None  # a sum, a share, a date, a year or a count (checked)
+    asks_several: bool = False  # two question words: "Who signed it, and how many ...?"
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
 
     @property
@@ -69,6 +72,11 @@ def leans_on_earlier(question: str) -> bool:
 def asks_quantity(*texts: str | None) -> bool:
     """Does a wording of the question ask for an amount, a count, a date or a duration?"""
     return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
+
+
+def asks_several_things(question: str) -> bool:
+    """Does the question say two question words or more (it asks two things)?"""
+    return len(_QUESTION_WORD.findall(question)) >= 2
 
 
 def looks_like_override(text: str) -> bool:
@@ -104,5 +112,6 @@ def understand(
         english=english,
         asks_quantity=asks_quantity(text, english),
         asks_for=asked_kind(text, english),
+        asks_several=asks_several_things(text),
         defines=tuple(dict.fromkeys(t for w in (text, english) if w and (t := defined_term(w)))),
     )

@@ -758,6 +758,9 @@ def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypa
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha builds twelve farms."))
     answer = answerer.ask(question)
     assert answer.outcome == "extracted" and "twelve" in answer.answer
+    # A question asking two things: an answer to its other part is an answer.
+    answer = answerer.ask("Where does the alpha project build, and how many farms does it build?")
+    assert answer.outcome == "answered" and "northern provinces" in answer.answer
 
 
 # --- the index can change under a running answerer --------------------------------------------

@@ -31,9 +31,6 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("Korikaは何年に設立されましたか？", "year"),
         ("Korika是哪一年成立的？", "year"),
         ("How many members sit on the committee?", "count"),
-        ("How long must agencies keep the records?", "count"),
-        ("How much time is allowed to pay the fine?", "count"),
-        ("How much time does an investigation take?", "count"),
         ("Berapa hari batas waktu pembayaran denda?", "count"),
         ("Berapa banyak penyelenggara yang terdaftar?", "count"),
         ("罚款的期限是多少天？", "count"),
@@ -41,6 +38,10 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("記録は何日間保存しなければなりませんか？", "count"),
         ("委員会は何人で構成されますか？", "count"),
         ("その計画は何年間続きますか？", "count"),
+        ("記録の保存期間は何年ですか？", "count"),  # how many years, not which year
+        ("缴纳罚款的期限是多少周？", "count"),  # weeks: a count, never a sum
+        ("罚款需要在多少小时内缴纳？", "count"),
+        ("その法律は何年に施行されましたか？", "year"),
     ],
 )
 def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str) -> None:
@@ -52,6 +53,10 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
     [
         "When did Indonesia release its strategy?",  # a year, a date or an event
         "Berapa nomor peraturan itu?",  # "berapa" alone: a number of any kind
+        "How long must agencies keep the records?",  # often "until revoked": not checked
+        "How much time is allowed to pay the fine?",
+        "Berapa lama masa jabatan anggota Dewan?",
+        "What year-end reports are required?",
         "What are the yearly targets?",
         "By what date must the committee report?",  # a deadline is often "within 90 days"
         "What are the costs of adopting EdTech?",  # costs as a topic, not a sum
@@ -105,6 +110,14 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("记录保存不少于六个月。", "count"),
         ("Reports are due within a year.", "count"),
         ("Over 2,000 bots were deployed in 2021.", "count"),
+        ("The board trained 2000 teachers.", "count"),  # a year's digits, not said as a year
+        ("The review is done twice a year.", "count"),
+        ("报告应当在一个月内提交。", "count"),
+        ("記録は一か月保存する。", "count"),
+        ("Jumlahnya mencapai puluhan ribu penyelenggara.", "count"),
+        ("令和5年に施行された。", "year"),
+        ("２０２３年に公布された。", "year"),
+        ("Valid for FY2024 only.", "year"),
     ],
 )
 def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
@@ -128,6 +141,9 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("(2) The authority of each party is set out in Pasal 7 ayat (3).", "count"),
         ("第五条 提供者应当依法开展预训练。", "count"),
         ("The Observatory was launched in 2019.", "count"),
+        ("It was adopted in May 2019 and revised since 2021 [2].", "count"),
+        ("The 2020 Act and the 2021-2025 plan set it out.", "count"),
+        ("施行日は2023年8月15日である。", "count"),
     ],
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:

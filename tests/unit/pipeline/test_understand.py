@@ -8,6 +8,7 @@ import pytest
 from chatbot.pipeline.understand import (
     Query,
     asks_quantity,
+    asks_several_things,
     leans_on_earlier,
     looks_like_override,
     understand,
@@ -241,3 +242,23 @@ def test_other_questions_are_not_marked(question: str) -> None:
 def test_the_english_translation_can_mark_a_question() -> None:
     query = understand("Ceritakan batas pinjaman", [], SETTINGS, 500, Translator("How much?"))
     assert query.asks_quantity
+
+
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("Who signed the regulation, and how many days does an operator have?", True),
+        ("Siapa yang menandatangani dan kapan diundangkan?", True),
+        ("提供者は何をしなければならず、その際どの規定に従う必要がありますか？", True),
+        ("由谁负责分析人工智能人才市场？须在多少天内完成？", True),
+        ("How many members sit on the committee?", False),
+        ("Berapa banyak penyelenggara yang terdaftar?", False),
+        ("記録は何日間保存しなければなりませんか？", False),
+        ("提供者必须在多少个工作日内反馈处理结果？", False),
+    ],
+)
+def test_a_question_saying_two_question_words_asks_several_things(
+    question: str, several: bool
+) -> None:
+    assert asks_several_things(question) is several
+    assert understand(question, [], SETTINGS, 500).asks_several is several
