@@ -161,6 +161,16 @@ class AnswerSettings(BaseModel):
         "the meaning of (chatbot.pipeline.definition): 'AI actors: AI actors are those who "
         "...' says the term once, a sentence using it says it as often.",
     )
+    search_unattributed: bool = Field(
+        True,
+        description="Search with a question's short clause naming only its source left out "
+        "('According to the World Bank, ...', 'Menurut artikel ini, ...', '記事によると、', "
+        "'根据美国法典，'; one naming a topic or a part, 'tentang EdTech', 'Pasal 10', '《...》', "
+        "stays; chatbot.pipeline.understand.without_attribution): it names the document, and "
+        "passages repeating the document's name outranked the one answering. Dense, e5 and "
+        "BM25 search and the evidence's sentence similarity read the wordings without it; the "
+        "coverage re-rank, the prompt and the answer see the question as asked.",
+    )
     check_figure_kind: bool = Field(
         True,
         description="A question asking for a sum of money, a share, a calendar date, a year "

@@ -102,17 +102,19 @@ _STATES_DATE = re.compile(
     r"|\d{1,2}\s*月\s*\d{1,2}\s*日",
     re.IGNORECASE,
 )
-# A year ("in what year", "by which fiscal year", "何年に"), not a number of years ("何年間",
-# "保存期間は何年ですか", "几年": counts).
+# A year ("in what year", "by which fiscal year", "何年に", "何年度"), not a number of years
+# ("何年間", "几年": counts); a bare "何年ですか" may be either, and is not checked.
 _ASKS_YEAR = re.compile(
     r"\b(?:what|which) (?:calendar |fiscal )?year\b(?![-\w])|\btahun berapa\b"
-    r"|何年(?:に|から|まで|の|頃|ごろ)|哪一?年|哪个(?:年份|财年)|什么年份",
+    r"|何年度|何年(?:に|から|まで|の|頃|ごろ|設立|施行|制定|公布|発表)|哪一?年|哪个(?:年份|财年)"
+    r"|什么年份",
     re.IGNORECASE,
 )
 # A count: "how many", each language's counters ("berapa orang", "何人", "多少个").
 _ASKS_COUNT = re.compile(
-    rf"\bhow many\b|\bberapa (?:banyak|jumlah|{_ID_COUNTED})\b"
-    r"|いくつ|何(?:人|件|個|社|名|回|本|台|校|日間|日以内|週間|時間|年|か月|カ月|ヶ月|か国|カ国|ヶ国)"
+    rf"\bhow many\b|\bberapa(?:kah)? (?:banyak|jumlah|{_ID_COUNTED})\b"
+    r"|いくつ|何(?:人|件|個|社|名|回|本|台|校|日間|日以内|週間|時間|年間|年以内|年後|年前|年ごと|"
+    r"か月|カ月|ヶ月|か国|カ国|ヶ国)"
     rf"|(?:多少|几)(?:{_ZH_COUNTERS})",
     re.IGNORECASE,
 )

@@ -65,14 +65,50 @@ QUANTITY_QUESTION_PATTERNS = (
     r"多少|几[个年月日天次]|何时|什么时候|多久|多长|多大|比例|百分之|哪一?年|哪一?天",
 )
 
-# Each language's question words: a question saying two of them ("Who signed it, and how many
-# days ...?", "何をしなければならず、どの規定に") asks two things, and an answer to one part is an
-# answer too.
-QUESTION_WORD_PATTERNS = (
-    r"\b(?:what|which|who|whom|whose|when|where|why|how)\b",
-    r"\b(?:apa|apakah|siapa|kapan|mana|berapa|bagaimana|mengapa|kenapa)\b",
-    r"何|誰|いつ|どこ|どの|どう|なぜ|いくら|いくつ",
-    r"什么|谁|哪|多少|几|何时|为什么|怎么|如何",
+# Each language's question words. A question with two clauses that ask ("Who signed it, and
+# how many days ...?", "何をしなければならず、どの規定に", "由谁负责？须在多少天内完成？") asks two
+# things, and an answer to one part is an answer too. In English and Indonesian a clause asks
+# when it opens with one (not "... a company which ..."); in Chinese and Japanese when it holds one.
+QUESTION_OPENERS = (
+    r"^(?:(?:and|or|then|dan|atau|lalu)\s+)?(?:what|which|who|whom|whose|when|where|why|how|"
+    r"apa(?!\s*pun)|siapa(?!\s*pun)|kapan|mana|berapa|bagaimana|mengapa|kenapa)(?:kah)?\b"
+)
+QUESTION_WORDS_CJK = (
+    r"(?<!任)何(?!ら|度|か|も)|誰|いつ|どこ|どの|どう|なぜ|いくら|いくつ"
+    r"|什么|谁|哪|多少|几(?!乎)|何时|为什么|为何|怎么|如何"
+)
+# Where one question's clauses part.
+CLAUSE_BREAK = r"[?？,，、;；]|\s(?:and|or|dan|atau)\s"
+
+# A clause naming where the answer should come from, at a question's start or end ("According
+# to the article, ...", "..., menurut artikel ini?", "記事によると、", "根据美国法典，"): each
+# language's own attribution phrases. Not "In X, ..." nor "Xでは、" (often the topic: "日本では、").
+SOURCE_CLAUSE_PATTERNS = (
+    r"^\s*(?:according to|as (?:stated|described|set out|reported) (?:in|by))\s+[^,?]{2,90}?,\s*",
+    r",?\s+(?:according to|as (?:stated|described|set out|reported) (?:in|by))\s+"
+    r"[^,?]{2,90}?(?=[?!)]*\s*$)",
+    r"^\s*(?:menurut|berdasarkan|sesuai dengan)\s+[^,?]{2,90}?,\s*",
+    r",?\s+(?:menurut|berdasarkan)\s+[^,?]{2,90}?(?=[?!)]*\s*$)",
+    r"^[^、。？?]{2,60}?(?:によると|によれば|に基づき)、",
+    r"^\s*(?:根据|按照|依据|依照|据)[^，,？?]{2,60}[，,]",
+)
+# What such a clause names when it is only a source: a document ("the article", "artikel ini",
+# "記事", "美国法典", "世界银行的文件") or, in Latin script, a name ("the World Bank", "OECD").
+# "according to turnover", "berdasarkan risiko", "按照风险等级" name what is asked: they stay.
+SOURCE_NOUNS = (
+    r"\b(?:article|report|paper|document|text|slides?|presentation|memorandum|memo|law|act|"
+    r"regulation|code|recommendation|strategy|plan|policy|guidance|author|writer|study|survey|"
+    r"artikel|laporan|makalah|dokumen|teks|salindia|undang-undang|peraturan|kebijakan|penulis|"
+    r"pedoman|rekomendasi|strategi|rencana)s?\b|(?-i:\b[A-Z][A-Za-z]*[A-Z]|\b[A-Z][a-z]+\s+[A-Z])"
+    r"|記事|報告書?|レポート|文書|資料|スライド|論文|勧告|法律|法典|規則|政令|戦略|著者"
+    r"|文章|报告|文件|文档|法典|法律|备忘录|建议|办法|规定|条例|战略|作者|论文|幻灯片"
+)
+# A clause that also names a topic or a part of the document ("... tentang EdTech", "关于", a
+# quoted title, "Article 5", "Pasal 10", "第十条"): it is searched with the question.
+TOPIC_IN_CLAUSE_PATTERNS = (
+    r"\b(?:on|about|regarding|concerning|tentang|mengenai)\b|\d",
+    r"\b(?:articles?|sections?|pasal|ayat|bab|chapters?|parts?|annex|lampiran)\s+[IVXLC]+\b",
+    r"に関する|についての|关于|《|「|第[一二三四五六七八九十百千]+",
 )
 
 # A question that leans on the one before it: a pronoun or demonstrative with nothing to point

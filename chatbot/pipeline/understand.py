@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from chatbot.pipeline.definition import defined_term
 from chatbot.pipeline.figure_kind import FigureKind, asked_kind
 from chatbot.pipeline.prompts import (
+    CLAUSE_BREAK,
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
     QUANTITY_QUESTION_PATTERNS,
-    QUESTION_WORD_PATTERNS,
+    QUESTION_OPENERS,
+    QUESTION_WORDS_CJK,
+    SOURCE_CLAUSE_PATTERNS,
+    SOURCE_NOUNS,
+    TOPIC_IN_CLAUSE_PATTERNS,
 )
 from chatbot.types import Turn
 from core.settings import AnswerSettings
@@ -28,7 +33,33 @@ from core.text import detect_language, normalize_spaces
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
-_QUESTION_WORD = re.compile("|".join(QUESTION_WORD_PATTERNS), re.IGNORECASE)
+_QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
+_QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
+_CLAUSE_BREAK = re.compile(CLAUSE_BREAK, re.IGNORECASE)
+
+
+_ATTRIBUTION = re.compile("|".join(SOURCE_CLAUSE_PATTERNS), re.IGNORECASE)
+_SOURCE_NOUN = re.compile(SOURCE_NOUNS, re.IGNORECASE)
+_TOPIC_IN_CLAUSE = re.compile("|".join(TOPIC_IN_CLAUSE_PATTERNS), re.IGNORECASE)
+
+
+def without_attribution(question: str) -> str:
+    """The question without a short clause naming only its source ("According to the World
+    Bank, ...", "Menurut artikel ini, ...", "記事によると、", "根据美国法典，"): it names the
+    document, not what is asked, and passages repeating the document's name outrank the one
+    answering. A clause naming a topic or a part of the document ("... tentang EdTech",
+    "according to Article 5", "根据《...》"), no document ("according to turnover", "按照风险等级")
+    or a long one (over 8 words, or 16 characters of Chinese or Japanese) stays, and so does the
+    question when too little of it would be left."""
+
+    def drop(match: re.Match[str]) -> str:
+        clause = match.group(0)
+        short = len(clause.split()) <= 8 if " " in clause.strip() else len(clause) <= 16
+        only_source = _SOURCE_NOUN.search(clause) and not _TOPIC_IN_CLAUSE.search(clause)
+        return "" if short and only_source else clause
+
+    left = _ATTRIBUTION.sub(drop, question).strip()
+    return left if len(re.findall(r"\w", left)) >= 6 else question
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,7 @@ class Query:
     asks_for: FigureKind | None = None  # a sum, a share, a date, a year or a count (checked)
     asks_several: bool = False  # two question words: "Who signed it, and how many ...?"
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
+    search_unattributed: bool = False  # search without "According to the article, ..."
 
     @property
     def retrieval_text(self) -> str:
@@ -54,13 +86,20 @@ class Query:
     def language_of(self, wording: str) -> str:
         """The language of one of ``search_texts``: English for the translation (alone or with
         the earlier question), else the question's."""
-        return "en" if self.english and wording.startswith(self.english) else self.lang
+        english = self._searched(self.english) if self.english else None
+        return "en" if english and wording.startswith(english) else self.lang
 
     @property
     def search_texts(self) -> list[str]:
         """Every wording retrieval fuses: the question, its English, with its context."""
-        texts = [self.text, self.english or "", self.retrieval_text]
+        asked = self._searched(self.english or self.text)
+        context = f"{asked} {self._searched(self.previous)}" if self.previous else asked
+        texts = [self._searched(self.text), self._searched(self.english or ""), context]
         return list(dict.fromkeys(t for t in texts if t))
+
+    def _searched(self, wording: str) -> str:
+        """A wording as searched: without its source clause, when so set."""
+        return without_attribution(wording) if wording and self.search_unattributed else wording
 
 
 def leans_on_earlier(question: str) -> bool:
@@ -75,8 +114,10 @@ def asks_quantity(*texts: str | None) -> bool:
 
 
 def asks_several_things(question: str) -> bool:
-    """Does the question say two question words or more (it asks two things)?"""
-    return len(_QUESTION_WORD.findall(question)) >= 2
+    """Do two of the question's clauses ask ("Who signed it, and how many ...?")?"""
+    clauses = (c.strip() for c in _CLAUSE_BREAK.split(question))
+    asking = [c for c in clauses if _QUESTION_OPENER.search(c) or _QUESTION_WORD_CJK.search(c)]
+    return len(asking) >= 2
 
 
 def looks_like_override(text: str) -> bool:
@@ -113,5 +154,6 @@ def understand(
         asks_quantity=asks_quantity(text, english),
         asks_for=asked_kind(text, english),
         asks_several=asks_several_things(text),
+        search_unattributed=settings.search_unattributed,
         defines=tuple(dict.fromkeys(t for w in (text, english) if w and (t := defined_term(w)))),
     )

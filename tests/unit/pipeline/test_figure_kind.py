@@ -38,7 +38,9 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("記録は何日間保存しなければなりませんか？", "count"),
         ("委員会は何人で構成されますか？", "count"),
         ("その計画は何年間続きますか？", "count"),
-        ("記録の保存期間は何年ですか？", "count"),  # how many years, not which year
+        ("記録は何年間保存されますか？", "count"),
+        ("AI戦略は何年度に導入されましたか？", "year"),
+        ("Berapakah jumlah anggota dewan?", "count"),
         ("缴纳罚款的期限是多少周？", "count"),  # weeks: a count, never a sum
         ("罚款需要在多少小时内缴纳？", "count"),
         ("その法律は何年に施行されましたか？", "year"),
@@ -57,6 +59,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "How much time is allowed to pay the fine?",
         "Berapa lama masa jabatan anggota Dewan?",
         "What year-end reports are required?",
+        "記録の保存期間は何年ですか？",  # how many years, or which year: either
         "What are the yearly targets?",
         "By what date must the committee report?",  # a deadline is often "within 90 days"
         "What are the costs of adopting EdTech?",  # costs as a topic, not a sum

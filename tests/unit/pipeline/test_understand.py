@@ -12,6 +12,7 @@ from chatbot.pipeline.understand import (
     leans_on_earlier,
     looks_like_override,
     understand,
+    without_attribution,
 )
 from core.settings import AnswerSettings
 
@@ -251,7 +252,13 @@ def test_the_english_translation_can_mark_a_question() -> None:
         ("Siapa yang menandatangani dan kapan diundangkan?", True),
         ("提供者は何をしなければならず、その際どの規定に従う必要がありますか？", True),
         ("由谁负责分析人工智能人才市场？须在多少天内完成？", True),
+        ("What are the rules? What about fines?", True),
+        ("Siapakah penandatangannya, dan kapan diundangkan?", True),
         ("How many members sit on the committee?", False),
+        ("How much is the fine for a company which violates the rule?", False),
+        ("Apa pun alasannya, berapa dendanya?", False),
+        ("任何组织违反规定的，罚款多少元？", False),
+        ("几乎所有项目都采用了哪种模式？", False),
         ("Berapa banyak penyelenggara yang terdaftar?", False),
         ("記録は何日間保存しなければなりませんか？", False),
         ("提供者必须在多少个工作日内反馈处理结果？", False),
@@ -262,3 +269,56 @@ def test_a_question_saying_two_question_words_asks_several_things(
 ) -> None:
     assert asks_several_things(question) is several
     assert understand(question, [], SETTINGS, 500).asks_several is several
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        (
+            "According to the World Bank, how can tools help teachers?",
+            "how can tools help teachers?",
+        ),
+        ("Who founded OpenAI according to the article?", "Who founded OpenAI?"),
+        ("Menurut artikel ini, apa tujuan strategi itu?", "apa tujuan strategi itu?"),
+        (
+            "Berapa jumlah penduduk Indonesia menurut artikel ini?",
+            "Berapa jumlah penduduk Indonesia?",
+        ),
+        ("記事によると、OpenAIは何を作りましたか？", "OpenAIは何を作りましたか？"),
+        ("根据美国法典，工作组何时终止？", "工作组何时终止？"),
+        # a clause naming a topic, a long one, or no source clause: searched as asked
+        ("Menurut aturan Tiongkok tentang layanan AI generatif, konten apa saja diatur?", None),
+        ("Apa sanksi yang berlaku menurut Pasal 57?", None),  # a part of the document
+        ("How are fines calculated according to Article 83?", None),
+        ("根据第十条和第十一条，谁负责审查？", None),
+        ("How are fines scaled according to turnover?", None),  # no document named
+        ("Bagaimana sistem AI diklasifikasikan berdasarkan risiko?", None),
+        ("按照风险等级，人工智能系统如何分类？", None),
+        ("And according to the report?", None),  # too little would be left
+        ("根据《生成式人工智能服务管理暂行办法》，罚款是多少？", None),
+        ("日本では、AIスタートアップはいくつありますか？", None),
+        ("In 2020, what did the government release?", None),
+        (
+            "According to the report that the Federal RPA Community of Practice published "
+            "in 2021, how many bots run?",
+            None,
+        ),
+    ],
+)
+def test_a_short_source_clause_is_left_out_of_what_is_searched(
+    question: str, searched: str | None
+) -> None:
+    assert without_attribution(question) == (searched or question)
+    query = understand(question, [], SETTINGS, 500)
+    assert query.search_texts[0] == (searched or question)
+    assert query.text == question  # the prompt and the answer still see the question asked
+    off = understand(question, [], AnswerSettings(search_unattributed=False), 500)
+    assert off.search_texts[0] == question
+
+
+def test_the_english_translation_searched_without_its_source_clause_is_still_english() -> None:
+    translated = Translator("According to the article, who founded OpenAI?")
+    query = understand("Menurut artikel, siapa pendiri OpenAI?", [], SETTINGS, 500, translated)
+    assert "who founded OpenAI?" in query.search_texts
+    assert query.language_of("who founded OpenAI?") == "en"
+    assert query.language_of("siapa pendiri OpenAI?") == "id"
