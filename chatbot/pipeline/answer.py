@@ -329,13 +329,19 @@ class Answerer:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
         when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
         and they state none (they cannot answer it: abstain instead)."""
-        text = extract(s.evidence, self.settings.answer, prefer)
+        kind = self._checked_kind(s)
+        states = partial(states_kind, kind=kind) if kind else None
+        text = extract(s.evidence, self.settings.answer, prefer, states)
         return text if self._states_kind_asked(s, text) else None
 
     def _answers_kind_asked(self, s: Session, answer: str) -> bool:
-        """Does a model's answer state a figure of the kind asked? An answer to one part of a
-        question asking two things ("Who signed it, and how many members ...?") answers too."""
-        return bool(s.query and s.query.asks_several) or self._states_kind_asked(s, answer)
+        """Does a model's answer state a figure of the kind asked? A bare number answers a
+        question for a sum or a share too ("27,000,000 [1]": verification checked it against
+        the passage), and an answer to one part of a question asking two things ("Who signed
+        it, and how many members ...?") answers."""
+        kind = self._checked_kind(s)
+        bare = kind in ("money", "share") and states_kind(answer, "count")
+        return bool(s.query and s.query.asks_several) or bare or self._states_kind_asked(s, answer)
 
     def _states_kind_asked(self, s: Session, text: str) -> bool:
         """Does the text state a figure of the kind the question asks for (if it asks for one

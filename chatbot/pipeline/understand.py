@@ -36,8 +36,6 @@ _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
 _CLAUSE_BREAK = re.compile(CLAUSE_BREAK, re.IGNORECASE)
-
-
 _ATTRIBUTION = re.compile("|".join(SOURCE_CLAUSE_PATTERNS), re.IGNORECASE)
 _SOURCE_NOUN = re.compile(SOURCE_NOUNS, re.IGNORECASE)
 _TOPIC_IN_CLAUSE = re.compile("|".join(TOPIC_IN_CLAUSE_PATTERNS), re.IGNORECASE)
@@ -73,7 +71,7 @@ class Query:
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
     asks_for: FigureKind | None = None  # a sum, a share, a date, a year or a count (checked)
-    asks_several: bool = False  # two question words: "Who signed it, and how many ...?"
+    asks_several: bool = False  # two of its clauses ask: "Who signed it, and how many ...?"
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
     search_unattributed: bool = False  # search without "According to the article, ..."
 

@@ -197,7 +197,9 @@ def test_markers_are_numbered_from_one_in_order_of_first_use(make) -> None:
 
 
 def test_an_extractive_answer_streams_the_numbers_of_its_final_answer(make, monkeypatch) -> None:
-    def quote_the_last_passage(evidence: Any, settings: Any, prefer: Any = ()) -> str:
+    def quote_the_last_passage(
+        evidence: Any, settings: Any, prefer: Any = (), states: Any = None
+    ) -> str:
         last = max(evidence.passages)
         return f"{evidence.passages[last].text.strip()} [{last}]"
 
@@ -457,7 +459,8 @@ def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
     """The model is down and the passages' best sentence states no sum for a question that
     asks one: the answer is 'not in the documents', said after the model's state."""
     monkeypatch.setattr(
-        "chatbot.pipeline.answer.extract", lambda evidence, settings, prefer=(): "Beta [1]."
+        "chatbot.pipeline.answer.extract",
+        lambda evidence, settings, prefer=(), states=None: "Beta [1].",
     )
     rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
     answer = make(FakeChat(ConnectionError("gone")), rich).ask("What budget does beta have?")
@@ -720,7 +723,7 @@ def test_a_question_for_a_sum_of_money_no_passage_states_is_abstained(make, chat
 
 def quote(text: str) -> Callable[..., str]:
     """A stand-in for ``extract``: the passages' own sentences would be ``text``."""
-    return lambda evidence, settings, prefer=(): f"{text} [1]"
+    return lambda evidence, settings, prefer=(), states=None: f"{text} [1]"
 
 
 @pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
@@ -761,6 +764,29 @@ def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypa
     # A question asking two things: an answer to its other part is an answer.
     answer = answerer.ask("Where does the alpha project build, and how many farms does it build?")
     assert answer.outcome == "answered" and "northern provinces" in answer.answer
+
+
+def test_a_quote_adds_its_passages_sentence_stating_the_count_asked(make) -> None:
+    """The best sentence names the survey; the next one says how many: both are quoted,
+    rather than an abstention for a quote stating no count."""
+    survey = (
+        "Delta Survey\n\nThe delta survey maps coral reefs along the eastern coast with divers "
+        "and underwater drones. It counted 412 reef sites in its first season.\n"
+    )
+    answer = make(None, {"delta.txt": survey}).ask(
+        "How many coral reef sites did the delta survey count?"
+    )
+    assert answer.outcome == "extracted" and "412" in answer.answer
+
+
+def test_a_bare_number_answers_a_question_for_a_sum(make) -> None:
+    def reply(messages: list[Any]) -> str:
+        beta = next(n for n in offered_numbers(messages) if "Beta" in passage(messages, n))
+        return f"4.2 million [{beta}]."
+
+    rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
+    answer = make(FakeChat(reply), rich).ask("What budget does the beta project have?")
+    assert answer.outcome == "answered" and answer.answer.startswith("4.2 million")
 
 
 # --- the index can change under a running answerer --------------------------------------------
