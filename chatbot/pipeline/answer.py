@@ -329,9 +329,7 @@ class Answerer:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
         when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
         and they state none (they cannot answer it: abstain instead)."""
-        kind = self._checked_kind(s)
-        states = partial(states_kind, kind=kind) if kind else None
-        text = extract(s.evidence, self.settings.answer, prefer, states)
+        text = extract(s.evidence, self.settings.answer, prefer)
         return text if self._states_kind_asked(s, text) else None
 
     def _answers_kind_asked(self, s: Session, answer: str) -> bool:

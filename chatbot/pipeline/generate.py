@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from chatbot.pipeline.citations import (
@@ -165,17 +165,12 @@ def _topic_line(text: str) -> bool:
 
 
 def extractive_sentences(
-    evidence: Evidence,
-    settings: AnswerSettings,
-    prefer: Collection[int] = (),
-    states: Callable[[str], bool] | None = None,
+    evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()
 ) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
     passages when they have one: those a model's failed answer cited; the best of all is then
-    quoted too), the items a lead-in introduces or the lines around a short line, another
-    passage's best when it scores nearly as well, and, when none of those ``states`` what the
-    question asks for (a figure of its kind), the best passage's best sentence that does ("The
-    survey maps reefs." is followed by "It counted 412 reef sites.")."""
+    quoted too), the items a lead-in introduces or the lines around a short line, and another
+    passage's best when it scores nearly as well."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -210,12 +205,6 @@ def extractive_sentences(
         and used + len(second.text) <= settings.extractive_chars
     ):
         chosen.append(second)
-        used += len(second.text)
-    if states is not None and not any(states(s.text) for s in chosen):
-        stating = (s for s in evidence.sentences if s.number == best.number and states(s.text))
-        found = next(stating, None)
-        if found is not None and used + len(found.text) <= settings.extractive_chars:
-            chosen.append(found)
     chosen.sort(key=lambda s: (s.number, s.position))
     return chosen
 
@@ -257,14 +246,9 @@ def _marked(sentences: list[Sentence]) -> str:
     return " ".join(out)
 
 
-def extract(
-    evidence: Evidence,
-    settings: AnswerSettings,
-    prefer: Collection[int] = (),
-    states: Callable[[str], bool] | None = None,
-) -> str:
+def extract(evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()) -> str:
     """The passages' own best sentences, each with its marker, in reading order."""
-    return _marked(extractive_sentences(evidence, settings, prefer, states))
+    return _marked(extractive_sentences(evidence, settings, prefer))
 
 
 def supporting_quote(

@@ -184,7 +184,7 @@ def test_two_replicas_follow_one_milvus_and_survive_a_killed_peer(
     asker.join(60)
     assert asked and all(isinstance(c, dict) and c["doc_id"] == "alpha" for c in asked), asked
     for replica in replicas:
-        answer = replica.ask("How many coral reef sites did the delta survey count?")
+        answer = replica.ask("What does the delta survey map along the eastern coast?")
         assert answer["citations"][0]["doc_id"] == "delta", answer
 
     # Under load, replica a is killed; b answers every question it gets.

@@ -766,19 +766,6 @@ def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypa
     assert answer.outcome == "answered" and "northern provinces" in answer.answer
 
 
-def test_a_quote_adds_its_passages_sentence_stating_the_count_asked(make) -> None:
-    """The best sentence names the survey; the next one says how many: both are quoted,
-    rather than an abstention for a quote stating no count."""
-    survey = (
-        "Delta Survey\n\nThe delta survey maps coral reefs along the eastern coast with divers "
-        "and underwater drones. It counted 412 reef sites in its first season.\n"
-    )
-    answer = make(None, {"delta.txt": survey}).ask(
-        "How many coral reef sites did the delta survey count?"
-    )
-    assert answer.outcome == "extracted" and "412" in answer.answer
-
-
 def test_a_bare_number_answers_a_question_for_a_sum(make) -> None:
     def reply(messages: list[Any]) -> str:
         beta = next(n for n in offered_numbers(messages) if "Beta" in passage(messages, n))
