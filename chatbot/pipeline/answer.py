@@ -338,8 +338,9 @@ class Answerer:
         the passage), and an answer to one part of a question asking two things ("Who signed
         it, and how many members ...?") answers."""
         kind = self._checked_kind(s)
-        bare = kind in ("money", "share") and states_kind(answer, "count")
-        return bool(s.query and s.query.asks_several) or bare or self._states_kind_asked(s, answer)
+        if kind is None or (s.query and s.query.asks_several) or states_kind(answer, kind):
+            return True
+        return kind in ("money", "share") and states_kind(answer, "count")
 
     def _states_kind_asked(self, s: Session, text: str) -> bool:
         """Does the text state a figure of the kind the question asks for (if it asks for one
