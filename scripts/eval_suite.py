@@ -56,6 +56,7 @@ SUITES = (
             "heldout2": QUESTIONS / "seed_heldout2.jsonl",
             "heldout3": QUESTIONS / "seed_heldout3.jsonl",
             "heldout4": QUESTIONS / "seed_heldout4.jsonl",
+            "heldout5": QUESTIONS / "seed_heldout5.jsonl",
         },
     ),
     Suite(
@@ -70,6 +71,7 @@ SUITES = (
             "heldout2": QUESTIONS / "foreign_heldout2.jsonl",
             "heldout3": QUESTIONS / "foreign_heldout3.jsonl",
             "heldout4": QUESTIONS / "foreign_heldout4.jsonl",
+            "heldout5": QUESTIONS / "foreign_heldout5.jsonl",
         },
     ),
     Suite(
@@ -84,6 +86,7 @@ SUITES = (
             "heldout2": QUESTIONS / "dev3_heldout2.jsonl",
             "heldout3": QUESTIONS / "dev3_heldout3.jsonl",
             "heldout4": QUESTIONS / "dev3_heldout4.jsonl",
+            "heldout5": QUESTIONS / "dev3_heldout5.jsonl",
         },
     ),
 )
