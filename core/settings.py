@@ -369,6 +369,19 @@ class OcrSettings(BaseModel):
         "hour is ~900 pages at 4 s: a library of scans is read in a sitting, while a corpus "
         "dropped in by mistake (thousands of scanned pages) does not hold the index for a day.",
     )
+    mend_misreads: bool = Field(
+        True,
+        description="Mend words OCR misread ('muklir', 'MEGARA' on the 64-dpi PP 46/2009 scans) "
+        "to the nearest word of tesseract's own word list for the page's language that the "
+        "document uses elsewhere (ingest/readers/ocr_lexicon.py). Spaced scripts only.",
+    )
+    mend_below: float = Field(
+        90.0,
+        ge=0,
+        le=100,
+        description="...a word is mended only when tesseract's confidence in it is below this: "
+        "the misreads of PP 46/2009 read at 21-89; a word read surely stays as read.",
+    )
     low_confidence: float = Field(
         60.0,
         ge=0,

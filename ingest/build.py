@@ -44,7 +44,13 @@ from ingest.load import (
     sha256_file,
     text_language,
 )
-from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, ocr_identity, ocr_page_cache
+from ingest.readers.ocr import (
+    OUT_OF_BUILD_TIME,
+    build_ocr_budget,
+    mending_identity,
+    ocr_identity,
+    ocr_page_cache,
+)
 from ingest.readers.ocr_cache import CACHE_DIR as OCR_CACHE_DIR
 from ingest.readers.ocr_cache import OcrPageCache
 from ingest.readers.page import LoadError
@@ -158,6 +164,7 @@ def chunking_identity(settings: Settings) -> dict[str, object]:
         "language_sample_chars": settings.documents.language_sample_chars,
         "pdf_tables": settings.documents.pdf_tables,
         "ocr": ocr_identity(settings.ocr),
+        "ocr_mending": mending_identity(settings.ocr),
         "reading": settings.reading.model_dump(),
     }
 

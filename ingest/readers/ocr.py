@@ -30,13 +30,19 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 from core.ocr_words import OcrPage, OcrWord
 from core.text import detect_language
 from ingest.readers.ocr_cache import CachedPage, OcrPageCache
+from ingest.readers.ocr_lexicon import (
+    MENDING_RULES,
+    UNSPACED_MODELS,
+    mend_misreads,
+    model_words,
+)
 from ingest.readers.page import LoadError, Page, join_lines
 from ingest.readers.words import mend_numbers
 
@@ -211,6 +217,12 @@ def ocr_identity(s: OcrSettings) -> str:
     return f"{_version(s.tesseract)} ({' '.join(langs)}) {s.dpi} dpi"
 
 
+def mending_identity(s: OcrSettings) -> str:
+    """What decides how OCR's misreads are mended (a change re-reads scans from the OCR cache:
+    the page cache holds the words as tesseract read them)."""
+    return f"{MENDING_RULES}, below {s.mend_below:g}" if s.mend_misreads else "off"
+
+
 @dataclass
 class OcrBudget:
     """OCR seconds one build may spend over all its files, and how many it has spent."""
@@ -365,6 +377,53 @@ def _words_with_boxes(words: list[TsvWord], width: int, height: int) -> tuple[Oc
     )
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """One scanned page as tesseract read it (or why it was not: ``skipped``)."""
+
+    number: int
+    lang: str = ""
+    width: int = 0
+    height: int = 0
+    words: list[TsvWord] = field(default_factory=list)
+    seconds: float = 0.0  # 0 when it came from the cache
+    skipped: str | None = None
+
+    def result(self) -> tuple[list[OcrParagraph], OcrPage]:
+        """Its paragraphs and what the build reports and the page viewer highlights."""
+        if self.skipped is not None:
+            return [], OcrPage(self.number, skipped=self.skipped)
+        confidence = round(mean_confidence(self.words), 1)
+        boxes = _words_with_boxes(self.words, self.width, self.height)
+        ocr = OcrPage(self.number, self.lang, confidence, self.seconds, boxes)
+        return paragraphs(self.words, self.height), ocr
+
+
+def mended(pages: list[PageRead], s: OcrSettings) -> list[PageRead]:
+    """The file's pages with the words OCR misread mended (ingest/readers/ocr_lexicon.py), the
+    document's words of every page of one language together; a page's boxes stay."""
+    if not s.mend_misreads:
+        return pages
+    out = list(pages)
+    for model in {p.lang for p in pages if p.words and p.lang not in UNSPACED_MODELS}:
+        lexicon = model_words(s.tesseract, model)
+        if lexicon is None:
+            continue
+        same = [i for i, p in enumerate(pages) if p.lang == model and p.words]
+        words = [w for i in same for w in pages[i].words]
+        texts = mend_misreads(
+            [w.text for w in words], [w.confidence for w in words], lexicon, s.mend_below
+        )
+        start = 0
+        for i in same:
+            count = len(pages[i].words)
+            new = texts[start : start + count]
+            start += count
+            fixed = [replace(w, text=t) for w, t in zip(pages[i].words, new, strict=True)]
+            out[i] = replace(pages[i], words=fixed)
+    return out
+
+
 class _FileReader:
     """OCR of one file's scanned pages, in one language chosen once for the file."""
 
@@ -390,17 +449,13 @@ class _FileReader:
         sha, identity, lang = self.cache_name
         return OcrPageCache.key(sha, index, identity, lang)
 
-    def _from_cache(
-        self, key: str | None, number: int
-    ) -> tuple[list[OcrParagraph], OcrPage] | None:
+    def _from_cache(self, key: str | None, number: int) -> PageRead | None:
         page = self.cache.get(key) if self.cache is not None and key is not None else None
         if page is None:
             return None
-        words = [TsvWord(*w) for w in page.words]
         self.lang = self.lang or page.lang
-        boxes = _words_with_boxes(words, page.width, page.height)
-        ocr = OcrPage(number, page.lang, round(mean_confidence(words), 1), 0.0, boxes)
-        return paragraphs(words, page.height), ocr
+        words = [TsvWord(*w) for w in page.words]
+        return PageRead(number, page.lang, page.width, page.height, words)
 
     def _time_left(self) -> float:
         """Seconds the file's and the build's bounds leave for OCR."""
@@ -420,36 +475,30 @@ class _FileReader:
             return OUT_OF_BUILD_TIME
         return f"the file's OCR time ({self.settings.file_timeout_s:g} s) ran out"
 
-    def read(self, pdf: Any, index: int, number: int) -> tuple[list[OcrParagraph], OcrPage]:
+    def read(self, pdf: Any, index: int, number: int) -> PageRead:
         s = self.settings
         key = self._cache_key(index)
         cached = self._from_cache(key, number)
         if cached is not None:  # read by an earlier build: costs no OCR time
             return cached
         if self._time_left() <= 0:
-            return [], OcrPage(number, skipped=self._out_of_time())
+            return PageRead(number, skipped=self._out_of_time())
         began = time.monotonic()
         try:
             image = _render(pdf[index], s)
             lang, words = self._read_in_language(image)
         except _OutOfTime:  # stopped by the file's or the build's bound, not the page's
             self._spend(began)
-            return [], OcrPage(number, skipped=self._out_of_time())
+            return PageRead(number, skipped=self._out_of_time())
         except (TimeoutError, RuntimeError, OSError) as exc:  # PdfiumError is a RuntimeError
             self._spend(began)
-            return [], OcrPage(number, skipped=str(exc))
+            return PageRead(number, skipped=str(exc))
         self._spend(began)
-        ocr = OcrPage(
-            number,
-            lang,
-            round(mean_confidence(words), 1),
-            round(time.monotonic() - began, 2),
-            _words_with_boxes(words, image.width, image.height),
-        )
         if self.cache is not None and key is not None:
             rows = tuple(astuple(w) for w in words)
             self.cache.put(key, CachedPage(lang, image.width, image.height, rows))
-        return paragraphs(words, image.height), ocr
+        seconds = round(time.monotonic() - began, 2)
+        return PageRead(number, lang, image.width, image.height, words, seconds)
 
     def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
         if self.lang is not None:
@@ -497,7 +546,12 @@ def ocr_scanned_pages(
                 out[i] = replace(pages[i], ocr=OcrPage(pages[i].page or i + 1, skipped=MISSING))
         else:
             reader = _FileReader(s, installed, lang, raw)
-            read = [reader.read(pdf, i, pages[i].page or i + 1) for i in scanned]
+            read = [
+                page.result()
+                for page in mended(
+                    [reader.read(pdf, i, pages[i].page or i + 1) for i in scanned], s
+                )
+            ]
             heads = running_heads([pars for pars, _ in read], s)
             for n, (i, (pars, ocr)) in enumerate(zip(scanned, read, strict=True)):
                 kept = [par for k, par in enumerate(pars) if (n, k) not in heads]

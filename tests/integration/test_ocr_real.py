@@ -19,6 +19,7 @@ from core.ocr_words import read_ocr_words
 from core.settings import Settings
 from ingest.build import run_build
 from ingest.readers.ocr import installed_languages
+from ingest.readers.ocr_lexicon import model_words
 
 pytestmark = pytest.mark.integration
 
@@ -78,12 +79,24 @@ def test_the_scanned_regulation_is_read_and_its_cited_phrases_are_in_its_chunks(
     assert not missing, missing
     # OCR spaces the amount's digit groups apart ("Rp.-4.000.000. 000. 000),00"): closed up.
     assert "4.000.000.000.000" in text
+    # Misreads tesseract was unsure of are mended from its Indonesian word list and the words
+    # the regulation itself uses: "LEMBARAN MEGARA" (the gazette a question asks for), "muklir".
+    assert "lembaran negara republik indonesia tahun 2009 nomor 91" in text
+    assert "megara" not in text and text.count("muklir") <= 1 < text.count("nuklir")
     manifest = store.load_manifest(build)
     entry = manifest.files[SCAN.name]
     assert entry.ocr_pages == [1, 2, 3, 4] and (entry.ocr_confidence or 0) > 60
     words = read_ocr_words(build)
     assert sorted(page for _, page in words) == [1, 2, 3, 4]
     assert all(p.lang == "ind" for p in words.values())  # told from the text, no manifest
+
+
+def test_tesseract_s_own_word_lists_are_read_for_mending() -> None:
+    indonesian = model_words("tesseract", "ind")
+    assert indonesian is not None and {"nuklir", "pemerintah", "negara"} <= indonesian
+    english = model_words("tesseract", "eng")
+    assert english is not None and "transparency" in english
+    assert model_words("tesseract", "no-such-model") is None
 
 
 def _mixed_pdf() -> bytes:
