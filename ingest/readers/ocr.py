@@ -5,7 +5,8 @@ while images cover it is rendered by PDFium at a bounded resolution and read by 
 ``tesseract`` command (one thread, a time bound per page and per file). Its TSV output gives
 blocks, paragraphs, lines and words with boxes; paragraphs become the same light Markdown the
 PDF reader writes (blank-line separated), and the words keep their boxes (as fractions of the
-page) for the page viewer's highlight.
+page) for the page viewer's highlight. Words tesseract misread are mended once the file's pages
+are read (:func:`mended`, ingest/readers/ocr_lexicon.py); the page cache keeps them as read.
 
 The language is the manifest's ``lang`` for the document when it gives one; otherwise the first
 scanned page is read with English, and the language of what it says (py3langid) picks the
@@ -218,9 +219,17 @@ def ocr_identity(s: OcrSettings) -> str:
 
 
 def mending_identity(s: OcrSettings) -> str:
-    """What decides how OCR's misreads are mended (a change re-reads scans from the OCR cache:
-    the page cache holds the words as tesseract read them)."""
-    return f"{MENDING_RULES}, below {s.mend_below:g}" if s.mend_misreads else "off"
+    """What decides how OCR's misreads are mended, and whether they can be: the rules, the bar
+    and the models whose word lists were read (a change rebuilds the corpus; scanned pages come
+    from the OCR page cache, which holds the words as tesseract read them)."""
+    if not s.mend_misreads or ocr_identity(s) == "none":
+        return "off"
+    listed = [
+        m
+        for m in installed_languages(s.tesseract)
+        if m not in UNSPACED_MODELS and model_words(s.tesseract, m)
+    ]
+    return f"{MENDING_RULES}, below {s.mend_below:g}, word lists: {' '.join(listed) or 'none'}"
 
 
 @dataclass
@@ -401,25 +410,38 @@ class PageRead:
 
 def mended(pages: list[PageRead], s: OcrSettings) -> list[PageRead]:
     """The file's pages with the words OCR misread mended (ingest/readers/ocr_lexicon.py), the
-    document's words of every page of one language together; a page's boxes stay."""
-    if not s.mend_misreads:
+    words of all its pages read in one language together; a page's boxes stay."""
+    groups: dict[str, list[int]] = {}
+    for i, page in enumerate(pages):
+        if page.words and page.lang not in UNSPACED_MODELS:
+            groups.setdefault(page.lang, []).append(i)
+    unsure = (w for same in groups.values() for i in same for w in pages[i].words)
+    if not s.mend_misreads or not any(w.confidence < s.mend_below for w in unsure):
         return pages
+    lists = {
+        m: listed
+        for m in installed_languages(s.tesseract)
+        if m not in UNSPACED_MODELS and (listed := model_words(s.tesseract, m))
+    }
     out = list(pages)
-    for model in {p.lang for p in pages if p.words and p.lang not in UNSPACED_MODELS}:
-        lexicon = model_words(s.tesseract, model)
-        if lexicon is None:
+    for model, same in groups.items():
+        if model not in lists:
             continue
-        same = [i for i, p in enumerate(pages) if p.lang == model and p.words]
+        other = frozenset().union(*(listed for m, listed in lists.items() if m != model))
         words = [w for i in same for w in pages[i].words]
-        texts = mend_misreads(
-            [w.text for w in words], [w.confidence for w in words], lexicon, s.mend_below
+        texts = iter(
+            mend_misreads(
+                [w.text for w in words],
+                [w.confidence for w in words],
+                lists[model],
+                s.mend_below,
+                other,
+            )
         )
-        start = 0
         for i in same:
-            count = len(pages[i].words)
-            new = texts[start : start + count]
-            start += count
-            fixed = [replace(w, text=t) for w, t in zip(pages[i].words, new, strict=True)]
+            fixed = [
+                w if w.text == (t := next(texts)) else replace(w, text=t) for w in pages[i].words
+            ]
             out[i] = replace(pages[i], words=fixed)
     return out
 
@@ -494,10 +516,10 @@ class _FileReader:
             self._spend(began)
             return PageRead(number, skipped=str(exc))
         self._spend(began)
+        seconds = round(time.monotonic() - began, 2)
         if self.cache is not None and key is not None:
             rows = tuple(astuple(w) for w in words)
             self.cache.put(key, CachedPage(lang, image.width, image.height, rows))
-        seconds = round(time.monotonic() - began, 2)
         return PageRead(number, lang, image.width, image.height, words, seconds)
 
     def _read_in_language(self, image: _Rendered) -> tuple[str, list[TsvWord]]:
