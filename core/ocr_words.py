@@ -33,6 +33,7 @@ class OcrPage:
     seconds: float = 0.0
     words: tuple[OcrWord, ...] = ()
     skipped: str | None = None
+    mended: int = 0  # words OCR misread and the build mended (not kept in ocr_words.jsonl)
 
 
 def write_ocr_words(folder: Path, pages: dict[str, list[OcrPage]]) -> None:

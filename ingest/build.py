@@ -111,16 +111,20 @@ class BuildReport:
 
     @property
     def ocr_summary(self) -> str | None:
-        """ "OCR: 4 pages in 1 file (mean confidence 82, 3.1 s a page)", None without OCR."""
+        """ "OCR: 4 pages in 1 file (mean confidence 82, 3.1 s a page, 19 misread words
+        mended)", None without OCR."""
         read = {rel: o for rel, o in self.ocr.items() if o.pages}
         if not read:
             return None
         pages = sum(len(o.pages) for o in read.values())
         seconds = sum(o.seconds for o in read.values())
         confidence = sum(o.confidence * len(o.pages) for o in read.values()) / pages
+        mended = sum(o.mended for o in read.values())
         return (
             f"OCR: {pages} page{'s' * (pages != 1)} in {len(read)} file{'s' * (len(read) != 1)}"
-            f" (mean confidence {confidence:.0f}, {seconds / pages:.1f} s a page)"
+            f" (mean confidence {confidence:.0f}, {seconds / pages:.1f} s a page"
+            + (f", {mended} misread word{'s' * (mended != 1)} mended" if mended else "")
+            + ")"
         )
 
     @property

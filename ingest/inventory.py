@@ -36,6 +36,7 @@ class FileOcr:
     missing: list[int] = field(default_factory=list)
     out_of_time: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    mended: int = 0  # words OCR misread, mended from the word lists (ingest/readers/ocr.py)
 
 
 @dataclass
@@ -58,6 +59,7 @@ def file_ocr(pages: Sequence[OcrPage], low_confidence: float) -> FileOcr:
         seconds=round(sum(p.seconds for p in done), 2),
         missing=[p.page for p in pages if p.skipped == MISSING],
         out_of_time=[p.page for p in pages if p.skipped == OUT_OF_BUILD_TIME],
+        mended=sum(p.mended for p in done),
     )
     for p in pages:
         if p.skipped is not None and p.skipped not in (MISSING, OUT_OF_BUILD_TIME):

@@ -397,6 +397,7 @@ class PageRead:
     words: list[TsvWord] = field(default_factory=list)
     seconds: float = 0.0  # 0 when it came from the cache
     skipped: str | None = None
+    mended: int = 0  # words mended (:func:`mended`)
 
     def result(self) -> tuple[list[OcrParagraph], OcrPage]:
         """Its paragraphs and what the build reports and the page viewer highlights."""
@@ -404,7 +405,7 @@ class PageRead:
             return [], OcrPage(self.number, skipped=self.skipped)
         confidence = round(mean_confidence(self.words), 1)
         boxes = _words_with_boxes(self.words, self.width, self.height)
-        ocr = OcrPage(self.number, self.lang, confidence, self.seconds, boxes)
+        ocr = OcrPage(self.number, self.lang, confidence, self.seconds, boxes, mended=self.mended)
         return paragraphs(self.words, self.height), ocr
 
 
@@ -442,7 +443,8 @@ def mended(pages: list[PageRead], s: OcrSettings) -> list[PageRead]:
             fixed = [
                 w if w.text == (t := next(texts)) else replace(w, text=t) for w in pages[i].words
             ]
-            out[i] = replace(pages[i], words=fixed)
+            changed = sum(a is not b for a, b in zip(fixed, pages[i].words, strict=True))
+            out[i] = replace(pages[i], words=fixed, mended=changed)
     return out
 
 

@@ -83,6 +83,8 @@ def test_the_scanned_regulation_is_read_and_its_cited_phrases_are_in_its_chunks(
     # the regulation itself uses: "LEMBARAN MEGARA" (the gazette a question asks for), "muklir".
     assert "lembaran negara republik indonesia tahun 2009 nomor 91" in text
     assert "megara" not in text and text.count("muklir") <= 1 < text.count("nuklir")
+    assert report.ocr[SCAN.name].mended >= 10
+    assert "misread words mended)" in report.ocr_summary
     manifest = store.load_manifest(build)
     entry = manifest.files[SCAN.name]
     assert entry.ocr_pages == [1, 2, 3, 4] and (entry.ocr_confidence or 0) > 60

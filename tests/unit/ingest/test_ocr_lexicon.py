@@ -118,6 +118,7 @@ def test_pages_of_one_file_are_mended_together_and_keep_their_boxes(
     skipped = PageRead(4, skipped="OCR took over 60 s")
     out = mended([first, second, chinese, skipped], OcrSettings())
     assert [w.text for w in out[1].words] == ["nuklir", "bakar"]
+    assert (out[0].mended, out[1].mended) == (0, 1) and out[1].result()[1].mended == 1
     assert [(w.left, w.confidence) for w in out[1].words] == [(0, UNSURE), (10, SURE)]
     assert out[0] == first and out[2] == chinese and out[3] == skipped
     paragraphs, page = out[1].result()
