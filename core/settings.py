@@ -121,8 +121,9 @@ class AnswerSettings(BaseModel):
     evidence_chars: int = Field(
         2400,
         ge=200,
-        description="Evidence the model reads, in characters (~600 tokens of English; prompt "
-        "reading runs at ~100 tokens/s on 2 cores). With the quote after a model answer on, "
+        description="Evidence the model reads, in characters of English (~600 tokens; a Chinese "
+        "or Japanese character counts 3: core.text.reading_cost; prompt reading runs at ~100 "
+        "tokens/s on 2 cores). With the quote after a model answer on, "
         "2400 against 1200 on every development set (bundled): answers 90 vs 85 of 138 "
         "(seed own 18 vs 16, foreign dev 6 vs 5, foreign own 21 vs 20, dev3 own 8 vs 6, "
         "dev3 dev 19 vs 20), answer p50 5.4-9.0 s on a partly loaded machine.",

@@ -170,6 +170,19 @@ _CJK_RUN = re.compile(
 )
 
 
+# What a character of those scripts costs the model to read, in characters of English: Qwen's
+# tokenizer takes ~1.4 Han or kana characters a token against ~4 letters of English, so 2,400
+# characters of a Chinese regulation are ~1,700 tokens (~17 s of prompt reading on 2 cores).
+CJK_READING_COST = 3
+
+
+def reading_cost(text: str) -> int:
+    """The text's length for a budget set in characters of English (the model's evidence): a
+    character of a script written without spaces counts ``CJK_READING_COST`` times."""
+    cjk = sum(len(run) for run in _CJK_RUN.findall(text))
+    return len(text) + (CJK_READING_COST - 1) * cjk
+
+
 def _cjk_bigrams(run: str) -> list[str]:
     """A CJK run as its overlapping character bigrams (a lone character stays itself)."""
     return [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]

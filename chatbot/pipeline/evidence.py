@@ -6,7 +6,9 @@ against the question: embedding similarity, plus coverage of the question's rare
 English questions. Passages are numbered by their best sentence, [1] strongest: a small model
 leans on what it reads first, and readers check [1] first. The model then reads whole passages,
 most relevant first, or, where a passage is too long for the budget, a window of sentences
-around its best one. A passage that carries instructions to the assistant is never shown.
+around its best one. The budget is in characters of English (``reading_cost``: a Chinese or
+Japanese character costs the model about three, in tokens). A passage that carries
+instructions to the assistant is never shown.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
-from core.text import LEAD_IN_ENDS, passage_sentences, states_figure
+from core.text import LEAD_IN_ENDS, passage_sentences, reading_cost, states_figure
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
@@ -163,16 +165,16 @@ def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     into a list (it ends with a colon: "... including advice on the following:"), the items
     after it, up to ``most`` characters in all. A lead-in alone answers nothing."""
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
-    end, used = best + 1, len(sentences[best][0])
+    end, used = best + 1, reading_cost(sentences[best][0])
     if sentences[best][0].rstrip().endswith(LEAD_IN_ENDS):
-        while end < len(sentences) and used + len(sentences[end][0]) + 1 <= most:
-            used += len(sentences[end][0]) + 1
+        while end < len(sentences) and used + reading_cost(sentences[end][0]) + 1 <= most:
+            used += reading_cost(sentences[end][0]) + 1
             end += 1
     return best, end
 
 
 def _span_chars(sentences: list[tuple[str, float]], span: tuple[int, int]) -> int:
-    return sum(len(text) + 1 for text, _ in sentences[span[0] : span[1]]) - 1
+    return sum(reading_cost(text) + 1 for text, _ in sentences[span[0] : span[1]]) - 1
 
 
 def _window(
@@ -187,7 +189,7 @@ def _window(
         grew = False
         for nxt in (end, start - 1):
             if 0 <= nxt < len(sentences) and not start <= nxt < end:
-                size = len(sentences[nxt][0]) + 1
+                size = reading_cost(sentences[nxt][0]) + 1
                 if used + size <= room:
                     used += size
                     start, end = min(start, nxt), max(end, nxt + 1)
@@ -249,6 +251,6 @@ def choose_evidence(
         evidence.blocks[n] = (
             (GAP if start > 0 else "") + text + (GAP if end < len(scored[i]) else "")
         )
-        used += len(text)
+        used += reading_cost(text)
     evidence.sentences.sort(key=lambda s: -s.score)
     return evidence

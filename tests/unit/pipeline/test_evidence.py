@@ -22,6 +22,7 @@ from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
 from core.settings import AnswerSettings
+from core.text import reading_cost
 from ingest.build import run_build
 
 
@@ -272,6 +273,19 @@ def test_the_budget_holds_over_several_passages_and_each_shows_its_best_sentence
         best = max((s for s in evidence.sentences if s.number == n), key=lambda s: s.score)
         assert best.text in block
     assert evidence.blocks[1].count(".") > evidence.blocks[4].count(".")  # the best reads most
+
+
+def test_a_chinese_or_japanese_character_costs_three_of_the_budget() -> None:
+    """~1.4 Han characters make a token against ~4 letters of English: a budget of English
+    characters would have the model read three times the tokens of a Chinese regulation."""
+    assert reading_cost("提供者应当依法开展") == 3 * 9
+    assert reading_cost("生成AI、第7条。") == 3 * 4 + 5  # digits, Latin, punctuation count 1
+    assert reading_cost("Pasal 7 (2): 85%") == len("Pasal 7 (2): 85%")
+    han = [f"第{n}条提供者应当依法开展预训练优化训练等训练数据处理活动。" for n in "一二三四五六"]
+    budget = 3 * reading_cost(han[0]) + 2  # room for three of them
+    assert budget < 3 * len(han[0]) * 3
+    evidence = choose([passage("1", *han)], {han[2]: 0.9}, exact(evidence_chars=budget))
+    assert evidence.blocks[1] == f"{GAP}{han[1]} {han[2]} {han[3]}{GAP}"
 
 
 def test_a_passage_without_room_is_numbered_but_not_shown() -> None:
