@@ -25,6 +25,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import astuple, dataclass, field, replace
 from difflib import SequenceMatcher
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.ocr_words import OcrPage, OcrWord
@@ -58,6 +60,7 @@ TESSERACT_LANGS = {"en": "eng", "id": "ind", "ja": "jpn", "zh": "chi_sim"}
 OTHER_SCRIPTS = ("jpn", "chi_sim")
 _POINTS_PER_INCH = 72.0
 _TSV_WORD_LEVEL = 5
+_QUOTED = re.compile(r'"([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -179,19 +182,32 @@ def mean_confidence(words: Sequence[TsvWord | OcrWord]) -> float:
 
 
 @functools.lru_cache(maxsize=8)
-def installed_languages(binary: str) -> tuple[str, ...]:
-    """tesseract's installed models, () when tesseract is not there (asked once per process)."""
+def list_langs(binary: str) -> tuple[Path | None, tuple[str, ...]]:
+    """``tesseract --list-langs``, asked once per process: the folder its first line names
+    (where the models are) and the installed models; (None, ()) when tesseract is not there."""
     path = shutil.which(binary)
     if path is None:
-        return ()
+        return None, ()
     try:
         done = subprocess.run(
             [path, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
         )
     except (OSError, subprocess.SubprocessError):
-        return ()
+        return None, ()
     lines = (done.stdout or "").splitlines()
-    return tuple(sorted(ln.strip() for ln in lines[1:] if ln.strip() and ln.strip() != "osd"))
+    folder = _QUOTED.search(lines[0]) if lines else None
+    models = sorted(ln.strip() for ln in lines[1:] if ln.strip() and ln.strip() != "osd")
+    return (Path(folder.group(1)) if folder else None), tuple(models)
+
+
+def installed_languages(binary: str) -> tuple[str, ...]:
+    """tesseract's installed models, () when tesseract is not there."""
+    return list_langs(binary)[1]
+
+
+def tessdata_dir(binary: str) -> Path | None:
+    """The folder of tesseract's models (their word lists are read from there)."""
+    return list_langs(binary)[0]
 
 
 @functools.lru_cache(maxsize=8)
@@ -227,7 +243,7 @@ def mending_identity(s: OcrSettings) -> str:
     listed = [
         m
         for m in installed_languages(s.tesseract)
-        if m not in UNSPACED_MODELS and model_words(s.tesseract, m)
+        if m not in UNSPACED_MODELS and model_words(tessdata_dir(s.tesseract), m)
     ]
     return f"{MENDING_RULES}, below {s.mend_below:g}, word lists: {' '.join(listed) or 'none'}"
 
@@ -422,7 +438,7 @@ def mended(pages: list[PageRead], s: OcrSettings) -> list[PageRead]:
     lists = {
         m: listed
         for m in installed_languages(s.tesseract)
-        if m not in UNSPACED_MODELS and (listed := model_words(s.tesseract, m))
+        if m not in UNSPACED_MODELS and (listed := model_words(tessdata_dir(s.tesseract), m))
     }
     out = list(pages)
     for model, same in groups.items():

@@ -48,47 +48,30 @@ MIN_USES_OTHER = 2  # sure uses of the candidate for a word in another language'
 MORE_USES = 3  # ... and this many times the sure uses of the word as read
 HYPHENS = ("-", "\u2010", "\u2011", "\u00ad")
 _WORD = re.compile(r"^(\W*)([^\W\d_]+)(\W*)$")
-_TESSDATA = re.compile(r'"([^"]+)"')
 _LISTS: dict[tuple[str, str], frozenset[str] | None] = {}
 _LISTS_LOCK = threading.Lock()
 
 
-def _tessdata_dir(tesseract: str) -> Path | None:
-    """Where tesseract's models are: the first line of ``tesseract --list-langs`` names it."""
-    path = shutil.which(tesseract)
-    if path is None:
-        return None
-    try:
-        done = subprocess.run(
-            [path, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    first = (done.stdout or done.stderr or "").splitlines()[:1]
-    found = _TESSDATA.search(first[0]) if first else None
-    return Path(found.group(1)) if found else None
-
-
-def model_words(tesseract: str, model: str) -> frozenset[str] | None:
-    """The word list of tesseract's ``model`` (e.g. "ind"), lower-cased; None when the model,
-    its word list or tesseract's tools to read it are missing (then nothing is mended). Read
-    once per process; a failure that may pass (a timeout, a full disk) is not remembered."""
-    key = (tesseract, model)
+def model_words(tessdata: Path | None, model: str) -> frozenset[str] | None:
+    """The word list of tesseract's ``model`` (e.g. "ind") in the ``tessdata`` folder,
+    lower-cased; None when the model, its word list or tesseract's tools to read it are missing
+    (then nothing is mended). Read once per process; a failure that may pass (a timeout, a full
+    disk) is not remembered."""
+    key = (str(tessdata), model)
     with _LISTS_LOCK:
         if key in _LISTS:
             return _LISTS[key]
-    words, lasting = _read_word_list(tesseract, model)
+    words, lasting = _read_word_list(tessdata, model)
     if lasting:
         with _LISTS_LOCK:
             _LISTS[key] = words
     return words
 
 
-def _read_word_list(tesseract: str, model: str) -> tuple[frozenset[str] | None, bool]:
+def _read_word_list(tessdata: Path | None, model: str) -> tuple[frozenset[str] | None, bool]:
     """(the list or None, whether that answer lasts)."""
     if not re.fullmatch(r"[A-Za-z0-9_]+", model):
         return None, True  # a model name from a cache file: never a path
-    tessdata = _tessdata_dir(tesseract)
     combine, dump = shutil.which("combine_tessdata"), shutil.which("dawg2wordlist")
     if tessdata is None or combine is None or dump is None:
         return None, True

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from core import store
 from ingest.cli import app
-from ingest.readers.ocr import OUT_OF_BUILD_TIME, installed_languages
+from ingest.readers.ocr import OUT_OF_BUILD_TIME, installed_languages, list_langs
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ NOTE = "The council meets on Tuesdays in the harbour office.\n"
 
 @pytest.fixture(autouse=True)
 def _tesseract() -> None:
-    installed_languages.cache_clear()
+    list_langs.cache_clear()
     if "eng" not in installed_languages("tesseract"):
         pytest.fail("tesseract with eng is not installed: run scripts/install-ocr")
 

@@ -18,7 +18,7 @@ from core import store
 from core.ocr_words import read_ocr_words
 from core.settings import Settings
 from ingest.build import run_build
-from ingest.readers.ocr import installed_languages
+from ingest.readers.ocr import installed_languages, tessdata_dir
 from ingest.readers.ocr_lexicon import model_words
 
 pytestmark = pytest.mark.integration
@@ -94,11 +94,12 @@ def test_the_scanned_regulation_is_read_and_its_cited_phrases_are_in_its_chunks(
 
 
 def test_tesseract_s_own_word_lists_are_read_for_mending() -> None:
-    indonesian = model_words("tesseract", "ind")
+    tessdata = tessdata_dir("tesseract")
+    indonesian = model_words(tessdata, "ind")
     assert indonesian is not None and {"nuklir", "pemerintah", "negara"} <= indonesian
-    english = model_words("tesseract", "eng")
+    english = model_words(tessdata, "eng")
     assert english is not None and "transparency" in english
-    assert model_words("tesseract", "no-such-model") is None
+    assert model_words(tessdata, "no-such-model") is None
 
 
 def _mixed_pdf() -> bytes:

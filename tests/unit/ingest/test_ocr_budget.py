@@ -14,7 +14,7 @@ from core import store
 from core.settings import OcrSettings, Settings
 from ingest.build import run_build
 from ingest.cli import app
-from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, installed_languages
+from ingest.readers.ocr import OUT_OF_BUILD_TIME, build_ocr_budget, list_langs
 from ingest.readers.pdf import read_pdf
 from tests.unit.ingest.test_ocr import _pdf as scanned_and_text_pdf
 
@@ -40,9 +40,9 @@ def stalling_tesseract(tmp_path: Path) -> str:
         encoding="utf-8",
     )
     script.chmod(0o755)
-    installed_languages.cache_clear()
+    list_langs.cache_clear()
     yield str(script)
-    installed_languages.cache_clear()
+    list_langs.cache_clear()
 
 
 def test_pages_past_the_builds_bound_are_skipped_without_running(
