@@ -57,6 +57,7 @@ SUITES = (
             "heldout3": QUESTIONS / "seed_heldout3.jsonl",
             "heldout4": QUESTIONS / "seed_heldout4.jsonl",
             "heldout5": QUESTIONS / "seed_heldout5.jsonl",
+            "heldout6": QUESTIONS / "seed_heldout6.jsonl",
         },
     ),
     Suite(
@@ -72,6 +73,7 @@ SUITES = (
             "heldout3": QUESTIONS / "foreign_heldout3.jsonl",
             "heldout4": QUESTIONS / "foreign_heldout4.jsonl",
             "heldout5": QUESTIONS / "foreign_heldout5.jsonl",
+            "heldout6": QUESTIONS / "foreign_heldout6.jsonl",
         },
     ),
     Suite(
@@ -87,6 +89,7 @@ SUITES = (
             "heldout3": QUESTIONS / "dev3_heldout3.jsonl",
             "heldout4": QUESTIONS / "dev3_heldout4.jsonl",
             "heldout5": QUESTIONS / "dev3_heldout5.jsonl",
+            "heldout6": QUESTIONS / "dev3_heldout6.jsonl",
         },
     ),
 )
