@@ -109,12 +109,23 @@ def remark(sentence: str, n: int) -> str:
     return with_marker(re.sub(r"\s+", " ", MARKER.sub("", sentence)), n)
 
 
-def _support(sentence: str, evidence: Sequence[Sentence], idf: IdfTable) -> dict[int, float]:
-    """Citation number -> how well that passage's sentences restate the sentence (0..1)."""
+def _support(
+    sentence: str, evidence: Sequence[Sentence], idf: IdfTable, together: bool = False
+) -> dict[int, float]:
+    """Citation number -> how well that passage's sentences restate the sentence (0..1): the
+    best one alone, or (``together``) the best of that and all of them read as one text; an
+    answer often joins what a passage says over three sentences ("the third opportunity ...
+    allows access to a broader market ... also offers commercial benefits")."""
     support: dict[int, float] = {}
     plain = MARKER.sub("", sentence)
     for ev in evidence:
         support[ev.number] = max(support.get(ev.number, 0.0), idf.coverage(plain, ev.text))
+    if together:
+        texts: dict[int, list[str]] = {}
+        for ev in evidence:
+            texts.setdefault(ev.number, []).append(ev.text)
+        for n, own in texts.items():
+            support[n] = max(support[n], idf.coverage(plain, " ".join(own)))
     return support
 
 
@@ -124,21 +135,21 @@ def attribute_and_repoint(
     idf: IdfTable,
     states: Callable[[str, int], bool] = lambda sentence, n: True,
 ) -> str:
-    """Give unmarked sentences the passage they restate; re-point markers that miss it.
+    """Give unmarked sentences the passage they restate (its sentences read together);
+    re-point markers that miss it (to a passage one of whose sentences restates it better).
 
     ``states(sentence, n)``: passage n holds every number and name of the sentence (step 5's
     rule); a marker only ever moves to such a passage.
     """
     out = []
     for sentence in split_answer_sentences(text):
-        support = {
-            n: v for n, v in _support(sentence, evidence, idf).items() if states(sentence, n)
-        }
+        cited = cited_numbers(sentence)
+        restating = _support(sentence, evidence, idf, together=not cited)
+        support = {n: v for n, v in restating.items() if states(sentence, n)}
         if not support:
             out.append(sentence)
             continue
         best = max(support, key=lambda n: support[n])
-        cited = cited_numbers(sentence)
         if not cited:
             if support[best] >= MIN_RESTATEMENT:
                 sentence = with_marker(sentence, best)

@@ -142,6 +142,26 @@ def test_a_sentence_restating_evidence_gets_its_passage_marker() -> None:
     )
 
 
+def test_an_unmarked_sentence_joining_what_one_passage_says_in_three_sentences_is_marked() -> None:
+    """No one sentence restates half of it; the passage's sentences read together do."""
+    third = [
+        Sentence(2, 0, "The third opportunity is joint products for the regional market.", 1.0),
+        Sentence(2, 1, "It allows access to a broader market and resource optimization.", 0.9),
+        Sentence(2, 2, "It also offers commercial benefits.", 0.8),
+        Sentence(1, 0, STRATEGY, 0.7),
+    ]
+    idf = IdfTable([e.text for e in third] + ["Other text about the weather in Jakarta."])
+    text = (
+        "Joint products for the regional market give commercial benefits, "
+        "access to a broader market and resource optimization."
+    )
+    assert attribute_and_repoint(text, third, idf) == f"{text[:-1]} [2]."
+    # A marker is still moved only for a passage one of whose sentences restates it better.
+    marked = "Indonesia released its strategy in 2020 [2]."
+    repointed = "Indonesia released its strategy in 2020 [1]."
+    assert attribute_and_repoint(marked, third, idf) == repointed
+
+
 def test_a_sentence_restating_nothing_stays_unmarked() -> None:
     text = "China expects a large economic gain. I hope this helps."
     assert attribute_and_repoint(text, EVIDENCE, IDF) == text
