@@ -283,11 +283,6 @@ def _document_names(evidence: Evidence, n: int, name: str) -> bool:
     return False
 
 
-def _said_by(words: list[str], question: str) -> bool:
-    """Does the question say every one of the words (names, numbers)?"""
-    return all(w.lower() in question.lower() for w in words)
-
-
 def verify(
     text: str,
     query: Query,
@@ -313,20 +308,18 @@ def verify(
         texts = [t for n in cited for t in evidence.texts_of(n)] if cited else every
         missing = unstated(sentence, texts, query.lang)
         if missing and cited:  # repair: another passage may state it; cite that one instead
-            # (one stating all of it first, else all but the question's own words: "5 years"
-            # is passage 2's, the "National AI Research Institute" the question's wording)
-            left = {
-                n: unstated(sentence, evidence.texts_of(n), query.lang) for n in evidence.passages
-            }
-            other = next((n for n, m in left.items() if not m), None)
-            if other is None and not _said_by(missing, query.text):
-                other = next(
-                    (n for n, m in left.items() if n not in cited and _said_by(m, query.text)), None
-                )
+            other = next(
+                (
+                    n
+                    for n in evidence.passages
+                    if not unstated(sentence, evidence.texts_of(n), query.lang)
+                ),
+                None,
+            )
             if other is not None:
-                sentence, missing, cited = remark(sentence, other), left[other], [other]
+                sentence, missing = remark(sentence, other), []
                 texts = evidence.texts_of(other)
-        if missing and _said_by(missing, query.text):
+        if missing and all(m.lower() in query.text.lower() for m in missing):
             # Only the question's own words are unstated ("The fourth opportunity between
             # Indonesia and China is ..." over a passage saying "both countries"): the claim
             # is the passage's; say it in the passage's words.
