@@ -70,7 +70,7 @@ from chatbot.pipeline.query_vectors import remembering
 from chatbot.pipeline.retrieve import Retrieval, Retriever
 from chatbot.pipeline.support import SupportModel, support_features
 from chatbot.pipeline.understand import Query, understand
-from chatbot.pipeline.verify import new_claims, restates, states_claim, unstated, verify
+from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
 from core.text import name_is_stated, split_sentences, tokens
@@ -88,9 +88,7 @@ def _asked(name: str, question: str) -> bool:
     """Does the question say the name (not a number), as whole words?"""
     if any(ch.isdigit() for ch in name):
         return False
-    # Whole words of Latin script: "EdTech" is said in "EdTech報告書" too.
-    word = rf"(?<![0-9a-z\u00c0-\u024f]){re.escape(name.lower())}(?![0-9a-z\u00c0-\u024f])"
-    return re.search(word, question.lower()) is not None
+    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", question.lower()) is not None
 
 
 @contextmanager
@@ -433,17 +431,11 @@ class Answerer:
             defines AI actors as ..." restates a definition line that does not repeat the
             document's name, which the document names elsewhere (a name the question says is
             no licence to cite another document's passage)."""
-            return not unstated_here(sentence, n)
-
-        def unstated_here(sentence: str, n: int) -> list[str]:
-            """The sentence's numbers and names passage n does not state, but for the
-            question's own names its document states elsewhere."""
             kin = documents[evidence.passages[n].doc_id]
-            return [
-                m
+            return all(
+                _asked(m, question) and _names(kin, m)
                 for m in unstated(sentence, evidence.texts_of(n), lang)
-                if not (_asked(m, question) and _names(kin, m))
-            ]
+            )
 
         attributed = attribute_and_repoint(verdict.text, evidence.sentences, idf, states)
 
@@ -457,11 +449,8 @@ class Answerer:
             the letter and the list of editors name alike): two passages about different
             things must not make one claim ("X [1] trains nurses [2]")."""
             if len(numbers) == 1:
-                # A Japanese answer saying the question's "EdTech report" with the figures
-                # of a passage that does not repeat the report's name: the figures are its.
-                n = numbers[0]
-                return not unstated_here(sentence, n) and (
-                    lang != "en" or restates(sentence, evidence.texts_of(n), idf) >= MIN_RESTATEMENT
+                return states_claim(
+                    sentence, evidence.texts_of(numbers[0]), lang, idf, MIN_RESTATEMENT
                 )
             anchored = any(
                 all(_names(evidence.texts_of(n), claim) for n in numbers)

@@ -70,10 +70,7 @@ QUANTITY_QUESTION_PATTERNS = (
 # things, and an answer to one part is an answer too. In English and Indonesian a clause asks
 # when it opens with one (not "... a company which ..."); in Chinese and Japanese when it holds one.
 QUESTION_OPENERS = (
-    r"^(?:(?:and|or|then|dan|atau|lalu)\s+)?"
-    # a preposition before it ("On what date ...", "to whom", "Pada tanggal berapa", "Dalam ...")
-    r"(?:(?:on|in|at|by|for|to|from|with|under|within|pada|dalam|di|ke|kepada|dari|untuk|oleh)\s+)?"
-    r"(?:what|which|who|whom|whose|when|where|why|how|"
+    r"^(?:(?:and|or|then|dan|atau|lalu)\s+)?(?:what|which|who|whom|whose|when|where|why|how|"
     r"apa(?!\s*pun)|siapa(?!\s*pun)|kapan|mana|berapa|bagaimana|mengapa|kenapa)(?:kah)?\b"
 )
 QUESTION_WORDS_CJK = (

@@ -601,27 +601,6 @@ def test_an_unmarked_answer_in_another_language_is_cited_to_the_passage_stating_
     assert answer.citations[0].doc_id == "alpha"
 
 
-def test_an_unmarked_japanese_answer_saying_the_questions_name_is_cited_by_its_figures(
-    make,
-) -> None:
-    """ "EdTech報告書によると ... 53%から63%": the figures are the passage's, the name is the
-    question's (written against the next word, as Japanese does) and its document's."""
-    report = {
-        "report.txt": (
-            "EdTech Report\n\nThis EdTech report is about schools.\n\n"
-            "Learning\n\nThe rate of children who cannot read could rise from 53% to 63%.\n"
-        )
-    }
-    reply = "EdTech報告書によると、読めない子どもの割合は53%から63%まで上がる可能性があります。"
-    answerer = make(
-        FakeChat(reply), report, min_chunk_chars=0, answer={"quote_evidence": False, "top_k": 12}
-    )  # hashing vectors read no Japanese: every passage is evidence
-    answer = answerer.ask("EdTech報告書によると、読めない子どもの割合は何％まで上がりますか？")
-    assert answer.outcome == "answered", answer.answer
-    assert "63%" in answer.answer and answer.citations
-    assert any("63%" in c.text for c in answer.citations)
-
-
 def test_an_unmarked_english_answer_drawing_on_several_sentences_is_cited_by_its_names(
     make,
 ) -> None:
