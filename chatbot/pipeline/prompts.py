@@ -71,14 +71,22 @@ QUANTITY_QUESTION_PATTERNS = (
 # when it opens with one (not "... a company which ..."); in Chinese and Japanese when it holds one.
 QUESTION_OPENERS = (
     r"^(?:(?:and|or|then|dan|atau|lalu)\s+)?(?:what|which|who|whom|whose|when|where|why|how|"
-    r"apa(?!\s*pun)|siapa(?!\s*pun)|kapan|mana|berapa|bagaimana|mengapa|kenapa)(?:kah)?\b"
+    r"apa(?!\s*pun)|siapa(?!\s*pun)|kapan(?!\s*pun)|mana(?!\s*pun)|berapa(?!\s*pun)|"
+    r"bagaimana(?!\s*pun)|mengapa|kenapa)(?:kah)?\b"
 )
+# A preposition before the question word ("On what date ...", "and to whom", "Dalam berapa
+# hari"): the clause asks when it is the question's first or follows "and"/"or"; after a comma
+# alone it is a relative clause ("..., in which the ministry invested", "..., di mana ...").
+QUESTION_PREPOSITION = (
+    r"^(?:on|in|at|by|for|to|from|with|under|within|pada|dalam|di|ke|kepada|dari|untuk|oleh)\s+"
+)
+CONJUNCTION_BREAK = r"\s(?:and|or|dan|atau)\s"
 QUESTION_WORDS_CJK = (
     r"(?<!任)何(?!ら|度|か|も)|誰|いつ|どこ|どの|どう|なぜ|いくら|いくつ"
     r"|什么|谁|哪|多少|几(?!乎)|何时|为什么|为何|怎么|如何"
 )
 # Where one question's clauses part.
-CLAUSE_BREAK = r"[?？,，、;；]|\s(?:and|or|dan|atau)\s"
+CLAUSE_BREAK = rf"[?？,，、;；]|{CONJUNCTION_BREAK}"
 
 # A clause naming where the answer should come from, at a question's start or end ("According
 # to the article, ...", "..., menurut artikel ini?", "記事によると、", "根据美国法典，"): each

@@ -17,10 +17,12 @@ from chatbot.pipeline.definition import defined_term
 from chatbot.pipeline.figure_kind import FigureKind, asked_kind
 from chatbot.pipeline.prompts import (
     CLAUSE_BREAK,
+    CONJUNCTION_BREAK,
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
     QUANTITY_QUESTION_PATTERNS,
     QUESTION_OPENERS,
+    QUESTION_PREPOSITION,
     QUESTION_WORDS_CJK,
     SOURCE_CLAUSE_PATTERNS,
     SOURCE_NOUNS,
@@ -35,7 +37,9 @@ _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNOREC
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
-_CLAUSE_BREAK = re.compile(CLAUSE_BREAK, re.IGNORECASE)
+_CLAUSES = re.compile(f"({CLAUSE_BREAK})", re.IGNORECASE)  # keeps the breaks between them
+_CONJUNCTION_BREAK = re.compile(CONJUNCTION_BREAK, re.IGNORECASE)
+_QUESTION_PREPOSITION = re.compile(QUESTION_PREPOSITION, re.IGNORECASE)
 _ATTRIBUTION = re.compile("|".join(SOURCE_CLAUSE_PATTERNS), re.IGNORECASE)
 _SOURCE_NOUN = re.compile(SOURCE_NOUNS, re.IGNORECASE)
 _TOPIC_IN_CLAUSE = re.compile("|".join(TOPIC_IN_CLAUSE_PATTERNS), re.IGNORECASE)
@@ -112,10 +116,17 @@ def asks_quantity(*texts: str | None) -> bool:
 
 
 def asks_several_things(question: str) -> bool:
-    """Do two of the question's clauses ask ("Who signed it, and how many ...?")?"""
-    clauses = (c.strip() for c in _CLAUSE_BREAK.split(question))
-    asking = [c for c in clauses if _QUESTION_OPENER.search(c) or _QUESTION_WORD_CJK.search(c)]
-    return len(asking) >= 2
+    """Do two of the question's clauses ask ("Who signed it, and how many ...?", "On what date
+    was it promulgated, and which minister signed it?")?"""
+    parts = _CLAUSES.split(question)  # clauses at even indices, each break after its clause
+    asking = 0
+    for i in range(0, len(parts), 2):
+        clause = parts[i].strip()
+        after_conjunction = i == 0 or bool(_CONJUNCTION_BREAK.fullmatch(parts[i - 1]))
+        if after_conjunction:
+            clause = _QUESTION_PREPOSITION.sub("", clause)
+        asking += bool(_QUESTION_OPENER.search(clause) or _QUESTION_WORD_CJK.search(clause))
+    return asking >= 2
 
 
 def looks_like_override(text: str) -> bool:
