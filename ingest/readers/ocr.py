@@ -205,9 +205,15 @@ def installed_languages(binary: str) -> tuple[str, ...]:
     return list_langs(binary)[1]
 
 
-def tessdata_dir(binary: str) -> Path | None:
-    """The folder of tesseract's models (their word lists are read from there)."""
-    return list_langs(binary)[0]
+def word_lists(s: OcrSettings) -> dict[str, frozenset[str]]:
+    """The word list of each installed model of a spaced script, by model (a model without
+    one is left out): what misreads are mended from."""
+    tessdata, models = list_langs(s.tesseract)
+    return {
+        m: listed
+        for m in models
+        if m not in UNSPACED_MODELS and (listed := model_words(tessdata, m))
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -240,12 +246,8 @@ def mending_identity(s: OcrSettings) -> str:
     from the OCR page cache, which holds the words as tesseract read them)."""
     if not s.mend_misreads or ocr_identity(s) == "none":
         return "off"
-    listed = [
-        m
-        for m in installed_languages(s.tesseract)
-        if m not in UNSPACED_MODELS and model_words(tessdata_dir(s.tesseract), m)
-    ]
-    return f"{MENDING_RULES}, below {s.mend_below:g}, word lists: {' '.join(listed) or 'none'}"
+    listed = " ".join(word_lists(s)) or "none"
+    return f"{MENDING_RULES}, below {s.mend_below:g}, word lists: {listed}"
 
 
 @dataclass
@@ -435,11 +437,7 @@ def mended(pages: list[PageRead], s: OcrSettings) -> list[PageRead]:
     unsure = (w for same in groups.values() for i in same for w in pages[i].words)
     if not s.mend_misreads or not any(w.confidence < s.mend_below for w in unsure):
         return pages
-    lists = {
-        m: listed
-        for m in installed_languages(s.tesseract)
-        if m not in UNSPACED_MODELS and (listed := model_words(tessdata_dir(s.tesseract), m))
-    }
+    lists = word_lists(s)
     out = list(pages)
     for model, same in groups.items():
         if model not in lists:

@@ -18,7 +18,7 @@ from core import store
 from core.ocr_words import read_ocr_words
 from core.settings import Settings
 from ingest.build import run_build
-from ingest.readers.ocr import installed_languages, tessdata_dir
+from ingest.readers.ocr import installed_languages, list_langs
 from ingest.readers.ocr_lexicon import model_words
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,7 @@ def test_the_scanned_regulation_is_read_and_its_cited_phrases_are_in_its_chunks(
 
 
 def test_tesseract_s_own_word_lists_are_read_for_mending() -> None:
-    tessdata = tessdata_dir("tesseract")
+    tessdata, _ = list_langs("tesseract")
     indonesian = model_words(tessdata, "ind")
     assert indonesian is not None and {"nuklir", "pemerintah", "negara"} <= indonesian
     english = model_words(tessdata, "eng")
