@@ -10,6 +10,7 @@ markers are numbered [1], [2], ... in the order the answer first uses them.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -113,20 +114,17 @@ def _support(
     sentence: str, evidence: Sequence[Sentence], idf: IdfTable, together: bool = False
 ) -> dict[int, float]:
     """Citation number -> how well that passage's sentences restate the sentence (0..1): the
-    best one alone, or (``together``) the best of that and all of them read as one text; an
-    answer often joins what a passage says over three sentences ("the third opportunity ...
-    allows access to a broader market ... also offers commercial benefits")."""
-    support: dict[int, float] = {}
+    best one alone, or (``together``) all of them read as one text, which holds every word any
+    one of them does; an answer often joins what a passage says over three sentences ("the
+    third opportunity ... allows access to a broader market ... also offers commercial
+    benefits")."""
     plain = MARKER.sub("", sentence)
+    texts: defaultdict[int, list[str]] = defaultdict(list)
     for ev in evidence:
-        support[ev.number] = max(support.get(ev.number, 0.0), idf.coverage(plain, ev.text))
+        texts[ev.number].append(ev.text)
     if together:
-        texts: dict[int, list[str]] = {}
-        for ev in evidence:
-            texts.setdefault(ev.number, []).append(ev.text)
-        for n, own in texts.items():
-            support[n] = max(support[n], idf.coverage(plain, " ".join(own)))
-    return support
+        return {n: idf.coverage(plain, " ".join(own)) for n, own in texts.items()}
+    return {n: max(idf.coverage(plain, text) for text in own) for n, own in texts.items()}
 
 
 def attribute_and_repoint(
