@@ -58,6 +58,7 @@ SUITES = (
             "heldout4": QUESTIONS / "seed_heldout4.jsonl",
             "heldout5": QUESTIONS / "seed_heldout5.jsonl",
             "heldout6": QUESTIONS / "seed_heldout6.jsonl",
+            "heldout7": QUESTIONS / "seed_heldout7.jsonl",
         },
     ),
     Suite(
@@ -74,6 +75,7 @@ SUITES = (
             "heldout4": QUESTIONS / "foreign_heldout4.jsonl",
             "heldout5": QUESTIONS / "foreign_heldout5.jsonl",
             "heldout6": QUESTIONS / "foreign_heldout6.jsonl",
+            "heldout7": QUESTIONS / "foreign_heldout7.jsonl",
         },
     ),
     Suite(
@@ -90,6 +92,7 @@ SUITES = (
             "heldout4": QUESTIONS / "dev3_heldout4.jsonl",
             "heldout5": QUESTIONS / "dev3_heldout5.jsonl",
             "heldout6": QUESTIONS / "dev3_heldout6.jsonl",
+            "heldout7": QUESTIONS / "dev3_heldout7.jsonl",
         },
     ),
 )
