@@ -48,7 +48,7 @@ from chatbot.pipeline.citations import (
     strip_source_lead_ins,
     with_marker,
 )
-from chatbot.pipeline.evidence import Evidence, choose_evidence
+from chatbot.pipeline.evidence import Evidence, Sentence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import (
     extract,
@@ -56,6 +56,7 @@ from chatbot.pipeline.generate import (
     supporting_quote,
     translate,
 )
+from chatbot.pipeline.name_swap import about_neighbour
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -255,7 +256,7 @@ class Answerer:
         s.retrieval = retriever.search(s.query)
         if self.is_supported(s.retrieval, retriever):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
-        if not self.evidence_answers(s):
+        if not self.evidence_answers(s, retriever):
             yield self._abstain(s)
             return
         offered = sorted(s.evidence.passages)
@@ -391,13 +392,25 @@ class Answerer:
         p = self.support(s.retrieval, retriever, s.query)
         return p is not None and p < model.decline_threshold
 
-    def evidence_answers(self, s: Session) -> bool:
+    def evidence_answers(self, s: Session, retriever: Retriever) -> bool:
         """The one abstention test, the same with a model and without: retrieval supported the
         question and evidence sentences were chosen (the extractive path answers from them),
         and, when the question asks for a kind of figure (a sum, a share, a date, a year, a
-        count), one of them states one (otherwise the documents discuss the topic, not the
-        figure)."""
-        return any(self._states_kind_asked(s, e.text) for e in s.evidence.sentences)
+        count), one of them states one of what was asked (otherwise the documents discuss the
+        topic, not the figure, or give it for a neighbour: name_swap)."""
+        if self._checked_kind(s) is None or s.query is None:
+            return bool(s.evidence.sentences)
+        question, passages = s.query.english or s.query.text, s.evidence.passages
+        peers = retriever.coordinated_names({p.doc_id for p in passages.values()})
+
+        def of_what_was_asked(sentence: Sentence) -> bool:
+            title = passages[sentence.number].title
+            return about_neighbour(sentence.text, question, peers, [title]) is None
+
+        return any(
+            self._states_kind_asked(s, e.text) and of_what_was_asked(e)
+            for e in s.evidence.sentences
+        )
 
     def _checked_kind(self, s: Session) -> FigureKind | None:
         """The kind of figure the question asks for, when the answers are checked for one."""
@@ -409,14 +422,21 @@ class Answerer:
         declined or no verified, cited claim is left."""
         assert s.query is not None
         idf = retriever.idf
+        peers = retriever.coordinated_names({p.doc_id for p in s.evidence.passages.values()})
         verdict = verify(
-            text, s.query, s.evidence, self._is_refusal, idf, self.settings.answer.min_overlap
+            text,
+            s.query,
+            s.evidence,
+            self._is_refusal,
+            idf,
+            self.settings.answer.min_overlap,
+            peers,
         )
         for dropped in verdict.dropped:
             log.info("dropped an unverified sentence: %s", dropped)
-        # A made-up number for the very thing asked counts as a decline: the passages most
-        # likely do not hold it (Verdict.invented_number).
-        s.declined = verdict.outcome == "refused" or verdict.invented_number
+        # A made-up number for the very thing asked, or a neighbour's fact, counts as a
+        # decline: the passages most likely do not hold it (Verdict.invented).
+        s.declined = verdict.outcome == "refused" or verdict.invented
         if verdict.outcome != "answered":
             return None
         evidence, lang = s.evidence, s.query.lang

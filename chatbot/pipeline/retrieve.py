@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
+from chatbot.pipeline.name_swap import coordinated, function_words
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
@@ -218,6 +219,8 @@ class Retriever:
         for row, chunk in enumerate(self.chunks):
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
+        self._coordinated: dict[str, frozenset[frozenset[str]]] = {}
+        function_words()  # read once now (coordinated_names)
         self._lang = [base_language(c.lang) for c in self.chunks]
         self._english = [lang == "en" for lang in self._lang]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
@@ -234,6 +237,20 @@ class Retriever:
     def from_settings(cls, settings: Settings) -> Retriever:
         index = load_live_index(settings)  # FAISS files or Milvus (settings.index_backend)
         return cls(index, settings.dense_model, settings.multilingual_model, settings.answer)
+
+    def coordinated_names(self, doc_ids: Iterable[str]) -> set[frozenset[str]]:
+        """The pairs of names the documents join as equals, titles included (name_swap), each
+        document's read once and remembered."""
+        pairs: set[frozenset[str]] = set()
+        for doc_id in doc_ids:
+            if doc_id not in self._coordinated:
+                chunks = [c for c in self.chunks if c.doc_id == doc_id]
+                titles = {c.title for c in chunks}
+                self._coordinated[doc_id] = frozenset(
+                    coordinated([*titles, *(c.text for c in chunks)])
+                )
+            pairs |= self._coordinated[doc_id]
+        return pairs
 
     @property
     def build_id(self) -> str:

@@ -28,6 +28,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
+from chatbot.pipeline.name_swap import coordinated, sentences_of, swapped_name
 from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
@@ -91,9 +92,10 @@ class Verdict:
     text: str  # the sentences that passed, markers kept
     outcome: Outcome
     dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
-    # A dropped sentence stated a number no passage states: the model made up the very thing
-    # asked for (a date, a count), so the passages most likely do not hold it.
-    invented_number: bool = False
+    # A dropped sentence stated a number no passage states, or said of what was asked what its
+    # passage says of a neighbour (name_swap): the model made up the very thing asked for, so
+    # the passages most likely do not hold it.
+    invented: bool = False
 
 
 def claims_to_check(sentence: str, lang: str) -> list[str]:
@@ -260,6 +262,24 @@ def _lend_markers_back(
     return out, folded
 
 
+def anchors(sentence: str, texts: list[str], query: Query, idf: IdfTable) -> list[str]:
+    """The sentences of the texts that state the answer sentence's facts: those stating the most
+    of its numbers and names the question does not say; without such claims, the sentence that
+    restates its words best (when one clearly does)."""
+    claims = new_claims(sentence, query.lang, query.text)
+    candidates = sentences_of(texts)
+    if claims:
+        stated = {
+            c: len(claims) - len(set(unstated(sentence, [c], query.lang)) & set(claims))
+            for c in candidates
+        }
+        most = max(stated.values(), default=0)
+        return [c for c in candidates if most and stated[c] == most]
+    plain = MARKER.sub(" ", sentence)
+    best = max(candidates, key=lambda c: idf.coverage(plain, c), default=None)
+    return [best] if best is not None and idf.coverage(plain, best) >= MIN_RESTATEMENT else []
+
+
 def _document_names(evidence: Evidence, n: int, name: str) -> bool:
     """Does a passage of passage n's document among the evidence name it (no number): the
     words themselves, or for one word a form it derives from ("Indonesian" from "Indonesia",
@@ -290,13 +310,19 @@ def verify(
     is_refusal: Callable[[str], bool],
     idf: IdfTable,
     min_overlap: float,
+    peers: set[frozenset[str]] | None = None,
 ) -> Verdict:
+    """The answer's sentences that its passages state (see the module's docstring); ``peers``,
+    the names the documents pair ("Indonesia and China": name_swap), are read from the
+    evidence and its titles when not given."""
     if SENTINEL_ANY_CASE.search(text) or _SPACED_SENTINEL in text or is_refusal(text):
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept: list[str] = []
-    invented_number = False
+    invented = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    if peers is None:
+        peers = coordinated([*every, *(p.title for p in evidence.passages.values())])
     sentences, dropped = _lend_markers_back(
         split_answer_sentences(text, query.lang), query, evidence, every, idf, min_overlap
     )
@@ -334,7 +360,7 @@ def verify(
                 missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
-            invented_number = invented_number or any(m.isdigit() for m in missing)
+            invented = invented or any(m.isdigit() for m in missing)
         elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
             dropped.append(f"{sentence} (said already)")  # a small model can loop
         elif loops(sentence, texts):
@@ -345,8 +371,21 @@ def verify(
             # "This is supported by passage [2]." restates nothing; an English answer shares
             # words with what it cites (other languages are checked by names and numbers only).
             dropped.append(f"{sentence} (shares almost no words with its passages)")
+        elif swap := swapped_name(
+            # An answer in another language speaks of what was asked: its names are read
+            # from the question's English (the documents' names are English ones).
+            sentence if query.lang == "en" or not query.english else query.english,
+            query.english or query.text,
+            anchors(sentence, texts, query, idf),
+            peers,
+            {evidence.passages[n].title for n in cited or evidence.passages},
+        ):
+            # The passage says it of a neighbour of what was asked: the documents most likely
+            # do not say it of what was asked, as with a made-up number.
+            dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
+            invented = True
         else:
             kept.append(sentence)
     if not kept:
-        return Verdict("", "unsupported", dropped, invented_number)
-    return Verdict(" ".join(kept), "answered", dropped, invented_number)
+        return Verdict("", "unsupported", dropped, invented)
+    return Verdict(" ".join(kept), "answered", dropped, invented)

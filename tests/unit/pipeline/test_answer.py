@@ -766,6 +766,24 @@ def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypa
     assert answer.outcome == "answered" and "northern provinces" in answer.answer
 
 
+def test_a_figure_stated_for_a_neighbour_does_not_answer_for_the_one_asked(make) -> None:
+    """The documents pair Norway and Chile; a share stated of Norway is no answer to a question
+    about Chile's, with or without the model (the figure is checked before generation)."""
+    nordic = {
+        "grids.txt": (
+            "Grids of Norway and Chile\n\n"
+            "Norway and Chile both plan new grids. "
+            "In Norway, hydropower supplies 88% of electricity.\n"
+        )
+    }
+    chat = FakeChat("Hydropower supplies 88% of Chile's electricity [1].")
+    for answerer in (make(None, nordic), make(chat, nordic)):
+        assert_abstained(answerer.ask("What share of Chile's electricity comes from hydropower?"))
+        answer = answerer.ask("What share of Norway's electricity comes from hydropower?")
+        assert not answer.abstained and "88%" in answer.answer
+    assert chat.calls == 1  # the question about Chile never reached the model
+
+
 def test_a_bare_number_answers_a_question_for_a_sum(make) -> None:
     def reply(messages: list[Any]) -> str:
         beta = next(n for n in offered_numbers(messages) if "Beta" in passage(messages, n))

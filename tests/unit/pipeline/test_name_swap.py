@@ -1,0 +1,116 @@
+"""name_swap: a fact a passage states of one entity does not answer a question about the
+entity the documents pair with it; names the documents never pair, a document's own subject
+and a fact stated of the asked entity pass."""
+
+from __future__ import annotations
+
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.evidence import Evidence
+from chatbot.pipeline.name_swap import coordinated, swapped_name
+from chatbot.pipeline.understand import Query
+from chatbot.pipeline.verify import verify
+from chatbot.types import Passage
+from core.settings import AnswerSettings
+
+TITLE = "Clean Energy: How Norway and Chile Can Work Together"
+POPULATION = (
+    "Norway, a nation with a population of over 5 million, has a strong grid. "
+    "Chile has vast solar resources in the north."
+)
+PEERS = coordinated([TITLE, POPULATION])
+
+
+def test_names_joined_as_equals_pair_up_also_in_title_case_and_lists() -> None:
+    assert frozenset(("norway", "chile")) in PEERS
+    listed = coordinated(["Both the OECD, the EU and UNESCO signed it. In 2020, Chile joined."])
+    assert {
+        frozenset(("oecd", "eu")),
+        frozenset(("eu", "unesco")),
+        frozenset(("oecd", "unesco")),
+    } <= listed
+    assert not any("chile" in pair for pair in listed)  # "In 2020, Chile" joins nothing
+
+
+def test_a_neighbours_figure_said_of_the_asked_name_is_a_swap() -> None:
+    anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
+    swap = swapped_name(
+        "Chile's population is over 5 million [1].",
+        "How large is Chile's population?",
+        [anchor],
+        PEERS,
+        [TITLE],
+    )
+    assert swap == ("Chile", "Norway")
+
+
+def test_the_asked_name_in_the_anchor_or_an_unpaired_name_is_no_swap() -> None:
+    question = "How large is Norway's population?"
+    anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
+    assert swapped_name("Norway has over 5 million people [1].", question, [anchor], PEERS) is None
+    # The Grid Agency is named beside the figure, but the documents never pair it with Chile.
+    other = "The Grid Agency counts over 5 million users."
+    asked = "How many users does Chile have?"
+    assert swapped_name("Chile has over 5 million users [1].", asked, [other], PEERS) is None
+
+
+def test_the_documents_subject_need_not_be_repeated() -> None:
+    """A FedRAMP policy's sentence about "the AO's decision" is FedRAMP's, though the policy
+    pairs FedRAMP with the AO elsewhere; the title names FedRAMP only."""
+    peers = coordinated(["FedRAMP and the AO review the change."])
+    title = "FedRAMP Significant Change Policies and Procedures"
+    anchor = "A significant change is one that affects the basis of the AO's decision."
+    answer = "FedRAMP defines a significant change as one that affects the decision [1]."
+    question = "How does FedRAMP define a significant change?"
+    assert swapped_name(answer, question, [anchor], peers, [title]) is None
+    assert swapped_name(answer, question, [anchor], peers, ["Change Procedures"]) is not None
+
+
+def test_a_year_the_passage_does_not_say_is_a_swap() -> None:
+    anchor = "In 2024 the budget for the programme was $5 million."
+    question = "What was the programme's budget in 2025?"
+    assert swapped_name("In 2025 the budget was $5 million [1].", question, [anchor], set()) == (
+        "2025",
+        "2024",
+    )
+    question = "What was the programme's budget in 2024?"
+    assert swapped_name("In 2024 it was $5 million [1].", question, [anchor], set()) is None
+
+
+def test_too_many_equal_anchors_tell_nothing() -> None:
+    anchors = [f"Norway builds grid number {n}." for n in range(3)]
+    assert swapped_name("Chile builds grids [1].", "What does Chile build?", anchors, PEERS) is None
+
+
+def _passage(text: str) -> Passage:
+    return Passage(
+        chunk_id="c1", doc_id="d1", title=TITLE, variant="original", location="¶1",
+        text=text, score=0.5, group_id="c1",
+    )  # fmt: skip
+
+
+def test_verify_drops_a_neighbours_fact_and_counts_it_as_invented() -> None:
+    """The claim check alone passes it: the passage states 5 million and names Chile."""
+    evidence = Evidence(passages={1: _passage(POPULATION)})
+    idf = IdfTable([POPULATION, TITLE, "Solar farms are built in the desert."])
+    min_overlap = AnswerSettings().min_overlap
+    asked = Query("How large is Chile's population?", "en")
+    verdict = verify(
+        "Chile's population is over 5 million [1].",
+        asked,
+        evidence,
+        lambda t: False,
+        idf,
+        min_overlap,
+    )
+    assert verdict.outcome == "unsupported" and verdict.invented
+    assert "says this of Norway, not Chile" in verdict.dropped[0]
+    asked = Query("How large is Norway's population?", "en")
+    verdict = verify(
+        "Norway's population is over 5 million [1].",
+        asked,
+        evidence,
+        lambda t: False,
+        idf,
+        min_overlap,
+    )
+    assert verdict.outcome == "answered" and not verdict.invented
