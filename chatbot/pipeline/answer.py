@@ -56,7 +56,7 @@ from chatbot.pipeline.generate import (
     supporting_quote,
     translate,
 )
-from chatbot.pipeline.name_swap import about_neighbour
+from chatbot.pipeline.name_swap import about_neighbour, could_swap
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -402,6 +402,8 @@ class Answerer:
             return bool(s.evidence.sentences)
         question, passages = s.query.english or s.query.text, s.evidence.passages
         peers = retriever.coordinated_names({p.doc_id for p in passages.values()})
+        if not could_swap(question, peers):
+            return any(self._states_kind_asked(s, e.text) for e in s.evidence.sentences)
 
         def of_what_was_asked(sentence: Sentence) -> bool:
             title = passages[sentence.number].title

@@ -10,49 +10,64 @@ are things of one kind and one cannot stand for the other.
 Entities are "of one kind" when the texts coordinate them ("A and B", "A, B or C", "A dan B"):
 a country with a country, a ministry with a ministry. That holds for any document without a
 list of kinds, and a name the texts never pair with the question's (a title, a programme, a
-law) is no substitute for it: an answer may well name the law its passage cites.
+law) is no substitute for it: an answer may well name the law its passage cites. A neighbour
+named for contrast ("Compared with China, the country ...") is not the sentence's subject.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from itertools import pairwise
 
 from core.text import name_is_stated, passage_sentences, tokens
 
-# A capitalised run without "and"/"or" inside it ("Ministry of Finance", "China"); a
-# possessive ends it ("Indonesia's GDP" is Indonesia, then GDP).
-_RUN = re.compile(r"\b[A-Z][\w&-]*(?:\s+(?:(?:of|for|the|on|in)\s+)?[A-Z][\w&-]*)*(?:['’]s\b)?")
-# What joins two coordinated names: a comma, "and", "or", their Indonesian forms, "&", "/",
-# "versus", with an optional article after it.
-_JOIN = re.compile(
-    r"\s*(?:,\s*(?:(?:and|or|dan|atau|serta)\s+)?|\s(?:and|or|dan|atau|serta|&|/|vs\.?|versus)\s)"
-    r"\s*(?:the\s+)?$",
+# A capitalised run without "and"/"or" inside it ("Ministry of Finance", "China"), on one line;
+# a possessive ends it ("Indonesia's GDP" is Indonesia, then GDP).
+_RUN = re.compile(
+    r"\b[A-Z][\w&-]*(?:[ \t]+(?:(?:of|for|the|on|in)[ \t]+)?[A-Z][\w&-]*)*(?:['’]s\b)?"
+)
+# What joins two names in a list: a comma, or "and", "or", their Indonesian forms, "&", "/",
+# "versus" (after an optional comma), with an optional article after it. A list joined by
+# commas alone is no list ("According to BPS, Indonesia ...", "Jakarta, Indonesia").
+_COMMA = re.compile(r"\s*,\s*(?:the\s+)?", re.IGNORECASE)
+_CONJUNCTION = re.compile(
+    r"\s*,?\s+(?:and|or|dan|atau|serta|&|/|vs\.?|versus)\s+(?:the\s+)?", re.IGNORECASE
+)
+# Only the members this close in one list pair up (a long list would pair quadratically).
+LIST_WINDOW = 8
+# Words that capitalised at a sentence's start are not part of a name ("Both Indonesia and
+# China", "The OECD", "In China", "Unlike China"): English closed-class words.
+_FUNCTION_WORDS = frozenset(
+    """a an the this that these those both each every all any some either neither no another
+    such other in on at by for from of to into onto with without within under over above below
+    after before during since until about across against among around between beyond through
+    toward towards upon via per like unlike compared than as and or but nor so yet if while
+    whereas although though because when where whether how what which who whom whose why
+    according also additionally furthermore moreover however meanwhile thus hence therefore
+    today yesterday currently recently later finally first second third then now here there
+    it its it's he she they their our his her we you your i my is are was were be been has
+    have had do does did can could may might must shall should will would not
+    explain describe summarize summarise list name tell give""".split()
+)
+# A word before a name that sets it apart from the sentence's subject.
+_CONTRAST = re.compile(
+    r"\b(?:unlike|compared\s+(?:with|to)|than|versus|vs\.?|whereas|relative\s+to|"
+    r"in\s+contrast\s+to|as\s+opposed\s+to|besides|except|dibandingkan(?:\s+dengan)?|"
+    r"daripada|berbeda\s+dengan)\s*(?:the\s+)?$",
     re.IGNORECASE,
 )
 # More passage sentences than this stating an answer's facts equally well do not tell which
 # one it restates.
 MAX_ANCHORS = 2
-_YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d.,]\d)")
 _POSSESSIVE = re.compile(r"['’]s$")
-
-
-@lru_cache(maxsize=1)
-def function_words() -> frozenset[str]:
-    """English function words ("both", "in", "the"): a capital on one is the sentence's.
-    (Importing them takes ~1 s: the retriever does it when it loads, not a first question.)"""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def _plain(name: str) -> str:
     """The name without a possessive and without leading function words ("Both Indonesia",
-    "The OECD", "In China")."""
+    "The OECD", "In China"); an acronym is never one ("The US", "WHO")."""
     parts = _POSSESSIVE.sub("", name.strip()).split()
-    while parts and parts[0].lower() in function_words():
+    while parts and parts[0].lower() in _FUNCTION_WORDS and not parts[0].isupper():
         parts = parts[1:]
     return " ".join(parts)
 
@@ -66,29 +81,43 @@ def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
-def coordinated(texts: Iterable[str]) -> set[frozenset[str]]:
+def _initials(name: str) -> str:
+    """ "BI" for "Bank Indonesia" (an acronym names the same thing)."""
+    return "".join(w[0] for w in name.split() if w[:1].isupper())
+
+
+def coordinated(texts: Iterable[str], titles: Iterable[str] = ()) -> set[frozenset[str]]:
     """Pairs of names the texts join as equals ("Indonesia and China", "the OECD, the EU and
-    UNESCO"), lower-cased; a list's members pair with each other. In title case a run goes on
-    past the name ("How Indonesia and China Can Achieve It"), so a run's first word stands for
-    it after the join, and its last word before it."""
+    UNESCO"), lower-cased; a list's near members pair with each other. In a title, a run goes
+    on past the name ("How Indonesia and China Can Achieve It"), so there a run's first word
+    stands for it after the join, and its last word before it."""
     pairs: set[frozenset[str]] = set()
-    for text in texts:
+    for text, titled in [*((t, False) for t in texts), *((t, True) for t in titles)]:
         runs = _runs(text)
         chain: list[list[str]] = []
+        joined = False  # by a conjunction, not only commas
         for before, after in pairwise(runs):
-            if _JOIN.fullmatch(text[before.end() : after.start()]):
-                chain = chain or [[f.lower() for f in _forms(before.group(0), last=True)]]
-                chain.append([f.lower() for f in _forms(after.group(0), last=False)])
+            between = text[before.end() : after.start()]
+            conjunction = _CONJUNCTION.fullmatch(between) is not None
+            if conjunction or _COMMA.fullmatch(between):
+                chain = chain or [_forms(before.group(0), titled, last=True)]
+                chain.append(_forms(after.group(0), titled, last=False))
+                joined = joined or conjunction
+                if conjunction:  # a list ends at its "and"
+                    pairs |= _pairs(chain)
+                    chain, joined = [chain[-1]], False
                 continue
-            pairs |= _pairs(chain)
-            chain = []
-        pairs |= _pairs(chain)
+            pairs |= _pairs(chain) if joined else set()
+            chain, joined = [], False
+        pairs |= _pairs(chain) if joined else set()
     return pairs
 
 
-def _forms(run: str, last: bool) -> list[str]:
-    """The run, and its word nearest the join."""
-    name = _plain(run)
+def _forms(run: str, titled: bool, last: bool) -> list[str]:
+    """The run, lower-cased; in a title also its word nearest the join."""
+    name = _plain(run).lower()
+    if not titled:
+        return [name]
     parts = name.split()
     return list(dict.fromkeys([name, parts[-1] if last else parts[0]]))
 
@@ -97,11 +126,23 @@ def _pairs(chain: list[list[str]]) -> set[frozenset[str]]:
     return {
         frozenset((a, b))
         for i, forms in enumerate(chain)
-        for other in chain[i + 1 :]
+        for other in chain[i + 1 : i + 1 + LIST_WINDOW]
         for a in forms
         for b in other
         if a != b
     }
+
+
+def asked_names(question: str) -> set[str]:
+    """The names a question asks about."""
+    return {_plain(run.group(0)) for run in _runs(question)}
+
+
+def could_swap(question: str, peers: set[frozenset[str]]) -> bool:
+    """Does the question name something the documents pair with something else (otherwise
+    there is nothing to check, and no anchor need be looked for)?"""
+    paired = {name for pair in peers for name in pair}
+    return any(name.lower() in paired for name in asked_names(question))
 
 
 def swapped_name(
@@ -113,8 +154,9 @@ def swapped_name(
 ) -> tuple[str, str] | None:
     """(the question's name, the name its passage says instead) when the answer says of a name
     the question asks about what the ``anchors`` (the passage sentences that state the answer's
-    facts) say of another: no anchor names the question's name, and one names something the
-    texts pair with it (``peers``) that neither the question nor the answer names.
+    facts) say of another: no anchor names the question's name (nor its initials), and one
+    names something the texts pair with it (``peers``), not for contrast, that neither the
+    question nor the answer names.
 
     More than ``MAX_ANCHORS`` anchors do not tell where the fact is. A name in the title of
     the passages' document (``titles``) is what the document is about: its sentences need not
@@ -123,18 +165,18 @@ def swapped_name(
     if not anchors or len(anchors) > MAX_ANCHORS:
         return None
     titled = " ".join(titles)
-    year = _year_swapped(answer_sentence, question, anchors, titled)
-    if year is not None:
-        return year
-    asked = {_plain(run.group(0)) for run in _runs(question)}
-    said = [n for n in asked if name_is_stated(n, answer_sentence, set(tokens(answer_sentence)))]
+    stems = set(tokens(answer_sentence))
+    said = [n for n in asked_names(question) if name_is_stated(n, answer_sentence, stems)]
     for name in said:
-        if any(name_is_stated(name, a, set(tokens(a))) for a in anchors):
+        if any(_names_it(a, name) for a in anchors):
             continue
         for anchor in anchors:
             for run in _runs(anchor):
                 other = _plain(run.group(0))
                 if frozenset((name.lower(), other.lower())) not in peers:
+                    continue
+                before = anchor[: run.start() + run.group(0).find(other)]
+                if _CONTRAST.search(before):
                     continue
                 if _mentions(question, other) or _mentions(answer_sentence, other):
                     continue
@@ -144,6 +186,13 @@ def swapped_name(
     return None
 
 
+def _names_it(sentence: str, name: str) -> bool:
+    initials = _initials(name)
+    if len(initials) >= 2 and _mentions(sentence, initials):
+        return True
+    return name_is_stated(name, sentence, set(tokens(sentence)))
+
+
 def about_neighbour(
     sentence: str, question: str, peers: set[frozenset[str]], titles: Iterable[str] = ()
 ) -> tuple[str, str] | None:
@@ -151,23 +200,6 @@ def about_neighbour(
     what the question asks about, and not of it: "3.7% of the country's GDP" said of China does
     not tell "what share of Indonesia's GDP"."""
     return swapped_name(question, question, [sentence], peers, titles)
-
-
-def _year_swapped(
-    answer_sentence: str, question: str, anchors: list[str], titled: str
-) -> tuple[str, str] | None:
-    """A year is a name of one kind with every other year: "What was the budget in 2025?"
-    answered "In 2025 it was $5 million [1]" from "In 2024 the budget was $5 million" (but a
-    year in the document's title is what it is about, as with names)."""
-    for year in dict.fromkeys(_YEAR.findall(question)):
-        if year not in _YEAR.findall(answer_sentence) or year in _YEAR.findall(titled):
-            continue
-        if any(year in _YEAR.findall(a) for a in anchors):
-            continue
-        other = next((y for a in anchors for y in _YEAR.findall(a)), None)
-        if other is not None:
-            return year, other
-    return None
 
 
 def sentences_of(texts: Iterable[str]) -> list[str]:

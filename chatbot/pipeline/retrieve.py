@@ -23,7 +23,7 @@ import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
-from chatbot.pipeline.name_swap import coordinated, function_words
+from chatbot.pipeline.name_swap import coordinated
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
@@ -220,7 +220,9 @@ class Retriever:
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         self._coordinated: dict[str, frozenset[frozenset[str]]] = {}
-        function_words()  # read once now (coordinated_names)
+        self._rows_of_document: dict[str, list[int]] = defaultdict(list)
+        for row, chunk in enumerate(self.chunks):
+            self._rows_of_document[chunk.doc_id].append(row)
         self._lang = [base_language(c.lang) for c in self.chunks]
         self._english = [lang == "en" for lang in self._lang]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
@@ -243,12 +245,10 @@ class Retriever:
         document's read once and remembered."""
         pairs: set[frozenset[str]] = set()
         for doc_id in doc_ids:
-            if doc_id not in self._coordinated:
-                chunks = [c for c in self.chunks if c.doc_id == doc_id]
-                titles = {c.title for c in chunks}
-                self._coordinated[doc_id] = frozenset(
-                    coordinated([*titles, *(c.text for c in chunks)])
-                )
+            if doc_id not in self._coordinated:  # two requests may both compute it: no harm
+                chunks = [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
+                found = coordinated((c.text for c in chunks), {c.title for c in chunks})
+                self._coordinated[doc_id] = frozenset(found)
             pairs |= self._coordinated[doc_id]
         return pairs
 

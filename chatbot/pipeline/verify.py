@@ -28,7 +28,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.name_swap import coordinated, sentences_of, swapped_name
+from chatbot.pipeline.name_swap import coordinated, could_swap, sentences_of, swapped_name
 from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
@@ -264,20 +264,26 @@ def _lend_markers_back(
 
 def anchors(sentence: str, texts: list[str], query: Query, idf: IdfTable) -> list[str]:
     """The sentences of the texts that state the answer sentence's facts: those stating the most
-    of its numbers and names the question does not say; without such claims, the sentence that
-    restates its words best (when one clearly does)."""
+    of its numbers (by value: the words around one may be what was swapped) and names the
+    question does not say; without such claims, the sentence that restates its words best
+    (when one clearly does)."""
     claims = new_claims(sentence, query.lang, query.text)
     candidates = sentences_of(texts)
     if claims:
-        stated = {
-            c: len(claims) - len(set(unstated(sentence, [c], query.lang)) & set(claims))
-            for c in candidates
-        }
+        stated = {c: sum(_states(claim, c) for claim in claims) for c in candidates}
         most = max(stated.values(), default=0)
         return [c for c in candidates if most and stated[c] == most]
     plain = MARKER.sub(" ", sentence)
     best = max(candidates, key=lambda c: idf.coverage(plain, c), default=None)
     return [best] if best is not None and idf.coverage(plain, best) >= MIN_RESTATEMENT else []
+
+
+def _states(claim: str, text: str) -> bool:
+    """Does the text state the claim (a number by its value, a name in any of its forms)?"""
+    if any(ch.isdigit() for ch in claim):
+        wanted = numbers(claim)
+        return bool(wanted) and number_is_stated(wanted[0], numbers(text))
+    return name_is_stated(claim, text, set(tokens(text)))
 
 
 def _document_names(evidence: Evidence, n: int, name: str) -> bool:
@@ -322,7 +328,9 @@ def verify(
     invented = False
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     if peers is None:
-        peers = coordinated([*every, *(p.title for p in evidence.passages.values())])
+        peers = coordinated(every, {p.title for p in evidence.passages.values()})
+    named = query.english or query.text  # the documents' names are English ones
+    check_swaps = could_swap(named, peers)
     sentences, dropped = _lend_markers_back(
         split_answer_sentences(text, query.lang), query, evidence, every, idf, min_overlap
     )
@@ -371,14 +379,16 @@ def verify(
             # "This is supported by passage [2]." restates nothing; an English answer shares
             # words with what it cites (other languages are checked by names and numbers only).
             dropped.append(f"{sentence} (shares almost no words with its passages)")
-        elif swap := swapped_name(
-            # An answer in another language speaks of what was asked: its names are read
-            # from the question's English (the documents' names are English ones).
-            sentence if query.lang == "en" or not query.english else query.english,
-            query.english or query.text,
-            anchors(sentence, texts, query, idf),
-            peers,
-            {evidence.passages[n].title for n in cited or evidence.passages},
+        elif check_swaps and (
+            swap := swapped_name(
+                # An answer in another language speaks of what was asked: its names are
+                # read from the question's English.
+                sentence if query.lang == "en" or not query.english else query.english,
+                named,
+                anchors(sentence, texts, query, idf),
+                peers,
+                {evidence.passages[n].title for n in cited or evidence.passages},
+            )
         ):
             # The passage says it of a neighbour of what was asked: the documents most likely
             # do not say it of what was asked, as with a made-up number.
