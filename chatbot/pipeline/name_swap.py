@@ -61,6 +61,7 @@ _CONTRAST = re.compile(
 # one it restates.
 MAX_ANCHORS = 2
 _POSSESSIVE = re.compile(r"['’]s$")
+_YEAR = re.compile(r"(?<![\d.,/-])(?:19|20)\d\d(?![\d.,/-]?\d)")
 
 
 def _plain(name: str) -> str:
@@ -200,6 +201,25 @@ def about_neighbour(
     what the question asks about, and not of it: "3.7% of the country's GDP" said of China does
     not tell "what share of Indonesia's GDP"."""
     return swapped_name(question, question, [sentence], peers, titles)
+
+
+def other_year(
+    answer_sentence: str, question: str, texts: Iterable[str], titles: Iterable[str] = ()
+) -> tuple[str, str] | None:
+    """(the question's year, the answer's) when the answer gives a figure for another year than
+    the one asked and its passages never say the asked one: "How much ... in fiscal year
+    2026?" answered "$1,055,060,000 for fiscal year 2025 [1]" from a list ending at 2025. A
+    year in the document's title is what it is about; an answer that says the asked year too
+    is not about another."""
+    said = _YEAR.findall(answer_sentence)
+    if not said:
+        return None
+    passages, titled = "\n".join(texts), " ".join(titles)
+    for year in dict.fromkeys(_YEAR.findall(question)):
+        if year in said or year in _YEAR.findall(titled) or year in _YEAR.findall(passages):
+            continue
+        return year, said[0]
+    return None
 
 
 def sentences_of(texts: Iterable[str]) -> list[str]:

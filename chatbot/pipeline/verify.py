@@ -28,7 +28,13 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.name_swap import coordinated, could_swap, sentences_of, swapped_name
+from chatbot.pipeline.name_swap import (
+    coordinated,
+    could_swap,
+    other_year,
+    sentences_of,
+    swapped_name,
+)
 from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
@@ -393,6 +399,15 @@ def verify(
             # The passage says it of a neighbour of what was asked: the documents most likely
             # do not say it of what was asked, as with a made-up number.
             dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
+            invented = True
+        elif query.asks_quantity and (
+            year := other_year(
+                sentence, query.text, texts, {evidence.passages[n].title for n in cited}
+            )
+        ):
+            # "How much ... in fiscal year 2026?" answered with 2025's sum: the passages
+            # never say 2026 (a year a question names beside no figure may name a document).
+            dropped.append(f"{sentence} (gives {year[1]}'s figure, not {year[0]}'s)")
             invented = True
         else:
             kept.append(sentence)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.name_swap import coordinated, swapped_name
+from chatbot.pipeline.name_swap import coordinated, other_year, swapped_name
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
 from chatbot.types import Passage
@@ -148,3 +148,30 @@ def test_verify_drops_a_neighbours_fact_and_counts_it_as_invented() -> None:
         min_overlap,
     )
     assert verdict.outcome == "answered" and not verdict.invented
+
+
+def test_a_figure_for_another_year_than_the_one_asked_is_no_answer() -> None:
+    """A sum listed for 2021-2025 is no answer for 2026; the passage saying the asked year, the
+    answer saying it too, or the year being the document's own is no mismatch."""
+    passage = "(4) $1,004,820,000 for fiscal year 2024; (5) $1,055,060,000 for fiscal year 2025."
+    asked = "How much does the law authorize in fiscal year 2026?"
+    answer = "$1,055,060,000 for fiscal year 2025 [1]."
+    assert other_year(answer, asked, [passage]) == ("2026", "2025")
+    assert other_year(answer, asked.replace("2026", "2025"), [passage]) is None
+    assert other_year(answer, asked, [passage], ["Budget Outlook 2026"]) is None
+    assert other_year("In 2026, as in 2025, $5 [1].", asked, [passage]) is None
+    evidence = Evidence(passages={1: _passage(passage)})
+    idf = IdfTable([passage, TITLE, "Solar farms are built in the desert."])
+    min_overlap = AnswerSettings().min_overlap
+    query = Query(asked, "en", asks_quantity=True)
+    verdict = verify(answer, query, evidence, lambda t: False, idf, min_overlap)
+    assert verdict.outcome == "unsupported" and verdict.invented
+    # A year beside no figure may name a document ("the October 2024 memorandum").
+    query = Query("Which order does the 2024 memorandum fulfil?", "en")
+    answer = "It fulfils Executive Order 14110 of October 30, 2023 [1]."
+    order = "This memorandum fulfills Executive Order 14110 of October 30, 2023."
+    ev = Evidence(passages={1: _passage(order)})
+    assert (
+        verify(answer, query, ev, lambda t: False, IdfTable([order, passage]), min_overlap).outcome
+        == "answered"
+    )
