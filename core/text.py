@@ -437,6 +437,11 @@ def number_is_stated(number: Number, stated: list[Number]) -> bool:
     return False
 
 
+def says_words(text: str, words: str) -> bool:
+    """Does the text say the words as whole words (not inside longer ones), in any case?"""
+    return re.search(rf"(?<!\w){re.escape(words)}(?!\w)", text, re.IGNORECASE) is not None
+
+
 def name_is_stated(name: str, text: str, text_stems: set[str]) -> bool:
     """Is a name from an answer in the text: verbatim, by stems, or as a derived form (a
     possessive's "'s" aside: "the Recommendation's" names the Recommendation)."""

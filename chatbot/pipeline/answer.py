@@ -74,7 +74,7 @@ from chatbot.pipeline.understand import Query, understand
 from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
-from core.text import name_is_stated, split_sentences, tokens
+from core.text import name_is_stated, says_words, split_sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _asked(name: str, question: str) -> bool:
     """Does the question say the name (not a number), as whole words?"""
     if any(ch.isdigit() for ch in name):
         return False
-    return re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", question.lower()) is not None
+    return says_words(question.lower(), name.lower())
 
 
 @contextmanager
@@ -402,12 +402,11 @@ class Answerer:
             return bool(s.evidence.sentences)
         question, passages = s.query.english or s.query.text, s.evidence.passages
         peers = retriever.coordinated_names({p.doc_id for p in passages.values()})
-        if not could_swap(question, peers):
-            return any(self._states_kind_asked(s, e.text) for e in s.evidence.sentences)
+        swaps = could_swap(question, peers)
 
         def of_what_was_asked(sentence: Sentence) -> bool:
             title = passages[sentence.number].title
-            return about_neighbour(sentence.text, question, peers, [title]) is None
+            return not swaps or about_neighbour(sentence.text, question, peers, [title]) is None
 
         return any(
             self._states_kind_asked(s, e.text) and of_what_was_asked(e)

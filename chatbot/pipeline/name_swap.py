@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from itertools import pairwise
 
-from core.text import name_is_stated, passage_sentences, tokens
+from core.text import name_is_stated, passage_sentences, says_words, tokens
 
 # A capitalised run without "and"/"or" inside it ("Ministry of Finance", "China"), on one line;
 # a possessive ends it ("Indonesia's GDP" is Indonesia, then GDP).
@@ -76,10 +76,6 @@ def _plain(name: str) -> str:
 def _runs(text: str) -> list[re.Match[str]]:
     """The capitalised runs of the text, but a lone function word ("In", "The", "Both")."""
     return [m for m in _RUN.finditer(text) if _plain(m.group(0))]
-
-
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _initials(name: str) -> str:
@@ -179,9 +175,9 @@ def swapped_name(
                 before = anchor[: run.start() + run.group(0).find(other)]
                 if _CONTRAST.search(before):
                     continue
-                if _mentions(question, other) or _mentions(answer_sentence, other):
+                if says_words(question, other) or says_words(answer_sentence, other):
                     continue
-                if _mentions(titled, name) and not _mentions(titled, other):
+                if says_words(titled, name) and not says_words(titled, other):
                     continue
                 return name, other
     return None
@@ -189,7 +185,7 @@ def swapped_name(
 
 def _names_it(sentence: str, name: str) -> bool:
     initials = _initials(name)
-    if len(initials) >= 2 and _mentions(sentence, initials):
+    if len(initials) >= 2 and says_words(sentence, initials):
         return True
     return name_is_stated(name, sentence, set(tokens(sentence)))
 

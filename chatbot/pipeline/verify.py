@@ -48,6 +48,7 @@ from core.text import (
     number_is_stated_with,
     numbers,
     numbers_in_context,
+    says_words,
     tokens,
     words,
 )
@@ -305,7 +306,7 @@ def _document_names(evidence: Evidence, n: int, name: str) -> bool:
         if p.doc_id != doc_id:
             continue
         text = " ".join("\n".join(evidence.texts_of(k)).lower().split())
-        if re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", text):
+        if says_words(text, wanted):
             return True
         if " " not in wanted and any(
             len(word) >= max(4, len(wanted) - 3) and wanted.startswith(word)
