@@ -2,11 +2,11 @@
 the model reads.
 
 Every sentence of the retrieved passages (and of the chunks next to the best ones) is scored
-against the question: embedding similarity, plus coverage of the question's rare words for
-English questions. Passages are numbered by their best sentence, [1] strongest: a small model
-leans on what it reads first, and readers check [1] first. The model then reads whole passages,
-most relevant first, or, where a passage is too long for the budget, a window of sentences
-around its best one. The budget is in characters of English (``reading_cost``: a Chinese or
+against the question: embedding similarity, plus coverage of the question's rare words when
+an English (or translated) question meets an English passage. Passages are numbered by their
+best sentence, [1] strongest: a small model leans on what it reads first, and readers check [1]
+first. The model then reads whole passages, most relevant first, or, where a passage is too
+long for the budget, a window of sentences around its best one. The budget is in characters of English (``reading_cost``: a Chinese or
 Japanese character costs the model about three, in tokens). A passage that carries
 instructions to the assistant is never shown.
 """
@@ -138,9 +138,13 @@ def score_sentences(
         # Retrieval weighed the whole passage with three signals; the sentence signals find
         # where in it the answer is.
         prior = settings.passage_weight * passage.score
+        # The English question's words can be found only in an English sentence: in another
+        # language just its names and numbers match, and they are mostly the ones naming the
+        # document ("Regulation 46 of 2009"), which its title page and signature block repeat.
+        same_language = english and is_english(passage.lang)
         scored = []
         for s in sentences:
-            lexical = idf.coverage(query.retrieval_text, s) if english else 0.0
+            lexical = idf.coverage(query.retrieval_text, s) if same_language else 0.0
             figure = settings.figure_weight if answers_figure(query, s) else 0.0
             if query.defines and any(defines(s, term) for term in query.defines):
                 figure += settings.definition_weight

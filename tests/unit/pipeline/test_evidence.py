@@ -190,6 +190,26 @@ def test_english_sentences_add_coverage_of_rare_question_words() -> None:
     assert score_sentences(translated, [p], zero, IDF, settings)[0][1][1] == pytest.approx(s2)
 
 
+def test_a_sentence_in_another_language_gets_no_coverage_from_an_english_question() -> None:
+    """Only the names and numbers of an English question can match an Indonesian sentence, and
+    those that do are mostly the ones naming the document, which its signature block repeats:
+    the block must not outscore the provision that answers."""
+    settings = AnswerSettings(lexical_weight=1.0, passage_weight=0.0)
+    signature = "Ditetapkan di Jakarta pada tanggal 11 Juni 2009, Peraturan Pemerintah Nomor 46."
+    provision = "Batas pertanggungjawaban operator paling banyak empat triliun rupiah."
+    idf = IdfTable([signature, provision, A1, B1])
+    question = Query("Under Regulation 46 of 2009, what is the operator's maximum liability?", "en")
+    embedder = ScoreEmbedder({signature: 0.5, provision: 0.6})
+    indonesian = replace(passage("1", signature, provision), lang="id")
+    scored = score_sentences(question, [indonesian], embedder, idf, settings)[0]
+    assert scored == [(signature, pytest.approx(0.5)), (provision, pytest.approx(0.6))]
+    # The same sentences in an English passage do get their coverage.
+    english = score_sentences(
+        question, [passage("1", signature, provision)], embedder, idf, settings
+    )
+    assert english[0][0][1] > 0.5 + 0.1
+
+
 def test_a_sentence_score_carries_its_passage_retrieval_score() -> None:
     settings = AnswerSettings(lexical_weight=0.0, passage_weight=0.5)
     embedder = ScoreEmbedder({A1: 0.4})
