@@ -49,7 +49,9 @@ class AnswerSettings(BaseModel):
         (0.0, 1.0, 0.3),
         description="The same for other languages (when no English translation was made): "
         "MiniLM reads English only, so it gets none; BM25 keeps a little for names, acronyms "
-        "and numbers written alike in any language; e5 leads.",
+        "and numbers written alike in any language; e5 leads. On a chunk in the question's own "
+        "language BM25 reads every word and weighs as in english_weights (dev3 and its "
+        "held-aside sets, extractive, 120 questions: recall@1 47 -> 51%, @4 80 -> 83%).",
     )
     rerank_pool: int = Field(
         8,

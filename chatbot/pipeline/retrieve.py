@@ -294,12 +294,14 @@ class Retriever:
                 rrf(signal.rows, signal.scores, 1.0, self.settings.candidates, floor)
                 for signal, floor in zip(three, floors, strict=True)
             ]
+            asked_in = base_language(asked_in)
             for row in set().union(*credits):
                 chunk_weights = weights if self._english[row] else self._non_english(weights)
+                if not english and self._lang[row] == asked_in:
+                    chunk_weights = self._same_language(chunk_weights)
                 for weight, credit in zip(chunk_weights, credits, strict=True):
                     fused[row] += weight * credit.get(row, 0.0)
             sentences = self._sentences
-            asked_in = base_language(asked_in)
             if sentences and self.multi_embedder and sentences.reads_other_than(asked_in):
                 query = embed_query(self.multi_embedder, text)
                 best = sentences.best(query, self.settings.candidates, skip_lang=asked_in)
@@ -334,6 +336,13 @@ class Retriever:
         question's answer in an Indonesian or Chinese document has one signal of three."""
         dense, multi, lexical = weights
         return (0.0, dense + multi, lexical)
+
+    def _same_language(self, weights: tuple[float, float, float]) -> tuple[float, float, float]:
+        """The weights for a chunk in the language of a question not in English: BM25 reads
+        all of its words there, not only the names and numbers other languages share, and
+        weighs as for English."""
+        dense, multi, _ = weights
+        return (dense, multi, self.settings.english_weights[2])
 
     def search(self, query: Query, k: int | None = None) -> Retrieval:
         """The k best passage groups for a query, each shown as its original variant.

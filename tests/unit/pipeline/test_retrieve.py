@@ -204,6 +204,29 @@ def test_minilms_vote_on_a_chunk_not_in_english_goes_to_e5(tiny_corpus, build, m
     assert fused["up"][1] != pytest.approx(fused["down"][1])  # English rows: as before
 
 
+def test_bm25_weighs_fully_on_a_chunk_in_the_language_of_an_untranslated_question(
+    tiny_corpus, build, monkeypatch
+) -> None:
+    """An Indonesian question without an English translation: BM25 reads all its words in an
+    Indonesian chunk (weight as for English), only shared names and numbers in an English one
+    (``other_weights``)."""
+    retriever = build({})
+    retriever._lang[0] = "id"
+    retriever._english[0] = False
+    lexical = [6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    flat = [0.5] * 6
+    fix_signals(monkeypatch, retriever, same(flat, flat, lexical))
+    fused = {h.row: h.fused for h in retriever.hits(["apa"], False, ["id"])[0]}
+    e5 = {row: fused[row] - credit(OTHER[2], row + 1) for row in range(1, 6)}
+    assert fused[0] == pytest.approx(credit(OTHER[1], 1) + credit(EN[2], 1))
+    assert EN[2] > OTHER[2] and all(
+        v == pytest.approx(credit(OTHER[1], r + 1)) for r, v in e5.items()
+    )
+    # Asked in another language (Japanese), the Indonesian chunk is no closer than the others.
+    other = {h.row: h.fused for h in retriever.hits(["apa"], False, ["ja"])[0]}
+    assert other[0] == pytest.approx(credit(OTHER[1], 1) + credit(OTHER[2], 1))
+
+
 def test_the_sentence_signal_ranks_passages_in_another_language_than_the_wording(
     tiny_corpus, build, monkeypatch
 ) -> None:
