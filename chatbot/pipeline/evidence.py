@@ -2,13 +2,13 @@
 the model reads.
 
 Every sentence of the retrieved passages (and of the chunks next to the best ones) is scored
-against the question: embedding similarity, plus coverage of the question's rare words when
-an English (or translated) question meets an English passage. Passages are numbered by their
-best sentence, [1] strongest: a small model leans on what it reads first, and readers check [1]
-first. The model then reads whole passages, most relevant first, or, where a passage is too
-long for the budget, a window of sentences around its best one. The budget is in characters of English (``reading_cost``: a Chinese or
-Japanese character costs the model about three, in tokens). A passage that carries
-instructions to the assistant is never shown.
+against the question: embedding similarity, plus coverage of the question's rare words when an
+English (or translated) question meets an English passage. Passages are numbered by their best
+sentence, [1] strongest: a small model leans on what it reads first, and readers check [1]
+first. The model then reads whole passages, most relevant first, or, where a passage is too long
+for the budget, a window of sentences around its best one. The budget is in characters of
+English (``reading_cost``: a Chinese or Japanese character costs the model about three, in
+tokens). A passage that carries instructions to the assistant is never shown.
 """
 
 from __future__ import annotations
