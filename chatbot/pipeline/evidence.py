@@ -50,6 +50,8 @@ class Evidence:
     passages: dict[int, Passage] = field(default_factory=dict)
     sentences: list[Sentence] = field(default_factory=list)  # best first
     blocks: dict[int, str] = field(default_factory=dict)  # number -> text shown to the model
+    # The best sentence for each part of a question that asks several things.
+    answers_parts: list[Sentence] = field(default_factory=list)
 
     @property
     def best_score(self) -> float:
@@ -120,39 +122,65 @@ def score_sentences(
     settings: AnswerSettings,
     cache: SentenceCache | None = None,
 ) -> list[list[tuple[str, float]]]:
-    """Per passage, its sentences with their scores against the question."""
+    """Per passage, its sentences with their scores against the question: against the whole
+    question, or against one of its parts when it asks several things and that scores higher
+    (the sentence answering its second part is rarely close to the whole)."""
+    split, table = _score_table(query, passages, embedder, idf, settings, cache)
+    best = table.max(axis=0) if table.size else np.zeros(0)
+    out, k = [], 0
+    for sentences in split:
+        out.append([(text, float(best[k + j])) for j, text in enumerate(sentences)])
+        k += len(sentences)
+    return out
+
+
+def _score_table(
+    query: Query,
+    passages: list[Passage],
+    embedder: Embeddings,
+    idf: IdfTable,
+    settings: AnswerSettings,
+    cache: SentenceCache | None = None,
+) -> tuple[list[list[str]], np.ndarray]:
+    """The passages' sentences, and their scores (one row for the whole question, then one per
+    part it asks: ``Query.asked_separately``; a column per sentence, in passage order)."""
     split = [
         cache.split(p.text, p.lang) if cache else passage_sentences(p.text, p.lang)
         for p in passages
     ]
     flat = [s for sentences in split for s in sentences]
+    wordings = [query, *query.asked_separately()]
     if not flat:
-        return [[] for _ in passages]
+        return split, np.zeros((len(wordings), 0))
     vectors = cache.vectors(embedder, flat) if cache else embed(embedder, flat)
-    asked = query.search_texts
-    queries = np.asarray([embedder.embed_query(t) for t in asked], dtype=np.float32)
-    semantic = (vectors @ queries.T).max(axis=1)
-    english = query.lang == "en" or query.english is not None
-    out, k = [], 0
-    for passage, sentences in zip(passages, split, strict=True):
-        # Retrieval weighed the whole passage with three signals; the sentence signals find
-        # where in it the answer is.
-        prior = settings.passage_weight * passage.score
-        # The English question's words can be found only in an English sentence: in another
-        # language just its names and numbers match, and they are mostly the ones naming the
-        # document ("Regulation 46 of 2009"), which its title page and signature block repeat.
-        same_language = english and is_english(passage.lang)
-        scored = []
-        for s in sentences:
-            lexical = idf.coverage(query.retrieval_text, s) if same_language else 0.0
-            figure = settings.figure_weight if answers_figure(query, s) else 0.0
-            if query.defines and any(defines(s, term) for term in query.defines):
-                figure += settings.definition_weight
-            score = float(semantic[k]) + settings.lexical_weight * lexical + prior + figure
-            scored.append((s, score))
-            k += 1
-        out.append(scored)
-    return out
+    table = np.zeros((len(wordings), len(flat)))
+    for row, asked in enumerate(wordings):
+        queries = np.asarray([embedder.embed_query(t) for t in asked.search_texts])
+        semantic = (vectors @ queries.astype(np.float32).T).max(axis=1)
+        english = asked.lang == "en" or asked.english is not None
+        k = 0
+        for passage, sentences in zip(passages, split, strict=True):
+            # Retrieval weighed the whole passage with three signals; the sentence signals
+            # find where in it the answer is.
+            prior = settings.passage_weight * passage.score
+            # The English question's words can be found only in an English sentence: in
+            # another language just its names and numbers match, and they are mostly the ones
+            # naming the document ("Regulation 46 of 2009"), which its title page and
+            # signature block repeat.
+            same_language = english and is_english(passage.lang)
+            for text in sentences:
+                lexical = idf.coverage(asked.retrieval_text, text) if same_language else 0.0
+                figure = settings.figure_weight if answers_figure(asked, text) else 0.0
+                if asked.defines and any(defines(text, term) for term in asked.defines):
+                    figure += settings.definition_weight
+                table[row, k] = (
+                    float(semantic[k]) + settings.lexical_weight * lexical + prior + figure
+                )
+                k += 1
+    # A part alone may be generic ("for which fiscal year"): how well a sentence answers the
+    # whole question still counts, half and half.
+    table[1:] = (table[0] + table[1:]) / 2
+    return split, table
 
 
 def answers_figure(query: Query, sentence: str) -> bool:
@@ -230,9 +258,15 @@ def choose_evidence(
     """The numbered passages and the model's reading of them, within the evidence budget."""
     passages = candidates(retrieval, retriever, neighbours_of=2)
     embedder = _embedder(query, passages, retriever, settings)
-    scored = score_sentences(
+    split, table = _score_table(
         query, passages, embedder, retriever.idf, settings, retriever.sentence_cache
     )
+    best = table.max(axis=0) if table.size else np.zeros(0)
+    starts = np.cumsum([0] + [len(sentences) for sentences in split])
+    scored = [
+        [(text, float(best[starts[i] + j])) for j, text in enumerate(sentences)]
+        for i, sentences in enumerate(split)
+    ]
     strength = [max((s for _, s in sc), default=-1.0) for sc in scored]
     order = sorted((i for i in range(len(passages)) if scored[i]), key=lambda i: -strength[i])
     kept = order[: settings.top_k]
@@ -257,4 +291,13 @@ def choose_evidence(
         )
         used += reading_cost(text)
     evidence.sentences.sort(key=lambda s: -s.score)
+    # Each part of a question asking several things: its best sentence of the kept passages.
+    at = {(s.number, s.position): s for s in evidence.sentences}
+    for row in table[1:]:
+        rank, j = max(
+            ((r, j) for r, i in enumerate(kept) for j in range(len(split[i]))),
+            key=lambda rj: row[starts[kept[rj[0]]] + rj[1]],
+        )
+        if at[rank + 1, j] not in evidence.answers_parts:
+            evidence.answers_parts.append(at[rank + 1, j])
     return evidence

@@ -205,6 +205,12 @@ def extractive_sentences(
         and used + len(second.text) <= settings.extractive_chars
     ):
         chosen.append(second)
+        used += len(second.text)
+    # A question asking several things: the sentence answering each part, where it fits.
+    for part in evidence.answers_parts:
+        if part not in chosen and used + len(part.text) <= settings.extractive_chars:
+            chosen.append(part)
+            used += len(part.text)
     chosen.sort(key=lambda s: (s.number, s.position))
     return chosen
 

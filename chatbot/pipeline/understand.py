@@ -30,7 +30,7 @@ from chatbot.pipeline.prompts import (
 )
 from chatbot.types import Turn
 from core.settings import AnswerSettings
-from core.text import detect_language, normalize_spaces
+from core.text import detect_language, normalize_spaces, tokens
 
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
@@ -39,6 +39,7 @@ _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
 _CLAUSES = re.compile(f"({CLAUSE_BREAK})", re.IGNORECASE)  # keeps the breaks between them
 _CONJUNCTION_BREAK = re.compile(CONJUNCTION_BREAK, re.IGNORECASE)
+_TRAILING_BREAK = re.compile(rf"(?:{CLAUSE_BREAK}|\s)+$", re.IGNORECASE)
 _QUESTION_PREPOSITION = re.compile(QUESTION_PREPOSITION, re.IGNORECASE)
 _ATTRIBUTION = re.compile("|".join(SOURCE_CLAUSE_PATTERNS), re.IGNORECASE)
 _SOURCE_NOUN = re.compile(SOURCE_NOUNS, re.IGNORECASE)
@@ -78,6 +79,7 @@ class Query:
     asks_several: bool = False  # two of its clauses ask: "Who signed it, and how many ...?"
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
     search_unattributed: bool = False  # search without "According to the article, ..."
+    parts: tuple[str, ...] = ()  # what each of its asking clauses asks, when it asks several
 
     @property
     def retrieval_text(self) -> str:
@@ -99,6 +101,15 @@ class Query:
         texts = [self._searched(self.text), self._searched(self.english or ""), context]
         return list(dict.fromkeys(t for t in texts if t))
 
+    def asked_separately(self) -> list[Query]:
+        """Each part of a question that asks several things as a question of its own, in the
+        language of the wording it was read from."""
+        lang = "en" if self.english else self.lang
+        return [
+            Query(part, lang, asks_quantity=asks_quantity(part), asks_for=asked_kind(part))
+            for part in self.parts
+        ]
+
     def _searched(self, wording: str) -> str:
         """A wording as searched: without its source clause, when so set."""
         return without_attribution(wording) if wording and self.search_unattributed else wording
@@ -115,18 +126,40 @@ def asks_quantity(*texts: str | None) -> bool:
     return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
 
 
+def _asking_clauses(question: str) -> list[str]:
+    """One text per clause of the question that asks, with the clauses that do not ask around
+    it ("According to the report, when did they survey their members" and "how many programs
+    responded")."""
+    pieces = _CLAUSES.split(question)  # clauses at even indices, each break after its clause
+    parts: list[str] = []
+    waiting = ""  # clauses before the first asking one: they belong to it
+    for i in range(0, len(pieces), 2):
+        clause = pieces[i].strip()
+        after_conjunction = i == 0 or bool(_CONJUNCTION_BREAK.fullmatch(pieces[i - 1]))
+        bare = _QUESTION_PREPOSITION.sub("", clause) if after_conjunction else clause
+        text = pieces[i] + (pieces[i + 1] if i + 1 < len(pieces) else "")
+        if _QUESTION_OPENER.search(bare) or _QUESTION_WORD_CJK.search(bare):
+            parts.append(waiting + text)
+            waiting = ""
+        elif parts:
+            parts[-1] += text
+        else:
+            waiting += text
+    return [_TRAILING_BREAK.sub("", p).strip() for p in parts]
+
+
 def asks_several_things(question: str) -> bool:
     """Do two of the question's clauses ask ("Who signed it, and how many ...?", "On what date
     was it promulgated, and which minister signed it?")?"""
-    parts = _CLAUSES.split(question)  # clauses at even indices, each break after its clause
-    asking = 0
-    for i in range(0, len(parts), 2):
-        clause = parts[i].strip()
-        after_conjunction = i == 0 or bool(_CONJUNCTION_BREAK.fullmatch(parts[i - 1]))
-        if after_conjunction:
-            clause = _QUESTION_PREPOSITION.sub("", clause)
-        asking += bool(_QUESTION_OPENER.search(clause) or _QUESTION_WORD_CJK.search(clause))
-    return asking >= 2
+    return len(_asking_clauses(question)) >= 2
+
+
+def asked_parts(question: str) -> tuple[str, ...]:
+    """What each asking clause of a question that asks several things asks, when each says
+    what it asks about (two content words at least: "and when?" alone says nothing to look
+    for); () otherwise."""
+    parts = [p for p in _asking_clauses(question) if len(tokens(p)) >= 2]
+    return tuple(parts) if len(parts) >= 2 else ()
 
 
 def looks_like_override(text: str) -> bool:
@@ -163,6 +196,7 @@ def understand(
         asks_quantity=asks_quantity(text, english),
         asks_for=asked_kind(text, english),
         asks_several=asks_several_things(text),
+        parts=asked_parts(english or text),
         search_unattributed=settings.search_unattributed,
         defines=tuple(dict.fromkeys(t for w in (text, english) if w and (t := defined_term(w)))),
     )

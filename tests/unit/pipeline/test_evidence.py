@@ -480,3 +480,32 @@ def test_sentence_vectors_are_computed_once_per_embedder() -> None:
     small = SentenceCache(size=2)
     small.vectors(first, ["a b.", "c d."])
     assert small.vectors(first, ["e f."]).shape[0] == 1  # full: starts again, still answers
+
+
+def test_a_question_asking_two_things_scores_each_sentence_by_the_part_it_answers() -> None:
+    """ "When was the survey made, and how many programs responded?": the sentence giving the
+    count shares few words with the whole question and most with its second part, so it is
+    scored by that part, and each part's best sentence is kept for the extractive answer."""
+    when = "The survey was made in July 2021."
+    count = "Responses came from 65 programs that responded."
+    other = "Maturity covers automation pipelines."
+    idf = IdfTable([when, count, other, A1, B1, C1])
+    question = "When was the survey made, and how many programs responded?"
+    query = Query(question, "en", parts=("When was the survey made", "how many programs responded"))
+    settings = exact(lexical_weight=1.0)
+    p = passage("1", when, other, count)
+    whole = score_sentences(replace(query, parts=()), [p], ScoreEmbedder({}), idf, settings)[0]
+    parts = score_sentences(query, [p], ScoreEmbedder({}), idf, settings)[0]
+    # Half the part's score (it asks a count), half the whole question's.
+    part = idf.coverage("how many programs responded", count) + settings.figure_weight
+    assert parts[2][1] == pytest.approx((part + whole[2][1]) / 2)
+    assert parts[2][1] > whole[2][1] and parts[1][1] == pytest.approx(whole[1][1])
+    retriever = FakeRetriever(ScoreEmbedder({}), idf=idf)
+    evidence = choose_evidence(query, Retrieval([p], 0.0, 0.0, 0.0), retriever, settings)  # type: ignore[arg-type]
+    assert [s.text for s in evidence.answers_parts] == [when, count]
+    assert (
+        choose_evidence(
+            replace(query, parts=()), Retrieval([p], 0.0, 0.0, 0.0), retriever, settings
+        ).answers_parts
+        == []
+    )  # type: ignore[arg-type]

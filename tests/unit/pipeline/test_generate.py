@@ -239,6 +239,22 @@ def test_extract_gives_the_best_sentence_with_its_marker() -> None:
     assert extract(Evidence(), SETTINGS) == ""
 
 
+def test_extract_adds_the_sentence_answering_each_part_of_a_question_asking_several() -> None:
+    """ "When did they survey their members, and how many programs responded?": the best
+    sentence answers the first part; the one answering the second is quoted beside it."""
+    when = Sentence(1, 0, "In July 2021 the community surveyed its members.", 0.9)
+    how_many = Sentence(
+        1, 3, "We collected responses from 65 federal programs across the agencies.", 0.5
+    )
+    evidence = evidence_of(when, how_many, Sentence(1, 1, "Maturity was assessed.", 0.6))
+    assert extract(evidence, SETTINGS) == f"{when.text[:-1]} [1]."
+    evidence.answers_parts = [when, how_many]
+    assert extract(evidence, SETTINGS) == f"{when.text[:-1]} [1]. {how_many.text[:-1]} [1]."
+    # Never past the length bound.
+    short = AnswerSettings(extractive_chars=100)  # one of the two fits
+    assert extract(evidence, short) == f"{when.text[:-1]} [1]."
+
+
 def test_the_quote_starts_with_the_sentence_an_answers_marker_rests_on() -> None:
     """A short answer ("27,000,000 [3]") is checked by its passage's own sentence first; the
     extractive choice (other departments' lists here) follows."""

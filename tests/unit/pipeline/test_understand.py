@@ -7,6 +7,7 @@ import pytest
 
 from chatbot.pipeline.understand import (
     Query,
+    asked_parts,
     asks_quantity,
     asks_several_things,
     leans_on_earlier,
@@ -330,3 +331,46 @@ def test_the_english_translation_searched_without_its_source_clause_is_still_eng
     assert "who founded OpenAI?" in query.search_texts
     assert query.language_of("who founded OpenAI?") == "en"
     assert query.language_of("siapa pendiri OpenAI?") == "id"
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "According to the report, when did they survey members, and how many programs "
+            "responded?",
+            (
+                "According to the report, when did they survey members",
+                "how many programs responded",
+            ),
+        ),
+        (
+            "根据美国法典，试点资助计划要实施几年？首个研究课题是什么？",
+            ("根据美国法典，试点资助计划要实施几年", "首个研究课题是什么"),
+        ),
+        ("Who signed it, and when?", ()),  # "when" alone says nothing to look for
+        ("How many members sit on the committee?", ()),
+    ],
+)
+def test_each_asking_clause_is_a_part_with_the_clauses_around_it(
+    question: str, parts: tuple[str, ...]
+) -> None:
+    assert asked_parts(question) == parts
+    query = understand(question, [], SETTINGS, 500)
+    assert query.parts == parts
+    separate = query.asked_separately()
+    assert [q.text for q in separate] == list(parts)
+    if parts:  # each part asks for its own kind of figure
+        assert separate[-1].asks_for == ("count" if "many" in parts[-1] else None)
+
+
+def test_the_parts_of_a_translated_question_are_read_from_its_english() -> None:
+    query = understand(
+        "Kapan survei dilakukan?",
+        [],
+        SETTINGS,
+        500,
+        translate=lambda _: "When was the survey made, and how many programs answered?",
+    )
+    assert query.parts == ("When was the survey made", "how many programs answered")
+    assert {q.lang for q in query.asked_separately()} == {"en"}
