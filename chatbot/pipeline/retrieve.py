@@ -224,6 +224,7 @@ class Retriever:
         for row, chunk in enumerate(self.chunks):
             self._rows_of_document[chunk.doc_id].append(row)
         self._lang = [base_language(c.lang) for c in self.chunks]
+        self._languages = set(self._lang)
         self._english = [lang == "en" for lang in self._lang]
         # The build's passage sentences and their vectors (evidence step, coverage re-rank).
         self.sentence_cache = SentenceCache.for_index(
@@ -381,8 +382,11 @@ class Retriever:
         if sentence_weight and shown:
             similarity = self._best_sentence_similarity(texts, shown)
             fused = fused + sentence_weight * len(texts) * rrf_credits(similarity)
-        # The best a passage in the question's language can score (the cross-language sentence
-        # signal's credit takes a passage in another language up to the same 1.0).
+        # The best a passage in the question's language can score, with the weights a chunk in
+        # that language gets (the cross-language sentence signal's credit takes a passage in
+        # another language up to the same 1.0).
+        if not english and base_language(query.lang) in self._languages:
+            weights = self._same_language(weights)
         best_possible = len(texts) * (sum(weights) + sentence_weight) / (RRF_K + 1)
         order = sorted(range(len(shown)), key=lambda i: -fused[i])
         passages = [

@@ -225,6 +225,13 @@ def test_bm25_weighs_fully_on_a_chunk_in_the_language_of_an_untranslated_questio
     # Asked in another language (Japanese), the Indonesian chunk is no closer than the others.
     other = {h.row: h.fused for h in retriever.hits(["apa"], False, ["ja"])[0]}
     assert other[0] == pytest.approx(credit(OTHER[1], 1) + credit(OTHER[2], 1))
+    # A passage's score is its share of the best its language's weights allow: the Indonesian
+    # chunk first in both signals scores 1, the English chunk second in both less (not 1).
+    retriever._languages = set(retriever._lang)
+    passages = retriever.search(Query("apa", "id"), 6).passages
+    best = credit(OTHER[1], 1) + credit(EN[2], 1)
+    assert passages[0].score == pytest.approx(1.0)
+    assert passages[1].score == pytest.approx((credit(OTHER[1], 2) + credit(OTHER[2], 2)) / best)
 
 
 def test_the_sentence_signal_ranks_passages_in_another_language_than_the_wording(
