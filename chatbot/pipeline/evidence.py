@@ -122,9 +122,9 @@ def score_sentences(
     settings: AnswerSettings,
     cache: SentenceCache | None = None,
 ) -> list[list[tuple[str, float]]]:
-    """Per passage, its sentences with their scores against the question: against the whole
-    question, or against one of its parts when it asks several things and that scores higher
-    (the sentence answering its second part is rarely close to the whole)."""
+    """Per passage, its sentences with their scores against the question. For a question that
+    asks several things, the better of that score and its mean with the score against one of
+    the parts (the sentence answering the second part is rarely close to the whole)."""
     split, table = _score_table(query, passages, embedder, idf, settings, cache)
     best = table.max(axis=0) if table.size else np.zeros(0)
     out, k = [], 0

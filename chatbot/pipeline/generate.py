@@ -169,8 +169,9 @@ def extractive_sentences(
 ) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
     passages when they have one: those a model's failed answer cited; the best of all is then
-    quoted too), the items a lead-in introduces or the lines around a short line, and another
-    passage's best when it scores nearly as well."""
+    quoted too), the items a lead-in introduces or the lines around a short line, another
+    passage's best when it scores nearly as well, and for a question asking several things the
+    best sentence for each of its parts."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -206,9 +207,15 @@ def extractive_sentences(
     ):
         chosen.append(second)
         used += len(second.text)
-    # A question asking several things: the sentence answering each part, where it fits.
+    # A question asking several things: the sentence answering each part, where it fits (a
+    # statement, not a lead-in without its items).
     for part in evidence.answers_parts:
-        if part not in chosen and used + len(part.text) <= settings.extractive_chars:
+        if (
+            part in statements
+            and part not in chosen
+            and not part.text.rstrip().endswith(LEAD_IN_ENDS)
+            and used + len(part.text) <= settings.extractive_chars
+        ):
             chosen.append(part)
             used += len(part.text)
     chosen.sort(key=lambda s: (s.number, s.position))

@@ -40,6 +40,7 @@ _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
 _CLAUSES = re.compile(f"({CLAUSE_BREAK})", re.IGNORECASE)  # keeps the breaks between them
 _CONJUNCTION_BREAK = re.compile(CONJUNCTION_BREAK, re.IGNORECASE)
 _TRAILING_BREAK = re.compile(rf"(?:{CLAUSE_BREAK}|\s)+$", re.IGNORECASE)
+_PART_BREAK = re.compile(rf"[?？;；]|{CONJUNCTION_BREAK}", re.IGNORECASE)
 _QUESTION_PREPOSITION = re.compile(QUESTION_PREPOSITION, re.IGNORECASE)
 _ATTRIBUTION = re.compile("|".join(SOURCE_CLAUSE_PATTERNS), re.IGNORECASE)
 _SOURCE_NOUN = re.compile(SOURCE_NOUNS, re.IGNORECASE)
@@ -103,10 +104,17 @@ class Query:
 
     def asked_separately(self) -> list[Query]:
         """Each part of a question that asks several things as a question of its own, in the
-        language of the wording it was read from."""
+        language of the wording it was read from (without the earlier question a follow-up
+        continues: the whole question's score, which every part's is averaged with, has it)."""
         lang = "en" if self.english else self.lang
         return [
-            Query(part, lang, asks_quantity=asks_quantity(part), asks_for=asked_kind(part))
+            Query(
+                part,
+                lang,
+                asks_quantity=asks_quantity(part),
+                asks_for=asked_kind(part),
+                search_unattributed=self.search_unattributed,
+            )
             for part in self.parts
         ]
 
@@ -126,26 +134,30 @@ def asks_quantity(*texts: str | None) -> bool:
     return any(t and _QUANTITY_QUESTION.search(t) for t in texts)
 
 
-def _asking_clauses(question: str) -> list[str]:
-    """One text per clause of the question that asks, with the clauses that do not ask around
-    it ("According to the report, when did they survey their members" and "how many programs
-    responded")."""
+def _asking_clauses(question: str, parts_only: bool = False) -> list[tuple[str, str]]:
+    """(text, question word) per clause of the question that asks, the text with the clauses
+    that do not ask around it ("According to the report, when did they survey their members"
+    and "how many programs responded"). With ``parts_only`` a clause asks a part of its own only
+    after "and"/"or" or a question mark, or first: "When carrying on its work, which bodies
+    ...?" asks one thing."""
     pieces = _CLAUSES.split(question)  # clauses at even indices, each break after its clause
-    parts: list[str] = []
+    parts: list[tuple[str, str]] = []
     waiting = ""  # clauses before the first asking one: they belong to it
     for i in range(0, len(pieces), 2):
         clause = pieces[i].strip()
         after_conjunction = i == 0 or bool(_CONJUNCTION_BREAK.fullmatch(pieces[i - 1]))
         bare = _QUESTION_PREPOSITION.sub("", clause) if after_conjunction else clause
         text = pieces[i] + (pieces[i + 1] if i + 1 < len(pieces) else "")
-        if _QUESTION_OPENER.search(bare) or _QUESTION_WORD_CJK.search(bare):
-            parts.append(waiting + text)
+        asks = _QUESTION_OPENER.search(bare) or _QUESTION_WORD_CJK.search(bare)
+        apart = not parts or not parts_only or bool(_PART_BREAK.fullmatch(pieces[i - 1]))
+        if asks and apart:
+            parts.append((waiting + text, asks.group(0)))
             waiting = ""
         elif parts:
-            parts[-1] += text
+            parts[-1] = (parts[-1][0] + text, parts[-1][1])
         else:
             waiting += text
-    return [_TRAILING_BREAK.sub("", p).strip() for p in parts]
+    return [(_TRAILING_BREAK.sub("", text).strip(), word) for text, word in parts]
 
 
 def asks_several_things(question: str) -> bool:
@@ -156,9 +168,13 @@ def asks_several_things(question: str) -> bool:
 
 def asked_parts(question: str) -> tuple[str, ...]:
     """What each asking clause of a question that asks several things asks, when each says
-    what it asks about (two content words at least: "and when?" alone says nothing to look
-    for); () otherwise."""
-    parts = [p for p in _asking_clauses(question) if len(tokens(p)) >= 2]
+    what it asks about: two words beside its question word and a source clause ("..., and
+    when?", "how soon" say nothing to look for); () otherwise."""
+    parts = [
+        text
+        for text, word in _asking_clauses(question, parts_only=True)
+        if len(tokens(without_attribution(text))) - len(tokens(word)) >= 2
+    ]
     return tuple(parts) if len(parts) >= 2 else ()
 
 

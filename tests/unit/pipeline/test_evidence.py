@@ -509,3 +509,29 @@ def test_a_question_asking_two_things_scores_each_sentence_by_the_part_it_answer
         ).answers_parts
         == []
     )  # type: ignore[arg-type]
+
+
+def test_each_parts_best_sentence_is_found_among_passages_kept_out_of_their_order() -> None:
+    """The passage answering the second part comes first in retrieval's order but second by
+    its best sentence: the part's sentence is still the one recorded, and it is the
+    max-over-parts score that numbers the passages."""
+    when = "The survey was made in July 2021."
+    count = "Responses came from 65 programs that responded."
+    idf = IdfTable([when, count, A1, B1, C1, C2])
+    query = Query(
+        "When was the survey made, and how many programs responded?",
+        "en",
+        parts=("When was the survey made", "how many programs responded"),
+    )
+    settings = exact(lexical_weight=1.0, passage_weight=1.0)
+    first, second = passage("1", C1, count, score=0.0), passage("2", when, C2, score=0.5)
+    retriever = FakeRetriever(ScoreEmbedder({}), idf=idf)  # passage 2 is numbered [1]
+    retrieval = Retrieval([first, second], 0.0, 0.0, 0.0)
+    evidence = choose_evidence(query, retrieval, retriever, settings)  # type: ignore[arg-type]
+    assert evidence.passages[1].chunk_id == "2"
+    assert [s.text for s in evidence.answers_parts] == [when, count]
+    by_text = {s.text: s for s in evidence.sentences}
+    assert evidence.passages[by_text[when].number].chunk_id == "2"
+    assert evidence.passages[by_text[count].number].chunk_id == "1"
+    whole = score_sentences(replace(query, parts=()), [first], ScoreEmbedder({}), idf, settings)
+    assert by_text[count].score > whole[0][1][1]  # scored by its part, not the whole alone

@@ -253,6 +253,16 @@ def test_extract_adds_the_sentence_answering_each_part_of_a_question_asking_seve
     # Never past the length bound.
     short = AnswerSettings(extractive_chars=100)  # one of the two fits
     assert extract(evidence, short) == f"{when.text[:-1]} [1]."
+    # Each part's sentence counts against the bound; a question in a passage is no answer.
+    third = Sentence(2, 0, "The pilot program runs for five years in all twelve regions.", 0.2)
+    evidence = evidence_of(when, how_many, third)
+    evidence.answers_parts = [when, how_many, third]
+    assert extract(evidence, AnswerSettings(extractive_chars=130)).count("[") == 2
+    assert extract(evidence, SETTINGS).count("[") == 3
+    asking = Sentence(1, 2, "How many programs responded to the survey?", 0.7)
+    evidence = evidence_of(when, asking)
+    evidence.answers_parts = [when, asking]
+    assert extract(evidence, SETTINGS) == f"{when.text[:-1]} [1]."
 
 
 def test_the_quote_starts_with_the_sentence_an_answers_marker_rests_on() -> None:

@@ -349,6 +349,8 @@ def test_the_english_translation_searched_without_its_source_clause_is_still_eng
             ("根据美国法典，试点资助计划要实施几年", "首个研究课题是什么"),
         ),
         ("Who signed it, and when?", ()),  # "when" alone says nothing to look for
+        ("Who signed it, and when, according to the report?", ()),  # nor with its source
+        ("When carrying on its work, which bodies must the office consult?", ()),  # one thing
         ("How many members sit on the committee?", ()),
     ],
 )
@@ -374,3 +376,10 @@ def test_the_parts_of_a_translated_question_are_read_from_its_english() -> None:
     )
     assert query.parts == ("When was the survey made", "how many programs answered")
     assert {q.lang for q in query.asked_separately()} == {"en"}
+
+
+def test_a_part_is_searched_without_its_source_clause_as_the_question_is() -> None:
+    question = "According to the report, when did they survey members, and how many responded?"
+    query = understand(question, [], SETTINGS.model_copy(update={"search_unattributed": True}), 500)
+    first = query.asked_separately()[0]
+    assert first.search_texts == ["when did they survey members"]
