@@ -125,7 +125,11 @@ def score_sentences(
     """Per passage, its sentences with their scores against the question. For a question that
     asks several things, the better of that score and its mean with the score against one of
     the parts (the sentence answering the second part is rarely close to the whole)."""
-    split, table = _score_table(query, passages, embedder, idf, settings, cache)
+    return _best_of(*_score_table(query, passages, embedder, idf, settings, cache))
+
+
+def _best_of(split: list[list[str]], table: np.ndarray) -> list[list[tuple[str, float]]]:
+    """Per passage, its sentences with their best score of any row of ``table``."""
     best = table.max(axis=0) if table.size else np.zeros(0)
     out, k = [], 0
     for sentences in split:
@@ -261,12 +265,8 @@ def choose_evidence(
     split, table = _score_table(
         query, passages, embedder, retriever.idf, settings, retriever.sentence_cache
     )
-    best = table.max(axis=0) if table.size else np.zeros(0)
+    scored = _best_of(split, table)
     starts = np.cumsum([0] + [len(sentences) for sentences in split])
-    scored = [
-        [(text, float(best[starts[i] + j])) for j, text in enumerate(sentences)]
-        for i, sentences in enumerate(split)
-    ]
     strength = [max((s for _, s in sc), default=-1.0) for sc in scored]
     order = sorted((i for i in range(len(passages)) if scored[i]), key=lambda i: -strength[i])
     kept = order[: settings.top_k]
