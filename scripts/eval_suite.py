@@ -59,6 +59,7 @@ SUITES = (
             "heldout5": QUESTIONS / "seed_heldout5.jsonl",
             "heldout6": QUESTIONS / "seed_heldout6.jsonl",
             "heldout7": QUESTIONS / "seed_heldout7.jsonl",
+            "heldout8": QUESTIONS / "seed_heldout8.jsonl",
         },
     ),
     Suite(
@@ -76,6 +77,7 @@ SUITES = (
             "heldout5": QUESTIONS / "foreign_heldout5.jsonl",
             "heldout6": QUESTIONS / "foreign_heldout6.jsonl",
             "heldout7": QUESTIONS / "foreign_heldout7.jsonl",
+            "heldout8": QUESTIONS / "foreign_heldout8.jsonl",
         },
     ),
     Suite(
@@ -93,6 +95,7 @@ SUITES = (
             "heldout5": QUESTIONS / "dev3_heldout5.jsonl",
             "heldout6": QUESTIONS / "dev3_heldout6.jsonl",
             "heldout7": QUESTIONS / "dev3_heldout7.jsonl",
+            "heldout8": QUESTIONS / "dev3_heldout8.jsonl",
         },
     ),
 )
