@@ -501,14 +501,11 @@ def test_a_question_asking_two_things_scores_each_sentence_by_the_part_it_answer
     assert parts[2][1] == pytest.approx((part + whole[2][1]) / 2)
     assert parts[2][1] > whole[2][1] and parts[1][1] == pytest.approx(whole[1][1])
     retriever = FakeRetriever(ScoreEmbedder({}), idf=idf)
-    evidence = choose_evidence(query, Retrieval([p], 0.0, 0.0, 0.0), retriever, settings)  # type: ignore[arg-type]
+    retrieval = Retrieval([p], 0.0, 0.0, 0.0)
+    evidence = choose_evidence(query, retrieval, retriever, settings)  # type: ignore[arg-type]
     assert [s.text for s in evidence.answers_parts] == [when, count]
-    assert (
-        choose_evidence(
-            replace(query, parts=()), Retrieval([p], 0.0, 0.0, 0.0), retriever, settings
-        ).answers_parts
-        == []
-    )  # type: ignore[arg-type]
+    single = choose_evidence(replace(query, parts=()), retrieval, retriever, settings)  # type: ignore[arg-type]
+    assert single.answers_parts == []
 
 
 def test_each_parts_best_sentence_is_found_among_passages_kept_out_of_their_order() -> None:
