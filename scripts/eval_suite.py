@@ -60,6 +60,7 @@ SUITES = (
             "heldout6": QUESTIONS / "seed_heldout6.jsonl",
             "heldout7": QUESTIONS / "seed_heldout7.jsonl",
             "heldout8": QUESTIONS / "seed_heldout8.jsonl",
+            "heldout9": QUESTIONS / "seed_heldout9.jsonl",
         },
     ),
     Suite(
@@ -78,6 +79,7 @@ SUITES = (
             "heldout6": QUESTIONS / "foreign_heldout6.jsonl",
             "heldout7": QUESTIONS / "foreign_heldout7.jsonl",
             "heldout8": QUESTIONS / "foreign_heldout8.jsonl",
+            "heldout9": QUESTIONS / "foreign_heldout9.jsonl",
         },
     ),
     Suite(
@@ -96,6 +98,7 @@ SUITES = (
             "heldout6": QUESTIONS / "dev3_heldout6.jsonl",
             "heldout7": QUESTIONS / "dev3_heldout7.jsonl",
             "heldout8": QUESTIONS / "dev3_heldout8.jsonl",
+            "heldout9": QUESTIONS / "dev3_heldout9.jsonl",
         },
     ),
 )
