@@ -230,6 +230,21 @@ class AnswerSettings(BaseModel):
         "'passages say' label. Re-scoring the recorded answers of every development set: "
         "bundled 83 right, extractive 97, both together 103 of 149 answerable.",
     )
+    judge_quotes: bool = Field(
+        True,
+        description="When the model declined or none of its answer verified, it is asked "
+        "whether the sentences about to be quoted instead state the answer (yes or no, ~2 s on "
+        "2 cores); on 'no' the answer is 'not in the documents'. On the development and spent "
+        "held-aside sets with the bundled model: 8 more unanswerable questions abstained (and 3 "
+        "wrong quotes of answerable ones), 4 right quotes lost; asked of its own verified "
+        "answers it says yes to nearly all, so those are not judged.",
+    )
+    judge_chars: int = Field(
+        900,
+        ge=100,
+        le=4000,
+        description="How much of the quote the model reads when judging it (judge_quotes).",
+    )
     quote_overlap: float = Field(
         0.6,
         ge=0,

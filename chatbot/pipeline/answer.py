@@ -53,6 +53,7 @@ from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import (
     extract,
     generate,
+    quote_answers,
     supporting_quote,
     translate,
 )
@@ -314,6 +315,10 @@ class Answerer:
                     # then fails to say what it holds.
                     s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
                     text = self._extract(s, prefer=cited_numbers(draft))
+                    if text is not None and not self._quote_answers(s, text):
+                        log.info("the model judged the quote no answer: %s", text)
+                        yield self._abstain(s)
+                        return
                 else:
                     text = verified
                     quote = self._quote(s, verified)
@@ -332,6 +337,16 @@ class Answerer:
         and they state none (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
         return text if self._states_kind_asked(s, text) else None
+
+    def _quote_answers(self, s: Session, quote: str) -> bool:
+        """Does the quote that replaces a declined or unverified answer state the answer? The
+        model, asked of the quote alone, says no to most quotes that only share the question's
+        topic, and yes to most that answer (AnswerSettings.judge_quotes); with no clear reply
+        the quote stands."""
+        if not self.settings.answer.judge_quotes or self.chat_model is None or s.query is None:
+            return True
+        limit = self.settings.answer.judge_chars
+        return quote_answers(self.chat_model, s.query.retrieval_text, quote, limit) is not False
 
     def _answers_kind_asked(self, s: Session, answer: str) -> bool:
         """Does a model's answer state a figure of the kind asked? A bare number answers a

@@ -26,6 +26,8 @@ from chatbot.pipeline.evidence import Evidence, Sentence
 from chatbot.pipeline.prompts import (
     ANSWER_TEMPLATE,
     EARLIER_TEMPLATE,
+    JUDGE_SYSTEM_PROMPT,
+    JUDGE_TEMPLATE,
     NATIVE_LANGUAGE_NAMES,
     SENTINEL,
     SENTINEL_ANY_CASE,
@@ -49,6 +51,7 @@ QUESTION_ENDS = ("?", "？")
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English.
 TRANSLATION_TOKENS = 80
+JUDGE_TOKENS = 3  # "yes" or "no", with room for a full stop
 _DIGITS = re.compile(r"\d+")
 # A quoted line (no full stop) shorter than this, in Latin-letter widths, is quoted with the
 # lines around it, up to SHORT_QUOTE_CONTEXT: a date line or a name on a title slide says
@@ -96,6 +99,23 @@ def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
     if _new_figures(wording, question) and not wording.endswith(QUESTION_ENDS):
         return None  # an answer ("It was signed in 2009."), not the question
     return wording
+
+
+def quote_answers(chat_model: Any, question: str, quote: str, max_chars: int) -> bool | None:
+    """Does the quote (at most ``max_chars`` of it) state the answer to the question, by the
+    model's yes or no? None when the model fails or replies with something else: the caller
+    then does as it would without asking."""
+    text = " ".join(re.sub(rf"\s*{MARKER.pattern}", "", quote).split())[:max_chars]
+    prompt = JUDGE_TEMPLATE.format(question=question, text=text)
+    try:
+        reply = chat_model.invoke(
+            [("system", JUDGE_SYSTEM_PROMPT), ("human", prompt)], max_tokens=JUDGE_TOKENS
+        )
+    except Exception:
+        return None
+    said = str(getattr(reply, "content", "") or "").strip().lower()
+    word = re.match(r"[a-z]+", said)
+    return {"yes": True, "no": False}.get(word.group(0) if word else "")
 
 
 def _new_figures(text: str, original: str) -> bool:

@@ -49,6 +49,17 @@ TRANSLATE_TEMPLATE = """Translate this question into English. Output only the En
 Question: {question}
 English:"""
 
+# When the model declined or none of its answer verified, the passages' best sentences are
+# about to be quoted instead. Asked of those sentences alone, a question the 1.5B model can
+# answer well tells a quote that answers from one that only shares the topic: "Does this text
+# state the answer?" (see quote_answers in generate.py).
+JUDGE_SYSTEM_PROMPT = "You check whether a text answers a question. Reply with one word: yes or no."
+JUDGE_TEMPLATE = """Question: {question}
+
+Text: {text}
+
+Does the text state the answer to this question (not only the topic)? Reply yes or no."""
+
 # A follow-up is shown with the question it follows (cut short: see AnswerSettings).
 EARLIER_TEMPLATE = "Earlier question, for context: {previous}\n"
 

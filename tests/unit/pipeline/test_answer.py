@@ -21,6 +21,7 @@ from chatbot.pipeline.answer import Answerer
 from chatbot.pipeline.citations import cited_numbers
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
+    JUDGE_SYSTEM_PROMPT,
     MODEL_DOWN,
     MODEL_UNAVAILABLE_NOTICE,
     NOT_IN_DOCUMENTS,
@@ -293,6 +294,36 @@ def test_a_failed_draft_points_the_quote_at_the_passage_it_cited(make) -> None:
     assert "2021" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("judgement", "abstains"), [("No.", True), ("Yes.", False), ("", False), ("Maybe", False)]
+)
+def test_a_quote_the_model_judges_no_answer_is_an_abstention(
+    make, judgement: str, abstains: bool
+) -> None:
+    # The model declined; asked of the quote alone, its "no" means the quote shares only the
+    # question's topic. No clear reply leaves the quote as it was.
+    chat = FakeChat(SENTINEL, translation=judgement)
+    answer = make(chat).ask("When did the alpha project start?")
+    if abstains:
+        assert_abstained(answer)
+    else:
+        assert_extracted(answer)
+    [judged] = chat.invoked
+    assert judged[0] == ("system", JUDGE_SYSTEM_PROMPT)
+    assert "When did the alpha project start?" in judged[1][1]
+    assert "It started in 2019." in judged[1][1]  # the quote: the alpha passage's own words
+
+
+def test_quotes_are_not_judged_when_so_set_nor_verified_answers(make) -> None:
+    unjudged = FakeChat(SENTINEL, translation="No.")
+    answer = make(unjudged, answer={"judge_quotes": False}).ask("When did the alpha project start?")
+    assert_extracted(answer)
+    assert unjudged.invoked == []
+    grounded = FakeChat("Solar farms [1].", translation="No.")
+    assert make(grounded).ask("What does the alpha project build?").outcome == "answered"
+    assert grounded.invoked == []
+
+
 def test_a_refusal_in_words_is_read_as_declining(make) -> None:
     # The hashing embedder compares words, so a loose threshold stands in for e5's meaning.
     answerer = make(
@@ -322,7 +353,9 @@ def test_the_model_abstains_exactly_where_the_extractive_path_does(
     make, question: str, min_support: float, reply: str
 ) -> None:
     # One evidence test decides abstention with a model and without: a model that declines or
-    # fails verification can never turn an extractive answer into "not in the documents".
+    # fails verification turns an extractive answer into "not in the documents" only by judging
+    # the quote no answer (test_a_quote_the_model_judges_no_answer_is_an_abstention); this
+    # FakeChat gives no judgement.
     tuning = {"min_support": min_support}
     without = make(answer=tuning).ask(question)
     declining = make(FakeChat(reply), DELTA, answer=tuning).ask(question)

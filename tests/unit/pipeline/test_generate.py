@@ -14,11 +14,17 @@ from chatbot.pipeline.generate import (
     answer_messages,
     extract,
     generate,
+    quote_answers,
     repeats_itself,
     supporting_quote,
     translate,
 )
-from chatbot.pipeline.prompts import SENTINEL, SYSTEM_PROMPT, TRANSLATE_SYSTEM_PROMPT
+from chatbot.pipeline.prompts import (
+    JUDGE_SYSTEM_PROMPT,
+    SENTINEL,
+    SYSTEM_PROMPT,
+    TRANSLATE_SYSTEM_PROMPT,
+)
 from chatbot.pipeline.understand import Query
 from chatbot.types import Passage
 from core.settings import AnswerSettings
@@ -211,6 +217,41 @@ def test_translate_gives_none_when_it_fails(reply: str | Exception) -> None:
 @pytest.mark.parametrize("reply", ["", "  \n "])
 def test_translate_gives_none_for_an_empty_reply(reply: str) -> None:
     assert translate(FakeChat(reply=reply), "Kapan proyek alpha dimulai?", 200) is None
+
+
+# --- judging a quote --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [
+        ("yes", True),
+        ("Yes.", True),
+        (" YES, it states 2019.", True),
+        ("no", False),
+        ("No.", False),
+        ("No, the text only names the project.", False),
+        ("", None),
+        ("The text says the project started in 2019.", None),  # an answer, not a judgement
+        ("nope", None),
+        (TimeoutError("stalled"), None),
+    ],
+)
+def test_quote_answers_reads_a_yes_or_a_no(reply: str | Exception, verdict: bool | None) -> None:
+    chat = FakeChat(reply=reply)
+    assert quote_answers(chat, "When did it start?", "It started in 2019 [1].", 900) is verdict
+
+
+def test_the_judge_reads_the_question_and_the_quote_without_markers_cut_to_length() -> None:
+    chat = FakeChat(reply="yes")
+    quote = "The alpha project started in 2019 [1]. It builds solar farms [2]. " + "x" * 500
+    quote_answers(chat, "When did the alpha project start?", quote, 100)
+    [(messages, options)] = chat.calls
+    assert messages[0] == ("system", JUDGE_SYSTEM_PROMPT)
+    prompt = messages[1][1]
+    assert "When did the alpha project start?" in prompt
+    assert "started in 2019. It builds solar farms." in prompt
+    text = next(line for line in prompt.splitlines() if line.startswith("Text: "))
+    assert "[1]" not in text and len(text.removeprefix("Text: ")) == 100
+    assert options["max_tokens"] <= 5  # one word is read
 
 
 # --- the extractive answer --------------------------------------------------------------------
