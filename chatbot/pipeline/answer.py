@@ -10,8 +10,9 @@ this one runs them in order for one question and decides what happens when a ste
 - the model declining, or its answer keeping no verified, cited claim (a loop, a wrong date)
   or stating no figure of the kind asked ("many" for "how many"): the passages' own best
   sentences with their markers and a note (outcome ``extracted``), since the evidence answers
-  as it would without a model. The abstention is decided by the evidence alone, the same test
-  for both paths, so the model can add answers but never remove one;
+  as it would without a model; unless the model, asked of those sentences alone, says they do
+  not state the answer (``_quote_answers``): then abstain. Otherwise the abstention is decided
+  by the evidence alone, the same test for both paths;
 - a question for a sum of money, a share, a date, a year or a count that those sentences do not
   state: abstain (quoted sentences that cannot answer it are not an answer, with a model or
   without);
@@ -342,11 +343,15 @@ class Answerer:
         """Does the quote that replaces a declined or unverified answer state the answer? The
         model, asked of the quote alone, says no to most quotes that only share the question's
         topic, and yes to most that answer (AnswerSettings.judge_quotes); with no clear reply
-        the quote stands."""
-        if not self.settings.answer.judge_quotes or self.chat_model is None or s.query is None:
+        the quote stands, and so it does for a question in another language the model did not
+        translate (the question and an English instruction would be read in two languages)."""
+        query = s.query
+        if not self.settings.answer.judge_quotes or self.chat_model is None or query is None:
+            return True
+        if query.lang != "en" and query.english is None:
             return True
         limit = self.settings.answer.judge_chars
-        return quote_answers(self.chat_model, s.query.retrieval_text, quote, limit) is not False
+        return quote_answers(self.chat_model, query, quote, limit) is not False
 
     def _answers_kind_asked(self, s: Session, answer: str) -> bool:
         """Does a model's answer state a figure of the kind asked? A bare number answers a

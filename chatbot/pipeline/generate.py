@@ -101,12 +101,15 @@ def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
     return wording
 
 
-def quote_answers(chat_model: Any, question: str, quote: str, max_chars: int) -> bool | None:
-    """Does the quote (at most ``max_chars`` of it) state the answer to the question, by the
-    model's yes or no? None when the model fails or replies with something else: the caller
-    then does as it would without asking."""
+def quote_answers(chat_model: Any, query: Query, quote: str, max_chars: int) -> bool | None:
+    """Does the quote (at most ``max_chars`` of it) state the answer to the question (its
+    English wording when it was translated; a follow-up with the question it follows on a line
+    of its own), by the model's yes or no? None when the model fails or replies with something
+    else: the caller then does as it would without asking."""
     text = " ".join(re.sub(rf"\s*{MARKER.pattern}", "", quote).split())[:max_chars]
-    prompt = JUDGE_TEMPLATE.format(question=question, text=text)
+    earlier = EARLIER_TEMPLATE.format(previous=query.previous) if query.previous else ""
+    question = query.english or query.text
+    prompt = JUDGE_TEMPLATE.format(earlier=earlier, question=question, text=text)
     try:
         reply = chat_model.invoke(
             [("system", JUDGE_SYSTEM_PROMPT), ("human", prompt)], max_tokens=JUDGE_TOKENS
@@ -114,8 +117,8 @@ def quote_answers(chat_model: Any, question: str, quote: str, max_chars: int) ->
     except Exception:
         return None
     said = str(getattr(reply, "content", "") or "").strip().lower()
-    word = re.match(r"[a-z]+", said)
-    return {"yes": True, "no": False}.get(word.group(0) if word else "")
+    word = re.match(r"\W*(yes|no)\b", said)  # "**No**", '"Yes."', not "nope" nor an answer
+    return word.group(1) == "yes" if word else None
 
 
 def _new_figures(text: str, original: str) -> bool:

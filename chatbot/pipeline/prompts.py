@@ -54,7 +54,7 @@ English:"""
 # answer well tells a quote that answers from one that only shares the topic: "Does this text
 # state the answer?" (see quote_answers in generate.py).
 JUDGE_SYSTEM_PROMPT = "You check whether a text answers a question. Reply with one word: yes or no."
-JUDGE_TEMPLATE = """Question: {question}
+JUDGE_TEMPLATE = """{earlier}Question: {question}
 
 Text: {text}
 

@@ -314,6 +314,25 @@ def test_a_quote_the_model_judges_no_answer_is_an_abstention(
     assert "It started in 2019." in judged[1][1]  # the quote: the alpha passage's own words
 
 
+def test_a_follow_ups_judge_reads_its_question_and_the_earlier_one_apart(make) -> None:
+    chat = FakeChat(SENTINEL, translation="No.")
+    earlier = [("When did the alpha project start?", "It started in 2019 [1].")]
+    make(chat).ask("And when did it end?", earlier)
+    [judged] = chat.invoked
+    assert "Question: And when did it end?\n" in judged[1][1]
+    assert "Earlier question, for context: When did the alpha project start?" in judged[1][1]
+
+
+def test_no_judge_without_a_translation_nor_when_the_model_fails(make) -> None:
+    untranslated = FakeChat(SENTINEL, translation="")  # the translation request gets no answer
+    answer = make(untranslated).ask("Kapan proyek alpha dimulai?")
+    assert answer.outcome == "extracted"
+    assert len(untranslated.invoked) == 1  # the translation request only
+    failing = FakeChat(RuntimeError("the model went away"), translation="No.")
+    answer = make(failing).ask("When did the alpha project start?")
+    assert answer.outcome == "fallback" and failing.invoked == []
+
+
 def test_quotes_are_not_judged_when_so_set_nor_verified_answers(make) -> None:
     unjudged = FakeChat(SENTINEL, translation="No.")
     answer = make(unjudged, answer={"judge_quotes": False}).ask("When did the alpha project start?")

@@ -229,6 +229,8 @@ def test_translate_gives_none_for_an_empty_reply(reply: str) -> None:
         ("no", False),
         ("No.", False),
         ("No, the text only names the project.", False),
+        ("**No**", False),
+        ('"Yes."', True),
         ("", None),
         ("The text says the project started in 2019.", None),  # an answer, not a judgement
         ("nope", None),
@@ -237,13 +239,13 @@ def test_translate_gives_none_for_an_empty_reply(reply: str) -> None:
 )
 def test_quote_answers_reads_a_yes_or_a_no(reply: str | Exception, verdict: bool | None) -> None:
     chat = FakeChat(reply=reply)
-    assert quote_answers(chat, "When did it start?", "It started in 2019 [1].", 900) is verdict
+    assert quote_answers(chat, QUERY, "It started in 2019 [1].", 900) is verdict
 
 
 def test_the_judge_reads_the_question_and_the_quote_without_markers_cut_to_length() -> None:
     chat = FakeChat(reply="yes")
     quote = "The alpha project started in 2019 [1]. It builds solar farms [2]. " + "x" * 500
-    quote_answers(chat, "When did the alpha project start?", quote, 100)
+    quote_answers(chat, QUERY, quote, 100)
     [(messages, options)] = chat.calls
     assert messages[0] == ("system", JUDGE_SYSTEM_PROMPT)
     prompt = messages[1][1]
@@ -252,6 +254,21 @@ def test_the_judge_reads_the_question_and_the_quote_without_markers_cut_to_lengt
     text = next(line for line in prompt.splitlines() if line.startswith("Text: "))
     assert "[1]" not in text and len(text.removeprefix("Text: ")) == 100
     assert options["max_tokens"] <= 5  # one word is read
+
+
+def test_the_judge_reads_a_translation_and_a_follow_ups_earlier_question_on_its_own_line() -> None:
+    chat = FakeChat(reply="no")
+    query = Query(
+        "Dan kapan berakhir?",
+        "id",
+        previous="When did the alpha project start?",
+        english="And when did it end?",
+    )
+    assert quote_answers(chat, query, "It ended in 2024 [1].", 900) is False
+    prompt = chat.calls[0][0][1][1]
+    assert "Question: And when did it end?\n" in prompt
+    assert "Earlier question, for context: When did the alpha project start?\n" in prompt
+    assert "Dan kapan" not in prompt
 
 
 # --- the extractive answer --------------------------------------------------------------------
