@@ -421,16 +421,21 @@ def number_is_stated_with(number: NumberInContext, stated: list[NumberInContext]
     )
 
 
-def number_is_stated(number: Number, stated: list[Number]) -> bool:
+def number_is_stated(number: Number, stated: list[Number], bare_digits: bool = False) -> bool:
     """Same digits, or the same value (600 billion = 6000亿 = 600,000 million); when both say a
-    scale word, the scaled values must agree ("600亿", 6e10, is not "600 billion")."""
+    scale word, the scaled values must agree ("600亿", 6e10, is not "600 billion"), and when
+    only the stating text says one, the number must have its scaled value ("17 negara", 17
+    countries, is not "US$17 billion"; "1,000,000,000" is "1 billion"). A scale word the
+    number says and the text does not may be in a header ("Table 2 (US$ billion): 600").
+    ``bare_digits``: the number is a claim's digits, its scale word left behind, so the same
+    digits state it whatever scale word the text says."""
 
     def same(a: set[float], b: set[float]) -> bool:
         return any(math.isclose(x, y, rel_tol=1e-6) for x in a for y in b)
 
     for other in stated:
-        if number.scaled and other.scaled:
-            if same(number.scaled, other.scaled):
+        if other.scaled and not bare_digits:
+            if same(number.scaled or number.values, other.scaled):
                 return True
         elif number.digits == other.digits or same(number.values, other.values):
             return True

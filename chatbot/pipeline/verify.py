@@ -289,7 +289,7 @@ def _states(claim: str, text: str) -> bool:
     """Does the text state the claim (a number by its value, a name in any of its forms)?"""
     if any(ch.isdigit() for ch in claim):
         wanted = numbers(claim)
-        return bool(wanted) and number_is_stated(wanted[0], numbers(text))
+        return bool(wanted) and number_is_stated(wanted[0], numbers(text), bare_digits=True)
     return name_is_stated(claim, text, set(tokens(text)))
 
 

@@ -148,6 +148,9 @@ def test_names_skip_single_capitalised_words_that_start_a_sentence() -> None:
         ("IDR 2,000,000,000", "sebesar Rp2.000.000.000,00 (dua miliar rupiah)", True),  # glued
         ("Rp2 billion", "sebesar Rp2.000.000.000,00", True),
         ("RM5", "a fee of RM6", False),
+        ("17 negara", "its US$17 billion portfolio", False),  # 17 countries, not 17 billion
+        ("1,000,000,000", "US$1 billion", True),
+        ("1.5", "1.5 million", False),
     ],
 )
 def test_numbers_are_compared_by_digits_or_value(answer: str, passage: str, stated: bool) -> None:

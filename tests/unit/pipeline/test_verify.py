@@ -92,6 +92,9 @@ def check(
         ("Penduduknya 270 juta orang [1].", "a population of over 270 million", "id", []),
         ("Pertumbuhan 3,7 persen per tahun [1].", "growth of 3.7% a year", "id", []),
         ("Pertumbuhan 4,7 persen per tahun [1].", "growth of 3.7% a year", "id", ["47"]),
+        # 17 countries are not US$17 billion (the digits alone were taken before)
+        ("Bank Dunia mendukung 17 negara [1].", "its US$17 billion portfolio (2020)", "id", ["17"]),
+        ("Portofolionya US$17 miliar [1].", "its US$17 billion portfolio (2020)", "id", []),
         ("It started in 2019 [1][2].", "It started in 2019.", "en", []),  # marker digits skipped
     ],
 )
