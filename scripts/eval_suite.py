@@ -61,6 +61,7 @@ SUITES = (
             "heldout7": QUESTIONS / "seed_heldout7.jsonl",
             "heldout8": QUESTIONS / "seed_heldout8.jsonl",
             "heldout9": QUESTIONS / "seed_heldout9.jsonl",
+            "heldout10": QUESTIONS / "seed_heldout10.jsonl",
         },
     ),
     Suite(
@@ -80,6 +81,7 @@ SUITES = (
             "heldout7": QUESTIONS / "foreign_heldout7.jsonl",
             "heldout8": QUESTIONS / "foreign_heldout8.jsonl",
             "heldout9": QUESTIONS / "foreign_heldout9.jsonl",
+            "heldout10": QUESTIONS / "foreign_heldout10.jsonl",
         },
     ),
     Suite(
@@ -99,6 +101,7 @@ SUITES = (
             "heldout7": QUESTIONS / "dev3_heldout7.jsonl",
             "heldout8": QUESTIONS / "dev3_heldout8.jsonl",
             "heldout9": QUESTIONS / "dev3_heldout9.jsonl",
+            "heldout10": QUESTIONS / "dev3_heldout10.jsonl",
         },
     ),
 )
