@@ -44,6 +44,13 @@ LANGUAGE_NAMES = {
 
 # How a sentence that leads into a list ends ("... including advice on the following:").
 LEAD_IN_ENDS = (":", "：")
+# A line that starts a list item: "(i)", "(a)", "(1)", "1. ", "a) ", "- ", "• ".
+_LIST_ITEM = re.compile(
+    r"\s*(?:\((?:[ivxlc]+|[A-Za-z]|\d{1,3})\)|(?:\d{1,3}|[a-z])[.)]\s|[-–•*●▪]\s)"
+)
+# A run-on lead-in has at least this many words: "(2) Membership" or "(A) In general" before an
+# item are headings.
+MIN_RUN_ON_WORDS = 5
 # A document is Chinese or Japanese when at least this share of its letters are Han or kana.
 CJK_SHARE = 0.3
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -203,14 +210,24 @@ def _split_cjk(word: str) -> list[str]:
     return out
 
 
+# A word written with hyphens ("start-ups", "e-commerce", "co-chairs"), letters only.
+_HYPHENATED = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\W\d_]+)+(?![\w-])")
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens for matching: stopwords out, English words stemmed (Porter2), Chinese
-    and Japanese as character bigrams."""
+    and Japanese as character bigrams. A hyphenated word is its parts and, after the text's
+    other tokens, the parts joined: "start-ups" finds "startups", and "startups" it."""
     stop = stopwords()
     kept = []
     for w in words(text):
         parts = _split_cjk(w) if _CJK_RUN.search(w) else [w]
         kept += [p for p in parts if p not in stop]
+    kept += [
+        m.group(0).replace("-", "").lower()
+        for m in _HYPHENATED.finditer(text)
+        if not _CJK_RUN.search(m.group(0))
+    ]
     return [w if w[0].isdigit() or _CJK_RUN.match(w) else _stem(w) for w in kept]
 
 
@@ -324,6 +341,43 @@ def _number(m: re.Match[str]) -> Number:
     scale = _SCALES.get((unit or "").lower())
     scaled = {v * scale for v in values} if scale else set()
     return Number(re.sub(r"\D", "", digits), values | scaled, scaled)
+
+
+# Month names in the documents' languages, in calendar order (English, then Indonesian).
+MONTH_NAMES = (
+    ("january", "januari"),
+    ("february", "februari"),
+    ("march", "maret"),
+    ("april",),
+    ("may", "mei"),
+    ("june", "juni"),
+    ("july", "juli"),
+    ("august", "agustus"),
+    ("september",),
+    ("october", "oktober"),
+    ("november", "nopember"),
+    ("december", "desember"),
+)
+_MONTH_OF = {name: i + 1 for i, names in enumerate(MONTH_NAMES) for name in names}
+# A month named beside a figure: "22 May 2019", "May 22, 2019", "Mei 2009" (a lone "may" is
+# a verb).
+_NAMED_MONTH = re.compile(
+    rf"(?:\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?({'|'.join(_MONTH_OF)})\b"
+    rf"|\b({'|'.join(_MONTH_OF)})\.?\s+\d)",
+    re.IGNORECASE,
+)
+# A month written with its number, as Chinese and Japanese do: "2019年5月22日".
+_NUMBERED_MONTH = re.compile(r"(\d{1,2})\s*月")
+
+
+def months_named(text: str) -> set[int]:
+    """The months (1-12) the text names beside a figure."""
+    return {_MONTH_OF[(a or b).lower()] for a, b in _NAMED_MONTH.findall(text)}
+
+
+def numbered_months(text: str) -> set[str]:
+    """The digits of each month written by its number ("5" of "5月")."""
+    return set(_NUMBERED_MONTH.findall(text))
 
 
 def numbers(text: str) -> list[Number]:
@@ -476,6 +530,23 @@ def is_heading(block: str) -> bool:
         return True
     one_line = "\n" not in block
     return one_line and len(block) <= MAX_HEADING_CHARS and not block.endswith(_SENTENCE_ENDS)
+
+
+def leads_into_list(sentence: str, following: str | None) -> bool:
+    """Does the sentence introduce the list that follows it: it ends with a colon, or it runs
+    on without an end into a line that starts with an item's mark ("... selected from among
+    experts, of whom" / "(i) 4 shall be ...", "the Director shall" / "(1) ...", the US Code's
+    way)?"""
+    text = sentence.rstrip()
+    if text.endswith(LEAD_IN_ENDS):
+        return True
+    runs_on = text[-1:].isalnum() or text.endswith((",", "—", "–"))
+    return (
+        runs_on
+        and following is not None
+        and _LIST_ITEM.match(following) is not None
+        and len(words(text)) >= MIN_RUN_ON_WORDS
+    )
 
 
 def is_heading_line(text: str) -> bool:

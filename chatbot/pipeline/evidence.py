@@ -26,7 +26,7 @@ from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
-from core.text import LEAD_IN_ENDS, passage_sentences, reading_cost, states_figure
+from core.text import leads_into_list, passage_sentences, reading_cost, states_figure
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
@@ -68,6 +68,18 @@ class Evidence:
                 parts.append(f"From: {title[:TITLE_CHARS]}")
             parts.append(f"[{n}] ({p.location}{_variant_names(p)}) {self.blocks[n]}")
         return "\n".join(parts)
+
+    def leads_into_list(self, sentence: Sentence) -> bool:
+        """Does the sentence introduce a list (the next sentence of its passage its first item)?"""
+        following = next(
+            (
+                s.text
+                for s in self.sentences
+                if s.number == sentence.number and s.position == sentence.position + 1
+            ),
+            None,
+        )
+        return leads_into_list(sentence.text, following)
 
     def texts_of(self, n: int) -> list[str]:
         """What passage n says, in every variant (an answer may use either's wording)."""
@@ -198,11 +210,13 @@ def answers_figure(query: Query, sentence: str) -> bool:
 
 def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     """The sentences a passage is never shown without: its best one and, when that one leads
-    into a list (it ends with a colon: "... including advice on the following:"), the items
-    after it, up to ``most`` characters in all. A lead-in alone answers nothing."""
+    into a list ("... including advice on the following:", "... of whom" before "(i) 4 shall
+    be ..."), the items after it, up to ``most`` characters in all. A lead-in alone answers
+    nothing."""
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
     end, used = best + 1, reading_cost(sentences[best][0])
-    if sentences[best][0].rstrip().endswith(LEAD_IN_ENDS):
+    following = sentences[end][0] if end < len(sentences) else None
+    if leads_into_list(sentences[best][0], following):
         while end < len(sentences) and used + reading_cost(sentences[end][0]) + 1 <= most:
             used += reading_cost(sentences[end][0]) + 1
             end += 1

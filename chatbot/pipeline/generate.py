@@ -42,6 +42,7 @@ from core.text import (
     is_capitals_heading,
     is_heading_line,
     language_name,
+    leads_into_list,
     states_figure,
     text_width,
     tokens,
@@ -209,39 +210,48 @@ def extractive_sentences(
     if not ranked:
         return []
     best = next((s for s in ranked if s.number in prefer), ranked[0])
-    chosen: list[Sentence] = [best]
-    used = len(best.text)
-    if best.text.rstrip().endswith(LEAD_IN_ENDS):  # a lead-in: the items follow it
-        for s in sorted(evidence.sentences, key=lambda s: s.position):
-            if s.number == best.number and s.position > best.position:
-                if used + len(s.text) > settings.extractive_chars:
-                    break
-                chosen.append(s)
-                used += len(s.text)
-    elif text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:].isalnum():
-        chosen = _in_context(best, evidence, settings.extractive_chars)
-        used = sum(len(s.text) for s in chosen)
+    room = settings.extractive_chars
+    if text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:].isalnum():
+        chosen = _in_context(best, evidence, room)
+        if evidence.leads_into_list(best):  # a short lead-in: its items, not the line before
+            chosen = _with_items(best, evidence, room)
+    else:
+        chosen = _with_items(best, evidence, room)
+    used = sum(len(s.text) for s in chosen)
     second = next((s for s in ranked if s.number != best.number), None)
     # The best-scored sentence always stays when a cited passage's best took its place.
     if (
         second is not None
         and (second is ranked[0] or second.score >= settings.second_passage_ratio * best.score)
-        and used + len(second.text) <= settings.extractive_chars
+        and used + len(second.text) <= room
     ):
-        chosen.append(second)
-        used += len(second.text)
+        more = _with_items(second, evidence, room - used)
+        chosen += more
+        used += sum(len(s.text) for s in more)
     # A question asking several things: the sentence answering each part, where it fits (a
-    # statement, not a lead-in without its items).
+    # statement, and a lead-in only with its first item).
     for part in evidence.answers_parts:
-        if (
-            part in statements
-            and part not in chosen
-            and not part.text.rstrip().endswith(LEAD_IN_ENDS)
-            and used + len(part.text) <= settings.extractive_chars
-        ):
-            chosen.append(part)
-            used += len(part.text)
+        if part in statements and part not in chosen and used + len(part.text) <= room:
+            more = [s for s in _with_items(part, evidence, room - used) if s not in chosen]
+            if len(more) > 1 or not evidence.leads_into_list(part):
+                chosen += more
+                used += sum(len(s.text) for s in more)
     chosen.sort(key=lambda s: (s.number, s.position))
+    return chosen
+
+
+def _with_items(lead: Sentence, evidence: Evidence, room: int) -> list[Sentence]:
+    """The sentence and, when it leads into a list, the items after it in its passage, as many
+    as ``room`` characters hold: a lead-in alone answers nothing."""
+    chosen, used = [lead], len(lead.text)
+    if not evidence.leads_into_list(lead):
+        return chosen
+    for s in sorted(evidence.sentences, key=lambda s: s.position):
+        if s.number == lead.number and s.position > lead.position:
+            if used + len(s.text) > room:
+                break
+            chosen.append(s)
+            used += len(s.text)
     return chosen
 
 
@@ -276,7 +286,8 @@ def _marked(sentences: list[Sentence]) -> str:
         after = sentences[i + 1] if i + 1 < len(sentences) else None
         if after is not None and after.number == s.number and after.position == s.position + 1:
             text = s.text.rstrip()
-            out.append(text if text[-1:] in SENTENCE_ENDS + ";:,；：，、" else f"{text};")
+            ends = text[-1:] in SENTENCE_ENDS + ";:,；：，、" or leads_into_list(text, after.text)
+            out.append(text if ends else f"{text};")
         else:
             out.append(with_marker(s.text, s.number, "."))
     return " ".join(out)

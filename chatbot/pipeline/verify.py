@@ -42,10 +42,12 @@ from core.text import (
     document_language,
     ends_with_abbreviation,
     links,
+    months_named,
     name_is_stated,
     names,
     number_is_stated,
     number_is_stated_with,
+    numbered_months,
     numbers,
     numbers_in_context,
     says_words,
@@ -164,7 +166,13 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
         ]
     else:
         stated_numbers = numbers(joined)
-        missing += [n[0] for n in numbers(plain) if not number_is_stated(n, stated_numbers)]
+        # "2019年5月22日" over "22 May 2019": the month is stated by its name.
+        months = {m for m in numbered_months(plain) if int(m) in months_named(joined)}
+        missing += [
+            n[0]
+            for n in numbers(plain)
+            if not number_is_stated(n, stated_numbers) and n[0] not in months
+        ]
     missing += [
         name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
     ]

@@ -9,6 +9,7 @@ from core.text import (
     is_capitals_heading,
     is_heading,
     is_heading_line,
+    leads_into_list,
     name_is_stated,
     names,
     number_is_stated,
@@ -302,3 +303,29 @@ def test_a_line_with_a_semicolon_continues_a_list_and_heads_nothing(
     line: str, heading: bool
 ) -> None:
     assert is_heading_line(line) is heading
+
+
+@pytest.mark.parametrize(
+    ("sentence", "following", "lead_in"),
+    [
+        ("The plan names three priorities:", None, True),
+        ("The Task Force shall be composed of 12 members selected, of whom", "(i) 4 shall", True),
+        ("Of the funds appropriated, the Director shall", "(1) award grants;", True),
+        ("The agency shall publish a report on the following topics,", "- safety", True),
+        ("The Task Force shall be composed of 12 members selected.", "(i) 4 shall", False),
+        ("(2) Membership", "(A) Composition", False),  # a heading before a sub-heading
+        ("The Task Force shall be composed of 12 members selected, of whom", "It met.", False),
+        ("The Task Force shall be composed of 12 members selected, of whom", None, False),
+    ],
+)
+def test_leads_into_list(sentence: str, following: str | None, lead_in: bool) -> None:
+    assert leads_into_list(sentence, following) is lead_in
+
+
+def test_a_hyphenated_word_matches_its_closed_form_both_ways() -> None:
+    """The seed article's "tech start-ups" never matched a question's "startups" (nor
+    "e-commerce" an "ecommerce"): the retrieval and evidence scores missed the one sentence
+    naming what the start-ups build."""
+    assert "startup" in tokens("the rise of tech start-ups") and "start" in tokens("start-ups")
+    assert set(tokens("ecommerce startups")) <= set(tokens("e-commerce start-ups"))
+    assert tokens("COVID-19 in 2020-2021") == ["covid", "19", "2020", "2021"]  # digits: parts

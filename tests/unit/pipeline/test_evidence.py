@@ -355,6 +355,17 @@ def test_a_lead_in_is_shown_with_the_items_it_introduces_before_any_later_passag
     assert sorted(evidence.blocks) == [1, 2]
 
 
+def test_a_lead_in_that_runs_on_into_its_items_is_shown_with_them() -> None:
+    """ "... selected from among technical experts, of whom" and then "(i) 4 shall be ...": the
+    model read "of whom…" and could not say how the 12 members divide."""
+    lead = "The Task Force shall be composed of 12 members selected from among experts, of whom"
+    items = [sentence(f"({numeral}) 4 shall be from", 50) for numeral in ("i", "ii", "iii")]
+    run_on = sentence("Long list", 300)
+    retrieved = [passage("1", "\n".join([lead, *items])), passage("2", run_on)]  # a line each
+    evidence = choose(retrieved, {lead: 0.9, run_on: 0.8}, exact(evidence_chars=500))
+    assert evidence.blocks[1] == " ".join([lead, *items])
+
+
 def test_a_lead_in_further_down_keeps_the_items_that_fit_and_is_never_hidden() -> None:
     first = sentence("First", 300)
     lead = "The subcommittee shall advise the President on the following:"

@@ -356,6 +356,34 @@ def test_extract_takes_the_list_after_a_lead_in(colon: str) -> None:
     assert "report" not in text and "Beta" not in text  # not what comes before, nor elsewhere
 
 
+def test_extract_takes_the_items_after_a_lead_in_that_runs_on_without_a_colon() -> None:
+    """The US Code's "... composed of 12 members ..., of whom" is followed by "(i) 4 shall be
+    ...": the items are what answers "how are they divided"."""
+    lead = Sentence(
+        1, 0, "The Task Force shall be composed of 12 members selected by its chairs, of whom", 0.9
+    )
+    items = [
+        Sentence(1, 1, "(i) 4 shall be from agencies;", 0.1),
+        Sentence(1, 2, "(ii) 4 shall be from universities; and", 0.1),
+        Sentence(1, 3, "(iii) 4 shall be from companies.", 0.1),
+    ]
+    text = extract(evidence_of(lead, *items), SETTINGS)
+    assert text.endswith("(iii) 4 shall be from companies [1].") and "(ii)" in text
+    # An ending sentence, or a line that is no item, leads into nothing.
+    ended = Sentence(
+        1, 0, "The Task Force shall be composed of 12 members selected by its chairs.", 0.9
+    )
+    assert extract(evidence_of(ended, *items), SETTINGS) == f"{ended.text[:-1]} [1]."
+
+
+def test_a_second_passage_that_leads_into_a_list_brings_its_items() -> None:
+    best = Sentence(1, 0, "The Task Force was set up by the Director.", 1.0)
+    lead = Sentence(2, 0, "The Task Force shall be composed of 12 members, of whom", 0.95)
+    item = Sentence(2, 1, "(i) 4 shall be from agencies.", 0.1)
+    text = extract(evidence_of(best, lead, item), SETTINGS)
+    assert text.endswith("of whom (i) 4 shall be from agencies [2].")
+
+
 def test_a_list_and_its_lead_in_have_one_marker_after_them() -> None:
     lead = Sentence(1, 1, "The plan names three priorities:", 0.9)
     text = extract(evidence_of(lead, *LEAD_IN), SETTINGS)

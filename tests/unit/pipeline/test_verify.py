@@ -482,3 +482,22 @@ def test_the_sentinels_words_in_prose_are_no_refusal() -> None:
         check(text, evidence("Assets not in documents filed with the agency are excluded.")).outcome
         != "refused"
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        ("勧告は2019年5月22日に採択されました。", []),  # the month by its English name
+        ("勧告は2019年6月22日に採択されました。", ["6"]),  # another month
+        ("建议于2019年5月通过。", []),
+    ],
+)
+def test_a_chinese_or_japanese_month_is_stated_by_its_name(answer: str, missing: list[str]) -> None:
+    """fo16: "2019年5月22日" over "on 22 May 2019" was dropped for its "5"."""
+    passage = "The Recommendation was adopted by the Council on 22 May 2019."
+    assert unstated(answer, [passage], "ja") == missing
+
+
+def test_may_beside_no_figure_is_a_verb_not_a_month() -> None:
+    passage = "The Council may adopt it; it was adopted on 22 June 2019."
+    assert unstated("勧告は2019年5月22日に採択されました。", [passage], "ja") == ["5"]
