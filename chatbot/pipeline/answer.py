@@ -66,6 +66,7 @@ from chatbot.pipeline.prompts import (
     NOT_IN_DOCUMENTS,
     OVERRIDE_MEANINGS,
     REFUSAL_MEANINGS,
+    REQUEST_MEANINGS,
     SENTINEL_ANY_CASE,
     SYSTEM_PROMPT,
 )
@@ -557,20 +558,33 @@ class Answerer:
     def _closeness(self, texts: list[str], meanings: tuple[str, ...]) -> float:
         """The best multilingual cosine between one of ``texts`` and one of ``meanings`` (our
         own wording of what a refusal or an override says; embedded once)."""
+        return float(self._closeness_each(texts, meanings).max())
+
+    def _closeness_each(self, texts: list[str], meanings: tuple[str, ...]) -> np.ndarray:
+        """Per text, its best multilingual cosine with one of ``meanings``."""
         embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
         known = self._meaning_vectors.get(meanings)
         if known is None:
             known = np.asarray(embedder.embed_documents(list(meanings)), dtype=np.float32)
             self._meaning_vectors[meanings] = known
         vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
-        return float((vectors @ known.T).max())
+        return (vectors @ known.T).max(axis=1)
 
     def _overrides(self, query: Query) -> bool:
         """Does a sentence of the question mean "drop your rules or the documents" (in any
-        language), in words the patterns of ``understand`` do not know?"""
+        language), in words the patterns of ``understand`` do not know? It must be that close
+        to an override and clearly closer to one than to a request of the user's own about the
+        answer ("Give the agencies and decision numbers." is not an attempt)."""
         sentences = split_sentences(query.text, query.lang) or [query.text]
-        closeness = self._closeness(sentences, OVERRIDE_MEANINGS)
-        return closeness >= self.settings.answer.override_similarity
+        override = self._closeness_each(sentences, OVERRIDE_MEANINGS)
+        request = self._closeness_each(sentences, REQUEST_MEANINGS)
+        settings = self.settings.answer
+        return bool(
+            (
+                (override >= settings.override_similarity)
+                & (override - request >= settings.override_margin)
+            ).any()
+        )
 
     def _is_refusal(self, text: str) -> bool:
         """Does the answer mean "the passages do not say" (in any language)?"""
