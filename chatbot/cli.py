@@ -18,7 +18,7 @@ import typer
 from chatbot.evaluation.evaluate import EvalError, run_eval
 from chatbot.pipeline.answer import Answerer
 from core.settings import LlmBackend, Settings
-from core.store import IndexUnavailable, live_build_dir
+from core.store import IndexUnavailable, checked_manifest, live_build_dir
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -147,6 +147,19 @@ def eval_command(
         typer.echo(f"report: {path}")
 
 
+def _why_build(settings: Settings) -> str | None:
+    """Why the index must be built before serving: there is none, or the live build was made
+    with other models or another tokenizer than this program's (after an upgrade)."""
+    live = live_build_dir(settings.index_dir)
+    if live is None:
+        return f"no index in {settings.index_dir}"
+    try:
+        checked_manifest(live, settings.index_identity())
+    except IndexUnavailable as exc:
+        return str(exc).split(": run ")[0]  # "index B was built with lexical_tokens=..."
+    return None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
@@ -156,8 +169,9 @@ def serve(
 ) -> None:
     """Run the chat UI, the embeddable widget and the HTTP API (builds the index if missing)."""
     settings = _settings(index, llm, host=host, port=port)
-    if settings.index_backend == "faiss" and live_build_dir(settings.index_dir) is None:
-        typer.echo(f"no index in {settings.index_dir}: building it from {settings.corpus_dir} ...")
+    reason = _why_build(settings) if settings.index_backend == "faiss" else None
+    if reason is not None:
+        typer.echo(f"{reason}: building it from {settings.corpus_dir} ...")
         # A separate process keeps the loaders out of the server (data flows one way).
         cmd = [
             sys.executable,

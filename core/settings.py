@@ -18,7 +18,7 @@ LlmBackend = Literal["bundled", "openai", "none"]
 
 
 # Names core.text.tokens as BM25 uses it; change it when that tokenizer changes.
-LEXICAL_TOKENIZER = "words-bm25s-stopwords-porter2-cjk-bigrams"
+LEXICAL_TOKENIZER = "words-bm25s-stopwords-porter2-cjk-bigrams-hyphens-joined"
 
 
 def _default_cache_dir() -> Path:

@@ -44,13 +44,15 @@ LANGUAGE_NAMES = {
 
 # How a sentence that leads into a list ends ("... including advice on the following:").
 LEAD_IN_ENDS = (":", "：")
-# A line that starts a list item: "(i)", "(a)", "(1)", "1. ", "a) ", "- ", "• ".
-_LIST_ITEM = re.compile(
-    r"\s*(?:\((?:[ivxlc]+|[A-Za-z]|\d{1,3})\)|(?:\d{1,3}|[a-z])[.)]\s|[-–•*●▪]\s)"
+# A line that starts a list item: a bullet, or an enumerator such as 1. 1) (a) a) iv. 2.1.
+LIST_MARKER = re.compile(
+    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*\-–—‒]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})"
+    r"[.)]|\((?:\d{1,3}|[a-zA-Z]{1,6})\))\s+\S"
 )
-# A run-on lead-in has at least this many words: "(2) Membership" or "(A) In general" before an
-# item are headings.
+# A run-on lead-in has at least this many words: a short line before an item is a heading.
 MIN_RUN_ON_WORDS = 5
+# An item going on ("...; and", "...; atau") or a footnote mark ("... 50 U.S.C. 3003 ; 1").
+_ITEM_GOES_ON = re.compile(r";\s*\S{0,6}$")
 # A document is Chinese or Japanese when at least this share of its letters are Han or kana.
 CJK_SHARE = 0.3
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -211,13 +213,14 @@ def _split_cjk(word: str) -> list[str]:
 
 
 # A word written with hyphens ("start-ups", "e-commerce", "co-chairs"), letters only.
-_HYPHENATED = re.compile(r"(?<![\w-])[^\W\d_]+(?:-[^\W\d_]+)+(?![\w-])")
+_HYPHENATED = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z]+(?:-[A-Za-z]+)+(?![A-Za-z0-9-])")
 
 
-def tokens(text: str) -> list[str]:
+def tokens(text: str, joined: bool = True) -> list[str]:
     """Content tokens for matching: stopwords out, English words stemmed (Porter2), Chinese
     and Japanese as character bigrams. A hyphenated word is its parts and, after the text's
-    other tokens, the parts joined: "start-ups" finds "startups", and "startups" it."""
+    other tokens (unless not ``joined``), the parts joined: "start-ups" finds "startups", and
+    "startups" it."""
     stop = stopwords()
     kept = []
     for w in words(text):
@@ -225,7 +228,7 @@ def tokens(text: str) -> list[str]:
         kept += [p for p in parts if p not in stop]
     kept += [
         m.group(0).replace("-", "").lower()
-        for m in _HYPHENATED.finditer(text)
+        for m in (_HYPHENATED.finditer(text) if joined else ())
         if not _CJK_RUN.search(m.group(0))
     ]
     return [w if w[0].isdigit() or _CJK_RUN.match(w) else _stem(w) for w in kept]
@@ -343,31 +346,34 @@ def _number(m: re.Match[str]) -> Number:
     return Number(re.sub(r"\D", "", digits), values | scaled, scaled)
 
 
-# Month names in the documents' languages, in calendar order (English, then Indonesian).
+# Month names in the documents' languages, in calendar order (English, then Indonesian, then
+# their abbreviations).
 MONTH_NAMES = (
-    ("january", "januari"),
-    ("february", "februari"),
-    ("march", "maret"),
-    ("april",),
+    ("january", "januari", "jan"),
+    ("february", "februari", "feb"),
+    ("march", "maret", "mar"),
+    ("april", "apr"),
     ("may", "mei"),
-    ("june", "juni"),
-    ("july", "juli"),
-    ("august", "agustus"),
-    ("september",),
-    ("october", "oktober"),
-    ("november", "nopember"),
-    ("december", "desember"),
+    ("june", "juni", "jun"),
+    ("july", "juli", "jul"),
+    ("august", "agustus", "aug", "agu"),
+    ("september", "sep", "sept"),
+    ("october", "oktober", "oct", "okt"),
+    ("november", "nopember", "nov"),
+    ("december", "desember", "dec", "des"),
 )
 _MONTH_OF = {name: i + 1 for i, names in enumerate(MONTH_NAMES) for name in names}
-# A month named beside a figure: "22 May 2019", "May 22, 2019", "Mei 2009" (a lone "may" is
-# a verb).
+# Capitalised or in capitals, as a date writes it: the verb "may" never is ("4 may be ...").
+_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in _MONTH_OF)
+# A month named beside a figure: a day before it and a year or a stop after ("22 May 2019",
+# "3 Sept. 2020", "1 Januari sampai 31 Desember"), or a day or year after it ("May 22, 2019",
+# "Mei 2009").
 _NAMED_MONTH = re.compile(
-    rf"(?:\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?({'|'.join(_MONTH_OF)})\b"
-    rf"|\b({'|'.join(_MONTH_OF)})\.?\s+\d)",
-    re.IGNORECASE,
+    rf"(?<![\w.,-])\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b\.?(?=\s+\d{{4}}|\s*[,.;:)]|\s*$)"
+    rf"|\b({_MONTH})\b\.?\s+\d{{1,4}}\b"
 )
 # A month written with its number, as Chinese and Japanese do: "2019年5月22日".
-_NUMBERED_MONTH = re.compile(r"(\d{1,2})\s*月")
+_NUMBERED_MONTH = re.compile(r"(?<!\d)(\d{1,2})(\s*月)")
 
 
 def months_named(text: str) -> set[int]:
@@ -375,9 +381,14 @@ def months_named(text: str) -> set[int]:
     return {_MONTH_OF[(a or b).lower()] for a, b in _NAMED_MONTH.findall(text)}
 
 
-def numbered_months(text: str) -> set[str]:
-    """The digits of each month written by its number ("5" of "5月")."""
-    return set(_NUMBERED_MONTH.findall(text))
+def without_named_months(text: str, named: set[int]) -> str:
+    """The text with the number of each month written by its number ("5" of "5月") taken out
+    when that month is in ``named``: another text states it by its name."""
+
+    def drop(m: re.Match[str]) -> str:
+        return m.group(2) if int(m.group(1)) in named else m.group(0)
+
+    return _NUMBERED_MONTH.sub(drop, text)
 
 
 def numbers(text: str) -> list[Number]:
@@ -508,7 +519,7 @@ def name_is_stated(name: str, text: str, text_stems: set[str]) -> bool:
     lowered = text.lower()
     if name.lower() in lowered:
         return True
-    parts = tokens(name)
+    parts = tokens(name, joined=False)  # "Sub-Saharan" is stated by "Sub–Saharan" too
     if parts and all(p in text_stems for p in parts):
         return True
     # "Indonesian" for "Indonesia", "Chinese" for "China": the name extends a word of the text.
@@ -532,21 +543,32 @@ def is_heading(block: str) -> bool:
     return one_line and len(block) <= MAX_HEADING_CHARS and not block.endswith(_SENTENCE_ENDS)
 
 
+def is_list_item(text: str) -> bool:
+    """Does the text start with a list item's mark ("(i) ", "a. ", "- ", "• ")?"""
+    return LIST_MARKER.match(text) is not None
+
+
+def list_item_follows(lead_in: str, sentence: str) -> bool:
+    """Is the sentence, after a lead-in, still its list: anything after a colon (a slide's
+    lines), only items after a run-on lead-in (the next sentence of the passage is not)?"""
+    return lead_in.rstrip().endswith(LEAD_IN_ENDS) or is_list_item(sentence)
+
+
 def leads_into_list(sentence: str, following: str | None) -> bool:
     """Does the sentence introduce the list that follows it: it ends with a colon, or it runs
-    on without an end into a line that starts with an item's mark ("... selected from among
-    experts, of whom" / "(i) 4 shall be ...", "the Director shall" / "(1) ...", the US Code's
-    way)?"""
+    on without an end into a list item, the US Code's way ("The Task Force shall be composed of
+    12 members ..., of whom" / "(i) 4 shall be ...")? An item is no lead-in (bullets without
+    full stops, "(ii) ...; and" before "(iii)"), nor is a short line (a heading)."""
     text = sentence.rstrip()
     if text.endswith(LEAD_IN_ENDS):
         return True
-    runs_on = text[-1:].isalnum() or text.endswith((",", "—", "–"))
-    return (
-        runs_on
-        and following is not None
-        and _LIST_ITEM.match(following) is not None
-        and len(words(text)) >= MIN_RUN_ON_WORDS
-    )
+    if following is None or not is_list_item(following) or is_list_item(text):
+        return False
+    if _ITEM_GOES_ON.search(text):
+        return False
+    if text.endswith((",", "—", "–")):  # "The Director shall—": no heading ends so
+        return True
+    return text[-1:].isalnum() and len(words(text)) >= MIN_RUN_ON_WORDS
 
 
 def is_heading_line(text: str) -> bool:

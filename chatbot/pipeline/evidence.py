@@ -26,7 +26,13 @@ from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
-from core.text import leads_into_list, passage_sentences, reading_cost, states_figure
+from core.text import (
+    leads_into_list,
+    list_item_follows,
+    passage_sentences,
+    reading_cost,
+    states_figure,
+)
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
@@ -216,8 +222,13 @@ def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
     end, used = best + 1, reading_cost(sentences[best][0])
     following = sentences[end][0] if end < len(sentences) else None
-    if leads_into_list(sentences[best][0], following):
-        while end < len(sentences) and used + reading_cost(sentences[end][0]) + 1 <= most:
+    lead = sentences[best][0]
+    if leads_into_list(lead, following):
+        while (
+            end < len(sentences)
+            and list_item_follows(lead, sentences[end][0])
+            and used + reading_cost(sentences[end][0]) + 1 <= most
+        ):
             used += reading_cost(sentences[end][0]) + 1
             end += 1
     return best, end

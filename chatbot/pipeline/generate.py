@@ -43,6 +43,7 @@ from core.text import (
     is_heading_line,
     language_name,
     leads_into_list,
+    list_item_follows,
     states_figure,
     text_width,
     tokens,
@@ -181,11 +182,14 @@ def generate(
         yield held
 
 
-def _topic_line(text: str) -> bool:
+def _topic_line(sentence: Sentence, evidence: Evidence) -> bool:
     """A short line that names a topic ("Procurement") rather than says something: not a
-    lead-in to a list, and no figure in it ("pada tanggal 11 Juni 2009" answers a question)."""
-    lead_in = text.rstrip().endswith(LEAD_IN_ENDS)
-    return is_heading_line(text) and not lead_in and not states_figure(text)
+    lead-in to a list ("The purposes of the Initiative shall be to" before "(1) ..."), and no
+    figure in it ("pada tanggal 11 Juni 2009" answers a question)."""
+    text = sentence.text
+    return (
+        is_heading_line(text) and not evidence.leads_into_list(sentence) and not states_figure(text)
+    )
 
 
 def extractive_sentences(
@@ -204,7 +208,7 @@ def extractive_sentences(
         for s in evidence.sentences
         if not s.text.rstrip().endswith(QUESTION_ENDS)
         and not is_capitals_heading(s.text)
-        and not _topic_line(s.text)
+        and not _topic_line(s, evidence)
     ]
     ranked = statements or evidence.sentences
     if not ranked:
@@ -248,7 +252,7 @@ def _with_items(lead: Sentence, evidence: Evidence, room: int) -> list[Sentence]
         return chosen
     for s in sorted(evidence.sentences, key=lambda s: s.position):
         if s.number == lead.number and s.position > lead.position:
-            if used + len(s.text) > room:
+            if used + len(s.text) > room or not list_item_follows(lead.text, s.text):
                 break
             chosen.append(s)
             used += len(s.text)

@@ -47,11 +47,11 @@ from core.text import (
     names,
     number_is_stated,
     number_is_stated_with,
-    numbered_months,
     numbers,
     numbers_in_context,
     says_words,
     tokens,
+    without_named_months,
     words,
 )
 
@@ -167,12 +167,8 @@ def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     else:
         stated_numbers = numbers(joined)
         # "2019年5月22日" over "22 May 2019": the month is stated by its name.
-        months = {m for m in numbered_months(plain) if int(m) in months_named(joined)}
-        missing += [
-            n[0]
-            for n in numbers(plain)
-            if not number_is_stated(n, stated_numbers) and n[0] not in months
-        ]
+        said = without_named_months(plain, months_named(joined))
+        missing += [n[0] for n in numbers(said) if not number_is_stated(n, stated_numbers)]
     missing += [
         name for name in claims_to_check(plain, lang) if not name_is_stated(name, joined, stems)
     ]

@@ -1,5 +1,6 @@
 """What every reader returns and raises: located pages of text, and one error that says why a
-file cannot be read. The list and sentence rules here are shared by the readers and the splitter.
+file cannot be read. The sentence rule here and the list rule (core.text.LIST_MARKER, which
+answers read too) are shared by the readers and the splitter.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.ocr_words import OcrPage
+from core.text import LIST_MARKER as LIST_MARKER  # the readers' and the splitter's too
 
 if TYPE_CHECKING:
     from core.settings import Settings
 
 # Ends of a sentence (or of a clause that a list or the next page cannot continue).
 SENTENCE_END = (".", "!", "?", ";", ":", "…", "。", "！", "？", "．")
-# A line that starts a list item: a bullet, or an enumerator such as 1. 1) (a) a) iv. 2.1.
-LIST_MARKER = re.compile(
-    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*\-–—‒]|\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-zA-Z]|[ivxlcdmIVXLCDM]{1,6})"
-    r"[.)]|\((?:\d{1,3}|[a-zA-Z]{1,6})\))\s+\S"
-)
 
 
 class LoadError(Exception):

@@ -115,3 +115,18 @@ def test_erase_goes_back_over_every_row_the_draft_took(
     printed: str, width: int, codes: str
 ) -> None:
     assert cli.erase(printed, width) == codes
+
+
+def test_serve_builds_an_index_that_is_missing_or_made_by_another_tokenizer(
+    tiny_corpus: Path, settings_factory, monkeypatch
+) -> None:
+    """After an upgrade whose BM25 tokens differ, `serve` (the README's run command) rebuilds
+    instead of refusing to start; an index this program made is served as it is."""
+    settings = settings_factory()
+    assert cli._why_build(settings) == f"no index in {settings.index_dir}"
+    run_build(settings, progress=False)
+    assert cli._why_build(settings) is None
+    monkeypatch.setattr("core.settings.LEXICAL_TOKENIZER", "another-tokenizer")
+    reason = cli._why_build(settings)
+    assert reason is not None and "was built with lexical_tokens=" in reason
+    assert "run `ingest build`" not in reason  # serve runs it

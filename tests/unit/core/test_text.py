@@ -316,6 +316,12 @@ def test_a_line_with_a_semicolon_continues_a_list_and_heads_nothing(
         ("(2) Membership", "(A) Composition", False),  # a heading before a sub-heading
         ("The Task Force shall be composed of 12 members selected, of whom", "It met.", False),
         ("The Task Force shall be composed of 12 members selected, of whom", None, False),
+        ("The Director shall—", "(1) award grants;", True),  # no heading ends so
+        # An item going on, a bullet without a full stop, a marked heading, a footnote mark:
+        ("(ii) 4 shall be from institutions of higher education; and", "(iii) 4 shall", False),
+        ("- Do not share personal opinions on official accounts", "- Do not endorse", False),
+        ("(F) Expenses for non-Federal Members of the Task Force", "(i) Except as", False),
+        ("as those terms are defined in 50 U.S.C. 3003 ; 1", "(2) authorizing", False),
     ],
 )
 def test_leads_into_list(sentence: str, following: str | None, lead_in: bool) -> None:

@@ -364,6 +364,7 @@ def test_a_lead_in_that_runs_on_into_its_items_is_shown_with_them() -> None:
     retrieved = [passage("1", "\n".join([lead, *items])), passage("2", run_on)]  # a line each
     evidence = choose(retrieved, {lead: 0.9, run_on: 0.8}, exact(evidence_chars=500))
     assert evidence.blocks[1] == " ".join([lead, *items])
+    assert sorted(evidence.blocks) == [1]  # the run-on no longer fits beside them
 
 
 def test_a_lead_in_further_down_keeps_the_items_that_fit_and_is_never_hidden() -> None:

@@ -369,11 +369,37 @@ def test_extract_takes_the_items_after_a_lead_in_that_runs_on_without_a_colon() 
     ]
     text = extract(evidence_of(lead, *items), SETTINGS)
     assert text.endswith("(iii) 4 shall be from companies [1].") and "(ii)" in text
-    # An ending sentence, or a line that is no item, leads into nothing.
+    # An ending sentence leads into nothing.
     ended = Sentence(
         1, 0, "The Task Force shall be composed of 12 members selected by its chairs.", 0.9
     )
     assert extract(evidence_of(ended, *items), SETTINGS) == f"{ended.text[:-1]} [1]."
+
+
+def test_a_run_on_lead_in_brings_its_items_and_not_the_sentence_after_them() -> None:
+    """A short run-on lead-in without a figure is no topic line, and what follows its items
+    ("There are authorized ...", another subject) is not quoted with them."""
+    lead = Sentence(1, 0, "The purposes of the Initiative shall be to", 0.9)
+    items = [
+        Sentence(1, 1, "(1) ensure continued United States leadership; and", 0.1),
+        Sentence(1, 2, "(2) lead the world in trustworthy systems.", 0.1),
+        Sentence(1, 3, "There are authorized to be appropriated such sums as necessary.", 0.5),
+    ]
+    text = extract(evidence_of(lead, *items), SETTINGS)
+    assert text.startswith("The purposes of the Initiative shall be to (1) ensure")
+    assert "trustworthy systems [1]." in text and "appropriated" not in text
+
+
+def test_bullets_without_full_stops_stay_apart_and_lead_into_nothing() -> None:
+    bullets = [
+        Sentence(
+            1, 0, "- Report harassment of staff to the agency's social team within 24 hours", 0.9
+        ),
+        Sentence(1, 1, "- Do not endorse commercial products or services", 0.1),
+        Sentence(1, 2, "The Office of Special Counsel may discipline employees.", 0.1),
+    ]
+    text = extract(evidence_of(*bullets), SETTINGS)
+    assert text == "- Report harassment of staff to the agency's social team within 24 hours [1]."
 
 
 def test_a_second_passage_that_leads_into_a_list_brings_its_items() -> None:
