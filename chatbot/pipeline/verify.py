@@ -142,6 +142,11 @@ def _in_another_language(text: str) -> bool:
     return lang != "en" and lang in LANGUAGE_NAMES
 
 
+def _over_another_language(cited: list[int], texts: list[str]) -> bool:
+    """Does the sentence cite only passages written in another language than English?"""
+    return bool(cited) and all(_in_another_language(t) for t in texts)
+
+
 def unstated(sentence: str, texts: list[str], lang: str) -> list[str]:
     """Links, numbers and names in the sentence that none of the texts states."""
     plain = without_list_numbers(MARKER.sub(" ", sentence))
@@ -377,6 +382,11 @@ def verify(
                 # question did; the document names it in another passage, which the answer
                 # then cites too (Answerer._with_name_sources).
                 missing = []
+            elif query.lang == "en" and _over_another_language(cited, texts):
+                # "Under Indonesia's OJK regulation on IT-based lending, ... 20 working days
+                # [2]" over "... paling lambat 20 (dua puluh) hari kerja ...": the question's
+                # names in English, which a passage in another language writes in its own.
+                missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
             invented = invented or any(m.isdigit() for m in missing)
@@ -386,9 +396,16 @@ def verify(
             dropped.append(f"{sentence} (repeats a phrase: a loop)")
         elif not says_something(sentence, query.text) or echoes_question(sentence, query.text):
             dropped.append(f"{sentence} (says nothing the question does not)")
-        elif query.lang == "en" and restates(sentence, texts, idf) < min_overlap:
+        elif (
+            query.lang == "en"
+            and restates(sentence, texts, idf) < min_overlap
+            and not (
+                _over_another_language(cited, texts) and new_claims(sentence, "en", query.text)
+            )
+        ):
             # "This is supported by passage [2]." restates nothing; an English answer shares
-            # words with what it cites (other languages are checked by names and numbers only).
+            # words with what it cites (other languages, and an English answer over a passage
+            # in another language, are checked by names and numbers only: it must state one).
             dropped.append(f"{sentence} (shares almost no words with its passages)")
         elif check_swaps and (
             swap := swapped_name(

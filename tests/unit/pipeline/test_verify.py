@@ -501,3 +501,35 @@ def test_a_chinese_or_japanese_month_is_stated_by_its_name(answer: str, missing:
 def test_may_beside_no_figure_is_a_verb_not_a_month() -> None:
     passage = "The Council may adopt it; it was adopted on 22 June 2019."
     assert unstated("勧告は2019年5月22日に採択されました。", [passage], "ja") == ["5"]
+
+
+POJK_ANNUAL = (
+    "Laporan tahunan sebagaimana ayat (4) disampaikan kepada Kepala Eksekutif Pengawas "
+    "Perasuransian, Dana Pensiun, Lembaga Pembiayaan, dan Lembaga Jasa Keuangan Lainnya paling "
+    "lambat 20 (dua puluh) hari kerja setelah periode pelaporan berakhir. Penyelenggara wajib "
+    "menyampaikan laporan tahunan kepada OJK untuk periode pelaporan satu tahun penuh."
+)
+
+
+def test_an_english_answer_over_a_passage_in_another_language_is_checked_by_its_claims() -> None:
+    """h9-dev3-07: the model's right answer, in English over an Indonesian regulation, was
+    dropped for the question's own words ("Under Indonesia's OJK", "IT-based") and for sharing
+    no English words with the passage."""
+    query = Query(
+        "Under Indonesia's OJK regulation on IT-based money lending, how many working days "
+        "after the reporting period ends does an operator have to submit its annual report?",
+        "en",
+    )
+    said = (
+        "Under Indonesia's OJK regulation on IT-based money lending, an operator has to submit "
+        "its annual report 20 working days after the reporting period ends [1]."
+    )
+    assert check(said, evidence(POJK_ANNUAL), query).outcome == "answered"
+    wrong = said.replace("20 working", "30 working")
+    assert check(wrong, evidence(POJK_ANNUAL), query).outcome == "unsupported"
+    # No figure or name of its own to check: not kept on that passage's word.
+    vague = "The operator must be diligent about its reporting duties [1]."
+    assert check(vague, evidence(POJK_ANNUAL), query).outcome == "unsupported"
+    # Over an English passage the question's names must still be stated.
+    english = "Operators submit the annual report within 20 working days after the period ends."
+    assert check(said, evidence(english), query).outcome == "unsupported"
