@@ -382,11 +382,6 @@ def verify(
                 # question did; the document names it in another passage, which the answer
                 # then cites too (Answerer._with_name_sources).
                 missing = []
-            elif query.lang == "en" and _over_another_language(cited, texts):
-                # "Under Indonesia's OJK regulation on IT-based lending, ... 20 working days
-                # [2]" over "... paling lambat 20 (dua puluh) hari kerja ...": the question's
-                # names in English, which a passage in another language writes in its own.
-                missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
             invented = invented or any(m.isdigit() for m in missing)

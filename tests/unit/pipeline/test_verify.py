@@ -512,19 +512,24 @@ POJK_ANNUAL = (
 
 
 def test_an_english_answer_over_a_passage_in_another_language_is_checked_by_its_claims() -> None:
-    """h9-dev3-07: the model's right answer, in English over an Indonesian regulation, was
-    dropped for the question's own words ("Under Indonesia's OJK", "IT-based") and for sharing
-    no English words with the passage."""
+    """An English answer over an Indonesian regulation shares no English words with it: its
+    figures and names are checked, as an answer in another language's are. The question's own
+    names must still be stated ("P2P", "Under Indonesia's OJK": the evaluation counts them as
+    facts the passage lacks)."""
     query = Query(
         "Under Indonesia's OJK regulation on IT-based money lending, how many working days "
         "after the reporting period ends does an operator have to submit its annual report?",
         "en",
     )
     said = (
-        "Under Indonesia's OJK regulation on IT-based money lending, an operator has to submit "
-        "its annual report 20 working days after the reporting period ends [1]."
+        "An operator has to submit its annual report to OJK 20 working days after the "
+        "reporting period ends [1]."
     )
     assert check(said, evidence(POJK_ANNUAL), query).outcome == "answered"
+    named = (
+        f"Under Indonesia's OJK regulation on IT-based money lending, {said[0].lower()}{said[1:]}"
+    )
+    assert check(named, evidence(POJK_ANNUAL), query).outcome == "unsupported"
     wrong = said.replace("20 working", "30 working")
     assert check(wrong, evidence(POJK_ANNUAL), query).outcome == "unsupported"
     # No figure or name of its own to check: not kept on that passage's word.
