@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -548,10 +549,20 @@ def is_list_item(text: str) -> bool:
     return LIST_MARKER.match(text) is not None
 
 
-def list_item_follows(lead_in: str, sentence: str) -> bool:
-    """Is the sentence, after a lead-in, still its list: anything after a colon (a slide's
-    lines), only items after a run-on lead-in (the next sentence of the passage is not)?"""
-    return lead_in.rstrip().endswith(LEAD_IN_ENDS) or is_list_item(sentence)
+def list_items_after(
+    lead_in: str, following: Sequence[str], room: int, size: Callable[[str], int] = len
+) -> int:
+    """How many of the sentences after a lead-in are its list, as far as ``room`` holds them
+    (each taking ``size``): anything after a colon (a slide's lines), only items after a run-on
+    lead-in (the next sentence of the passage is not)."""
+    colon = lead_in.rstrip().endswith(LEAD_IN_ENDS)
+    taken = 0
+    for text in following:
+        if not (colon or is_list_item(text)) or size(text) > room:
+            break
+        room -= size(text)
+        taken += 1
+    return taken
 
 
 def leads_into_list(sentence: str, following: str | None) -> bool:

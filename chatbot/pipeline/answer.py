@@ -558,16 +558,18 @@ class Answerer:
     def _closeness(self, texts: list[str], meanings: tuple[str, ...]) -> float:
         """The best multilingual cosine between one of ``texts`` and one of ``meanings`` (our
         own wording of what a refusal or an override says; embedded once)."""
-        return float(self._closeness_each(texts, meanings).max())
+        return float(self._closeness_each(self._multi_vectors(texts), meanings).max())
 
-    def _closeness_each(self, texts: list[str], meanings: tuple[str, ...]) -> np.ndarray:
-        """Per text, its best multilingual cosine with one of ``meanings``."""
+    def _multi_vectors(self, texts: list[str]) -> np.ndarray:
         embedder = self.retriever.multi_embedder or self.retriever.dense_embedder
+        return np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+
+    def _closeness_each(self, vectors: np.ndarray, meanings: tuple[str, ...]) -> np.ndarray:
+        """Per text vector, its best multilingual cosine with one of ``meanings``."""
         known = self._meaning_vectors.get(meanings)
         if known is None:
-            known = np.asarray(embedder.embed_documents(list(meanings)), dtype=np.float32)
+            known = self._multi_vectors(list(meanings))
             self._meaning_vectors[meanings] = known
-        vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
         return (vectors @ known.T).max(axis=1)
 
     def _overrides(self, query: Query) -> bool:
@@ -576,8 +578,9 @@ class Answerer:
         to an override and clearly closer to one than to a request of the user's own about the
         answer ("Give the agencies and decision numbers." is not an attempt)."""
         sentences = split_sentences(query.text, query.lang) or [query.text]
-        override = self._closeness_each(sentences, OVERRIDE_MEANINGS)
-        request = self._closeness_each(sentences, REQUEST_MEANINGS)
+        vectors = self._multi_vectors(sentences)  # embedded once, read against both
+        override = self._closeness_each(vectors, OVERRIDE_MEANINGS)
+        request = self._closeness_each(vectors, REQUEST_MEANINGS)
         settings = self.settings.answer
         return bool(
             (

@@ -28,7 +28,7 @@ from chatbot.types import Passage
 from core.settings import AnswerSettings
 from core.text import (
     leads_into_list,
-    list_item_follows,
+    list_items_after,
     passage_sentences,
     reading_cost,
     states_figure,
@@ -220,17 +220,11 @@ def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     be ..."), the items after it, up to ``most`` characters in all. A lead-in alone answers
     nothing."""
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
-    end, used = best + 1, reading_cost(sentences[best][0])
-    following = sentences[end][0] if end < len(sentences) else None
-    lead = sentences[best][0]
-    if leads_into_list(lead, following):
-        while (
-            end < len(sentences)
-            and list_item_follows(lead, sentences[end][0])
-            and used + reading_cost(sentences[end][0]) + 1 <= most
-        ):
-            used += reading_cost(sentences[end][0]) + 1
-            end += 1
+    lead, after = sentences[best][0], [text for text, _ in sentences[best + 1 :]]
+    end = best + 1
+    if leads_into_list(lead, after[0] if after else None):
+        room = most - reading_cost(lead)
+        end += list_items_after(lead, after, room, lambda text: reading_cost(text) + 1)
     return best, end
 
 

@@ -43,7 +43,7 @@ from core.text import (
     is_heading_line,
     language_name,
     leads_into_list,
-    list_item_follows,
+    list_items_after,
     states_figure,
     text_width,
     tokens,
@@ -215,10 +215,9 @@ def extractive_sentences(
         return []
     best = next((s for s in ranked if s.number in prefer), ranked[0])
     room = settings.extractive_chars
-    if text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:].isalnum():
+    short = text_width(best.text) < SHORT_QUOTE and best.text.rstrip()[-1:].isalnum()
+    if short and not evidence.leads_into_list(best):  # a short lead-in: its items instead
         chosen = _in_context(best, evidence, room)
-        if evidence.leads_into_list(best):  # a short lead-in: its items, not the line before
-            chosen = _with_items(best, evidence, room)
     else:
         chosen = _with_items(best, evidence, room)
     used = sum(len(s.text) for s in chosen)
@@ -247,16 +246,14 @@ def extractive_sentences(
 def _with_items(lead: Sentence, evidence: Evidence, room: int) -> list[Sentence]:
     """The sentence and, when it leads into a list, the items after it in its passage, as many
     as ``room`` characters hold: a lead-in alone answers nothing."""
-    chosen, used = [lead], len(lead.text)
     if not evidence.leads_into_list(lead):
-        return chosen
-    for s in sorted(evidence.sentences, key=lambda s: s.position):
-        if s.number == lead.number and s.position > lead.position:
-            if used + len(s.text) > room or not list_item_follows(lead.text, s.text):
-                break
-            chosen.append(s)
-            used += len(s.text)
-    return chosen
+        return [lead]
+    after = sorted(
+        (s for s in evidence.sentences if s.number == lead.number and s.position > lead.position),
+        key=lambda s: s.position,
+    )
+    taken = list_items_after(lead.text, [s.text for s in after], room - len(lead.text))
+    return [lead, *after[:taken]]
 
 
 def _in_context(best: Sentence, evidence: Evidence, room: int) -> list[Sentence]:
