@@ -62,6 +62,7 @@ SUITES = (
             "heldout8": QUESTIONS / "seed_heldout8.jsonl",
             "heldout9": QUESTIONS / "seed_heldout9.jsonl",
             "heldout10": QUESTIONS / "seed_heldout10.jsonl",
+            "heldout11": QUESTIONS / "seed_heldout11.jsonl",
         },
     ),
     Suite(
@@ -82,6 +83,7 @@ SUITES = (
             "heldout8": QUESTIONS / "foreign_heldout8.jsonl",
             "heldout9": QUESTIONS / "foreign_heldout9.jsonl",
             "heldout10": QUESTIONS / "foreign_heldout10.jsonl",
+            "heldout11": QUESTIONS / "foreign_heldout11.jsonl",
         },
     ),
     Suite(
@@ -102,6 +104,7 @@ SUITES = (
             "heldout8": QUESTIONS / "dev3_heldout8.jsonl",
             "heldout9": QUESTIONS / "dev3_heldout9.jsonl",
             "heldout10": QUESTIONS / "dev3_heldout10.jsonl",
+            "heldout11": QUESTIONS / "dev3_heldout11.jsonl",
         },
     ),
 )
