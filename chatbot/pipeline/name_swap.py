@@ -135,11 +135,36 @@ def asked_names(question: str) -> set[str]:
     return {_plain(run.group(0)) for run in _runs(question)}
 
 
+# The endings English gives a word derived from a place's name ("Indonesian", "Japanese",
+# "Pakistani", "European", "British" after "Brit...").
+_DERIVED_ENDINGS = ("n", "an", "ian", "ese", "ean", "ish", "i")
+
+
+def paired_form(name: str, paired: set[str]) -> str:
+    """The name as the documents pair it, lower-cased: a one-word name derived from a paired
+    one stands for it ("Indonesian economy" asks about Indonesia, "Chinese" about China: the
+    paired name, its last vowel dropped or not, with such an ending)."""
+    lowered = name.lower()
+    if lowered in paired or " " in lowered:
+        return lowered
+    for other in paired:
+        if " " in other or len(other) < 4:
+            continue
+        for stem in {other, other[:-1] if other[-1] in "aeiouy" else other}:
+            if lowered.startswith(stem) and lowered[len(stem) :] in _DERIVED_ENDINGS:
+                return other
+    return lowered
+
+
+def _paired_names(peers: set[frozenset[str]]) -> set[str]:
+    return {name for pair in peers for name in pair}
+
+
 def could_swap(question: str, peers: set[frozenset[str]]) -> bool:
     """Does the question name something the documents pair with something else (otherwise
     there is nothing to check, and no anchor need be looked for)?"""
-    paired = {name for pair in peers for name in pair}
-    return any(name.lower() in paired for name in asked_names(question))
+    paired = _paired_names(peers)
+    return any(paired_form(name, paired) in paired for name in asked_names(question))
 
 
 def swapped_name(
@@ -164,20 +189,22 @@ def swapped_name(
     titled = " ".join(titles)
     stems = set(tokens(answer_sentence))
     said = [n for n in asked_names(question) if name_is_stated(n, answer_sentence, stems)]
+    paired = _paired_names(peers)
     for name in said:
-        if any(_names_it(a, name) for a in anchors):
+        form = paired_form(name, paired)
+        if any(_names_it(a, name) or _names_it(a, form) for a in anchors):
             continue
         for anchor in anchors:
             for run in _runs(anchor):
                 other = _plain(run.group(0))
-                if frozenset((name.lower(), other.lower())) not in peers:
+                if frozenset((form, other.lower())) not in peers:
                     continue
                 before = anchor[: run.start() + run.group(0).find(other)]
                 if _CONTRAST.search(before):
                     continue
                 if says_words(question, other) or says_words(answer_sentence, other):
                     continue
-                if says_words(titled, name) and not says_words(titled, other):
+                if says_words(titled, form) and not says_words(titled, other):
                     continue
                 return name, other
     return None

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.name_swap import coordinated, other_year, swapped_name
+from chatbot.pipeline.name_swap import (
+    coordinated,
+    could_swap,
+    other_year,
+    paired_form,
+    swapped_name,
+)
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
 from chatbot.types import Passage
@@ -41,6 +47,24 @@ def test_a_neighbours_figure_said_of_the_asked_name_is_a_swap() -> None:
         [TITLE],
     )
     assert swap == ("Chile", "Norway")
+
+
+def test_a_word_derived_from_a_paired_name_asks_about_it() -> None:
+    """ "the Chilean grid" asks about Chile: a neighbour's figure does not answer it."""
+    paired = {"norway", "chile", "china", "indonesia"}
+    assert paired_form("Chilean", paired) == "chile"
+    assert paired_form("Chinese", paired) == "china"
+    assert paired_form("Indonesian", paired) == "indonesia"
+    assert paired_form("Chilly", paired) == "chilly"  # not "chile": a letter differs
+    assert paired_form("Indonesia Raya", paired) == "indonesia raya"  # a longer name
+    assert paired_form("Chinatown Authority", paired) == "chinatown authority"
+    question = "How large is the Chilean population?"
+    assert could_swap(question, PEERS)
+    anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
+    swap = swapped_name("The Chilean population is over 5 million [1].", question, [anchor], PEERS)
+    assert swap == ("Chilean", "Norway")
+    stated = "Chilean homes number over 5 million."
+    assert swapped_name("Chilean homes number 5 million [1].", question, [stated], PEERS) is None
 
 
 def test_the_asked_name_in_the_anchor_or_an_unpaired_name_is_no_swap() -> None:
