@@ -1,5 +1,5 @@
 """What kind of figure a question asks for (an amount of money, a share, a calendar date, a
-year or a count), and whether a text states one of that kind.
+year, a count or the time of an event), and whether a text states one of that kind.
 
 A question asking "what fee", "what percentage", "on what date", "in which year" or "how many"
 is answered only by a passage that states a figure of that kind; when none of the quoted
@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import Literal
 
-FigureKind = Literal["money", "share", "date", "year", "count"]
+FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 
 # Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
 _MONEY_WORDS = (
@@ -118,6 +118,15 @@ _ASKS_COUNT = re.compile(
     rf"|(?:多少|几)(?:{_ZH_COUNTERS})",
     re.IGNORECASE,
 )
+# When something happened ("When did Indonesia release its strategy?", "いつ発表しましたか",
+# "什么时候成立"): a past event's time, said as a date, a month, a year or a length of time
+# ("two years after enactment"). Not a rule's condition ("when is a permit required?"), nor
+# a deadline ("いつまでに", "kapan ... paling lambat": often "before the annual assessment").
+_ASKS_TIME = re.compile(
+    r"\bwhen (?:did|was|were)\b|\bkapan\b(?!.{0,60}\b(?:harus|wajib|paling lambat|batas)\b)"
+    r"|いつ(?!まで|も)|什么时候|何时",
+    re.IGNORECASE,
+)
 _YEAR = r"(?:1[89]|20)\d\d"
 _STATES_YEAR = re.compile(
     rf"(?<!\d){_YEAR}(?!\d)|\bFY\s?\d{{2}}\b|(?:令和|平成|昭和)\s*(?:\d{{1,2}}|元)\s*年",
@@ -150,12 +159,28 @@ _STATES_COUNT = re.compile(
     r"|一(?=[个名家项条次位种年月天日人つヶかカケ週周回件社国億万千百十倍小時分間])",
     re.IGNORECASE,
 )
+_COUNTED_TIME = (
+    r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|"
+    r"several|few|\w+(?:belas|puluh)|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|"
+    r"sepuluh)[- ](?:calendar |business |working )?(?:days?|weeks?|months?|years?|decades?|"
+    r"hari|minggu|bulan|tahun)\b"
+)
+# The time of an event: a date, a year, a month by name ("in March", "5月"), a length of time
+# ("two years after", "3 tahun", "10年間", "六个月") or "ago".
+_STATES_TIME = re.compile(
+    rf"{_STATES_DATE.pattern}|{_STATES_YEAR.pattern}"
+    rf"|\b(?-i:{_MONTHS})\b|\b{_COUNTED_TIME}|\bago\b|\bsetahun|\bsebulan|\bseminggu"
+    r"|\d+\s*(?:年|か月|ヶ月|カ月|ケ月|个月|月|週間|周|日|天)"
+    r"|[一二两三四五六七八九十]+\s*(?:年|个月|か月|ヶ月|カ月|周|天|日)",
+    re.IGNORECASE,
+)
 _ASKS = {
     "money": _ASKS_MONEY,
     "share": _ASKS_SHARE,
     "date": _ASKS_DATE,
     "year": _ASKS_YEAR,
     "count": _ASKS_COUNT,
+    "time": _ASKS_TIME,
 }
 _STATES = {
     "money": _STATES_MONEY,
@@ -163,12 +188,13 @@ _STATES = {
     "date": _STATES_DATE,
     "year": _STATES_YEAR,
     "count": _STATES_COUNT,
+    "time": _STATES_TIME,
 }
 
 
 def asked_kind(*texts: str | None) -> FigureKind | None:
     """The kind of figure a wording of the question asks for, if one of the checked kinds."""
-    order: tuple[FigureKind, ...] = ("date", "share", "money", "year", "count")
+    order: tuple[FigureKind, ...] = ("date", "share", "money", "year", "count", "time")
     for kind in order:
         if any(t and _ASKS[kind].search(t) for t in texts):
             return kind

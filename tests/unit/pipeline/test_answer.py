@@ -502,7 +502,7 @@ def test_a_verified_answer_is_followed_by_the_passage_sentence_it_does_not_say(m
     """The model read the right passage but said something else from it: the passage's own
     best sentence follows under the label, on a paragraph of its own, and is streamed too."""
     chat = FakeChat("The alpha project builds solar farms [1].")
-    stream = events(make(chat), "When did the alpha project start?")
+    stream = events(make(chat), "How did the alpha project start?")
     answer = final(stream)
     said, _, quoted = answer.answer.partition("\n\n")
     assert said == "The alpha project builds solar farms [1]."
@@ -532,7 +532,7 @@ def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
 
 def test_the_quote_can_be_switched_off(make) -> None:
     chat = FakeChat("The alpha project builds solar farms [1].")
-    answer = make(chat, answer={"quote_evidence": False}).ask("When did the alpha project start?")
+    answer = make(chat, answer={"quote_evidence": False}).ask("How did the alpha project start?")
     assert answer.answer == "The alpha project builds solar farms [1]."
 
 

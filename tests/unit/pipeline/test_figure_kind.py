@@ -44,6 +44,11 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("缴纳罚款的期限是多少周？", "count"),  # weeks: a count, never a sum
         ("罚款需要在多少小时内缴纳？", "count"),
         ("その法律は何年に施行されましたか？", "year"),
+        ("When did Indonesia release its strategy?", "time"),
+        ("When was the observatory launched?", "time"),
+        ("Kapan Indonesia meluncurkan strateginya?", "time"),
+        ("その戦略はいつ発表されましたか？", "time"),
+        ("该倡议什么时候终止？", "time"),
     ],
 )
 def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str) -> None:
@@ -53,7 +58,6 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
 @pytest.mark.parametrize(
     "question",
     [
-        "When did Indonesia release its strategy?",  # a year, a date or an event
         "Berapa nomor peraturan itu?",  # "berapa" alone: a number of any kind
         "How long must agencies keep the records?",  # often "until revoked": not checked
         "How much time is allowed to pay the fine?",
@@ -74,6 +78,11 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "割合とは何ですか",
         "Who chairs the task force?",
         "What day-to-day tasks can RPA automate?",
+        "When is a permit required?",  # a condition, not an event's time
+        "When must the committee report?",
+        "Kapan batas waktu pelaporan paling lambat?",  # a deadline
+        "文書はいつまでに更新しなければなりませんか？",
+        "いつも何をしますか？",  # "always"
     ],
 )
 def test_other_questions_ask_for_no_checked_kind(question: str) -> None:
@@ -121,6 +130,12 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("令和5年に施行された。", "year"),
         ("２０２３年に公布された。", "year"),
         ("Valid for FY2024 only.", "year"),
+        ("The strategy was released in 2020.", "time"),
+        ("The Council adopted it in March.", "time"),
+        ("It ends ten years after the date of enactment.", "time"),
+        ("Izin berlaku selama 3 tahun.", "time"),
+        ("该倡议六个月后终止。", "time"),
+        ("2023年7月10日に公布された。", "time"),
     ],
 )
 def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
@@ -147,6 +162,8 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("It was adopted in May 2019 and revised since 2021 [2].", "count"),
         ("The 2020 Act and the 2021-2025 plan set it out.", "count"),
         ("施行日は2023年8月15日である。", "count"),
+        ("The government granted a Golden Visa to the founder of OpenAI.", "time"),
+        ("Agencies may launch pilots after review.", "time"),  # "may" is no month
     ],
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:

@@ -202,7 +202,7 @@ def test_the_served_app_links_citations_to_the_viewer_under_its_guards(
             if client.get("/api/health").json()["ready"]:
                 break
             time.sleep(0.02)
-        answer = client.post("/api/ask", json={"question": "When did the customs office open?"})
+        answer = client.post("/api/ask", json={"question": "Where did the customs office open?"})
         citations = [Citation(**c) for c in answer.json()["citations"]]
         hrefs = re.findall(r'class="sqa-source" href="([^"]+)"', sources_html(citations))
         assert len(hrefs) == len(citations) >= 1
