@@ -27,11 +27,14 @@ from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
 from core.text import (
+    is_heading,
+    is_list_item,
     leads_into_list,
     list_items_after,
     passage_sentences,
     reading_cost,
     states_figure,
+    words,
 )
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
@@ -72,7 +75,8 @@ class Evidence:
             if p.title != title:
                 title = p.title
                 parts.append(f"From: {title[:TITLE_CHARS]}")
-            parts.append(f"[{n}] ({p.location}{_variant_names(p)}) {self.blocks[n]}")
+            where = f"{p.location}{_heading_path(p)}{_variant_names(p)}"
+            parts.append(f"[{n}] ({where}) {self.blocks[n]}")
         return "\n".join(parts)
 
     def leads_into_list(self, sentence: Sentence) -> bool:
@@ -95,6 +99,20 @@ class Evidence:
 
 def embed(embedder: Embeddings, sentences: list[str]) -> np.ndarray:
     return np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
+
+
+def _heading_path(passage: Passage) -> str:
+    """': <the headings the passage is under>' when its location does not already say them: a
+    statute's "§ 9461(k)" does not tell the model that the section is the Department of
+    Energy's programme, its heading path does ("§ 9461. Department of Energy artificial
+    intelligence research program > (k) Authorization of appropriations")."""
+    first, sep, _ = passage.text.strip().partition("\n\n")
+    if not sep or "\n" in first or not is_heading(first) or first.startswith("#"):
+        return ""
+    shown = set(words(passage.location))
+    if all(w in shown for w in words(first)):
+        return ""
+    return f": {first}"  # a heading is one short line
 
 
 def _variant_names(passage: Passage) -> str:
@@ -218,14 +236,31 @@ def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     """The sentences a passage is never shown without: its best one and, when that one leads
     into a list ("... including advice on the following:", "... of whom" before "(i) 4 shall
     be ..."), the items after it, up to ``most`` characters in all. A lead-in alone answers
-    nothing."""
+    nothing, and an item alone does not say what it is an item of ("(2) $911,400,000 for
+    fiscal year 2022;" is whose budget?): its lead-in and the items between come with it
+    when they fit."""
     best = max(range(len(sentences)), key=lambda j: sentences[j][1])
     lead, after = sentences[best][0], [text for text, _ in sentences[best + 1 :]]
     end = best + 1
     if leads_into_list(lead, after[0] if after else None):
         room = most - reading_cost(lead)
         end += list_items_after(lead, after, room, lambda text: reading_cost(text) + 1)
+    start = _lead_in_of(sentences, best)
+    if start is not None and _span_chars(sentences, (start, end)) <= most:
+        return start, end
     return best, end
+
+
+def _lead_in_of(sentences: list[tuple[str, float]], item: int) -> int | None:
+    """The index of the lead-in of the list the sentence is an item of, if it is one."""
+    if not is_list_item(sentences[item][0]):
+        return None
+    j = item - 1
+    while j >= 0 and is_list_item(sentences[j][0]):
+        j -= 1
+    if j >= 0 and leads_into_list(sentences[j][0], sentences[j + 1][0]):
+        return j
+    return None
 
 
 def _span_chars(sentences: list[tuple[str, float]], span: tuple[int, int]) -> int:

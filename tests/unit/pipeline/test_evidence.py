@@ -377,6 +377,22 @@ def test_a_lead_in_further_down_keeps_the_items_that_fit_and_is_never_hidden() -
     assert shown(evidence.blocks[2]) == f"{lead} {items[0]}"
 
 
+def test_an_item_is_shown_with_its_lead_in_and_the_items_before_it() -> None:
+    """ "(2) $911,400,000 for fiscal year 2022;" alone does not say whose budget it is: the
+    model gave it for another agency's centre. Its lead-in comes with it when it fits."""
+    lead = "There are authorized to be appropriated to the Foundation to carry out this section"
+    items = [f"({n}) ${n}00,000 for fiscal year 202{n};" for n in (1, 2, 3)]
+    run_on = sentence("Long list", 300)
+    retrieved = [passage("1", "\n".join([lead, *items])), passage("2", run_on)]
+    evidence = choose(retrieved, {items[1]: 0.9, run_on: 0.8}, exact(evidence_chars=500))
+    assert shown(evidence.blocks[1]).startswith(f"{lead} {items[0]} {items[1]}")
+    # No room for the lead-in and the items before: the item and what fits around it.
+    many = [f"({n}) {sentence('Item', 60)}" for n in range(1, 9)]
+    retrieved = [passage("1", "\n".join([lead, *many])), passage("2", run_on)]
+    evidence = choose(retrieved, {many[7]: 0.9, run_on: 0.8}, exact(evidence_chars=300))
+    assert many[7] in evidence.blocks[1] and lead not in evidence.blocks[1]
+
+
 # --- the prompt's passage list ----------------------------------------------------------------
 
 
@@ -398,6 +414,21 @@ def test_a_document_title_is_said_once_per_run_of_its_passages() -> None:
         "[3] (¶3) c",
         "From: Alpha Report",
         "[4] (¶4) d",
+    ]
+
+
+def test_a_passage_under_a_heading_its_location_does_not_name_shows_the_heading() -> None:
+    """A statute's "§ 9461(k)" does not say whose programme the section is; its heading does.
+    A heading the location already says ("p. 3 (Background)") is not said twice."""
+    heading = "§ 9461. Energy research program > (k) Authorization of appropriations"
+    statute = replace(passage("1", f"{heading}\n\nThere are authorized $5."), location="§ 9461(k)")
+    pdf = replace(passage("2", "Background\n\nThe OECD met."), location="p. 3 ¶1 (Background)")
+    lone = replace(passage("3", "A short line"), location="¶3")  # no body under it
+    evidence = Evidence(passages={1: statute, 2: pdf, 3: lone}, blocks={1: "a", 2: "b", 3: "c"})
+    assert evidence.prompt_context().splitlines()[1:] == [
+        f"[1] (§ 9461(k): {heading}) a",
+        "[2] (p. 3 ¶1 (Background)) b",
+        "[3] (¶3) c",
     ]
 
 
