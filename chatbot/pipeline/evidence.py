@@ -105,11 +105,12 @@ def _heading_path(passage: Passage) -> str:
     """': <the headings the passage is under>' when its location does not already say them: a
     statute's "§ 9461(k)" does not tell the model that the section is the Department of
     Energy's programme, its heading path does ("§ 9461. Department of Energy artificial
-    intelligence research program > (k) Authorization of appropriations")."""
+    intelligence research program > (k) Authorization of appropriations"). A heading that only
+    repeats the location or the document's title (a passage's first lines) is not said again."""
     first, sep, _ = passage.text.strip().partition("\n\n")
     if not sep or "\n" in first or not is_heading(first) or first.startswith("#"):
         return ""
-    shown = set(words(passage.location))
+    shown = set(words(passage.location)) | set(words(passage.title))  # the title is shown too
     if all(w in shown for w in words(first)):
         return ""
     return f": {first}"  # a heading is one short line

@@ -424,11 +424,15 @@ def test_a_passage_under_a_heading_its_location_does_not_name_shows_the_heading(
     statute = replace(passage("1", f"{heading}\n\nThere are authorized $5."), location="§ 9461(k)")
     pdf = replace(passage("2", "Background\n\nThe OECD met."), location="p. 3 ¶1 (Background)")
     lone = replace(passage("3", "A short line"), location="¶3")  # no body under it
-    evidence = Evidence(passages={1: statute, 2: pdf, 3: lone}, blocks={1: "a", 2: "b", 3: "c"})
-    assert evidence.prompt_context().splitlines()[1:] == [
+    titled = passage("4", "Alpha Report\n\nThe alpha project started in 2019.")  # the title
+    blocks = {1: "a", 2: "b", 3: "c", 4: "d"}
+    evidence = Evidence(passages={1: statute, 2: pdf, 3: lone, 4: titled}, blocks=blocks)
+    lines = evidence.prompt_context().splitlines()
+    assert [line for line in lines if line.startswith("[")] == [
         f"[1] (§ 9461(k): {heading}) a",
         "[2] (p. 3 ¶1 (Background)) b",
         "[3] (¶3) c",
+        "[4] (¶4) d",
     ]
 
 
