@@ -27,14 +27,12 @@ from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
 from core.text import (
-    is_heading,
     is_list_item,
     leads_into_list,
     list_items_after,
     passage_sentences,
     reading_cost,
     states_figure,
-    words,
 )
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
@@ -75,8 +73,7 @@ class Evidence:
             if p.title != title:
                 title = p.title
                 parts.append(f"From: {title[:TITLE_CHARS]}")
-            where = f"{p.location}{_heading_path(p)}{_variant_names(p)}"
-            parts.append(f"[{n}] ({where}) {self.blocks[n]}")
+            parts.append(f"[{n}] ({p.location}{_variant_names(p)}) {self.blocks[n]}")
         return "\n".join(parts)
 
     def leads_into_list(self, sentence: Sentence) -> bool:
@@ -99,21 +96,6 @@ class Evidence:
 
 def embed(embedder: Embeddings, sentences: list[str]) -> np.ndarray:
     return np.asarray(embedder.embed_documents(sentences), dtype=np.float32)
-
-
-def _heading_path(passage: Passage) -> str:
-    """': <the headings the passage is under>' when its location does not already say them: a
-    statute's "§ 9461(k)" does not tell the model that the section is the Department of
-    Energy's programme, its heading path does ("§ 9461. Department of Energy artificial
-    intelligence research program > (k) Authorization of appropriations"). A heading that only
-    repeats the location or the document's title (a passage's first lines) is not said again."""
-    first, sep, _ = passage.text.strip().partition("\n\n")
-    if not sep or "\n" in first or not is_heading(first) or first.startswith("#"):
-        return ""
-    shown = set(words(passage.location)) | set(words(passage.title))  # the title is shown too
-    if all(w in shown for w in words(first)):
-        return ""
-    return f": {first}"  # a heading is one short line
 
 
 def _variant_names(passage: Passage) -> str:

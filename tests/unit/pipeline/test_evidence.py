@@ -417,25 +417,6 @@ def test_a_document_title_is_said_once_per_run_of_its_passages() -> None:
     ]
 
 
-def test_a_passage_under_a_heading_its_location_does_not_name_shows_the_heading() -> None:
-    """A statute's "§ 9461(k)" does not say whose programme the section is; its heading does.
-    A heading the location already says ("p. 3 (Background)") is not said twice."""
-    heading = "§ 9461. Energy research program > (k) Authorization of appropriations"
-    statute = replace(passage("1", f"{heading}\n\nThere are authorized $5."), location="§ 9461(k)")
-    pdf = replace(passage("2", "Background\n\nThe OECD met."), location="p. 3 ¶1 (Background)")
-    lone = replace(passage("3", "A short line"), location="¶3")  # no body under it
-    titled = passage("4", "Alpha Report\n\nThe alpha project started in 2019.")  # the title
-    blocks = {1: "a", 2: "b", 3: "c", 4: "d"}
-    evidence = Evidence(passages={1: statute, 2: pdf, 3: lone, 4: titled}, blocks=blocks)
-    lines = evidence.prompt_context().splitlines()
-    assert [line for line in lines if line.startswith("[")] == [
-        f"[1] (§ 9461(k): {heading}) a",
-        "[2] (p. 3 ¶1 (Background)) b",
-        "[3] (¶3) c",
-        "[4] (¶4) d",
-    ]
-
-
 def test_a_long_title_is_cut() -> None:
     title = "A Very Long Title " * 10
     evidence = Evidence(passages={1: passage("1", A1, title=title)}, blocks={1: "a"})
