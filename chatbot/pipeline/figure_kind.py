@@ -119,12 +119,15 @@ _ASKS_COUNT = re.compile(
     re.IGNORECASE,
 )
 # When something happened ("When did Indonesia release its strategy?", "いつ発表しましたか",
-# "什么时候成立"): a past event's time, said as a date, a month, a year or a length of time
-# ("two years after enactment"). Not a rule's condition ("when is a permit required?"), nor
-# a deadline ("いつまでに", "kapan ... paling lambat": often "before the annual assessment").
+# "什么时候成立"): a past event's time, said as a date, a month, a year, a length of time
+# ("two years after enactment") or a day named by its event ("the date of enactment"). Not a
+# rule's condition ("when is a permit required?"), a deadline ("いつまでに", "paling lambat
+# kapan", "sampai kapan") nor "any time" ("kapan saja", "いつでも", "任何时候").
 _ASKS_TIME = re.compile(
-    r"\bwhen (?:did|was|were)\b|\bkapan\b(?!.{0,60}\b(?:harus|wajib|paling lambat|batas)\b)"
-    r"|いつ(?!まで|も)|什么时候|何时",
+    r"\bwhen (?:did|was|were)\b"
+    r"|(?<!\blambat )(?<!\bsampai )\bkapan\b(?!\s+(?:saja|pun)\b)"
+    r"(?!.{0,60}(?:harus|wajib|paling lambat|batas))"
+    r"|(?<![追思])いつ(?!まで|も|でも|く)|(?<!任)什么时候|(?<![任论])何时",
     re.IGNORECASE,
 )
 _YEAR = r"(?:1[89]|20)\d\d"
@@ -162,16 +165,28 @@ _STATES_COUNT = re.compile(
 _COUNTED_TIME = (
     r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|"
     r"several|few|\w+(?:belas|puluh)|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|"
-    r"sepuluh)[- ](?:calendar |business |working )?(?:days?|weeks?|months?|years?|decades?|"
-    r"hari|minggu|bulan|tahun)\b"
+    r"sepuluh)[- ](?:calendar |business |working )?(?:hours?|days?|weeks?|fortnights?|months?|"
+    r"quarters?|years?|decades?|jam|hari|minggu|bulan|tahun)\b"
 )
-# The time of an event: a date, a year, a month by name ("in March", "5月"), a length of time
-# ("two years after", "3 tahun", "10年間", "六个月") or "ago".
+# A day named by its event or said from today: "on the date of enactment", "pada tanggal
+# diundangkan", "自公布之日起", "公布の日から", "last year", "去年", "先月".
+_EVENT_DAY = (
+    r"\b(?:the )?(?:date|day) (?:of|on which|it)\b|\b(?:pada|sejak|mulai) tanggal\b"
+    r"|\b(?:last|this|next|previous|past) (?:year|month|week|quarter)\b|\bearlier this\b"
+    r"|\b(?:yesterday|today|ago)\b|\bQ[1-4]\b"
+    r"|之日|当日|の日|去年|今年|明年|前年|昨年|本年|先月|今月|上个月|本月"
+)
+# The months by name: "may" only capitalised (in lower case it is the verb).
+_MONTH_NAME = (
+    r"\b(?:(?i:January|February|March|April|June|July|August|September|October|November|"
+    r"December|Januari|Februari|Maret|Mei|Juni|Juli|Agustus|Oktober|Desember)|May|MAY)\b"
+)
+# The time of an event: a date, a year, a month by name ("in March", "5月", "六月"), a length
+# of time ("two years after", "3 tahun", "10年間", "六个月"), a day named by its event.
 _STATES_TIME = re.compile(
-    rf"{_STATES_DATE.pattern}|{_STATES_YEAR.pattern}"
-    rf"|\b(?-i:{_MONTHS})\b|\b{_COUNTED_TIME}|\bago\b|\bsetahun|\bsebulan|\bseminggu"
-    r"|\d+\s*(?:年|か月|ヶ月|カ月|ケ月|个月|月|週間|周|日|天)"
-    r"|[一二两三四五六七八九十]+\s*(?:年|个月|か月|ヶ月|カ月|周|天|日)",
+    rf"{_STATES_DATE.pattern}|{_STATES_YEAR.pattern}|(?-i:{_MONTH_NAME})|\b{_COUNTED_TIME}"
+    rf"|{_EVENT_DAY}|\bsetahun|\bsebulan|\bseminggu"
+    r"|[\d一二两三四五六七八九十]+\s*(?:年|か月|ヶ月|カ月|ケ月|个月|月|週間|周|日|天|小时|時間)",
     re.IGNORECASE,
 )
 _ASKS = {

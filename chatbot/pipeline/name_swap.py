@@ -136,24 +136,29 @@ def asked_names(question: str) -> set[str]:
 
 
 # The endings English gives a word derived from a place's name ("Indonesian", "Japanese",
-# "Pakistani", "European", "British" after "Brit...").
-_DERIVED_ENDINGS = ("n", "an", "ian", "ese", "ean", "ish", "i")
+# "Pakistani", "European").
+_DERIVED_ENDINGS = ("n", "an", "ian", "ese", "ean", "i")
 
 
 def paired_form(name: str, paired: set[str]) -> str:
     """The name as the documents pair it, lower-cased: a one-word name derived from a paired
     one stands for it ("Indonesian economy" asks about Indonesia, "Chinese" about China: the
-    paired name, its last vowel dropped or not, with such an ending)."""
+    paired name, its last vowel dropped or not, with such an ending); the longest such name
+    ("Nigerian" is Nigeria's, not Niger's)."""
     lowered = name.lower()
     if lowered in paired or " " in lowered:
         return lowered
-    for other in paired:
-        if " " in other or len(other) < 4:
-            continue
-        for stem in {other, other[:-1] if other[-1] in "aeiouy" else other}:
-            if lowered.startswith(stem) and lowered[len(stem) :] in _DERIVED_ENDINGS:
-                return other
-    return lowered
+    derived = [
+        other
+        for other in paired
+        if " " not in other
+        and len(other) >= 4
+        and any(
+            lowered.startswith(stem) and lowered[len(stem) :] in _DERIVED_ENDINGS
+            for stem in {other, other[:-1] if other[-1] in "aeiouy" else other}
+        )
+    ]
+    return max(derived, key=lambda other: (len(other), other), default=lowered)
 
 
 def _paired_names(peers: set[frozenset[str]]) -> set[str]:
@@ -204,7 +209,9 @@ def swapped_name(
                     continue
                 if says_words(question, other) or says_words(answer_sentence, other):
                     continue
-                if says_words(titled, form) and not says_words(titled, other):
+                if (says_words(titled, name) or says_words(titled, form)) and not says_words(
+                    titled, other
+                ):
                     continue
                 return name, other
     return None

@@ -83,6 +83,13 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "Kapan batas waktu pelaporan paling lambat?",  # a deadline
         "文書はいつまでに更新しなければなりませんか？",
         "いつも何をしますか？",  # "always"
+        "いつでも申請できますか？",  # "any time"
+        "企业可以在任何时候申请吗？",
+        "Kapan saja pendaftaran dibuka?",
+        "Paling lambat kapan laporan diserahkan?",  # deadlines
+        "Sampai kapan izin berlaku?",
+        "Kapan perusahaan diwajibkan melapor?",
+        "How can Indonesia catch up? 米国に追いつく方法は？",
     ],
 )
 def test_other_questions_ask_for_no_checked_kind(question: str) -> None:
@@ -136,6 +143,13 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("Izin berlaku selama 3 tahun.", "time"),
         ("该倡议六个月后终止。", "time"),
         ("2023年7月10日に公布された。", "time"),
+        ("The Act takes effect on the date of enactment.", "time"),  # a day named by its event
+        ("Peraturan Pemerintah ini mulai berlaku pada tanggal diundangkan.", "time"),
+        ("该条例自公布之日起施行。", "time"),
+        ("公布の日から起算して六月を経過した日から施行する。", "time"),
+        ("Sales fell last year.", "time"),
+        ("THE MAY 2019 REPORT", "time"),
+        ("Incidents are reported within 72 hours.", "time"),
     ],
 )
 def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
@@ -164,6 +178,7 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("施行日は2023年8月15日である。", "count"),
         ("The government granted a Golden Visa to the founder of OpenAI.", "time"),
         ("Agencies may launch pilots after review.", "time"),  # "may" is no month
+        ("The date is set by the Secretary.", "time"),
     ],
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:

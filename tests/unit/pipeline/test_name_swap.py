@@ -58,6 +58,7 @@ def test_a_word_derived_from_a_paired_name_asks_about_it() -> None:
     assert paired_form("Chilly", paired) == "chilly"  # not "chile": a letter differs
     assert paired_form("Indonesia Raya", paired) == "indonesia raya"  # a longer name
     assert paired_form("Chinatown Authority", paired) == "chinatown authority"
+    assert paired_form("Nigerian", {"niger", "nigeria"}) == "nigeria"  # the longest, always
     question = "How large is the Chilean population?"
     assert could_swap(question, PEERS)
     anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
