@@ -48,7 +48,7 @@ _ASKS_MONEY = re.compile(
     re.IGNORECASE,
 )
 _ASKS_SHARE = re.compile(
-    r"\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+)?"
+    r"\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+){0,2}"
     r"(?:percentage|percent|share(?!\s+capital)|proportion|fraction|(?<!exchange )rate)(?![-\w])"
     r"|\bhow many per ?cent\b|\bberapa persen\b|\bpersentase\b|\bproporsi\b"
     r"|何パーセント|何[%％]|割合は(?:どのくらい|どれくらい|どれだけ|何)"

@@ -23,6 +23,7 @@ from chatbot.pipeline.figure_kind import asked_kind, states_kind
         ("Berapa persen anak usia 10 tahun tidak dapat membaca?", "share"),
         ("采用集中式治理模式的项目占多大比例？", "share"),
         ("本番環境を持つプログラムの割合はどれくらいですか？", "share"),
+        ("What internet penetration rate does the report cite?", "share"),  # two words before
         ("On what date was the regulation enacted?", "date"),
         ("该办法自哪一天起施行？", "date"),
         ("In what year did the OECD hold its forum?", "year"),
