@@ -90,6 +90,17 @@ def test_the_documents_subject_need_not_be_repeated() -> None:
     assert swapped_name(answer, question, [anchor], peers, ["Change Procedures"]) is not None
 
 
+def test_a_title_naming_the_derived_word_or_its_name_is_the_documents_subject() -> None:
+    """Review: "the Chilean grid" in a document titled "Chilean Grid Report" (or "Chile's Grid
+    Report") is the document's subject, though a sentence names Norway beside the figure."""
+    question = "How large is the Chilean grid?"
+    anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
+    answer = "The Chilean grid serves over 5 million people [1]."
+    for title in ("Chilean Grid Report", "Chile's Grid Report"):
+        assert swapped_name(answer, question, [anchor], PEERS, [title]) is None
+    assert swapped_name(answer, question, [anchor], PEERS, ["Grid Report"]) is not None
+
+
 def test_a_neighbour_named_for_contrast_is_not_the_subject() -> None:
     """Review: "Compared with Norway, the country ..." speaks of the asked country."""
     question = "What share of Chile's electricity is solar?"
