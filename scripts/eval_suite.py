@@ -63,6 +63,7 @@ SUITES = (
             "heldout9": QUESTIONS / "seed_heldout9.jsonl",
             "heldout10": QUESTIONS / "seed_heldout10.jsonl",
             "heldout11": QUESTIONS / "seed_heldout11.jsonl",
+            "heldout12": QUESTIONS / "seed_heldout12.jsonl",
         },
     ),
     Suite(
@@ -84,6 +85,7 @@ SUITES = (
             "heldout9": QUESTIONS / "foreign_heldout9.jsonl",
             "heldout10": QUESTIONS / "foreign_heldout10.jsonl",
             "heldout11": QUESTIONS / "foreign_heldout11.jsonl",
+            "heldout12": QUESTIONS / "foreign_heldout12.jsonl",
         },
     ),
     Suite(
@@ -105,6 +107,7 @@ SUITES = (
             "heldout9": QUESTIONS / "dev3_heldout9.jsonl",
             "heldout10": QUESTIONS / "dev3_heldout10.jsonl",
             "heldout11": QUESTIONS / "dev3_heldout11.jsonl",
+            "heldout12": QUESTIONS / "dev3_heldout12.jsonl",
         },
     ),
 )
