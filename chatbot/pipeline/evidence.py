@@ -3,7 +3,8 @@ the model reads.
 
 Every sentence of the retrieved passages (and of the chunks next to the best ones) is scored
 against the question: embedding similarity, plus coverage of the question's rare words when an
-English (or translated) question meets an English passage. Passages are numbered by their best
+English (or translated) question meets an English passage (a list item read with its list's
+lead-in: the item alone does not say whose it is). Passages are numbered by their best
 sentence, [1] strongest: a small model leans on what it reads first, and readers check [1]
 first. The model then reads whole passages, most relevant first, or, where a passage is too long
 for the budget, a window of sentences around its best one. The budget is in characters of
@@ -13,6 +14,7 @@ tokens). A passage that carries instructions to the assistant is never shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,8 +193,8 @@ def _score_table(
             # naming the document ("Regulation 46 of 2009"), which its title page and
             # signature block repeat.
             same_language = english and is_english(passage.lang)
-            for text in sentences:
-                lexical = idf.coverage(asked.retrieval_text, text) if same_language else 0.0
+            for text, read_as in zip(sentences, in_context(sentences), strict=True):
+                lexical = idf.coverage(asked.retrieval_text, read_as) if same_language else 0.0
                 figure = settings.figure_weight if answers_figure(asked, text) else 0.0
                 if asked.defines and any(defines(text, term) for term in asked.defines):
                     figure += settings.definition_weight
@@ -228,22 +230,33 @@ def _seed(sentences: list[tuple[str, float]], most: int) -> tuple[int, int]:
     if leads_into_list(lead, after[0] if after else None):
         room = most - reading_cost(lead)
         end += list_items_after(lead, after, room, lambda text: reading_cost(text) + 1)
-    start = _lead_in_of(sentences, best)
+    start = _lead_in_of([text for text, _ in sentences], best)
     if start is not None and _span_chars(sentences, (start, end)) <= most:
         return start, end
     return best, end
 
 
-def _lead_in_of(sentences: list[tuple[str, float]], item: int) -> int | None:
+def _lead_in_of(sentences: Sequence[str], item: int) -> int | None:
     """The index of the lead-in of the list the sentence is an item of, if it is one."""
-    if not is_list_item(sentences[item][0]):
+    if not is_list_item(sentences[item]):
         return None
     j = item - 1
-    while j >= 0 and is_list_item(sentences[j][0]):
+    while j >= 0 and is_list_item(sentences[j]):
         j -= 1
-    if j >= 0 and leads_into_list(sentences[j][0], sentences[j + 1][0]):
+    if j >= 0 and leads_into_list(sentences[j], sentences[j + 1]):
         return j
     return None
+
+
+def in_context(sentences: Sequence[str]) -> list[str]:
+    """Each sentence as a reader takes it: a list item with the lead-in of its list ("(3)
+    $228,980,000 for fiscal year 2023;" is what "There are authorized to be appropriated to the
+    Department ..." for it; another list's item says the same of another agency)."""
+    out = []
+    for j, text in enumerate(sentences):
+        lead = _lead_in_of(sentences, j)
+        out.append(text if lead is None else f"{sentences[lead]} {text}")
+    return out
 
 
 def _span_chars(sentences: list[tuple[str, float]], span: tuple[int, int]) -> int:

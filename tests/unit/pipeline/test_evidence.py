@@ -210,6 +210,36 @@ def test_a_sentence_in_another_language_gets_no_coverage_from_an_english_questio
     assert english[0][0][1] > 0.5 + 0.1
 
 
+def test_a_list_item_is_read_with_the_lead_in_of_its_list() -> None:
+    """Two lists give the same kind of item for the same year; the question names whose list:
+    the item whose lead-in names it covers more of the question's words."""
+    settings = AnswerSettings(lexical_weight=1.0, passage_weight=0.0)
+    to_science = (
+        "There are authorized to be appropriated to the Foundation to carry out this section"
+    )
+    to_energy = (
+        "There are authorized to be appropriated to the Department to carry out this section"
+    )
+    science, energy = (
+        "(1) $868,000,000 for fiscal year 2021;",
+        "(1) $200,000,000 for fiscal year 2021;",
+    )
+    idf = IdfTable([to_science, to_energy, science, energy, A1, B1, C1])
+    question = Query("How much is appropriated to the Department for fiscal year 2021?", "en")
+
+    def scores(cid: str, *blocks: str) -> list[tuple[str, float]]:
+        text = "\n\n".join(["(g) Authorization of appropriations", *blocks])
+        p = replace(passage(cid, A1), text=text)
+        return score_sentences(question, [p], ScoreEmbedder({}), idf, settings)[0]
+
+    foundation, department = scores("1", to_science, science), scores("2", to_energy, energy)
+    assert [text for text, _ in department] == [to_energy, energy]
+    assert department[1][1] > foundation[1][1]
+    assert department[1][1] == pytest.approx(idf.coverage(question.text, f"{to_energy} {energy}"))
+    # An item without a lead-in before it is read alone: both items then score the same.
+    assert scores("3", energy)[0][1] == pytest.approx(scores("4", science)[0][1])
+
+
 def test_a_sentence_score_carries_its_passage_retrieval_score() -> None:
     settings = AnswerSettings(lexical_weight=0.0, passage_weight=0.5)
     embedder = ScoreEmbedder({A1: 0.4})
