@@ -174,6 +174,15 @@ class AnswerSettings(BaseModel):
         "BM25 search and the evidence's sentence similarity read the wordings without it; the "
         "coverage re-rank, the prompt and the answer see the question as asked.",
     )
+    search_in_documents_language: bool = Field(
+        True,
+        description="When most of the best passages (support_passages) are in a language the "
+        "question was not asked or translated in, the model translates the question into it "
+        "and retrieval searches again with that wording too: an English question's words "
+        "match an Indonesian regulation's only through e5 (d3-30's answer ranked 19th for its "
+        "English wording, 1st for its Indonesian one). Costs one short model call, on those "
+        "questions only.",
+    )
     check_figure_kind: bool = Field(
         True,
         description="A question asking for a sum of money, a share, a calendar date, a year "

@@ -27,16 +27,17 @@ import re
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from chatbot.pipeline.citations import (
+    MARKER,
     MIN_RESTATEMENT,
     attribute_and_repoint,
     attribute_by_claims,
@@ -71,13 +72,13 @@ from chatbot.pipeline.prompts import (
     SYSTEM_PROMPT,
 )
 from chatbot.pipeline.query_vectors import remembering
-from chatbot.pipeline.retrieve import Retrieval, Retriever
+from chatbot.pipeline.retrieve import Retrieval, Retriever, base_language
 from chatbot.pipeline.support import SupportModel, support_features
-from chatbot.pipeline.understand import Query, understand
+from chatbot.pipeline.understand import Query, looks_like_override, understand
 from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
-from core.text import name_is_stated, says_words, split_sentences, tokens
+from core.text import LANGUAGE_NAMES, name_is_stated, says_words, split_sentences, tokens
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,10 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
+        if lang := self._documents_language(s):
+            s.query = self._in_documents_language(s.query, lang)
+            if s.query.in_documents_language:
+                s.retrieval = retriever.search(s.query)
         if self.is_supported(s.retrieval, retriever):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not self.evidence_answers(s, retriever):
@@ -312,11 +317,11 @@ class Answerer:
                     # The model declined or kept no verified claim; the evidence passed the
                     # same test the extractive path answers on (above), so its own sentences
                     # are the answer rather than "not in the documents".
-                    # The best sentence of a passage its draft cited is quoted, beside the
+                    # The best sentence of a passage its draft points at is quoted, beside the
                     # best of all: a 1.5B model often points at the right passage ("[1]") and
                     # then fails to say what it holds.
                     s.notice, s.outcome = s.phrase(EXTRACTED_NOTICE), "extracted"
-                    text = self._extract(s, prefer=cited_numbers(draft))
+                    text = self._extract(s, prefer=self._pointed_at(s, draft))
                     if text is not None and not self._quote_answers(s, text):
                         log.info("the model judged the quote no answer: %s", text)
                         yield self._abstain(s)
@@ -332,6 +337,56 @@ class Answerer:
             yield self._abstain(s)
             return
         yield StreamEvent("done", answer=self._answer(s, text))
+
+    def _documents_language(self, s: Session) -> str | None:
+        """The language most of the best passages are written in, when the question has no
+        wording in it and the model can make one (``search_in_documents_language``)."""
+        if not self.settings.answer.search_in_documents_language or self.chat_model is None:
+            return None
+        if s.query is None or s.retrieval is None:
+            return None
+        best = s.retrieval.passages[: self.settings.answer.support_passages]
+        counts = Counter(base_language(p.lang) for p in best)
+        lang, n = counts.most_common(1)[0] if counts else ("en", 0)
+        # English is the language understand() translates into already (when it can).
+        asked = {base_language(s.query.lang), "en"}
+        return lang if 2 * n > len(best) and lang not in asked and lang in LANGUAGE_NAMES else None
+
+    def _in_documents_language(self, query: Query, lang: str) -> Query:
+        """The query with its wording in the documents' language (unchanged when the model
+        gives none)."""
+        limit = 2 * self.settings.max_question_chars
+        wording = translate(self.chat_model, query.english or query.text, limit, lang)
+        if not wording or looks_like_override(wording):
+            return query
+        return replace(query, in_documents_language=wording, documents_lang=lang)
+
+    @staticmethod
+    def _pointed_at(s: Session, draft: str) -> list[int]:
+        """The passages a dropped draft points at: those stating the most figures of its
+        sentences that were dropped only for words of the question the passages do not say
+        (an English answer over an Indonesian regulation read "85% (delapan puluh lima
+        persen)" in [1], repeated the question's "P2P", and wrote "as stated in passage [2]"),
+        else those it cites. A sentence the passages state but cite to no one passage (a
+        neighbour's figure) points nowhere."""
+        asked = s.query.text if s.query else ""
+        every = [t for n in s.evidence.passages for t in s.evidence.texts_of(n)]
+        figures: list[tuple[str, str]] = []  # (sentence, figure)
+        for sentence in split_answer_sentences(draft, s.lang):
+            plain = MARKER.sub(" ", sentence)
+            missing = unstated(plain, every, s.lang)
+            if missing and all(m.lower() in asked.lower() for m in missing):
+                figures += [
+                    (plain, c)
+                    for c in new_claims(plain, s.lang, asked)
+                    if any(ch.isdigit() for ch in c)
+                ]
+        stated = {
+            n: sum(f not in unstated(plain, s.evidence.texts_of(n), s.lang) for plain, f in figures)
+            for n in s.evidence.passages
+        }
+        most = max(stated.values(), default=0)
+        return [n for n in stated if most and stated[n] == most] or cited_numbers(draft)
 
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None

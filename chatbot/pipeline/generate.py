@@ -80,10 +80,10 @@ def answer_messages(query: Query, evidence: Evidence) -> list[tuple[str, str]]:
     return [("system", SYSTEM_PROMPT), ("human", prompt)]
 
 
-def translate(chat_model: Any, question: str, max_chars: int) -> str | None:
-    """The question in English, by the model; None when it fails or answers instead (an
-    answer states figures the question does not)."""
-    prompt = TRANSLATE_TEMPLATE.format(question=question)
+def translate(chat_model: Any, question: str, max_chars: int, lang: str = "en") -> str | None:
+    """The question in English (or the language ``lang`` names), by the model; None when it
+    fails or answers instead (an answer states figures the question does not)."""
+    prompt = TRANSLATE_TEMPLATE.format(question=question, language=language_name(lang))
     try:
         reply = chat_model.invoke(
             [("system", TRANSLATE_SYSTEM_PROMPT), ("human", prompt)], max_tokens=TRANSLATION_TOKENS

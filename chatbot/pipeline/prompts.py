@@ -44,10 +44,10 @@ TRANSLATE_SYSTEM_PROMPT = (
     "You are a translator. You translate the user's question into the language asked for. "
     "You never answer it: you output only the translated question."
 )
-TRANSLATE_TEMPLATE = """Translate this question into English. Output only the English question.
-
-Question: {question}
-English:"""
+TRANSLATE_TEMPLATE = (
+    "Translate this question into {language}. Output only the {language} question.\n\n"
+    "Question: {question}\n{language}:"
+)
 
 # When the model declined or none of its answer verified, the passages' best sentences are
 # about to be quoted instead. Asked of those sentences alone, a question the 1.5B model can

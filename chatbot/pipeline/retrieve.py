@@ -271,13 +271,21 @@ class Retriever:
         return Candidates(rows[0][found].astype(np.int64), sims[0][found].astype(np.float32))
 
     def hits(
-        self, texts: list[str], english: bool, langs: Sequence[str] | None = None
+        self,
+        texts: list[str],
+        english: bool,
+        langs: Sequence[str] | None = None,
+        documents_lang: str | None = None,
     ) -> tuple[list[Hit], float, float, float]:
         """Chunks ranked by fused signals over one or more query texts, and the best raw ones.
 
         ``english``: the texts include an English wording, so the English-only signals count.
         ``langs``: each text's language (detected when not given; a short wording is often
         detected wrongly, so the answer path says which is the question and which its English).
+        ``documents_lang``: one wording is in that language (``Query.in_documents_language``):
+        a chunk in it is ranked by that wording alone, which counts as much as the others
+        together (they read it across languages: an English question ranked an Indonesian
+        regulation's answer 21st, its Indonesian wording 1st), and that wording ranks no other.
         Only the signals' candidates are scored and fused: the work per question follows
         ``candidates`` and the BM25 matches, not the size of the index.
         """
@@ -296,19 +304,29 @@ class Retriever:
                 for signal, floor in zip(three, floors, strict=True)
             ]
             asked_in = base_language(asked_in)
+            own = documents_lang is not None and asked_in == documents_lang
+            times = max(1, len(texts) - 1) if own else 1
             for row in set().union(*credits):
+                if documents_lang is not None and (self._lang[row] == documents_lang) != own:
+                    continue
                 chunk_weights = weights if self._english[row] else self._non_english(weights)
-                if not english and self._lang[row] == asked_in:
+                if (own or not english) and self._lang[row] == asked_in:
                     chunk_weights = self._same_language(chunk_weights)
                 for weight, credit in zip(chunk_weights, credits, strict=True):
-                    fused[row] += weight * credit.get(row, 0.0)
+                    fused[row] += times * weight * credit.get(row, 0.0)
             sentences = self._sentences
-            if sentences and self.multi_embedder and sentences.reads_other_than(asked_in):
+            if (
+                not own
+                and sentences
+                and self.multi_embedder
+                and sentences.reads_other_than(asked_in)
+            ):
                 query = embed_query(self.multi_embedder, text)
                 best = sentences.best(query, self.settings.candidates, skip_lang=asked_in)
                 by_sentence = rrf(*best, 1.0, self.settings.candidates, NOT_FOUND)
                 for row, share in by_sentence.items():
-                    fused[row] += self.settings.sentence_multi_weight * share
+                    if documents_lang is None or self._lang[row] != documents_lang:
+                        fused[row] += self.settings.sentence_multi_weight * share
             found.append(three)
         rows = np.array(
             sorted((r for r, f in fused.items() if f > 0), key=lambda r: (-fused[r], r)),
@@ -359,7 +377,8 @@ class Retriever:
         texts = query.search_texts
         english = query.lang == "en" or query.english is not None
         langs = [query.language_of(t) for t in texts]
-        hits, top_dense, top_multi, top_lexical = self.hits(texts, english, langs)
+        documents_lang = query.documents_lang if query.in_documents_language else None
+        hits, top_dense, top_multi, top_lexical = self.hits(texts, english, langs, documents_lang)
         weights = self.settings.english_weights if english else self.settings.other_weights
         sentence_weight = self.settings.sentence_weight if english else 0.0
         wanted = max(k, self.settings.rerank_pool if english else k)

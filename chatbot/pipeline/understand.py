@@ -81,6 +81,11 @@ class Query:
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
     search_unattributed: bool = False  # search without "According to the article, ..."
     parts: tuple[str, ...] = ()  # what each of its asking clauses asks, when it asks several
+    # The question in the language its best passages are written in, when neither it nor its
+    # English is ("What share may foreigners own?" over an Indonesian regulation), and that
+    # language's code.
+    in_documents_language: str | None = None
+    documents_lang: str | None = None
 
     @property
     def retrieval_text(self) -> str:
@@ -90,16 +95,27 @@ class Query:
 
     def language_of(self, wording: str) -> str:
         """The language of one of ``search_texts``: English for the translation (alone or with
-        the earlier question), else the question's."""
+        the earlier question), the documents' for the wording in their language, else the
+        question's."""
         english = self._searched(self.english) if self.english else None
-        return "en" if english and wording.startswith(english) else self.lang
+        if english and wording.startswith(english):
+            return "en"
+        if self.in_documents_language and wording == self._searched(self.in_documents_language):
+            return self.documents_lang or self.lang
+        return self.lang
 
     @property
     def search_texts(self) -> list[str]:
-        """Every wording retrieval fuses: the question, its English, with its context."""
+        """Every wording retrieval fuses: the question, its English, with its context, and in
+        the language of the passages that answer it."""
         asked = self._searched(self.english or self.text)
         context = f"{asked} {self._searched(self.previous)}" if self.previous else asked
-        texts = [self._searched(self.text), self._searched(self.english or ""), context]
+        texts = [
+            self._searched(self.text),
+            self._searched(self.english or ""),
+            context,
+            self._searched(self.in_documents_language or ""),
+        ]
         return list(dict.fromkeys(t for t in texts if t))
 
     def asked_separately(self) -> list[Query]:
