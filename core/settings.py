@@ -176,9 +176,11 @@ class AnswerSettings(BaseModel):
     )
     search_in_documents_language: bool = Field(
         True,
-        description="When most of the best passages (support_passages) are in a language the "
-        "question was not asked or translated in, the model translates the question into it "
-        "and retrieval searches again with that wording too: an English question's words "
+        description="When most of the best passages (support_passages) of an English question "
+        "are in another language, the model translates the question into it and retrieval "
+        "searches again with that wording too (not for a question in another language: its "
+        "English wording exists, and a translation of it lost what d3-26 asked): an English "
+        "question's words "
         "match an Indonesian regulation's only through e5 (d3-30's answer ranked 19th for its "
         "English wording, 1st for its Indonesian one). Costs one short model call, on those "
         "questions only.",

@@ -339,24 +339,25 @@ class Answerer:
         yield StreamEvent("done", answer=self._answer(s, text))
 
     def _documents_language(self, s: Session) -> str | None:
-        """The language most of the best passages are written in, when the question has no
-        wording in it and the model can make one (``search_in_documents_language``)."""
+        """The language most of the best passages are written in, when it is not English and
+        the question is (and the model can word it there: ``search_in_documents_language``)."""
         if not self.settings.answer.search_in_documents_language or self.chat_model is None:
             return None
-        if s.query is None or s.retrieval is None:
+        if s.query is None or s.retrieval is None or base_language(s.query.lang) != "en":
+            # A question asked in another language has its English wording already; one in
+            # the documents' language would be a translation of a translation (the 1.5B
+            # model's Indonesian for a Chinese question lost what it asked: d3-26).
             return None
         best = s.retrieval.passages[: self.settings.answer.support_passages]
         counts = Counter(base_language(p.lang) for p in best)
         lang, n = counts.most_common(1)[0] if counts else ("en", 0)
-        # English is the language understand() translates into already (when it can).
-        asked = {base_language(s.query.lang), "en"}
-        return lang if 2 * n > len(best) and lang not in asked and lang in LANGUAGE_NAMES else None
+        return lang if 2 * n > len(best) and lang != "en" and lang in LANGUAGE_NAMES else None
 
     def _in_documents_language(self, query: Query, lang: str) -> Query:
         """The query with its wording in the documents' language (unchanged when the model
         gives none)."""
         limit = 2 * self.settings.max_question_chars
-        wording = translate(self.chat_model, query.english or query.text, limit, lang)
+        wording = translate(self.chat_model, query.text, limit, lang)
         if not wording or looks_like_override(wording):
             return query
         return replace(query, in_documents_language=wording, documents_lang=lang)
@@ -367,8 +368,8 @@ class Answerer:
         sentences that were dropped only for words of the question the passages do not say
         (an English answer over an Indonesian regulation read "85% (delapan puluh lima
         persen)" in [1], repeated the question's "P2P", and wrote "as stated in passage [2]"),
-        else those it cites. A sentence the passages state but cite to no one passage (a
-        neighbour's figure) points nowhere."""
+        and those it cites (the quote is the best sentence of any of them). A sentence the
+        passages state but cite to no one passage (a neighbour's figure) points nowhere."""
         asked = s.query.text if s.query else ""
         every = [t for n in s.evidence.passages for t in s.evidence.texts_of(n)]
         figures: list[tuple[str, str]] = []  # (sentence, figure)
@@ -386,7 +387,8 @@ class Answerer:
             for n in s.evidence.passages
         }
         most = max(stated.values(), default=0)
-        return [n for n in stated if most and stated[n] == most] or cited_numbers(draft)
+        stating = [n for n in stated if most and stated[n] == most]
+        return list(dict.fromkeys([*stating, *cited_numbers(draft)]))
 
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None

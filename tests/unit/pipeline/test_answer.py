@@ -548,6 +548,35 @@ def test_a_failing_model_falls_back_and_health_says_degraded(make) -> None:
     assert "degraded" not in answerer.health()
 
 
+def test_a_draft_dropped_for_the_questions_own_words_points_at_the_passage_of_its_figure() -> None:
+    """The draft read 85% in [1], repeated the question's "P2P" (no passage says it) and cited
+    [2]: the quote may come from [1] too. A draft whose sentence the passages state (dropped
+    later, for citing no one passage) or whose figure no passage states points where it
+    cites."""
+    from chatbot.pipeline.answer import Session
+    from chatbot.pipeline.evidence import Evidence
+    from chatbot.pipeline.understand import Query
+    from chatbot.types import Passage
+
+    def article(n: int, text: str) -> Passage:
+        return Passage(f"c{n}", "pojk", "POJK 77", "original", f"Pasal {n}", text, 0.5, lang="id")
+
+    session = Session(OJK_QUESTION, ())
+    session.query = Query("What share of a P2P operator may foreigners own?", "en")
+    session.evidence = Evidence(
+        passages={
+            1: article(1, POJK["pasal3.txt"]),
+            2: article(2, POJK["pasal4.txt"]),
+            3: article(3, POJK["pasal5.txt"]),
+        }
+    )
+    draft = "A P2P operator may be owned by foreigners up to 85%. This is stated in [2]."
+    assert Answerer._pointed_at(session, draft) == [1, 2]
+    stated = "It is 85% [2]."  # the passages state all of it
+    assert Answerer._pointed_at(session, stated) == [2]
+    assert Answerer._pointed_at(session, draft.replace("85%", "90%")) == [2]  # made up
+
+
 # --- passages are data ------------------------------------------------------------------------
 
 HOSTILE = {
@@ -631,6 +660,49 @@ def test_a_question_in_another_language_is_also_searched_in_english(make) -> Non
     assert "Answer in Indonesian" in prompt_of(chat.streamed[0])
     no_model = make().ask("Apa yang dilakukan proyek beta untuk perawat?")
     assert no_model.standalone_question is None  # without a model there is no translation
+
+
+# Three articles of an Indonesian regulation: an English question shares only "OJK" with them.
+POJK = {
+    "pasal3.txt": "Pasal 3\n\nKepemilikan saham Penyelenggara OJK oleh warga negara asing paling "
+    "banyak 85% (delapan puluh lima persen).\n",
+    "pasal4.txt": "Pasal 4\n\nPenyelenggara OJK wajib memiliki modal disetor paling sedikit "
+    "satu miliar rupiah pada saat pendaftaran.\n",
+    "pasal5.txt": "Pasal 5\n\nPenyelenggara OJK wajib menyampaikan laporan berkala kepada "
+    "Otoritas Jasa Keuangan setiap tahun.\n",
+}
+OJK_QUESTION = "What share of an OJK operator may people from other countries own?"
+
+
+def test_a_question_over_passages_in_another_language_is_also_searched_in_theirs(make) -> None:
+    """The best passages are Indonesian, the question English: the model translates it into
+    Indonesian, and retrieval searches again with that wording too."""
+    wording = "Berapa kepemilikan saham Penyelenggara OJK oleh warga negara asing?"
+    chat = FakeChat("85% [1].", translation=wording)
+    answerer = make(chat, POJK)
+    searched: list[list[str]] = []
+    search = answerer.retriever.search
+    answerer.retriever.search = lambda q, k=None: searched.append(q.search_texts) or search(q, k)
+    answer = answerer.ask(OJK_QUESTION)
+    (request,) = [m for m in chat.invoked if m[0] == ("system", TRANSLATE_SYSTEM_PROMPT)]
+    assert "into Indonesian" in str(request[-1][1]) and OJK_QUESTION in str(request[-1][1])
+    assert searched == [[OJK_QUESTION], [OJK_QUESTION, wording]]
+    assert answer.outcome == "answered" and "85%" in answer.citations[0].text
+    # Off: searched as asked, nothing translated.
+    off = FakeChat("85% [1].", translation=wording)
+    make(off, POJK, answer={"search_in_documents_language": False}).ask(OJK_QUESTION)
+    assert not [m for m in off.invoked if m[0] == ("system", TRANSLATE_SYSTEM_PROMPT)]
+
+
+def test_an_english_corpus_asks_for_no_translation_into_its_language(make) -> None:
+    """English is what understand() translates into already: no second request for it, also
+    when the first gave nothing."""
+    untranslated = FakeChat("2019 [1].", translation="")
+    make(untranslated).ask("Kapan proyek alpha dimulai?")
+    assert len(untranslated.invoked) == 1
+    english = FakeChat("2019 [1].")
+    make(english).ask("When did the alpha project start?")
+    assert english.invoked == []
 
 
 @pytest.mark.parametrize(

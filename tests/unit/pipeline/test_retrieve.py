@@ -234,6 +234,30 @@ def test_bm25_weighs_fully_on_a_chunk_in_the_language_of_an_untranslated_questio
     assert passages[1].score == pytest.approx((credit(OTHER[1], 2) + credit(OTHER[2], 2)) / best)
 
 
+def test_a_chunk_in_the_documents_language_is_ranked_by_that_wording_alone(
+    tiny_corpus, build, monkeypatch
+) -> None:
+    """An English question and its Indonesian wording (Query.in_documents_language): an
+    Indonesian chunk is ranked by the Indonesian wording only, with the same-language weights,
+    and that counts as much as the other wordings together; English chunks by the others."""
+    retriever = build({})
+    retriever._lang[0], retriever._english[0] = "id", False
+    asked, wording = "what share", "berapa persen"
+    english_order = [0.1, 0.9, 0.8, 0.7, 0.6, 0.5]  # the English wording ranks row 0 last
+    own_order = [0.9, 0.8, 0.1, 0.2, 0.3, 0.4]  # the Indonesian wording ranks it first
+    fix_signals(
+        monkeypatch,
+        retriever,
+        lambda text: (english_order,) * 3 if text == asked else (own_order,) * 3,
+    )
+    fused = {h.row: h.fused for h in retriever.hits([asked, wording], True, ["en", "id"], "id")[0]}
+    assert fused[0] == pytest.approx(credit(EN[0] + EN[1], 1) + credit(EN[2], 1))
+    assert fused[1] == pytest.approx(credit(sum(EN), 1))  # the English wording alone
+    # Without the documents' language both wordings rank every chunk: row 0 falls behind.
+    both = {h.row: h.fused for h in retriever.hits([asked, wording], True, ["en", "id"])[0]}
+    assert both[0] < both[1]
+
+
 def test_the_sentence_signal_ranks_passages_in_another_language_than_the_wording(
     tiny_corpus, build, monkeypatch
 ) -> None:

@@ -126,6 +126,23 @@ def test_search_texts_are_the_question_its_english_and_its_context_without_repea
     ]
 
 
+def test_the_wording_in_the_documents_language_is_searched_last_in_its_language() -> None:
+    query = Query(
+        "パスポートの手数料は？",
+        "ja",
+        english="What is the passport fee?",
+        in_documents_language="Berapa biaya paspor?",
+        documents_lang="id",
+    )
+    assert query.search_texts == [
+        "パスポートの手数料は？",
+        "What is the passport fee?",
+        "Berapa biaya paspor?",
+    ]
+    assert [query.language_of(t) for t in query.search_texts] == ["ja", "en", "id"]
+    assert query.retrieval_text == "What is the passport fee?"  # the coverage re-rank's
+
+
 # --- translation ------------------------------------------------------------------------------
 
 
