@@ -177,12 +177,13 @@ class AnswerSettings(BaseModel):
     search_in_documents_language: bool = Field(
         True,
         description="When most of the best passages (support_passages) of an English question "
-        "are in another language, the model translates the question into it and retrieval "
-        "searches again with that wording too (not for a question in another language: its "
-        "English wording exists, and a translation of it lost what d3-26 asked): an English "
-        "question's words "
-        "match an Indonesian regulation's only through e5 (d3-30's answer ranked 19th for its "
-        "English wording, 1st for its Indonesian one). Costs one short model call, on those "
+        "the documents answer are in another language, the model translates the question into "
+        "it and retrieval searches again, that wording alone ranking the chunks in its "
+        "language: an English question's words match an Indonesian regulation's only through "
+        "e5 (d3-30's answer was the 20th passage for its English wording, the 1st for its "
+        "Indonesian one). Not for a question in another language (its English wording exists, "
+        "and a translation of it lost what d3-26 asked), nor a follow-up; whether the "
+        "documents answer is read from the first search. One short model call, on those "
         "questions only.",
     )
     check_figure_kind: bool = Field(

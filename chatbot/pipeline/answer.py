@@ -78,7 +78,14 @@ from chatbot.pipeline.understand import Query, looks_like_override, understand
 from chatbot.pipeline.verify import new_claims, states_claim, unstated, verify
 from chatbot.types import Answer, Citation, StreamEvent, Turn
 from core.settings import Settings
-from core.text import LANGUAGE_NAMES, name_is_stated, says_words, split_sentences, tokens
+from core.text import (
+    LANGUAGE_NAMES,
+    detect_language,
+    name_is_stated,
+    says_words,
+    split_sentences,
+    tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +94,17 @@ def _names(texts: list[str], name: str) -> bool:
     """Do the texts state the name (verbatim, by its stems, or a derived form)?"""
     joined = "\n".join(texts)
     return name_is_stated(name, joined, set(tokens(joined)))
+
+
+def _said_in(name: str, question: str, lang: str) -> bool:
+    """Does the question say the name ("P2P"; not a bare number): as whole words, or in
+    Chinese or Japanese, where a Latin name runs on into the characters around it
+    ("P2P借贷"), as written?"""
+    if not any(ch.isalpha() for ch in name):
+        return False
+    if lang in {"zh", "ja"}:
+        return name.lower() in question.lower()
+    return says_words(question.lower(), name.lower())
 
 
 def _asked(name: str, question: str) -> bool:
@@ -258,10 +276,19 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
-        if lang := self._documents_language(s):
+        if self.is_supported(s.retrieval, retriever) and (lang := self._documents_language(s)):
             s.query = self._in_documents_language(s.query, lang)
             if s.query.in_documents_language:
-                s.retrieval = retriever.search(s.query)
+                # Whether the documents answer at all is still read from the question as
+                # asked: a wording in the passages' own language meets them with the higher
+                # cosines of one language, which min_support was not set on.
+                first = s.retrieval
+                s.retrieval = replace(
+                    retriever.search(s.query),
+                    top_dense=first.top_dense,
+                    top_multi=first.top_multi,
+                    top_lexical=first.top_lexical,
+                )
         if self.is_supported(s.retrieval, retriever):
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not self.evidence_answers(s, retriever):
@@ -348,6 +375,8 @@ class Answerer:
             # the documents' language would be a translation of a translation (the 1.5B
             # model's Indonesian for a Chinese question lost what it asked: d3-26).
             return None
+        if s.query.previous:
+            return None  # a follow-up's wording alone would lose the question it follows
         best = s.retrieval.passages[: self.settings.answer.support_passages]
         counts = Counter(base_language(p.lang) for p in best)
         lang, n = counts.most_common(1)[0] if counts else ("en", 0)
@@ -360,6 +389,8 @@ class Answerer:
         wording = translate(self.chat_model, query.text, limit, lang)
         if not wording or looks_like_override(wording):
             return query
+        if base_language(detect_language(wording)) != lang:
+            return query  # the question echoed, or another language: no wording of theirs
         return replace(query, in_documents_language=wording, documents_lang=lang)
 
     @staticmethod
@@ -372,20 +403,18 @@ class Answerer:
         passages state but cite to no one passage (a neighbour's figure) points nowhere."""
         asked = s.query.text if s.query else ""
         every = [t for n in s.evidence.passages for t in s.evidence.texts_of(n)]
-        figures: list[tuple[str, str]] = []  # (sentence, figure)
+        figures: list[tuple[str, list[str]]] = []  # (sentence, its figures)
         for sentence in split_answer_sentences(draft, s.lang):
             plain = MARKER.sub(" ", sentence)
             missing = unstated(plain, every, s.lang)
-            if missing and all(m.lower() in asked.lower() for m in missing):
-                figures += [
-                    (plain, c)
-                    for c in new_claims(plain, s.lang, asked)
-                    if any(ch.isdigit() for ch in c)
-                ]
-        stated = {
-            n: sum(f not in unstated(plain, s.evidence.texts_of(n), s.lang) for plain, f in figures)
-            for n in s.evidence.passages
-        }
+            if missing and all(_said_in(m, asked, s.lang) for m in missing):
+                found = [c for c in new_claims(plain, s.lang, asked) if any(map(str.isdigit, c))]
+                figures.append((plain, found))
+        stated = {n: 0 for n in s.evidence.passages}
+        for plain, found in figures:
+            for n in stated:
+                missing = unstated(plain, s.evidence.texts_of(n), s.lang)
+                stated[n] += sum(f not in missing for f in found)
         most = max(stated.values(), default=0)
         stating = [n for n in stated if most and stated[n] == most]
         return list(dict.fromkeys([*stating, *cited_numbers(draft)]))

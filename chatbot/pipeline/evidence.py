@@ -179,12 +179,16 @@ def _score_table(
         return split, np.zeros((len(wordings), 0))
     vectors = cache.vectors(embedder, flat) if cache else embed(embedder, flat)
     table = np.zeros((len(wordings), len(flat)))
+    read_as = [
+        in_context(sentences) if is_english(p.lang) else sentences
+        for p, sentences in zip(passages, split, strict=True)
+    ]
     for row, asked in enumerate(wordings):
         queries = np.asarray([embedder.embed_query(t) for t in asked.search_texts])
         semantic = (vectors @ queries.astype(np.float32).T).max(axis=1)
         english = asked.lang == "en" or asked.english is not None
         k = 0
-        for passage, sentences in zip(passages, split, strict=True):
+        for passage, sentences, contexts in zip(passages, split, read_as, strict=True):
             # Retrieval weighed the whole passage with three signals; the sentence signals
             # find where in it the answer is.
             prior = settings.passage_weight * passage.score
@@ -193,8 +197,8 @@ def _score_table(
             # naming the document ("Regulation 46 of 2009"), which its title page and
             # signature block repeat.
             same_language = english and is_english(passage.lang)
-            for text, read_as in zip(sentences, in_context(sentences), strict=True):
-                lexical = idf.coverage(asked.retrieval_text, read_as) if same_language else 0.0
+            for text, context in zip(sentences, contexts, strict=True):
+                lexical = idf.coverage(asked.retrieval_text, context) if same_language else 0.0
                 figure = settings.figure_weight if answers_figure(asked, text) else 0.0
                 if asked.defines and any(defines(text, term) for term in asked.defines):
                     figure += settings.definition_weight
@@ -250,8 +254,8 @@ def _lead_in_of(sentences: Sequence[str], item: int) -> int | None:
 
 def in_context(sentences: Sequence[str]) -> list[str]:
     """Each sentence as a reader takes it: a list item with the lead-in of its list ("(3)
-    $228,980,000 for fiscal year 2023;" is what "There are authorized to be appropriated to the
-    Department ..." for it; another list's item says the same of another agency)."""
+    $228,980,000 for fiscal year 2023;" is the sum "There are authorized to be appropriated to
+    the Department ..." begins; another list's item says the same of another agency)."""
     out = []
     for j, text in enumerate(sentences):
         lead = _lead_in_of(sentences, j)

@@ -51,7 +51,8 @@ from core.text import (
 
 QUESTION_ENDS = ("?", "？")
 SENTENCE_ENDS = ".!?。！？"
-# A translated question is one line; 80 tokens hold the longest allowed question in English.
+# A translated question is one line; 80 tokens hold the longest allowed question in English
+# (twice as many in another language: Indonesian words and Chinese characters take more).
 TRANSLATION_TOKENS = 80
 JUDGE_TOKENS = 3  # "yes" or "no", with room for a full stop
 _DIGITS = re.compile(r"\d+")
@@ -86,7 +87,8 @@ def translate(chat_model: Any, question: str, max_chars: int, lang: str = "en") 
     prompt = TRANSLATE_TEMPLATE.format(question=question, language=language_name(lang))
     try:
         reply = chat_model.invoke(
-            [("system", TRANSLATE_SYSTEM_PROMPT), ("human", prompt)], max_tokens=TRANSLATION_TOKENS
+            [("system", TRANSLATE_SYSTEM_PROMPT), ("human", prompt)],
+            max_tokens=TRANSLATION_TOKENS if lang == "en" else 2 * TRANSLATION_TOKENS,
         )
     except Exception:  # retrieval still has the multilingual signal
         return None
@@ -196,7 +198,7 @@ def extractive_sentences(
     evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()
 ) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
-    passages when they have one: those a model's failed answer cited; the best of all is then
+    passages when they have one: those a model's failed answer points at; the best of all is then
     quoted too), the items a lead-in introduces or the lines around a short line, another
     passage's best when it scores nearly as well, and for a question asking several things the
     best sentence for each of its parts."""

@@ -5,7 +5,9 @@ English questions weigh the three signals as ``english_weights`` says; for other
 English-only MiniLM and BM25 rankings are mostly noise, so the multilingual e5 ranking carries
 the weight. A question is searched in each of its wordings and the rankings are fused: a
 follow-up alone and with the question it follows (which supplies what "it" refers to), and a
-question in another language also in its English translation, when the model made one.
+question in another language also in its English translation, when the model made one, and an
+English question whose best passages are in another language also in that language (the chunks
+in it are then ranked by that wording alone).
 
 ``search`` re-ranks only its head (``rerank_pool`` groups), so a longer list keeps the order of
 a shorter one: recall@10 measured with k=20 is the order the answer path sees.
@@ -285,7 +287,7 @@ class Retriever:
         ``documents_lang``: one wording is in that language (``Query.in_documents_language``):
         a chunk in it is ranked by that wording alone, which counts as much as the others
         together (they read it across languages: an English question ranked an Indonesian
-        regulation's answer 21st, its Indonesian wording 1st), and that wording ranks no other.
+        regulation's answer 20th, its Indonesian wording 1st), and that wording ranks no other.
         Only the signals' candidates are scored and fused: the work per question follows
         ``candidates`` and the BM25 matches, not the size of the index.
         """
@@ -403,10 +405,12 @@ class Retriever:
             fused = fused + sentence_weight * len(texts) * rrf_credits(similarity)
         # The best a passage in the question's language can score, with the weights a chunk in
         # that language gets (the cross-language sentence signal's credit takes a passage in
-        # another language up to the same 1.0).
+        # another language up to the same 1.0). With a wording in the documents' language a
+        # chunk is ranked by the other wordings, or by that one counting as much as they do.
         if not english and base_language(query.lang) in self._languages:
             weights = self._same_language(weights)
-        best_possible = len(texts) * (sum(weights) + sentence_weight) / (RRF_K + 1)
+        ranking = max(1, len(texts) - 1) if documents_lang else len(texts)
+        best_possible = (ranking * sum(weights) + len(texts) * sentence_weight) / (RRF_K + 1)
         order = sorted(range(len(shown)), key=lambda i: -fused[i])
         passages = [
             replace(shown[i], score=min(1.0, float(fused[i]) / best_possible)) for i in order

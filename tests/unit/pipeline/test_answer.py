@@ -694,6 +694,41 @@ def test_a_question_over_passages_in_another_language_is_also_searched_in_theirs
     assert not [m for m in off.invoked if m[0] == ("system", TRANSLATE_SYSTEM_PROMPT)]
 
 
+def translations(chat: FakeChat) -> list[str]:
+    """The questions the model was asked to translate."""
+    return [str(m[-1][1]) for m in chat.invoked if m[0] == ("system", TRANSLATE_SYSTEM_PROMPT)]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "reply"),
+    [
+        # Asked in Japanese: its English wording is made; none in Indonesian from it.
+        (
+            "外国人はOJKの事業者の株式をどれだけ保有できますか？",
+            (),
+            "What share may foreigners own?",
+        ),
+        # A follow-up: its wording alone would lose the question it follows.
+        ("And what share may foreigners own?", [("What is OJK?", None)], "Berapa saham asing?"),
+        # The model echoes the question: no Indonesian wording to search with.
+        (OJK_QUESTION, (), OJK_QUESTION),
+    ],
+)
+def test_no_search_in_the_documents_language_without_a_wording_of_its_own(
+    make, question: str, history: Any, reply: str
+) -> None:
+    chat = FakeChat("85% [1].", translation=reply)
+    answerer = make(chat, POJK)
+    searched: list[list[str]] = []
+    search = answerer.retriever.search
+    answerer.retriever.search = lambda q, k=None: searched.append(q.search_texts) or search(q, k)
+    answerer.ask(question, history)
+    assert len(searched) == 1
+    asked_for = [t for t in translations(chat) if "into Indonesian" in t]
+    # Only the echo was asked for (and then not searched with).
+    assert len(asked_for) == (1 if reply == question else 0)
+
+
 def test_an_english_corpus_asks_for_no_translation_into_its_language(make) -> None:
     """English is what understand() translates into already: no second request for it, also
     when the first gave nothing."""
