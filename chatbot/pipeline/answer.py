@@ -276,7 +276,8 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
-        if self.is_supported(s.retrieval, retriever) and (lang := self._documents_language(s)):
+        supported = self.is_supported(s.retrieval, retriever)
+        if supported and (lang := self._documents_language(s)):
             s.query = self._in_documents_language(s.query, lang)
             if s.query.in_documents_language:
                 # Whether the documents answer at all is still read from the question as
@@ -289,7 +290,7 @@ class Answerer:
                     top_multi=first.top_multi,
                     top_lexical=first.top_lexical,
                 )
-        if self.is_supported(s.retrieval, retriever):
+        if supported:
             s.evidence = choose_evidence(s.query, s.retrieval, retriever, self.settings.answer)
         if not self.evidence_answers(s, retriever):
             yield self._abstain(s)
