@@ -64,6 +64,7 @@ SUITES = (
             "heldout10": QUESTIONS / "seed_heldout10.jsonl",
             "heldout11": QUESTIONS / "seed_heldout11.jsonl",
             "heldout12": QUESTIONS / "seed_heldout12.jsonl",
+            "heldout13": QUESTIONS / "seed_heldout13.jsonl",
         },
     ),
     Suite(
@@ -86,6 +87,7 @@ SUITES = (
             "heldout10": QUESTIONS / "foreign_heldout10.jsonl",
             "heldout11": QUESTIONS / "foreign_heldout11.jsonl",
             "heldout12": QUESTIONS / "foreign_heldout12.jsonl",
+            "heldout13": QUESTIONS / "foreign_heldout13.jsonl",
         },
     ),
     Suite(
@@ -108,6 +110,7 @@ SUITES = (
             "heldout10": QUESTIONS / "dev3_heldout10.jsonl",
             "heldout11": QUESTIONS / "dev3_heldout11.jsonl",
             "heldout12": QUESTIONS / "dev3_heldout12.jsonl",
+            "heldout13": QUESTIONS / "dev3_heldout13.jsonl",
         },
     ),
 )
