@@ -19,6 +19,8 @@ import re
 import unicodedata
 from typing import Literal
 
+from core.text import Number, number_is_stated, numbers
+
 FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 
 # Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
@@ -131,6 +133,7 @@ _ASKS_TIME = re.compile(
     re.IGNORECASE,
 )
 _YEAR = r"(?:1[89]|20)\d\d"
+_YEAR_SHAPE = re.compile(_YEAR)
 _STATES_YEAR = re.compile(
     rf"(?<!\d){_YEAR}(?!\d)|\bFY\s?\d{{2}}\b|(?:令和|平成|昭和)\s*(?:\d{{1,2}}|元)\s*年",
     re.IGNORECASE,
@@ -145,13 +148,18 @@ _YEAR_SAID = (
 )
 # What numbers a count is never stated by: a citation marker, a clause's or a list item's own
 # number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), a year and a date.
-_NOT_A_COUNT = re.compile(
-    r"\[\d+\]|\(\s*\w{1,4}\s*\)|^[ \t]*\w{1,3}[.)][ \t]"
+# ... of which a list item's number may still tell how many items a list has.
+_NOT_A_COUNT_OF_ITEMS = (
+    r"\[\d+\]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
     r"no\.?|nomor|number)\s*\d[\d.]*(?:\([\w.]+\))*|§+\s*\d[\d.]*"
-    rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}",
+    rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}"
+)
+_NOT_A_COUNT = re.compile(
+    rf"\(\s*\w{{1,4}}\s*\)|^[ \t]*\w{{1,3}}[.)][ \t]|{_NOT_A_COUNT_OF_ITEMS}",
     re.IGNORECASE | re.MULTILINE,
 )
+_NUMBERS_NOTHING = re.compile(_NOT_A_COUNT_OF_ITEMS, re.IGNORECASE | re.MULTILINE)
 _STATES_COUNT = re.compile(
     r"\d|\b(?:zero|one|once|twice|single|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|"
@@ -222,3 +230,25 @@ def states_kind(text: str, kind: FigureKind) -> bool:
     if kind == "count":
         text = _NOT_A_COUNT.sub(" ", text)
     return bool(_STATES[kind].search(text))
+
+
+def counts_stated(text: str) -> list[Number]:
+    """The numbers a text states that may be counts: not a citation marker, a clause's own
+    number, a year nor a date ("Title 15" states no count of 15). A list item's number may
+    ("(3) ..." tells a list of three)."""
+    return numbers(_NUMBERS_NOTHING.sub(" ", unicodedata.normalize("NFKC", text)))
+
+
+def counts_only_numbered(sentence: str, texts: list[str], question: str) -> list[str]:
+    """The counts an answer sentence gives (numbers neither the question says nor a year's
+    shape) that its texts state only as something else: a clause's number, a year, a date or a
+    citation marker. "15名成员" over "Title 15 (Commerce)" counts what the passage numbers."""
+    asked = {n.digits for n in numbers(question)}
+    stated = counts_stated("\n".join(texts))
+    return [
+        n.digits
+        for n in counts_stated(sentence)
+        if n.digits not in asked
+        and not _YEAR_SHAPE.fullmatch(n.digits)
+        and not number_is_stated(n, stated)
+    ]

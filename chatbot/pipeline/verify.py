@@ -28,6 +28,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
+from chatbot.pipeline.figure_kind import counts_only_numbered
 from chatbot.pipeline.name_swap import (
     coordinated,
     could_swap,
@@ -416,6 +417,13 @@ def verify(
             # The passage says it of a neighbour of what was asked: the documents most likely
             # do not say it of what was asked, as with a made-up number.
             dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
+            invented = True
+        elif query.asks_for == "count" and (
+            numbered := counts_only_numbered(MARKER.sub(" ", sentence), texts, query.text)
+        ):
+            # "How many members ...?" answered with the 15 of "Title 15": the passages number
+            # a clause, a year or a date by it and count nothing, like a made-up number.
+            dropped.append(f"{sentence} (its passages never count {', '.join(numbered)})")
             invented = True
         elif query.asks_quantity and (
             year := other_year(

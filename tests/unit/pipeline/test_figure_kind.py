@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.pipeline.figure_kind import asked_kind, states_kind
+from chatbot.pipeline.figure_kind import asked_kind, counts_only_numbered, states_kind
 
 
 @pytest.mark.parametrize(
@@ -184,3 +184,23 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
 )
 def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:
     assert not states_kind(text, kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage_text", "question", "numbered"),
+    [
+        # a clause's number is no count; a count stated as one is
+        ("委员会有15名成员 [1]。", "Title 15 (Commerce).", "有多少名成员?", ["15"]),
+        ("委员会有15名成员 [1]。", "The board has 15 members.", "有多少名成员?", []),
+        ("Ada 5 anggota [2].", "Pasal 5 ayat (2) mengatur tiga anggota.", "Berapa anggota?", ["5"]),
+        # a list's last item number tells how many items it has
+        ("共有3个阶段 [1]。", "(1) pilot; (2) scale-up; (3) rollout.", "有几个阶段?", []),
+        # years are not checked as counts; nor what the question says
+        ("2019年には12人 [1]", "In 2019 the council of 12 members was set up.", "何人?", []),
+        ("Of 15 seats, 9 are elected [1].", "Title 15: 9 seats are elected.", "Of 15 seats?", []),
+    ],
+)
+def test_a_count_must_be_stated_as_one(
+    sentence: str, passage_text: str, question: str, numbered: list[str]
+) -> None:
+    assert counts_only_numbered(sentence, [passage_text], question) == numbered

@@ -538,3 +538,12 @@ def test_an_english_answer_over_a_passage_in_another_language_is_checked_by_its_
     # Over an English passage the question's names must still be stated.
     english = "Operators submit the annual report within 20 working days after the period ends."
     assert check(said, evidence(english), query).outcome == "unsupported"
+
+
+def test_a_count_from_a_clause_number_is_invented() -> None:
+    title = "Title 15 (Commerce and Foreign Trade) governs the council and its work."
+    question = Query("理事会有多少名成员？", "zh", asks_for="count")
+    verdict = check("理事会有15名成员 [1]。", evidence(title), question)
+    assert verdict.outcome == "unsupported" and verdict.invented
+    counted = "The council has 15 members under Title 15 (Commerce and Foreign Trade)."
+    assert check("理事会有15名成员 [1]。", evidence(counted), question).outcome == "answered"
