@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import Literal
 
-from core.text import Number, number_is_stated, numbers
+from core.text import MONTH_NAMES, Number, number_is_stated, numbers, numbers_in_context, tokens
 
 FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 
@@ -152,7 +152,7 @@ _YEAR_SAID = (
 _NOT_A_COUNT_OF_ITEMS = (
     r"\[\d+\]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
-    r"no\.?|nomor|number)\s*\d[\d.]*(?:\([\w.]+\))*|§+\s*\d[\d.]*"
+    r"no\.?|nomor|number)\s*\d[\d.]*(?:\s*\([\w.]+\))*|§+\s*\d[\d.]*"
     rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}"
 )
 _NOT_A_COUNT = re.compile(
@@ -160,6 +160,25 @@ _NOT_A_COUNT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBERS_NOTHING = re.compile(_NOT_A_COUNT_OF_ITEMS, re.IGNORECASE | re.MULTILINE)
+# Small counts said in words, in English and Indonesian ("five members", "lima anggota").
+_COUNT_WORDS = {
+    w: n
+    for names in (
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty",
+        "satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas",
+    )
+    for n, w in enumerate(names.split(), start=1)
+}
+_COUNT_WORD = re.compile(rf"\b(?:{'|'.join(_COUNT_WORDS)})\b", re.IGNORECASE)
+# Chinese and Japanese counters of things and of lengths of time (not a month's or a day's
+# number: "3月", "5日").
+_BEFORE_COUNTER = re.compile(
+    r"(?<![\d.,A-Za-z])\d+(?:[.,]\d+)*(?:\s*[万萬亿億千百]+)?(?=\s*(?:"
+    r"名|人|个|個|家|项|項|条|條|所|位|次|种|種|国|國|款|份|件|社|台|校|本|回|つ|倍|"
+    r"か国|カ国|ヶ国|天|日間|日以内|个月|か月|カ月|ヶ月|週間|周|小时|時間|年間))"
+)
+_MONTH_STEMS = frozenset(tokens(" ".join(name for names in MONTH_NAMES for name in names)))
 _STATES_COUNT = re.compile(
     r"\d|\b(?:zero|one|once|twice|single|two|three|four|five|six|seven|eight|nine|ten|eleven|"
     r"twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|"
@@ -234,20 +253,40 @@ def states_kind(text: str, kind: FigureKind) -> bool:
 
 def counts_stated(text: str) -> list[Number]:
     """The numbers a text states that may be counts: not a citation marker, a clause's own
-    number, a year nor a date ("Title 15" states no count of 15). A list item's number may
-    ("(3) ..." tells a list of three)."""
-    return numbers(_NUMBERS_NOTHING.sub(" ", unicodedata.normalize("NFKC", text)))
+    number, a year nor a date ("Title 15" states no count of 15), and small counts in English
+    or Indonesian words ("five members"). A list item's number may ("(3) ..." tells a list of
+    three)."""
+    text = _NUMBERS_NOTHING.sub(" ", unicodedata.normalize("NFKC", text))
+    said = {_COUNT_WORDS[w.lower()] for w in _COUNT_WORD.findall(text)}
+    return numbers(text) + [n for value in sorted(said) for n in numbers(str(value))]
 
 
-def counts_only_numbered(sentence: str, texts: list[str], question: str) -> list[str]:
-    """The counts an answer sentence gives (numbers neither the question says nor a year's
-    shape) that its texts state only as something else: a clause's number, a year, a date or a
-    citation marker. "15名成员" over "Title 15 (Commerce)" counts what the passage numbers."""
-    asked = {n.digits for n in numbers(question)}
+def _counts_said(sentence: str, lang: str) -> list[Number]:
+    """The numbers an answer sentence in another language than English uses as counts: before a
+    counter (Chinese, Japanese: "15名", "3个月", not "3月") or before the word they count
+    (others: "12 anggota", not "31 Desember"). English is checked in context (verify.unstated)."""
+    text = unicodedata.normalize("NFKC", sentence)
+    if lang in {"zh", "ja"}:
+        return [n for m in _BEFORE_COUNTER.finditer(text) for n in numbers(m.group(0))]
+    return [
+        n.number
+        for n in numbers_in_context(text)
+        if n.counts is not None and n.counts not in _MONTH_STEMS
+    ]
+
+
+def counts_only_numbered(sentence: str, texts: list[str], question: str, lang: str) -> list[str]:
+    """The counts an answer sentence in another language than English gives (numbers the
+    question does not say) that the texts state only as something else: a clause's number, a
+    year, a date or a citation marker. "15名成员" over "Title 15 (Commerce)" counts what the
+    passage numbers."""
+    if lang == "en":
+        return []
+    asked = {n.digits for n in counts_stated(question)}
     stated = counts_stated("\n".join(texts))
     return [
         n.digits
-        for n in counts_stated(sentence)
+        for n in _counts_said(sentence, lang)
         if n.digits not in asked
         and not _YEAR_SHAPE.fullmatch(n.digits)
         and not number_is_stated(n, stated)

@@ -419,10 +419,13 @@ def verify(
             dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
             invented = True
         elif query.asks_for == "count" and (
-            numbered := counts_only_numbered(MARKER.sub(" ", sentence), texts, query.text)
+            numbered := counts_only_numbered(
+                MARKER.sub(" ", sentence), every, query.text, query.lang
+            )
         ):
-            # "How many members ...?" answered with the 15 of "Title 15": the passages number
-            # a clause, a year or a date by it and count nothing, like a made-up number.
+            # "How many members ...?" answered in Chinese with the 15 of "Title 15": no
+            # passage counts anything by it (they number a clause, a year or a date by it),
+            # like a made-up number. (An English answer's count is read in context: unstated.)
             dropped.append(f"{sentence} (its passages never count {', '.join(numbered)})")
             invented = True
         elif query.asks_quantity and (

@@ -189,18 +189,41 @@ def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:
 @pytest.mark.parametrize(
     ("sentence", "passage_text", "question", "numbered"),
     [
-        # a clause's number is no count; a count stated as one is
+        # a clause's number is no count; a count stated as one (in digits or words) is
         ("委员会有15名成员 [1]。", "Title 15 (Commerce).", "有多少名成员?", ["15"]),
         ("委员会有15名成员 [1]。", "The board has 15 members.", "有多少名成员?", []),
+        ("委员会由5名成员组成 [1]。", "Article 5. It has five members.", "有多少名成员?", []),
         ("Ada 5 anggota [2].", "Pasal 5 ayat (2) mengatur tiga anggota.", "Berapa anggota?", ["5"]),
+        ("审批需要30天 [1]。", "Section 30. It decides within 14 days.", "需要多少天?", ["30"]),
+        (
+            "Dalam 20 hari kerja [1].",
+            "Pasal 30: dalam 20 (dua puluh) hari kerja.",
+            "Berapa hari?",
+            [],
+        ),
         # a list's last item number tells how many items it has
         ("共有3个阶段 [1]。", "(1) pilot; (2) scale-up; (3) rollout.", "有几个阶段?", []),
-        # years are not checked as counts; nor what the question says
-        ("2019年には12人 [1]", "In 2019 the council of 12 members was set up.", "何人?", []),
-        ("Of 15 seats, 9 are elected [1].", "Title 15: 9 seats are elected.", "Of 15 seats?", []),
+        # only the numbers used as counts are checked: not a month's, a day's, a clause's
+        ("2021年3月，有12名成员 [1]。", "In March 2021 it had 12 members.", "有多少名成员?", []),
+        (
+            "Per 31 Desember, ada 12 anggota [1].",
+            "As of 31 December 2020: 12 members.",
+            "Berapa?",
+            [],
+        ),
+        ("根据第15编，理事会有9名成员 [1]。", "Title 15 (Commerce): 9 members.", "多少名成员?", []),
+        # what the question says is not checked (full-width digits too), a clause label it
+        # says is
+        ("１５人のうち9人が女性 [1]。", "Title 15: 9 of them are women.", "１５人のうち何人?", []),
+        ("有15名成员。", "Title 15 governs it.", "Title 15 规定的有多少名成员？", ["15"]),
     ],
 )
 def test_a_count_must_be_stated_as_one(
     sentence: str, passage_text: str, question: str, numbered: list[str]
 ) -> None:
-    assert counts_only_numbered(sentence, [passage_text], question) == numbered
+    lang = "id" if sentence.isascii() else "zh"
+    assert counts_only_numbered(sentence, [passage_text], question, lang) == numbered
+
+
+def test_an_english_count_is_left_to_its_context_check() -> None:
+    assert counts_only_numbered("It has 15 members [1].", ["Title 15."], "How many?", "en") == []

@@ -547,3 +547,6 @@ def test_a_count_from_a_clause_number_is_invented() -> None:
     assert verdict.outcome == "unsupported" and verdict.invented
     counted = "The council has 15 members under Title 15 (Commerce and Foreign Trade)."
     assert check("理事会有15名成员 [1]。", evidence(counted), question).outcome == "answered"
+    # cited to the wrong passage: another passage counts it
+    two = evidence(title, "The council has 15 members.")
+    assert check("理事会有15名成员 [1]。", two, question).outcome == "answered"
