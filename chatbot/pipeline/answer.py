@@ -59,7 +59,7 @@ from chatbot.pipeline.generate import (
     supporting_quote,
     translate,
 )
-from chatbot.pipeline.name_swap import about_neighbour, could_swap
+from chatbot.pipeline.name_swap import about_neighbour, could_swap, other_year
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -423,9 +423,25 @@ class Answerer:
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
         when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
-        and they state none (they cannot answer it: abstain instead)."""
+        and they state none, or for a quantity in a year they give other years' figures for
+        (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
-        return text if self._states_kind_asked(s, text) else None
+        if not self._states_kind_asked(s, text) or self._for_another_year(s, text):
+            return None
+        return text
+
+    @staticmethod
+    def _for_another_year(s: Session, quote: str) -> bool:
+        """Does a quote for a quantity give another year's figures, no passage saying the year
+        asked ("How much ... in fiscal year 2026?" over a list ending at 2025)? A model
+        answer's sentence doing so is dropped (verify); the passages' own are no answer either."""
+        query = s.query
+        if query is None or not query.asks_quantity:
+            return False
+        passages = s.evidence.passages
+        texts = [t for n in passages for t in s.evidence.texts_of(n)]
+        titles = {p.title for p in passages.values()}
+        return other_year(quote, query.text, texts, titles) is not None
 
     def _quote_answers(self, s: Session, quote: str) -> bool:
         """Does the quote that replaces a declined or unverified answer state the answer? The

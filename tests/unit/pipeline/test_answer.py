@@ -912,6 +912,20 @@ def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     assert answer.outcome == "extracted" and "US$2 million" in answer.answer
 
 
+@pytest.mark.parametrize("chat", [None, FakeChat("It gets US$9 million for 2026 [1].")])
+def test_a_quote_of_another_years_figures_is_no_answer(make, chat) -> None:
+    """Asked for 2026, the passages give only 2020's and 2021's sums: the quote (without a model,
+    or after the model's made-up figure was dropped) is no answer; asked for 2021, it is."""
+    files = {
+        "omega.txt": "The omega project received US$5 million from the state in 2020.\n\n"
+        "The omega project received US$6 million from the state in 2021.\n"
+    }
+    answerer = make(chat, files)
+    assert_abstained(answerer.ask("How much money did the omega project receive in 2026?"))
+    answer = answerer.ask("How much money did the omega project receive in 2021?")
+    assert not answer.abstained and "6 million" in answer.answer
+
+
 def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypatch) -> None:
     """'Many solar farms' verifies against the passage but does not say how many: the
     passages' own sentences answer when they state a count, otherwise the answer abstains."""
