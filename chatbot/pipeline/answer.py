@@ -90,6 +90,10 @@ from core.text import (
 log = logging.getLogger(__name__)
 
 
+# A quoted sentence: up to its marker and a stop after it ("... 2025 [1]." or "... 2023年 [1]。").
+_QUOTED_SENTENCE = re.compile(r"\S.*?\[\d+\][.。．]?", re.DOTALL)
+
+
 def _names(texts: list[str], name: str) -> bool:
     """Do the texts state the name (verbatim, by its stems, or a derived form)?"""
     joined = "\n".join(texts)
@@ -432,16 +436,19 @@ class Answerer:
 
     @staticmethod
     def _for_another_year(s: Session, quote: str) -> bool:
-        """Does a quote for a quantity give another year's figures, no passage saying the year
-        asked ("How much ... in fiscal year 2026?" over a list ending at 2025)? A model
-        answer's sentence doing so is dropped (verify); the passages' own are no answer either."""
+        """Does each sentence of a quote for a quantity give another year's figure, no passage
+        saying the year asked ("How much ... in fiscal year 2026?" over a list ending at 2025)?
+        A model answer's sentence doing so is dropped (verify); the passages' own are no answer
+        either. A quoted sentence saying no year may be the answer ("Within 180 days of the
+        date of this memorandum" for "the 2024 memorandum")."""
         query = s.query
         if query is None or not query.asks_quantity:
             return False
         passages = s.evidence.passages
         texts = [t for n in passages for t in s.evidence.texts_of(n)]
         titles = {p.title for p in passages.values()}
-        return other_year(quote, query.text, texts, titles) is not None
+        quoted = _QUOTED_SENTENCE.findall(quote) or [quote]
+        return all(other_year(q, query.text, texts, titles) is not None for q in quoted)
 
     def _quote_answers(self, s: Session, quote: str) -> bool:
         """Does the quote that replaces a declined or unverified answer state the answer? The

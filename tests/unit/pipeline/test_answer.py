@@ -926,6 +926,18 @@ def test_a_quote_of_another_years_figures_is_no_answer(make, chat) -> None:
     assert not answer.abstained and "6 million" in answer.answer
 
 
+def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) -> None:
+    """One quoted sentence gives another year's figure, the other no year: it may be the answer
+    ("within 180 days of this memorandum" for a question naming the memorandum's year)."""
+    answerer = make(None, {"omega.txt": "The omega project received US$5 million in 2020.\n"})
+    question = "How much money did the omega project receive in 2026?"
+    two = "Omega received US$5 million in 2020 [1]. It gets US$2 million a year"
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(two))
+    assert not answerer.ask(question).abstained
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Omega got US$5 million in 2020"))
+    assert_abstained(answerer.ask(question))
+
+
 def test_a_model_answer_stating_no_count_is_no_answer_to_how_many(make, monkeypatch) -> None:
     """'Many solar farms' verifies against the passage but does not say how many: the
     passages' own sentences answer when they state a count, otherwise the answer abstains."""
