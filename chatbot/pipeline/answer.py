@@ -426,9 +426,9 @@ class Answerer:
 
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
-        when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
-        and they state none, or for a quantity in a year they give other years' figures for
-        (they cannot answer it: abstain instead)."""
+        when the question asks for a kind of figure (a sum, a share, a date, a year, a length
+        of time, a count) and they state none, or for a quantity in a year they give other
+        years' figures for (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
         if not self._states_kind_asked(s, text) or self._for_another_year(s, text):
             return None

@@ -1,5 +1,6 @@
 """What kind of figure a question asks for (an amount of money, a share, a calendar date, a
-year, a count or the time of an event), and whether a text states one of that kind.
+year, a length of time, a count or the time of an event), and whether a text states one of
+that kind.
 
 A question asking "what fee", "what percentage", "on what date", "in which year" or "how many"
 is answered only by a passage that states a figure of that kind; when none of the quoted
@@ -10,7 +11,9 @@ cent, months, counters, number words), not words of any document. A count is a n
 digits or words) that is not a year where the text says a year ("in 2019", "2020年"), a
 citation marker nor a clause's own number ("Section 5", "(2)", "第五条"): "how many" can be
 answered by any such number, so the check only finds quotes that state no count at all. A
-length of time ("how long") is not checked: it is often answered in words ("until revoked").
+length of time counted in units ("how many days", "berapa hari", "何日間", "多少个工作日") is a
+kind of its own, and no count of things ("within 2 years" counts no members); "how long" is
+not checked: it is often answered in words ("until revoked").
 """
 
 from __future__ import annotations
