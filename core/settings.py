@@ -188,9 +188,8 @@ class AnswerSettings(BaseModel):
     )
     check_figure_kind: bool = Field(
         True,
-        description="A question asking for a sum of money, a share, a calendar date, a year, "
-        "a length of time or a count (chatbot/pipeline/figure_kind.py: each language's own "
-        "words for them) is "
+        description="A question asking for a sum of money, a share, a calendar date, a year "
+        "or a count (chatbot/pipeline/figure_kind.py: each language's own words for them) is "
         "abstained on when no evidence sentence states a figure of that kind (the documents "
         "discuss the topic but not the figure asked for); the model's answer (unless the "
         "question asks two things), and the passages' own sentences quoted as an answer (no "

@@ -90,8 +90,9 @@ from core.text import (
 log = logging.getLogger(__name__)
 
 
-# A quoted sentence: up to its marker and a stop after it ("... 2025 [1]." or "... 2023年 [1]。").
-_QUOTED_SENTENCE = re.compile(r"\S.*?\[\d+\][.。．]?", re.DOTALL)
+# A quoted run of one passage's sentences: up to its marker and a stop after it ("... 2025 [1]."
+# or "... 2023年 [1]。").
+_QUOTED_RUN = re.compile(r"\S.*?\[\d+\][.。．]?", re.DOTALL)
 
 
 def _names(texts: list[str], name: str) -> bool:
@@ -426,9 +427,9 @@ class Answerer:
 
     def _extract(self, s: Session, prefer: Collection[int] = ()) -> str | None:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
-        when the question asks for a kind of figure (a sum, a share, a date, a year, a length
-        of time, a count) and they state none, or for a quantity in a year they give other
-        years' figures for (they cannot answer it: abstain instead)."""
+        when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
+        and they state none, or for a quantity in a year they give other years' figures for
+        (they cannot answer it: abstain instead)."""
         text = extract(s.evidence, self.settings.answer, prefer)
         if not self._states_kind_asked(s, text) or self._for_another_year(s, text):
             return None
@@ -447,7 +448,9 @@ class Answerer:
         passages = s.evidence.passages
         texts = [t for n in passages for t in s.evidence.texts_of(n)]
         titles = {p.title for p in passages.values()}
-        quoted = _QUOTED_SENTENCE.findall(quote) or [quote]
+        # A marker ends a run of one passage's sentences (a lead-in and its items): each is read.
+        runs = _QUOTED_RUN.findall(quote) or [quote]
+        quoted = [sentence for run in runs for sentence in split_sentences(run)]
         return all(other_year(q, query.text, texts, titles) is not None for q in quoted)
 
     def _quote_answers(self, s: Session, quote: str) -> bool:

@@ -214,8 +214,8 @@ def _score_table(
 
 def answers_figure(query: Query, sentence: str) -> bool:
     """A question asking for a figure is answered by a sentence that states one: of the kind
-    asked when the question names one (a sum of money, a share, a date, a year, a length of
-    time, a count), else any figure."""
+    asked when the question names one (a sum of money, a share, a date, a year, a count), else
+    any figure."""
     if query.asks_for is not None:
         return states_kind(sentence, query.asks_for)
     return query.asks_quantity and states_figure(sentence)

@@ -1,6 +1,5 @@
 """What kind of figure a question asks for (an amount of money, a share, a calendar date, a
-year, a length of time, a count or the time of an event), and whether a text states one of
-that kind.
+year, a count or the time of an event), and whether a text states one of that kind.
 
 A question asking "what fee", "what percentage", "on what date", "in which year" or "how many"
 is answered only by a passage that states a figure of that kind; when none of the quoted
@@ -11,9 +10,7 @@ cent, months, counters, number words), not words of any document. A count is a n
 digits or words) that is not a year where the text says a year ("in 2019", "2020年"), a
 citation marker nor a clause's own number ("Section 5", "(2)", "第五条"): "how many" can be
 answered by any such number, so the check only finds quotes that state no count at all. A
-length of time counted in units ("how many days", "berapa hari", "何日間", "多少个工作日") is a
-kind of its own, and no count of things ("within 2 years" counts no members); "how long" is
-not checked: it is often answered in words ("until revoked").
+length of time ("how long") is not checked: it is often answered in words ("until revoked").
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from typing import Literal
 
 from core.text import MONTH_NAMES, Number, number_is_stated, numbers, numbers_in_context, tokens
 
-FigureKind = Literal["money", "share", "date", "year", "duration", "count", "time"]
+FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 
 # Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
 _MONEY_WORDS = (
@@ -193,28 +190,10 @@ _STATES_COUNT = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_TIME = (
-    r"(?:\d+(?:\s*\([^()]{1,30}\))?|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|"
+    r"(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|\w+ty|"
     r"several|few|\w+(?:belas|puluh)|satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|"
     r"sepuluh)[- ](?:calendar |business |working )?(?:hours?|days?|weeks?|fortnights?|months?|"
     r"quarters?|years?|decades?|jam|hari|minggu|bulan|tahun)\b"
-)
-# A length of time counted ("how many days", "berapa hari", "何日間", "多少个工作日"), not a
-# date's day or month ("几月几日") nor how long ("how long" is often answered in words).
-_ASKS_DURATION = re.compile(
-    r"\bhow many (?:more )?(?:calendar |business |working )?"
-    r"(?:hours|days|weeks|fortnights|months|quarters|years|decades)\b"
-    r"|\bberapa(?:kah)? (?:hari|minggu|bulan|tahun|jam)\b"
-    r"|何(?:日間|日以内|週間|時間|年間|年以内|か月|カ月|ヶ月|営業日)"
-    r"|(?:多少|几)(?:天|小时|星期|周|年|工作日|个(?:工作日|月|星期|小时))",
-    re.IGNORECASE,
-)
-# A length of time stated: "30 days", "30 (tiga puluh) hari kerja", "six months", "setahun",
-# "10日以内", "3个月", "十五个工作日".
-_STATES_DURATION = re.compile(
-    rf"\b{_COUNTED_TIME}|\b(?:setahun|sebulan|seminggu|sehari|fortnight)\b"
-    r"|[\d一二两三四五六七八九十百]+\s*(?:个\s*)?"
-    r"(?:天|小时|星期|周|个月|年|工作日|日|時間|週間|か月|ヶ月|カ月|ケ月|日間|年間|営業日)",
-    re.IGNORECASE,
 )
 # A day named by its event or said from today: "on the date of enactment", "pada tanggal
 # diundangkan", "自公布之日起", "公布の日から", "last year", "去年", "先月".
@@ -242,7 +221,6 @@ _ASKS = {
     "share": _ASKS_SHARE,
     "date": _ASKS_DATE,
     "year": _ASKS_YEAR,
-    "duration": _ASKS_DURATION,
     "count": _ASKS_COUNT,
     "time": _ASKS_TIME,
 }
@@ -251,7 +229,6 @@ _STATES = {
     "share": _STATES_SHARE,
     "date": _STATES_DATE,
     "year": _STATES_YEAR,
-    "duration": _STATES_DURATION,
     "count": _STATES_COUNT,
     "time": _STATES_TIME,
 }
@@ -259,15 +236,7 @@ _STATES = {
 
 def asked_kind(*texts: str | None) -> FigureKind | None:
     """The kind of figure a wording of the question asks for, if one of the checked kinds."""
-    order: tuple[FigureKind, ...] = (
-        "date",
-        "share",
-        "money",
-        "year",
-        "duration",
-        "count",
-        "time",
-    )
+    order: tuple[FigureKind, ...] = ("date", "share", "money", "year", "count", "time")
     for kind in order:
         if any(t and _ASKS[kind].search(t) for t in texts):
             return kind
@@ -277,10 +246,8 @@ def asked_kind(*texts: str | None) -> FigureKind | None:
 def states_kind(text: str, kind: FigureKind) -> bool:
     """Does the text state a figure of this kind?"""
     text = unicodedata.normalize("NFKC", text)  # full-width digits ("２０２３年") as digits
-    if kind in ("count", "duration"):
+    if kind == "count":
         text = _NOT_A_COUNT.sub(" ", text)
-    if kind == "count":  # "how many members" is not answered by "within 2 years"
-        text = _STATES_DURATION.sub(" ", text)
     return bool(_STATES[kind].search(text))
 
 

@@ -17,6 +17,7 @@ named for contrast ("Compared with China, the country ...") is not the sentence'
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -241,15 +242,19 @@ def other_year(
     2026?" answered "$1,055,060,000 for fiscal year 2025 [1]" from a list ending at 2025. A
     year in the document's title is what it is about; an answer that says the asked year too
     is not about another."""
-    said = _YEAR.findall(answer_sentence)
+    said = _YEAR.findall(_nfkc(answer_sentence))  # full-width digits ("２０２４年度") too
     if not said:
         return None
-    passages, titled = "\n".join(texts), " ".join(titles)
-    for year in dict.fromkeys(_YEAR.findall(question)):
+    passages, titled = _nfkc("\n".join(texts)), _nfkc(" ".join(titles))
+    for year in dict.fromkeys(_YEAR.findall(_nfkc(question))):
         if year in said or year in _YEAR.findall(titled) or year in _YEAR.findall(passages):
             continue
         return year, said[0]
     return None
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 def sentences_of(texts: Iterable[str]) -> list[str]:

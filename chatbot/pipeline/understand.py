@@ -76,7 +76,7 @@ class Query:
     override: bool = False  # the question tries to steer the assistant instead of asking
     english: str | None = None  # the question in English, when it was asked in another language
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
-    asks_for: FigureKind | None = None  # a sum, a share, a date, a year, a length, a count, a time
+    asks_for: FigureKind | None = None  # a sum, a share, a date, a year, a count, a time
     asks_several: bool = False  # two of its clauses ask: "Who signed it, and how many ...?"
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
     search_unattributed: bool = False  # search without "According to the article, ..."

@@ -418,7 +418,7 @@ def verify(
             # do not say it of what was asked, as with a made-up number.
             dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
             invented = True
-        elif query.asks_for in ("count", "duration") and (
+        elif query.asks_for == "count" and (
             numbered := counts_only_numbered(
                 MARKER.sub(" ", sentence), every, query.text, query.lang
             )

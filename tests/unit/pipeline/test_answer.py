@@ -934,6 +934,10 @@ def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) ->
     two = "Omega received US$5 million in 2020 [1]. It gets US$2 million a year"
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(two))
     assert not answerer.ask(question).abstained
+    # one marker after a run of one passage's sentences: each sentence is read
+    run = "Omega received US$5 million in 2020. It gets US$2 million a year"
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(run))
+    assert not answerer.ask(question).abstained
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Omega got US$5 million in 2020"))
     assert_abstained(answerer.ask(question))
 

@@ -196,6 +196,9 @@ def test_a_figure_for_another_year_than_the_one_asked_is_no_answer() -> None:
     assert other_year(answer, asked.replace("2026", "2025"), [passage]) is None
     assert other_year(answer, asked, [passage], ["Budget Outlook 2026"]) is None
     assert other_year("In 2026, as in 2025, $5 [1].", asked, [passage]) is None
+    # full-width digits are the same year
+    budget = "２０２４年度のAI関連予算額は100億円（2023年度は90億円）である。"
+    assert other_year(budget, "2024年度のAI関連予算はいくらですか？", [budget]) is None
     evidence = Evidence(passages={1: _passage(passage)})
     idf = IdfTable([passage, TITLE, "Solar farms are built in the desert."])
     min_overlap = AnswerSettings().min_overlap
