@@ -113,10 +113,9 @@ def _said_in(name: str, question: str, lang: str) -> bool:
 
 
 def _asked(name: str, question: str) -> bool:
-    """Does the question say the name (not a number), as whole words?"""
-    if any(ch.isdigit() for ch in name):
-        return False
-    return says_words(question.lower(), name.lower())
+    """Does the question say the name as whole words (not a number, nor a name with digits
+    such as "P2P", which ``_said_in`` accepts)?"""
+    return not any(ch.isdigit() for ch in name) and _said_in(name, question, "en")
 
 
 @contextmanager
