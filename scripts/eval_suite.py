@@ -65,6 +65,7 @@ SUITES = (
             "heldout11": QUESTIONS / "seed_heldout11.jsonl",
             "heldout12": QUESTIONS / "seed_heldout12.jsonl",
             "heldout13": QUESTIONS / "seed_heldout13.jsonl",
+            "heldout14": QUESTIONS / "seed_heldout14.jsonl",
         },
     ),
     Suite(
@@ -88,6 +89,7 @@ SUITES = (
             "heldout11": QUESTIONS / "foreign_heldout11.jsonl",
             "heldout12": QUESTIONS / "foreign_heldout12.jsonl",
             "heldout13": QUESTIONS / "foreign_heldout13.jsonl",
+            "heldout14": QUESTIONS / "foreign_heldout14.jsonl",
         },
     ),
     Suite(
@@ -111,6 +113,7 @@ SUITES = (
             "heldout11": QUESTIONS / "dev3_heldout11.jsonl",
             "heldout12": QUESTIONS / "dev3_heldout12.jsonl",
             "heldout13": QUESTIONS / "dev3_heldout13.jsonl",
+            "heldout14": QUESTIONS / "dev3_heldout14.jsonl",
         },
     ),
 )
