@@ -146,17 +146,25 @@ _YEAR_SAID = (
     rf"{_YEAR}(?![\d]|[.,]\d)"
     rf"|(?<![\d.,]){_YEAR}(?:\s*年|\s*[-–]\s*(?:{_YEAR}|\d\d)(?!\d)|(?=\s+(?-i:[A-Z])))"
 )
+# A law's citation: "25 U.S.C. 5304(e)", "42 CFR 405", "134 Stat. 4523", "Pub. L. 116-283",
+# "Executive Order 14110" (first among the patterns below: "Pub. " is no list item's number).
+_LAW_CITATION = (
+    r"\b\d+\s*(?:U\.\s?S\.\s?C\.?|USC|C\.\s?F\.\s?R\.?|CFR|Stat\.)\s*(?:App\.\s*)?§*\s*"
+    r"(?:\d[\w.–-]*(?:\s*\([\w.]+\))*)?"
+    r"|\b(?:Pub(?:lic|\.)?\s*L(?:aw|\.)?|P\.\s?L\.)\s*(?:No\.\s*)?\d+[-–]\d+"
+    r"|\b(?:Executive Order|E\.\s?O\.)\s*(?:No\.\s*)?\d+"
+)
 # What numbers a count is never stated by: a citation marker, a clause's or a list item's own
 # number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), a year and a date.
 # ... of which a list item's number may still tell how many items a list has.
 _NOT_A_COUNT_OF_ITEMS = (
-    r"\[\d+\]"
+    rf"{_LAW_CITATION}|\[\d+\]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
     r"no\.?|nomor|number)\s*\d[\d.]*(?:\s*\([\w.]+\))*|§+\s*\d[\d.]*"
     rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}"
 )
 _NOT_A_COUNT = re.compile(
-    rf"\(\s*\w{{1,4}}\s*\)|^[ \t]*\w{{1,3}}[.)][ \t]|{_NOT_A_COUNT_OF_ITEMS}",
+    rf"{_LAW_CITATION}|\(\s*\w{{1,4}}\s*\)|^[ \t]*\w{{1,3}}[.)][ \t]|{_NOT_A_COUNT_OF_ITEMS}",
     re.IGNORECASE | re.MULTILINE,
 )
 _NUMBERS_NOTHING = re.compile(_NOT_A_COUNT_OF_ITEMS, re.IGNORECASE | re.MULTILINE)

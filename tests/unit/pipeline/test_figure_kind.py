@@ -177,6 +177,10 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("It was adopted in May 2019 and revised since 2021 [2].", "count"),
         ("The 2020 Act and the 2021-2025 plan set it out.", "count"),
         ("施行日は2023年8月15日である。", "count"),
+        # a law's citation numbers a title, a section, a volume, a law
+        ("The Committee consults tribes under 25 U.S.C. 5304(e) [1].", "count"),
+        ("See Pub. L. 116-283, 134 Stat. 4523, and 42 CFR 405.1.", "count"),
+        ("Executive Order 14110 sets it out.", "count"),
         ("The government granted a Golden Visa to the founder of OpenAI.", "time"),
         ("Agencies may launch pilots after review.", "time"),  # "may" is no month
         ("The date is set by the Secretary.", "time"),
@@ -192,6 +196,7 @@ def test_texts_without_a_figure_of_the_kind(text: str, kind: str) -> None:
         # a clause's number is no count; a count stated as one (in digits or words) is
         ("委员会有15名成员 [1]。", "Title 15 (Commerce).", "有多少名成员?", ["15"]),
         ("委员会有15名成员 [1]。", "The board has 15 members.", "有多少名成员?", []),
+        ("委员会有25名成员 [1]。", "It consults under 25 U.S.C. 5304.", "有多少名成员?", ["25"]),
         ("委员会由5名成员组成 [1]。", "Article 5. It has five members.", "有多少名成员?", []),
         ("Ada 5 anggota [2].", "Pasal 5 ayat (2) mengatur tiga anggota.", "Berapa anggota?", ["5"]),
         ("审批需要30天 [1]。", "Section 30. It decides within 14 days.", "需要多少天?", ["30"]),
