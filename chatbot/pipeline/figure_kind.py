@@ -15,6 +15,7 @@ length of time ("how long") is not checked: it is often answered in words ("unti
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from typing import Literal
@@ -298,4 +299,58 @@ def counts_only_numbered(sentence: str, texts: list[str], question: str, lang: s
         if n.digits not in asked
         and not _YEAR_SHAPE.fullmatch(n.digits)
         and not number_is_stated(n, stated)
+    ]
+
+
+# Lengths of time by their unit, in the answer languages: "30 days", "6 (enam) bulan",
+# "sixty (60) days", "20 hari kerja", "3个月", "90日間", "15个工作日". A bare "月" or "日" after
+# digits names a month or a day ("3月", "15日"), and a bare "年" a year ("2023年"): no length.
+_UNITS = {
+    "hour": r"hours?|jam|小时|小時|時間",
+    "day": r"days?|hari|天|日間|日以内|日内|个工作日|個工作日|工作日|営業日|日以上",
+    "week": r"weeks?|minggu|个星期|個星期|星期|週間|周",
+    "month": r"months?|bulan|个月|個月|か月|カ月|ヶ月|ケ月",
+    "year": r"years?|tahun|年間|年以内|年内|年后|年後|年以上",
+}
+_LENGTH = re.compile(
+    rf"(?<![\d.,])(\d+(?:[.,]\d+)?|\b(?:{'|'.join(_COUNT_WORDS)}|an?|se(?=[a-z])))\s*\)?[\s-]*"
+    r"(?:\([^()]{1,30}\)\s*)?"
+    r"(?:calendar |business |working |kalender |kerja )?"
+    rf"({'|'.join(f'(?:{u})' for u in _UNITS.values())})(?![A-Za-z-])",  # not "sehari-hari"
+    re.IGNORECASE,
+)
+_UNIT_OF = [(unit, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for unit, words in _UNITS.items()]
+
+
+# Each unit in hours: "12个月" states "a year", "7 days" a week.
+_HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.0, "year": 8760.0}
+
+
+def _lengths(text: str) -> list[float]:
+    """The lengths of time a text states, in hours ("a year", "6 (enam) bulan", "3个月")."""
+    out = []
+    for m in _LENGTH.finditer(unicodedata.normalize("NFKC", text)):
+        unit = next(u for u, said in _UNIT_OF if said.match(m.group(2)))
+        said = m.group(1).lower()
+        values = {1.0} if said in {"a", "an", "se"} else {float(_COUNT_WORDS.get(said, 0))}
+        if said[0].isdigit():
+            values = {v for n in numbers(said) for v in n.values}
+        out += [v * _HOURS[unit] for v in values]
+    return out
+
+
+def lengths_unstated(sentence: str, texts: list[str], question: str, lang: str) -> list[str]:
+    """The lengths of time an answer sentence in another language than English gives that the
+    texts never state in that unit: "6个工作日" over "6 (enam) bulan" (6 months) is made up, though
+    the texts state 6. (An English answer's number is read with the word it counts: unstated.)"""
+    if lang == "en":
+        return []
+    asked = _lengths(question)
+    stated = _lengths("\n".join(texts)) + asked
+    return [
+        m.group(0).strip()
+        for m in _LENGTH.finditer(unicodedata.normalize("NFKC", sentence))
+        if not all(
+            any(math.isclose(h, s, rel_tol=0.005) for s in stated) for h in _lengths(m.group(0))
+        )
     ]

@@ -28,7 +28,7 @@ from chatbot.pipeline.citations import (
 )
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
-from chatbot.pipeline.figure_kind import counts_only_numbered
+from chatbot.pipeline.figure_kind import counts_only_numbered, lengths_unstated
 from chatbot.pipeline.name_swap import (
     coordinated,
     could_swap,
@@ -428,6 +428,11 @@ def verify(
             # like a made-up number. (An English answer's count is read in context: unstated.)
             dropped.append(f"{sentence} (its passages never count {', '.join(numbered)})")
             invented = True
+        elif lengths := lengths_unstated(MARKER.sub(" ", sentence), every, query.text, query.lang):
+            # "6个工作日" (6 working days) over "6 (enam) bulan" (6 months): the value is
+            # stated, the length is not. (An English answer's number is read in context.)
+            dropped.append(f"{sentence} (its passages never give {', '.join(lengths)})")
+            invented = invented or query.asks_quantity
         elif query.asks_quantity and (
             year := other_year(
                 sentence, query.text, texts, {evidence.passages[n].title for n in cited}

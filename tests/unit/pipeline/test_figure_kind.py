@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.pipeline.figure_kind import asked_kind, counts_only_numbered, states_kind
+from chatbot.pipeline.figure_kind import (
+    asked_kind,
+    counts_only_numbered,
+    lengths_unstated,
+    states_kind,
+)
 
 
 @pytest.mark.parametrize(
@@ -232,3 +237,30 @@ def test_a_count_must_be_stated_as_one(
 
 def test_an_english_count_is_left_to_its_context_check() -> None:
     assert counts_only_numbered("It has 15 members [1].", ["Title 15."], "How many?", "en") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "passage_text", "question", "unstated"),
+    [
+        (
+            "在6个工作日内 [1]。",
+            "paling lambat 6 (enam) bulan setelahnya",
+            "多少个工作日?",
+            ["6个工作日"],
+        ),
+        ("在15个工作日内 [1]。", "within 15 working days", "多少个工作日?", []),
+        ("Dalam 30 hari kerja [1].", "within thirty (30) days of receipt", "Berapa hari?", []),
+        ("12个月内 [1]。", "within a year", "多久?", []),
+        ("Setahun sekali [1].", "every 12 months", "Seberapa sering?", []),
+        ("30日以内に [1]。", "Section 30 applies.", "何日以内？", ["30日以内"]),
+        # what the question says, a day's name and a year's are no length
+        ("30日以内に [1]。", "Section 30 applies.", "30日以内とは？", []),
+        ("2023年3月15日に [1]。", "It took effect in 2024.", "いつ？", []),
+        ("It takes 30 days [1].", "Section 30.", "How long?", []),  # English: read in context
+    ],
+)
+def test_a_length_of_time_must_be_stated_in_its_unit(
+    sentence: str, passage_text: str, question: str, unstated: list[str]
+) -> None:
+    lang = "en" if sentence.startswith("It") else "id" if sentence.isascii() else "ja"
+    assert lengths_unstated(sentence, [passage_text], question, lang) == unstated

@@ -550,3 +550,21 @@ def test_a_count_from_a_clause_number_is_invented() -> None:
     # cited to the wrong passage: another passage counts it
     two = evidence(title, "The council has 15 members.")
     assert check("理事会有15名成员 [1]。", two, question).outcome == "answered"
+
+
+def test_a_length_of_time_in_another_unit_is_invented() -> None:
+    pojk = "Penyelenggara wajib mengajukan pendaftaran paling lambat 6 (enam) bulan setelahnya."
+    question = Query(
+        "提供者必须在多少个工作日内处理投诉？", "zh", asks_for="count", asks_quantity=True
+    )
+    verdict = check("提供者必须在6个工作日内处理投诉 [1]。", evidence(pojk), question)
+    assert verdict.outcome == "unsupported" and verdict.invented
+    assert "6个工作日" in verdict.dropped[0]
+    assert check("提供者必须在6个月内提交 [1]。", evidence(pojk), question).outcome == "answered"
+    # a length in Chinese numerals, and words of a day's life, are no length to check
+    yearly = "The operator reports within a year of the change, in its day-to-day work."
+    assert check("提供者在一年内报告 [1]。", evidence(yearly), question).outcome == "answered"
+    by_day = Query("Berapa lama?", "id", asks_quantity=True)
+    said = "Kegiatan sehari-hari dilaporkan dalam 20 (dua puluh) hari kerja."
+    answer = "Kegiatan sehari-hari dilaporkan dalam 20 hari kerja [1]."
+    assert check(answer, evidence(said), by_day).outcome == "answered"
