@@ -7,12 +7,14 @@ this one runs them in order for one question and decides what happens when a ste
 
 - an override attempt, or evidence too weak to answer from (``evidence_answers``): abstain, with
   or without a model;
-- the model declining, or its answer keeping no verified, cited claim (a loop, a wrong date)
-  or stating no figure of the kind asked ("many" for "how many"): the passages' own best
-  sentences with their markers and a note (outcome ``extracted``), since the evidence answers
-  as it would without a model; unless the model, asked of those sentences alone, says they do
-  not state the answer (``_quote_answers``): then abstain. Otherwise the abstention is decided
-  by the evidence alone, the same test for both paths;
+- the model declining, or its answer keeping no verified, cited claim (a loop, a name no
+  passage states) or stating no figure of the kind asked ("many" for "how many"): the
+  passages' own best sentences with their markers and a note (outcome ``extracted``), since
+  the evidence answers as it would without a model; unless the model, asked of those sentences
+  alone, says they do not state the answer (``_quote_answers``): then abstain;
+- the model making up the figure asked for (a sum, a share, a date, a year or a count that no
+  passage states, or that its passage gives for another year or another thing): abstain, since
+  the passages it read do not state it (a made-up page number is no such figure);
 - a question for a sum of money, a share, a date, a year or a count that those sentences do not
   state: abstain (quoted sentences that cannot answer it are not an answer, with a model or
   without);
@@ -156,6 +158,8 @@ class Session:
     notice: str | None = None
     outcome: str = "answered"
     declined: bool = False  # the model said the passages do not answer
+    # ... by making up a figure of the kind asked for (not a page number: Verdict.made_up)
+    invented: bool = False
 
     @property
     def lang(self) -> str:
@@ -518,7 +522,14 @@ class Answerer:
         """A model that said the passages do not answer is evidence too: with the fitted
         support model, the passages are quoted only when their support clears its higher
         ``decline_threshold``; otherwise (and without that model) they are quoted whenever the
-        evidence test passed. An answer that failed verification is not a decline."""
+        evidence test passed. An answer that failed verification is not a decline.
+
+        A model that made up the very figure asked for (a sum, a share, a date, a year, a
+        count: a number no passage states, another year's or another thing's figure) read
+        passages that do not state it: quoting them answers what the documents do not say,
+        so it abstains (for any other question the quote stands)."""
+        if s.invented:
+            return True
         model = self.support_model
         if not s.declined or model is None or s.retrieval is None or s.query is None:
             return False
@@ -571,6 +582,10 @@ class Answerer:
         # A made-up number for the very thing asked, or a neighbour's fact, counts as a
         # decline: the passages most likely do not hold it (Verdict.invented).
         s.declined = verdict.outcome == "refused" or verdict.invented
+        kind = self._checked_kind(s)
+        s.invented = kind is not None and any(
+            states_kind(MARKER.sub(" ", sentence), kind) for sentence in verdict.made_up
+        )
         if verdict.outcome != "answered":
             return None
         evidence, lang = s.evidence, s.query.lang

@@ -155,13 +155,14 @@ _LAW_CITATION = (
     r"|\b(?:Pub(?:lic|\.)?\s*L(?:aw|\.)?|P\.\s?L\.)\s*(?:No\.\s*)?\d+[-–]\d+"
     r"|\b(?:Executive Order|E\.\s?O\.)\s*(?:No\.\s*)?\d+"
 )
-# What numbers a count is never stated by: a citation marker, a clause's or a list item's own
-# number ("Section 5", "Pasal 7 ayat (2)", "第五条", "(a)"), a year and a date.
+# What numbers a count is never stated by: a citation marker, a clause's, a page's or a list
+# item's own number ("Section 5", "Pasal 7 ayat (2)", "第五条", "page 7", "(a)"), a law's
+# citation, a year and a date.
 # ... of which a list item's number may still tell how many items a list has.
 _NOT_A_COUNT_OF_ITEMS = (
     rf"{_LAW_CITATION}|\[\d+\]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
-    r"no\.?|nomor|number)\s*\d[\d.]*(?:\s*\([\w.]+\))*|§+\s*\d[\d.]*"
+    r"pages?|pp?\.|hal\.|halaman|no\.?|nomor|number)\s*\d[\d.]*(?:\s*\([\w.]+\))*|§+\s*\d[\d.]*"
     rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}"
 )
 _NOT_A_COUNT = re.compile(

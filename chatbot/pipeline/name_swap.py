@@ -186,11 +186,11 @@ def swapped_name(
     names something the texts pair with it (``peers``), not for contrast, that neither the
     question nor the answer names.
 
-    More than ``MAX_ANCHORS`` anchors do not tell where the fact is. A name in the title of
-    the passages' document (``titles``) is what the document is about: its sentences need not
-    repeat it ("the AO's decision" in a FedRAMP policy is FedRAMP's), unless the title names
-    the other one too ("How Indonesia and China Can ...")."""
-    if not anchors or len(anchors) > MAX_ANCHORS:
+    More than ``MAX_ANCHORS`` anchors tell where the fact is only when each names a neighbour.
+    A name in the title of the passages' document (``titles``) is what the document is about:
+    its sentences need not repeat it ("the AO's decision" in a FedRAMP policy is FedRAMP's),
+    unless the title names the other one too ("How Indonesia and China Can ...")."""
+    if not anchors:
         return None
     titled = " ".join(titles)
     stems = set(tokens(answer_sentence))
@@ -200,21 +200,44 @@ def swapped_name(
         form = paired_form(name, paired)
         if any(_names_it(a, name) or _names_it(a, form) for a in anchors):
             continue
-        for anchor in anchors:
-            for run in _runs(anchor):
-                other = _plain(run.group(0))
-                if frozenset((form, other.lower())) not in peers:
-                    continue
-                before = anchor[: run.start() + run.group(0).find(other)]
-                if _CONTRAST.search(before):
-                    continue
-                if says_words(question, other) or says_words(answer_sentence, other):
-                    continue
-                if (says_words(titled, name) or says_words(titled, form)) and not says_words(
-                    titled, other
-                ):
-                    continue
-                return name, other
+        others = [
+            _neighbour(anchor, name, form, (question, answer_sentence), titled, peers)
+            for anchor in anchors
+        ]
+        # Many anchors (the same sentence in two variants, or repeated) tell where the fact
+        # is only when each names the neighbour.
+        if len(anchors) > MAX_ANCHORS and not all(others):
+            continue
+        other = next((o for o in others if o), None)
+        if other is not None:
+            return name, other
+    return None
+
+
+def _neighbour(
+    anchor: str,
+    name: str,
+    form: str,
+    said: tuple[str, str],
+    titled: str,
+    peers: set[frozenset[str]],
+) -> str | None:
+    """The name the anchor says that the texts pair with the asked one (``form``), in any of
+    its forms ("Chinese economy" is China's), not for contrast, that neither the question nor
+    the answer (``said``) names, unless the title names the asked one and not it."""
+    paired = _paired_names(peers)
+    for run in _runs(anchor):
+        other = _plain(run.group(0))
+        if frozenset((form, paired_form(other, paired))) not in peers:
+            continue
+        before = anchor[: run.start() + run.group(0).find(other)]
+        if _CONTRAST.search(before):
+            continue
+        if any(says_words(text, other) for text in said):
+            continue
+        if (says_words(titled, name) or says_words(titled, form)) and not says_words(titled, other):
+            continue
+        return other
     return None
 
 
@@ -253,9 +276,54 @@ def other_year(
     return None
 
 
+def years_in(text: str) -> list[str]:
+    """The years a text says ("2022", "２０２２年")."""
+    return _YEAR.findall(_nfkc(text))
+
+
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
 def sentences_of(texts: Iterable[str]) -> list[str]:
     return [s for text in texts for s in passage_sentences(text)]
+
+
+def unnamed_subject(
+    question: str, stating: list[str], every: list[str], titles: Iterable[str] = ()
+) -> list[str]:
+    """The question's names when the passages ``stating`` the answer's figure share nothing
+    with the question (none of its names, none of its other words) while another evidence
+    passage mentions one of its names: "In which year did Sam Altman receive the Golden Visa?"
+    answered with the 2020 of a passage about the national strategy, beside the passage naming
+    Sam Altman, which gives no year. A passage mentions a name by one of its words, its
+    initials ("NSF"), or the name its initials stand for. Words of a document's title (what
+    all its passages are about: "Indonesia" in "How Indonesia and China ..."), words every
+    evidence passage says, and words with digits ("FY2022" may be said in words) are not
+    read."""
+    if not stating or not every:
+        return []
+    said = [set(tokens(text)) for text in every]
+    unread = set(tokens(" ".join(titles))) | set.intersection(*said)
+
+    def read(text: str) -> set[str]:
+        return {w for w in tokens(text) if not any(ch.isdigit() for ch in w)} - unread
+
+    asked = {name: read(name) for name in asked_names(question)}
+    asked = {name: words for name, words in asked.items() if words}
+
+    def mentions(text: str) -> bool:
+        stems = set(tokens(text))
+        for name, words in asked.items():
+            if words & stems or (len(_initials(name)) >= 2 and says_words(text, _initials(name))):
+                return True
+            acronyms = {w for w in name.split() if w.isupper() and w.isalpha() and len(w) > 1}
+            if any(_initials(_plain(r.group(0))) in acronyms for r in _runs(text)):
+                return True
+        return False
+
+    if not asked or not any(map(mentions, every)) or any(map(mentions, stating)):
+        return []
+    if read(question) & set().union(*(set(tokens(text)) for text in stating)):
+        return []  # it shares a word of the question: it may speak of what was asked
+    return sorted(asked)

@@ -30,11 +30,14 @@ from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.figure_kind import counts_only_numbered, lengths_unstated
 from chatbot.pipeline.name_swap import (
+    MAX_ANCHORS,
     coordinated,
     could_swap,
     other_year,
     sentences_of,
     swapped_name,
+    unnamed_subject,
+    years_in,
 )
 from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
@@ -102,10 +105,14 @@ class Verdict:
     text: str  # the sentences that passed, markers kept
     outcome: Outcome
     dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
-    # A dropped sentence stated a number no passage states, or said of what was asked what its
-    # passage says of a neighbour (name_swap): the model made up the very thing asked for, so
-    # the passages most likely do not hold it.
-    invented: bool = False
+    # Dropped sentences that stated a number no passage states, or said of what was asked what
+    # their passage says of a neighbour or of another year (name_swap): the model made up the
+    # very thing asked for, so the passages most likely do not hold it.
+    made_up: list[str] = field(default_factory=list)
+
+    @property
+    def invented(self) -> bool:
+        return bool(self.made_up)
 
 
 def claims_to_check(sentence: str, lang: str) -> list[str]:
@@ -326,6 +333,32 @@ def _document_names(evidence: Evidence, n: int, name: str) -> bool:
     return False
 
 
+def _dated(sentence: str, texts: list[str], query: Query, idf: IdfTable) -> str:
+    """The answer sentence and, when it says no year and states a number, the passage sentences
+    stating its figures (one or two: more do not tell which it restates): a bare "$911,400,000
+    [1]" gives the year of "(2) $911,400,000 for fiscal year 2022;"."""
+    if years_in(sentence) or not any(
+        c[0].isdigit() for c in new_claims(sentence, query.lang, query.text)
+    ):
+        return sentence
+    found = anchors(sentence, texts, query, idf)
+    return " ".join([sentence, *found]) if len(found) <= MAX_ANCHORS else sentence
+
+
+def _stating(sentence: str, query: Query, evidence: Evidence) -> list[str]:
+    """The texts of the evidence passages that state every number of the answer sentence that
+    the question does not say (none when it states no such number)."""
+    figures = [c for c in new_claims(sentence, query.lang, query.text) if c[0].isdigit()]
+    if not figures:
+        return []
+    out = []
+    for n in evidence.passages:
+        text = "\n".join(evidence.texts_of(n))
+        if all(_states(figure, text) for figure in figures):
+            out.append(text)
+    return out
+
+
 def verify(
     text: str,
     query: Query,
@@ -342,7 +375,7 @@ def verify(
         return Verdict("", "refused")
     text = _LOOP.sub(r"\1", text)  # "phases involve: [1] phases involve: [1] ..." once
     kept: list[str] = []
-    invented = False
+    made_up: list[str] = []
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     if peers is None:
         peers = coordinated(every, {p.title for p in evidence.passages.values()})
@@ -385,7 +418,8 @@ def verify(
                 missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
-            invented = invented or any(m.isdigit() for m in missing)
+            if any(m.isdigit() for m in missing):
+                made_up.append(sentence)
         elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
             dropped.append(f"{sentence} (said already)")  # a small model can loop
         elif loops(sentence, texts):
@@ -417,7 +451,19 @@ def verify(
             # The passage says it of a neighbour of what was asked: the documents most likely
             # do not say it of what was asked, as with a made-up number.
             dropped.append(f"{sentence} (its passage says this of {swap[1]}, not {swap[0]})")
-            invented = True
+            made_up.append(sentence)
+        elif query.asks_quantity and (
+            unnamed := unnamed_subject(
+                named,
+                _stating(sentence, query, evidence),
+                every,
+                {p.title for p in evidence.passages.values()},
+            )
+        ):
+            # The figure comes from a passage that never names what was asked, beside one that
+            # does and gives no figure: it is another thing's figure.
+            dropped.append(f"{sentence} (its figure's passages never name {', '.join(unnamed)})")
+            made_up.append(sentence)
         elif query.asks_for == "count" and (
             numbered := counts_only_numbered(
                 MARKER.sub(" ", sentence), every, query.text, query.lang
@@ -427,23 +473,27 @@ def verify(
             # passage counts anything by it (they number a clause, a year or a date by it),
             # like a made-up number. (An English answer's count is read in context: unstated.)
             dropped.append(f"{sentence} (its passages never count {', '.join(numbered)})")
-            invented = True
+            made_up.append(sentence)
         elif lengths := lengths_unstated(MARKER.sub(" ", sentence), every, query.text, query.lang):
             # "6个工作日" (6 working days) over "6 (enam) bulan" (6 months): the value is
             # stated, the length is not. (An English answer's number is read in context.)
             dropped.append(f"{sentence} (its passages never give {', '.join(lengths)})")
-            invented = invented or query.asks_quantity
+            if query.asks_quantity:
+                made_up.append(sentence)
         elif query.asks_quantity and (
             year := other_year(
-                sentence, query.text, texts, {evidence.passages[n].title for n in cited}
+                _dated(sentence, texts, query, idf),
+                query.text,
+                texts,
+                {evidence.passages[n].title for n in cited},
             )
         ):
             # "How much ... in fiscal year 2026?" answered with 2025's sum: the passages
             # never say 2026 (a year a question names beside no figure may name a document).
             dropped.append(f"{sentence} (gives {year[1]}'s figure, not {year[0]}'s)")
-            invented = True
+            made_up.append(sentence)
         else:
             kept.append(sentence)
     if not kept:
-        return Verdict("", "unsupported", dropped, invented)
-    return Verdict(" ".join(kept), "answered", dropped, invented)
+        return Verdict("", "unsupported", dropped, made_up)
+    return Verdict(" ".join(kept), "answered", dropped, made_up)

@@ -282,11 +282,11 @@ def test_a_declining_model_on_evidence_that_answers_gives_the_passages_words(
 
 
 def test_a_failed_draft_points_the_quote_at_the_passage_it_cited(make) -> None:
-    # The draft's figure is wrong (no passage states 2031), but the passage it cites leads the
+    # The draft's name is wrong (no passage states it), but the passage it cites leads the
     # quote: a small model often points at the right passage and misreads it.
     def reply(messages: list[Any]) -> str:
         delta = next(n for n in offered_numbers(messages) if "delta" in passage(messages, n))
-        return f"It started in 2031 [{delta}]."
+        return f"It started under Sam Altman [{delta}]."
 
     answer = make(FakeChat(reply), DELTA).ask("When did the alpha project start?")
     assert answer.outcome == "extracted"
@@ -378,7 +378,11 @@ def test_the_model_abstains_exactly_where_the_extractive_path_does(
     tuning = {"min_support": min_support}
     without = make(answer=tuning).ask(question)
     declining = make(FakeChat(reply), DELTA, answer=tuning).ask(question)
-    assert declining.abstained == make(answer=tuning, files=DELTA).ask(question).abstained
+    extracting = make(answer=tuning, files=DELTA).ask(question)
+    # ... but a made-up figure of the kind asked (a year for "when") abstains: the passages
+    # the model read do not state it (test_a_made_up_figure_for_the_kind_asked_abstains_...)
+    made_up = "2031" in reply and question.startswith("When") and not extracting.abstained
+    assert declining.abstained == (extracting.abstained or made_up)
     if without.abstained:
         assert declining.abstained or declining.outcome == "extracted"
 
@@ -481,7 +485,6 @@ def test_a_claim_cited_to_the_wrong_passage_is_repointed_to_the_one_stating_it(m
         "It is run by Sam Altman [1].",  # a name no passage states
         "When did the alpha project start [1]?",  # the question echoed back
         "The alpha project [1].",  # no claim left
-        "It started in 2031 [1].",  # a made-up date: the passage's own holds the right one
         "The alpha project started [1]. The alpha project started [1]. The alpha project [1].",
     ],
 )
@@ -912,10 +915,10 @@ def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     assert answer.outcome == "extracted" and "US$2 million" in answer.answer
 
 
-@pytest.mark.parametrize("chat", [None, FakeChat("It gets US$9 million for 2026 [1].")])
+@pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
 def test_a_quote_of_another_years_figures_is_no_answer(make, chat) -> None:
     """Asked for 2026, the passages give only 2020's and 2021's sums: the quote (without a model,
-    or after the model's made-up figure was dropped) is no answer; asked for 2021, it is."""
+    or after the model declined) is no answer; asked for 2021, it is."""
     files = {
         "omega.txt": "The omega project received US$5 million from the state in 2020.\n\n"
         "The omega project received US$6 million from the state in 2021.\n"
@@ -975,7 +978,7 @@ def test_a_figure_stated_for_a_neighbour_does_not_answer_for_the_one_asked(make)
             "In Norway, hydropower supplies 88% of electricity.\n"
         )
     }
-    chat = FakeChat("Hydropower supplies 88% of Chile's electricity [1].")
+    chat = FakeChat("Hydropower supplies 88% of Norway's electricity [1].")
     for answerer in (make(None, nordic), make(chat, nordic)):
         assert_abstained(answerer.ask("What share of Chile's electricity comes from hydropower?"))
         answer = answerer.ask("What share of Norway's electricity comes from hydropower?")
@@ -1129,6 +1132,32 @@ def test_a_decline_abstains_unless_the_fitted_support_clears_its_higher_bar(
     answer = final(events(answerer, question))
     assert answer.abstained is abstains
     assert answer.outcome == ("abstained" if abstains else "extracted")
-    # A date no passage states, for the very thing asked, is read as a decline too.
+    # A year no passage states is read as a decline too.
     answerer.chat_model = FakeChat("It started in 1850 [1].")
-    assert final(events(answerer, question)).abstained is abstains
+    assert final(events(answerer, "How did the alpha project start?")).abstained is abstains
+
+
+@pytest.mark.parametrize("reply", ["It started in 1850 [1].", "It started in 2019 [1]."])
+def test_a_made_up_figure_for_the_kind_asked_abstains_whatever_the_support(
+    make, reply: str
+) -> None:
+    """Asked when (a kind of figure), the model made up a year: the passages it read do not
+    state it, so quoting them would answer what they do not say, even where the support model
+    would quote after a decline. A year a passage states is an answer."""
+    from chatbot.pipeline.support import FEATURES, SupportModel
+
+    files = {"alpha.md": "# Alpha\n\nThe alpha project started in 2019 and builds solar farms.\n"}
+    answerer = make(FakeChat(reply), files)
+    answerer.support_model = SupportModel((0.0,) * len(FEATURES), 0.0, 0.1, 0.01, "d", "m")
+    answer = final(events(answerer, "When did the alpha project start?"))
+    assert answer.abstained is ("1850" in reply)
+
+
+def test_a_made_up_page_number_is_no_made_up_figure(make) -> None:
+    """A draft saying where it read the answer ("page 7, paragraph 12", numbers no passage
+    states) made up no count: the quote answers, as it does without a model."""
+    question = "How many nurses does the beta project train?"
+    without = make().ask(question)
+    with_model = make(FakeChat("It is on page 7, paragraph 12 [1].")).ask(question)
+    assert not without.abstained and with_model.outcome == "extracted"
+    assert with_model.answer.endswith(without.answer)

@@ -12,6 +12,7 @@ from chatbot.pipeline.name_swap import (
     other_year,
     paired_form,
     swapped_name,
+    unnamed_subject,
 )
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
@@ -134,9 +135,16 @@ def test_a_runs_first_and_last_words_stand_in_only_in_a_title() -> None:
     assert frozenset(("indonesia", "china")) in coordinated([], ["How Indonesia and China Can Win"])
 
 
-def test_too_many_equal_anchors_tell_nothing() -> None:
+def test_many_equal_anchors_tell_where_the_fact_is_only_when_each_names_the_neighbour() -> None:
     anchors = [f"Norway builds grid number {n}." for n in range(3)]
-    assert swapped_name("Chile builds grids [1].", "What does Chile build?", anchors, PEERS) is None
+    answer, question = "Chile builds grids [1].", "What does Chile build?"
+    assert swapped_name(answer, question, anchors, PEERS) == ("Chile", "Norway")
+    unnamed = [*anchors[:2], "The state builds grid number 3."]
+    assert swapped_name(answer, question, unnamed, PEERS) is None
+    # a neighbour named in a form derived from its name ("Chilean firms") is named
+    derived = [f"Chilean firms build grid number {n}." for n in range(3)]
+    asked = ("Norway builds grids [1].", "What does Norway build?")
+    assert swapped_name(*asked, derived, PEERS) == ("Norway", "Chilean")
 
 
 def _passage(text: str) -> Passage:
@@ -205,6 +213,12 @@ def test_a_figure_for_another_year_than_the_one_asked_is_no_answer() -> None:
     query = Query(asked, "en", asks_quantity=True)
     verdict = verify(answer, query, evidence, lambda t: False, idf, min_overlap)
     assert verdict.outcome == "unsupported" and verdict.invented
+    # a bare figure says its year through the passage sentence stating it
+    verdict = verify("$1,055,060,000 [1].", query, evidence, lambda t: False, idf, min_overlap)
+    assert verdict.outcome == "unsupported" and "gives 2025's figure" in verdict.dropped[0]
+    query = Query(asked.replace("2026", "2025"), "en", asks_quantity=True)
+    verdict = verify("$1,055,060,000 [1].", query, evidence, lambda t: False, idf, min_overlap)
+    assert verdict.outcome == "answered"
     # A year beside no figure may name a document ("the October 2024 memorandum").
     query = Query("Which order does the 2024 memorandum fulfil?", "en")
     answer = "It fulfils Executive Order 14110 of October 30, 2023 [1]."
@@ -214,3 +228,32 @@ def test_a_figure_for_another_year_than_the_one_asked_is_no_answer() -> None:
         verify(answer, query, ev, lambda t: False, IdfTable([order, passage]), min_overlap).outcome
         == "answered"
     )
+
+
+STRATEGY = "Through Korika, the government released the National AI Strategy in 2020."
+VISA = "The government granted a Golden Visa to Sam Altman, the founder of OpenAI."
+ARTICLE = ["A Robust AI Ecosystem: How Indonesia and China Can Achieve It Together"]
+
+
+def test_a_figure_from_a_passage_that_never_names_what_was_asked() -> None:
+    visa = "In which year did Sam Altman receive Indonesia's Golden Visa?"
+    every = [STRATEGY, VISA]
+    assert unnamed_subject(visa, [STRATEGY], every, ARTICLE) == ["Golden Visa", "Sam Altman"]
+    assert unnamed_subject(visa, [STRATEGY, VISA], every, ARTICLE) == []  # one names it
+    # the document's title names what every passage is about
+    strategy = "In which year did Indonesia release its National AI Strategy?"
+    assert unnamed_subject(strategy, [STRATEGY], every, ARTICLE) == []
+    # no passage names it: nothing tells the figure's passage apart
+    assert unnamed_subject("When did Japan join?", [STRATEGY], every, ARTICLE) == []
+
+
+def test_a_passage_names_what_was_asked_by_a_word_or_its_initials() -> None:
+    nsf = "(g) There are authorized to the National Science Foundation (2) $911,400,000 for 2022;"
+    noaa = "The NOAA Administrator shall establish a Center for Artificial Intelligence."
+    task_force = "The Task Force shall terminate 90 days after its final report."
+    named = "The National AI Research Resource Task Force is established."
+    every = [nsf, noaa, task_force, named]
+    assert unnamed_subject("How much is authorized for the NSF in FY2022?", [nsf], every) == []
+    assert unnamed_subject("How much for NOAA in FY2022?", [nsf], every) == ["NOAA in FY2022"]
+    when = "How many days after its report does the National AI Research Resource Task Force end?"
+    assert unnamed_subject(when, [task_force], every) == []

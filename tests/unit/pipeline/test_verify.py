@@ -568,3 +568,21 @@ def test_a_length_of_time_in_another_unit_is_invented() -> None:
     said = "Kegiatan sehari-hari dilaporkan dalam 20 (dua puluh) hari kerja."
     answer = "Kegiatan sehari-hari dilaporkan dalam 20 hari kerja [1]."
     assert check(answer, evidence(said), by_day).outcome == "answered"
+
+
+def test_a_figure_of_a_passage_not_about_what_was_asked_is_invented() -> None:
+    strategy = "Through Korika, the government released the National AI Strategy in 2020."
+    visa = "The government granted a Golden Visa to Sam Altman, the founder of OpenAI."
+    question = Query(
+        "山姆·奥尔特曼是在哪一年获得印尼黄金签证的？",
+        "zh",
+        english="In which year did Sam Altman receive Indonesia's Golden Visa?",
+        asks_for="year",
+        asks_quantity=True,
+    )
+    verdict = check("山姆·奥尔特曼在2020年获得黄金签证 [1]。", evidence(strategy, visa), question)
+    assert verdict.outcome == "unsupported" and verdict.invented
+    assert "never name Golden Visa" in verdict.dropped[0]
+    granted = "Sam Altman was granted a Golden Visa in 2023."
+    answer = "山姆·奥尔特曼在2023年获得黄金签证 [2]。"
+    assert check(answer, evidence(strategy, granted), question).outcome == "answered"
