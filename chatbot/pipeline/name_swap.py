@@ -228,14 +228,16 @@ def _neighbour(
     paired = _paired_names(peers)
     for run in _runs(anchor):
         other = _plain(run.group(0))
-        if frozenset((form, paired_form(other, paired))) not in peers:
+        other_form = paired_form(other, paired)
+        if frozenset((form, other_form)) not in peers:
             continue
         before = anchor[: run.start() + run.group(0).find(other)]
         if _CONTRAST.search(before):
             continue
         if any(says_words(text, other) for text in said):
             continue
-        if (says_words(titled, name) or says_words(titled, form)) and not says_words(titled, other):
+        titles_it = says_words(titled, other) or says_words(titled, other_form)
+        if (says_words(titled, name) or says_words(titled, form)) and not titles_it:
             continue
         return other
     return None

@@ -145,6 +145,9 @@ def test_many_equal_anchors_tell_where_the_fact_is_only_when_each_names_the_neig
     derived = [f"Chilean firms build grid number {n}." for n in range(3)]
     asked = ("Norway builds grids [1].", "What does Norway build?")
     assert swapped_name(*asked, derived, PEERS) == ("Norway", "Chilean")
+    # ... also where the title names both ("How Norway and Chile ...")
+    titled = ["How Norway and Chile Build Grids"]
+    assert swapped_name(*asked, derived[:1], PEERS, titled) == ("Norway", "Chilean")
 
 
 def _passage(text: str) -> Passage:
