@@ -309,15 +309,20 @@ def counts_only_numbered(sentence: str, texts: list[str], question: str, lang: s
 _UNITS = {
     "hour": r"hours?|jam|小时|小時|時間",
     "day": r"days?|hari|天|日間|日以内|日内|个工作日|個工作日|工作日|営業日|日以上",
-    "week": r"weeks?|minggu|个星期|個星期|星期|週間|周",
-    "month": r"months?|bulan|个月|個月|か月|カ月|ヶ月|ケ月",
+    "week": r"weeks?|minggu|pekan|个星期|個星期|星期|週間|周(?![岁歲年])",
+    "month": r"months?|bulan|个月|個月|か月|カ月|ヶ月|ケ月|ヵ月|箇月",
     "year": r"years?|tahun|年間|年以内|年内|年后|年後|年以上",
 }
+# A number (not one shaped like a year: "2030年后" is after 2030), an optional bracketed word
+# ("6 (enam) bulan"), then a unit not followed by a year ("Nomor 11 Tahun 2020" is a law's
+# number and year) nor a hyphen ("sehari-hari", everyday). Possessive runs of space: a long
+# run of spaces in an OCR'd page is crossed once.
 _LENGTH = re.compile(
-    rf"(?<![\d.,])(\d+(?:[.,]\d+)?|\b(?:{'|'.join(_COUNT_WORDS)}|an?|se(?=[a-z])))\s*\)?[\s-]*"
-    r"(?:\([^()]{1,30}\)\s*)?"
+    rf"(?<![\d.,])(?!{_YEAR}(?![\d.,]))"
+    rf"(\d+(?:[.,]\d+)?|\b(?:{'|'.join(_COUNT_WORDS)}|an?|se(?=[a-z])))"
+    r"\s*+(?:\)\s*+)?(?:-\s*+)?(?:\([^()]{1,30}\)\s*+)?"
     r"(?:calendar |business |working |kalender |kerja )?"
-    rf"({'|'.join(f'(?:{u})' for u in _UNITS.values())})(?![A-Za-z-])",  # not "sehari-hari"
+    rf"({'|'.join(f'(?:{u})' for u in _UNITS.values())})(?![A-Za-z-])(?!\s*{_YEAR}(?!\d))",
     re.IGNORECASE,
 )
 _UNIT_OF = [(unit, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for unit, words in _UNITS.items()]
@@ -333,9 +338,12 @@ def _lengths(text: str) -> list[float]:
     for m in _LENGTH.finditer(unicodedata.normalize("NFKC", text)):
         unit = next(u for u, said in _UNIT_OF if said.match(m.group(2)))
         said = m.group(1).lower()
-        values = {1.0} if said in {"a", "an", "se"} else {float(_COUNT_WORDS.get(said, 0))}
         if said[0].isdigit():
             values = {v for n in numbers(said) for v in n.values}
+        elif said in {"a", "an", "se"}:
+            values = {1.0}
+        else:
+            values = {float(_COUNT_WORDS[said])}
         out += [v * _HOURS[unit] for v in values]
     return out
 

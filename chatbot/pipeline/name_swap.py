@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable
 from itertools import pairwise
 
-from core.text import name_is_stated, passage_sentences, says_words, tokens
+from core.text import name_is_stated, names, passage_sentences, says_words, tokens
 
 # A capitalised run without "and"/"or" inside it ("Ministry of Finance", "China"), on one line;
 # a possessive ends it ("Indonesia's GDP" is Indonesia, then GDP).
@@ -201,7 +201,7 @@ def swapped_name(
         if any(_names_it(a, name) or _names_it(a, form) for a in anchors):
             continue
         others = [
-            _neighbour(anchor, name, form, (question, answer_sentence), titled, peers)
+            _neighbour(anchor, name, form, (question, answer_sentence), titled, peers, paired)
             for anchor in anchors
         ]
         # Many anchors (the same sentence in two variants, or repeated) tell where the fact
@@ -221,11 +221,12 @@ def _neighbour(
     said: tuple[str, str],
     titled: str,
     peers: set[frozenset[str]],
+    paired: set[str],
 ) -> str | None:
     """The name the anchor says that the texts pair with the asked one (``form``), in any of
     its forms ("Chinese economy" is China's), not for contrast, that neither the question nor
-    the answer (``said``) names, unless the title names the asked one and not it."""
-    paired = _paired_names(peers)
+    the answer (``said``) names in any form, unless the title names the asked one and not it.
+    ``paired``: every name of ``peers``."""
     for run in _runs(anchor):
         other = _plain(run.group(0))
         other_form = paired_form(other, paired)
@@ -234,7 +235,9 @@ def _neighbour(
         before = anchor[: run.start() + run.group(0).find(other)]
         if _CONTRAST.search(before):
             continue
-        if any(says_words(text, other) for text in said):
+        if any(says_words(text, other) for text in said) or any(
+            paired_form(n, paired) == other_form for text in said for n in asked_names(text)
+        ):
             continue
         titles_it = says_words(titled, other) or says_words(titled, other_form)
         if (says_words(titled, name) or says_words(titled, form)) and not titles_it:
@@ -299,10 +302,10 @@ def unnamed_subject(
     passage mentions one of its names: "In which year did Sam Altman receive the Golden Visa?"
     answered with the 2020 of a passage about the national strategy, beside the passage naming
     Sam Altman, which gives no year. A passage mentions a name by one of its words, its
-    initials ("NSF"), or the name its initials stand for. Words of a document's title (what
-    all its passages are about: "Indonesia" in "How Indonesia and China ..."), words every
-    evidence passage says, and words with digits ("FY2022" may be said in words) are not
-    read."""
+    initials ("NSF"), or the name its initials stand for ("National Institute of Standards and
+    Technology" for "NIST"). Words of a document's title (what all its passages are about:
+    "Indonesia" in "How Indonesia and China ..."), words every evidence passage says, and words
+    with digits ("FY2022" may be said in words) are not read."""
     if not stating or not every:
         return []
     said = [set(tokens(text)) for text in every]
@@ -311,16 +314,16 @@ def unnamed_subject(
     def read(text: str) -> set[str]:
         return {w for w in tokens(text) if not any(ch.isdigit() for ch in w)} - unread
 
-    asked = {name: read(name) for name in asked_names(question)}
+    asked = {_POSSESSIVE.sub("", name): read(name) for name in names(question)}
     asked = {name: words for name, words in asked.items() if words}
 
     def mentions(text: str) -> bool:
         stems = set(tokens(text))
+        initials = {_initials(run) for run in names(text)}
         for name, words in asked.items():
             if words & stems or (len(_initials(name)) >= 2 and says_words(text, _initials(name))):
                 return True
-            acronyms = {w for w in name.split() if w.isupper() and w.isalpha() and len(w) > 1}
-            if any(_initials(_plain(r.group(0))) in acronyms for r in _runs(text)):
+            if {w for w in name.split() if w.isupper() and w.isalpha()} & initials:
                 return True
         return False
 

@@ -105,9 +105,10 @@ class Verdict:
     text: str  # the sentences that passed, markers kept
     outcome: Outcome
     dropped: list[str] = field(default_factory=list)  # sentences removed, with the reason
-    # Dropped sentences that stated a number no passage states, or said of what was asked what
-    # their passage says of a neighbour or of another year (name_swap): the model made up the
-    # very thing asked for, so the passages most likely do not hold it.
+    # Dropped sentences that stated a number no passage states (without what says where the
+    # answer was read: "page 7"), or said of what was asked what their passage says of a
+    # neighbour or of another year (name_swap): the model made up the very thing asked for, so
+    # the passages most likely do not hold it.
     made_up: list[str] = field(default_factory=list)
 
     @property
@@ -205,9 +206,15 @@ def _phrases(text: str) -> Counter[tuple[str, ...]]:
     return Counter(tuple(said[i : i + LOOP_WORDS]) for i in range(len(said) - LOOP_WORDS + 1))
 
 
-# A page reference ("p.6.", "pp. 4-5", "hal. 12"): the kind of short tail that joins an echoed
-# question into one sentence.
-_PAGE_REFERENCE = re.compile(r"\b(?:pp?|page|hal|halaman)\.?\s*\d+(?:\s*[-–]\s*\d+)?", re.I)
+# Where in the passages something is said ("p.6.", "pp. 4-5", "hal. 12", "paragraph 12",
+# "passage 2", "Pasal 8", "第16節", "7ページ"): the kind of short tail that joins an echoed
+# question into one sentence, and numbers a draft may make up without making up a figure.
+_REFERENCE = re.compile(
+    r"\b(?:pp?|pages?|hal|halaman|paragraphs?|paras?|sections?|sec|passages?|pasal|ayat|bab|"
+    r"chapters?|articles?)\.?\s*\(?\d+\)?(?:\s*[-–]\s*\d+)?|[¶§]\s*\d+"
+    r"|第\s*\d+\s*[段节節页頁条條章款项項]|\d+\s*(?:ページ|頁|页)",
+    re.IGNORECASE,
+)
 
 
 def echoes_question(sentence: str, question: str) -> bool:
@@ -219,7 +226,7 @@ def echoes_question(sentence: str, question: str) -> bool:
     if len(parts) < 2:
         return False
     head, tail = parts
-    tail = _PAGE_REFERENCE.sub(" ", tail)
+    tail = _REFERENCE.sub(" ", tail)
     return not says_something(head, question) and not says_something(tail, question)
 
 
@@ -333,22 +340,39 @@ def _document_names(evidence: Evidence, n: int, name: str) -> bool:
     return False
 
 
+# Where a sentence's clauses part: a year in one clause ("As of December 2022, it employed
+# 1,200 staff") is not the year of another's figure.
+_CLAUSE_END = re.compile(r"[,;:]\s+|[，；、：]\s*|\s+(?:and|dan)\s+")
+
+
 def _dated(sentence: str, texts: list[str], query: Query, idf: IdfTable) -> str:
-    """The answer sentence and, when it says no year and states a number, the passage sentences
-    stating its figures (one or two: more do not tell which it restates): a bare "$911,400,000
-    [1]" gives the year of "(2) $911,400,000 for fiscal year 2022;"."""
-    if years_in(sentence) or not any(
-        c[0].isdigit() for c in new_claims(sentence, query.lang, query.text)
-    ):
+    """The answer sentence and, when it says no year and states a number, the clauses of the
+    passage sentences stating its figures (one or two: more do not tell which it restates)
+    that state them: a bare "$911,400,000 [1]" gives the year of "(2) $911,400,000 for fiscal
+    year 2022;"."""
+    figures = _figures(sentence, query)
+    if years_in(sentence) or not figures:
         return sentence
     found = anchors(sentence, texts, query, idf)
-    return " ".join([sentence, *found]) if len(found) <= MAX_ANCHORS else sentence
+    if len(found) > MAX_ANCHORS:
+        return sentence
+    clauses = [
+        c for a in found for c in _CLAUSE_END.split(a) if any(_states(f, c) for f in figures)
+    ]
+    return " ".join([sentence, *clauses])
+
+
+def _figures(sentence: str, query: Query) -> list[str]:
+    """The numbers of an answer sentence that its question does not say."""
+    return [c for c in new_claims(sentence, query.lang, query.text) if c[0].isdigit()]
 
 
 def _stating(sentence: str, query: Query, evidence: Evidence) -> list[str]:
     """The texts of the evidence passages that state every number of the answer sentence that
-    the question does not say (none when it states no such number)."""
-    figures = [c for c in new_claims(sentence, query.lang, query.text) if c[0].isdigit()]
+    the question does not say; none when it states no such number, or when one of them is
+    written in another language than English (it shares no words with the question's English
+    wording: ``unnamed_subject`` cannot read it)."""
+    figures = _figures(sentence, query)
     if not figures:
         return []
     out = []
@@ -356,7 +380,7 @@ def _stating(sentence: str, query: Query, evidence: Evidence) -> list[str]:
         text = "\n".join(evidence.texts_of(n))
         if all(_states(figure, text) for figure in figures):
             out.append(text)
-    return out
+    return [] if any(map(_in_another_language, out)) else out
 
 
 def verify(
@@ -418,8 +442,11 @@ def verify(
                 missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
-            if any(m.isdigit() for m in missing):
-                made_up.append(sentence)
+            # A made-up number, unless it only says where the answer was read ("page 7"):
+            # kept without those references, to tell what kind of figure it made up.
+            figure = _REFERENCE.sub(" ", sentence)
+            if {m for m in missing if m.isdigit()} & {n[0] for n in numbers(figure)}:
+                made_up.append(figure)
         elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
             dropped.append(f"{sentence} (said already)")  # a small model can loop
         elif loops(sentence, texts):

@@ -256,6 +256,10 @@ def test_an_english_count_is_left_to_its_context_check() -> None:
         # what the question says, a day's name and a year's are no length
         ("30日以内に [1]。", "Section 30 applies.", "30日以内とは？", []),
         ("2023年3月15日に [1]。", "It took effect in 2024.", "いつ？", []),
+        ("2030年后 [1]。", "After the plan ends.", "何时？", []),
+        ("年满18周岁的人 [1]。", "Adults may apply.", "谁？", []),
+        ("Undang-Undang Nomor 11 Tahun 2020 [1].", "Law No. 11 of 2020.", "Apa?", []),
+        ("3ヵ月以内 [1]。", "within 3 months", "何か月？", []),
         ("It takes 30 days [1].", "Section 30.", "How long?", []),  # English: read in context
     ],
 )

@@ -582,7 +582,17 @@ def test_a_figure_of_a_passage_not_about_what_was_asked_is_invented() -> None:
     )
     verdict = check("山姆·奥尔特曼在2020年获得黄金签证 [1]。", evidence(strategy, visa), question)
     assert verdict.outcome == "unsupported" and verdict.invented
-    assert "never name Golden Visa" in verdict.dropped[0]
+    assert "Sam Altman" in verdict.dropped[0]
     granted = "Sam Altman was granted a Golden Visa in 2023."
     answer = "山姆·奥尔特曼在2023年获得黄金签证 [2]。"
     assert check(answer, evidence(strategy, granted), question).outcome == "answered"
+
+
+def test_a_made_up_page_number_is_no_made_up_figure() -> None:
+    board = "The board consists of nine members appointed by the minister."
+    question = Query("How many members does the board have?", "en", asks_for="count")
+    where = check("The board has nine members, on page 7, paragraph 12 [1].", evidence(board))
+    assert where.outcome == "unsupported" and not where.invented
+    made_up = check("The board has 12 members (page 7) [1].", evidence(board), question)
+    assert made_up.invented and "12 members" in made_up.made_up[0]
+    assert "page 7" not in made_up.made_up[0]
