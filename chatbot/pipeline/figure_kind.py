@@ -332,8 +332,9 @@ _UNIT_OF = [(unit, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for unit, words
 _HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.0, "year": 8760.0}
 
 
-def _lengths(text: str) -> list[float]:
-    """The lengths of time a text states, in hours ("a year", "6 (enam) bulan", "3个月")."""
+def _lengths(text: str) -> list[tuple[str, set[float]]]:
+    """The lengths of time a text states: each as written and in hours ("a year", "6 (enam)
+    bulan", "3个月")."""
     out = []
     for m in _LENGTH.finditer(unicodedata.normalize("NFKC", text)):
         unit = next(u for u, said in _UNIT_OF if said.match(m.group(2)))
@@ -344,7 +345,7 @@ def _lengths(text: str) -> list[float]:
             values = {1.0}
         else:
             values = {float(_COUNT_WORDS[said])}
-        out += [v * _HOURS[unit] for v in values]
+        out.append((m.group(0).strip(), {v * _HOURS[unit] for v in values}))
     return out
 
 
@@ -354,12 +355,10 @@ def lengths_unstated(sentence: str, texts: list[str], question: str, lang: str) 
     the texts state 6. (An English answer's number is read with the word it counts: unstated.)"""
     if lang == "en":
         return []
-    asked = _lengths(question)
-    stated = _lengths("\n".join(texts)) + asked
+    said = _lengths("\n".join(texts)) + _lengths(question)
+    stated = [h for _, hours in said for h in hours]
     return [
-        m.group(0).strip()
-        for m in _LENGTH.finditer(unicodedata.normalize("NFKC", sentence))
-        if not all(
-            any(math.isclose(h, s, rel_tol=0.005) for s in stated) for h in _lengths(m.group(0))
-        )
+        written
+        for written, hours in _lengths(sentence)
+        if not all(any(math.isclose(h, s, rel_tol=0.005) for s in stated) for h in hours)
     ]

@@ -270,12 +270,12 @@ def other_year(
     2026?" answered "$1,055,060,000 for fiscal year 2025 [1]" from a list ending at 2025. A
     year in the document's title is what it is about; an answer that says the asked year too
     is not about another."""
-    said = _YEAR.findall(_nfkc(answer_sentence))  # full-width digits ("２０２４年度") too
+    said = years_in(answer_sentence)  # full-width digits ("２０２４年度") too
     if not said:
         return None
-    passages, titled = _nfkc("\n".join(texts)), _nfkc(" ".join(titles))
-    for year in dict.fromkeys(_YEAR.findall(_nfkc(question))):
-        if year in said or year in _YEAR.findall(titled) or year in _YEAR.findall(passages):
+    passages, titled = years_in("\n".join(texts)), years_in(" ".join(titles))
+    for year in dict.fromkeys(years_in(question)):
+        if year in said or year in titled or year in passages:
             continue
         return year, said[0]
     return None

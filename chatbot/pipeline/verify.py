@@ -401,8 +401,9 @@ def verify(
     kept: list[str] = []
     made_up: list[str] = []
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    titles = {p.title for p in evidence.passages.values()}
     if peers is None:
-        peers = coordinated(every, {p.title for p in evidence.passages.values()})
+        peers = coordinated(every, titles)
     named = query.english or query.text  # the documents' names are English ones
     check_swaps = could_swap(named, peers)
     sentences, dropped = _lend_markers_back(
@@ -484,7 +485,7 @@ def verify(
                 named,
                 _stating(sentence, query, evidence),
                 every,
-                {p.title for p in evidence.passages.values()},
+                titles,
             )
         ):
             # The figure comes from a passage that never names what was asked, beside one that
