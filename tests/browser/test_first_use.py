@@ -216,6 +216,8 @@ def test_row10_widget_citations_have_the_view_source_link(page: Page, server: An
     source = page.locator(".sqa-turn .sqa-source").first
     source.wait_for(timeout=TIMEOUT_MS)
     source.locator("summary").click()
+    page.locator("#sqa-ask").wait_for(state="visible", timeout=TIMEOUT_MS)  # the answer is done
+    assert source.get_attribute("open") is not None, "the final citations closed the opened source"
     link = source.locator("a.sqa-view-source")
     link.wait_for(timeout=TIMEOUT_MS)
     assert link.inner_text() == "view source"

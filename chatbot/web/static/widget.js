@@ -168,10 +168,14 @@
     return link;
   }
 
+  // The final citations replace the streamed ones: a source the reader opened meanwhile stays open.
   function renderSources(node, citations) {
+    const opened = new Set(Array.from(node.querySelectorAll("details[open]"), (d) => d.dataset.key));
     node.replaceChildren();
     for (const c of citations || []) {
       const item = el("details", "sqa-source");
+      item.dataset.key = `${c.n}|${c.doc_id}|${c.variant}|${c.location}`;
+      item.open = opened.has(item.dataset.key);
       const summary = el("summary");
       summary.append(el("span", "sqa-mark", `[${c.n}]`));
       summary.append(document.createTextNode(` ${c.title} — ${c.variant}, ${c.location}`));
