@@ -66,6 +66,7 @@ SUITES = (
             "heldout12": QUESTIONS / "seed_heldout12.jsonl",
             "heldout13": QUESTIONS / "seed_heldout13.jsonl",
             "heldout14": QUESTIONS / "seed_heldout14.jsonl",
+            "heldout15": QUESTIONS / "seed_heldout15.jsonl",
         },
     ),
     Suite(
@@ -90,6 +91,7 @@ SUITES = (
             "heldout12": QUESTIONS / "foreign_heldout12.jsonl",
             "heldout13": QUESTIONS / "foreign_heldout13.jsonl",
             "heldout14": QUESTIONS / "foreign_heldout14.jsonl",
+            "heldout15": QUESTIONS / "foreign_heldout15.jsonl",
         },
     ),
     Suite(
@@ -114,6 +116,7 @@ SUITES = (
             "heldout12": QUESTIONS / "dev3_heldout12.jsonl",
             "heldout13": QUESTIONS / "dev3_heldout13.jsonl",
             "heldout14": QUESTIONS / "dev3_heldout14.jsonl",
+            "heldout15": QUESTIONS / "dev3_heldout15.jsonl",
         },
     ),
 )
