@@ -250,7 +250,9 @@ def test_openapi_docs_render_offline(page: Page, server: Any, screenshot_dir: Pa
 def test_ui_streams_tokens_from_the_bundled_llm(
     page: Page, start_server: Callable[..., Any], screenshot_dir: Path
 ) -> None:
-    llm_server = start_server([], llm="bundled")
+    # This is about streaming, not about a stalled model: a busy machine (CI) must not turn the
+    # answer into the fallback quote, which arrives whole.
+    llm_server = start_server([], llm="bundled", env={"SQA_LLM_STALL_TIMEOUT_S": "120"})
     page.goto(llm_server.url + "/")
     page.locator("#sqa-chat").wait_for()
     # Record every distinct text the answer bubble shows while it streams.
