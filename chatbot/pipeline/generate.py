@@ -200,8 +200,9 @@ def extractive_sentences(
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
     passages when they have one: those a model's failed answer points at; the best of all is then
     quoted too), the items a lead-in introduces or the lines around a short line, another
-    passage's best when it scores nearly as well, and for a question asking several things the
-    best sentence for each of its parts."""
+    passage's best when it scores nearly as well, for a question asking several things the
+    best sentence for each of its parts, and the sentence after the best one where room is
+    left."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -223,6 +224,18 @@ def extractive_sentences(
     else:
         chosen = _with_items(best, evidence, room)
     used = sum(len(s.text) for s in chosen)
+    # The sentence after the best one (or after its items) is added last, where room is left:
+    # a question is often worded like the sentence that leads to its answer ("a wealth of data
+    # that can be processed ...", then "This data, ranging from e-commerce ... to public
+    # services, ...").
+    following = next(
+        (
+            s
+            for s in statements
+            if s.number == best.number and s.position == chosen[-1].position + 1
+        ),
+        None,
+    )
     second = next((s for s in ranked if s.number != best.number), None)
     # The best-scored sentence always stays when a cited passage's best took its place.
     if (
@@ -241,6 +254,8 @@ def extractive_sentences(
             if len(more) > 1 or not evidence.leads_into_list(part):
                 chosen += more
                 used += sum(len(s.text) for s in more)
+    if following is not None and following not in chosen and used + len(following.text) <= room:
+        chosen.append(following)
     chosen.sort(key=lambda s: (s.number, s.position))
     return chosen
 

@@ -304,7 +304,7 @@ def test_extract_adds_the_sentence_answering_each_part_of_a_question_asking_seve
     how_many = Sentence(
         1, 3, "We collected responses from 65 federal programs across the agencies.", 0.5
     )
-    evidence = evidence_of(when, how_many, Sentence(1, 1, "Maturity was assessed.", 0.6))
+    evidence = evidence_of(when, how_many, Sentence(1, 2, "Maturity was assessed.", 0.6))
     assert extract(evidence, SETTINGS) == f"{when.text[:-1]} [1]."
     evidence.answers_parts = [when, how_many]
     assert extract(evidence, SETTINGS) == f"{when.text[:-1]} [1]. {how_many.text[:-1]} [1]."
@@ -373,21 +373,26 @@ def test_extract_takes_the_items_after_a_lead_in_that_runs_on_without_a_colon() 
     ended = Sentence(
         1, 0, "The Task Force shall be composed of 12 members selected by its chairs.", 0.9
     )
-    assert extract(evidence_of(ended, *items), SETTINGS) == f"{ended.text[:-1]} [1]."
+    assert "(ii)" not in extract(evidence_of(ended, *items), SETTINGS)  # the next line at most
 
 
 def test_a_run_on_lead_in_brings_its_items_and_not_the_sentence_after_them() -> None:
     """A short run-on lead-in without a figure is no topic line, and what follows its items
-    ("There are authorized ...", another subject) is not quoted with them."""
+    ("There are authorized ...", another subject) is no item: it comes after them, and only
+    where room is left."""
     lead = Sentence(1, 0, "The purposes of the Initiative shall be to", 0.9)
     items = [
         Sentence(1, 1, "(1) ensure continued United States leadership; and", 0.1),
         Sentence(1, 2, "(2) lead the world in trustworthy systems.", 0.1),
         Sentence(1, 3, "There are authorized to be appropriated such sums as necessary.", 0.5),
     ]
-    text = extract(evidence_of(lead, *items), SETTINGS)
+    text = extract(evidence_of(lead, *items), AnswerSettings(extractive_chars=140))
     assert text.startswith("The purposes of the Initiative shall be to (1) ensure")
-    assert "trustworthy systems [1]." in text and "appropriated" not in text
+    assert text.endswith("trustworthy systems [1].")
+    text = extract(evidence_of(lead, *items), SETTINGS)
+    assert text.endswith(
+        "trustworthy systems. There are authorized to be appropriated such sums as necessary [1]."
+    )
 
 
 def test_bullets_without_full_stops_stay_apart_and_lead_into_nothing() -> None:
@@ -416,12 +421,29 @@ def test_a_list_and_its_lead_in_have_one_marker_after_them() -> None:
     assert text == "The plan names three priorities: Trade. Research [1]."
 
 
-def test_extract_without_a_lead_in_does_not_take_the_next_sentences() -> None:
+def test_extract_adds_the_sentence_after_the_best_one_where_room_is_left() -> None:
+    """A question is often worded like the sentence that leads to its answer: "Where does the
+    data come from?" matches "Indonesia possesses a wealth of data ..." best, and the next
+    sentence says where. Only the one after it, after another passage's best, within the
+    bound."""
+    best = Sentence(1, 1, "Indonesia possesses a wealth of data for AI development.", 0.9)
+    following = Sentence(1, 2, "This data ranges from e-commerce to public services.", 0.1)
     evidence = evidence_of(
-        Sentence(1, 0, "The plan names three priorities.", 0.9),
-        Sentence(1, 1, "Trade comes first.", 0.1),
+        Sentence(1, 0, "Indonesia has 270 million people.", 0.3),
+        best,
+        following,
+        Sentence(1, 3, "Start-ups are growing.", 0.1),
     )
-    assert extract(evidence, SETTINGS) == "The plan names three priorities [1]."
+    assert extract(evidence, SETTINGS) == (
+        "Indonesia possesses a wealth of data for AI development. "
+        "This data ranges from e-commerce to public services [1]."
+    )
+    assert extract(evidence, AnswerSettings(extractive_chars=100)) == f"{best.text[:-1]} [1]."
+    second = Sentence(2, 0, "China leads in facial recognition systems.", 0.89)
+    # Room for the best and either the next sentence or the other passage's best: the latter.
+    room = AnswerSettings(extractive_chars=len(best.text) + len(following.text) + 1)
+    text = extract(evidence_of(best, second, following), room)
+    assert "facial recognition systems [2]" in text and "e-commerce" not in text
 
 
 def test_a_list_stops_at_the_extractive_limit() -> None:
@@ -441,7 +463,7 @@ def test_a_list_stops_at_the_extractive_limit() -> None:
 def test_a_second_passage_is_added_only_when_nearly_as_strong(score: float, added: bool) -> None:
     evidence = evidence_of(
         Sentence(2, 0, "Delta started in 2021.", 1.0),
-        Sentence(2, 1, "Delta is in the south.", 0.95),  # same passage: never the second
+        Sentence(2, 2, "Delta is in the south.", 0.95),  # same passage: never the second
         Sentence(1, 4, "Alpha started in 2019.", score),
     )
     expected = "Alpha started in 2019 [1]. Delta started in 2021 [2]."  # in passage order
