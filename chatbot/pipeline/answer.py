@@ -432,11 +432,12 @@ class Answerer:
         """The passages' own best sentences (the best of the ``prefer`` passages first); None
         when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
         and they state none, or for a quantity in a year they give other years' figures for
-        (they cannot answer it: abstain instead)."""
-        text = extract(s.evidence, self.settings.answer, prefer)
-        if not self._states_kind_asked(s, text) or self._for_another_year(s, text):
+        (they cannot answer it: abstain instead). The sentence after the best one comes with
+        them but is not read for those checks: it may state some other figure."""
+        checked = extract(s.evidence, self.settings.answer, prefer, follow=False)
+        if not self._states_kind_asked(s, checked) or self._for_another_year(s, checked):
             return None
-        return text
+        return extract(s.evidence, self.settings.answer, prefer)
 
     @staticmethod
     def _for_another_year(s: Session, quote: str) -> bool:

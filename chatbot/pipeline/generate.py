@@ -2,8 +2,9 @@
 
 ``generate`` streams the model's answer; it holds back whatever may be the start of the
 cannot-answer sentinel, so users never see "NOT_IN_DOC" flash by. ``extract`` answers without a
-model: the best sentence, the list a lead-in sentence introduces, and another passage's best
-sentence when it scores nearly as well.
+model: the best sentence, the list a lead-in sentence introduces (or the lines around a short
+line), another passage's best sentence when it scores nearly as well, each part's best for a
+question asking several things, and the sentence after the best one where room is left.
 
 A small model can loop (one sentence said again and again until the token limit): generation
 stops at the first sentence said twice, which also spares the seconds the loop would take.
@@ -41,6 +42,7 @@ from core.text import (
     LEAD_IN_ENDS,
     is_capitals_heading,
     is_heading_line,
+    is_list_item,
     language_name,
     leads_into_list,
     list_items_after,
@@ -195,14 +197,18 @@ def _topic_line(sentence: Sentence, evidence: Evidence) -> bool:
 
 
 def extractive_sentences(
-    evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()
+    evidence: Evidence,
+    settings: AnswerSettings,
+    prefer: Collection[int] = (),
+    follow: bool = True,
 ) -> list[Sentence]:
     """The passages' own best sentences in reading order: the best one (of the ``prefer``
     passages when they have one: those a model's failed answer points at; the best of all is then
     quoted too), the items a lead-in introduces or the lines around a short line, another
     passage's best when it scores nearly as well, for a question asking several things the
-    best sentence for each of its parts, and the sentence after the best one where room is
-    left."""
+    best sentence for each of its parts, and (``follow``) the sentence after the best one's
+    (after its items or lines) where room is left: not a heading, a lead-in without its items,
+    the next item of a list, nor a sentence already quoted."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -236,6 +242,14 @@ def extractive_sentences(
         ),
         None,
     )
+    if following is not None and (
+        not follow
+        or is_heading_line(following.text)
+        or evidence.leads_into_list(following)
+        or is_list_item(following.text)  # a list's item alone, or the next one after an
+        or is_list_item(chosen[-1].text)  # item: another year's sum, another duty
+    ):
+        following = None
     second = next((s for s in ranked if s.number != best.number), None)
     # The best-scored sentence always stays when a cited passage's best took its place.
     if (
@@ -254,7 +268,12 @@ def extractive_sentences(
             if len(more) > 1 or not evidence.leads_into_list(part):
                 chosen += more
                 used += sum(len(s.text) for s in more)
-    if following is not None and following not in chosen and used + len(following.text) <= room:
+    quoted = {" ".join(s.text.split()) for s in chosen}  # overlapping chunks repeat lines
+    if (
+        following is not None
+        and " ".join(following.text.split()) not in quoted
+        and used + len(following.text) <= room
+    ):
         chosen.append(following)
     chosen.sort(key=lambda s: (s.number, s.position))
     return chosen
@@ -311,9 +330,14 @@ def _marked(sentences: list[Sentence]) -> str:
     return " ".join(out)
 
 
-def extract(evidence: Evidence, settings: AnswerSettings, prefer: Collection[int] = ()) -> str:
+def extract(
+    evidence: Evidence,
+    settings: AnswerSettings,
+    prefer: Collection[int] = (),
+    follow: bool = True,
+) -> str:
     """The passages' own best sentences, each with its marker, in reading order."""
-    return _marked(extractive_sentences(evidence, settings, prefer))
+    return _marked(extractive_sentences(evidence, settings, prefer, follow))
 
 
 def supporting_quote(

@@ -199,7 +199,7 @@ def test_markers_are_numbered_from_one_in_order_of_first_use(make) -> None:
 
 def test_an_extractive_answer_streams_the_numbers_of_its_final_answer(make, monkeypatch) -> None:
     def quote_the_last_passage(
-        evidence: Any, settings: Any, prefer: Any = (), states: Any = None
+        evidence: Any, settings: Any, prefer: Any = (), follow: bool = True
     ) -> str:
         last = max(evidence.passages)
         return f"{evidence.passages[last].text.strip()} [{last}]"
@@ -525,7 +525,7 @@ def test_with_the_model_down_an_abstention_says_so(make, monkeypatch) -> None:
     asks one: the answer is 'not in the documents', said after the model's state."""
     monkeypatch.setattr(
         "chatbot.pipeline.answer.extract",
-        lambda evidence, settings, prefer=(), states=None: "Beta [1].",
+        lambda evidence, settings, prefer=(), follow=True: "Beta [1].",
     )
     rich = {"beta.md": "# Beta Notes\n\nBeta has a budget of US$4.2 million.\n"}
     answer = make(FakeChat(ConnectionError("gone")), rich).ask("What budget does beta have?")
@@ -895,7 +895,7 @@ def test_a_question_for_a_sum_of_money_no_passage_states_is_abstained(make, chat
 
 def quote(text: str) -> Callable[..., str]:
     """A stand-in for ``extract``: the passages' own sentences would be ``text``."""
-    return lambda evidence, settings, prefer=(), states=None: f"{text} [1]"
+    return lambda evidence, settings, prefer=(), follow=True: f"{text} [1]"
 
 
 @pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
@@ -913,6 +913,39 @@ def test_quotes_that_state_no_figure_of_the_kind_asked_are_not_an_answer(
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Alpha received US$2 million."))
     answer = answerer.ask(question)
     assert answer.outcome == "extracted" and "US$2 million" in answer.answer
+
+
+@pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])
+def test_the_sentence_after_the_best_does_not_make_a_quote_an_answer(
+    make, monkeypatch, chat
+) -> None:
+    """The sentence after the best one is quoted with it, but a figure it states (another
+    count, a yearless sentence beside another year's sum) does not make the quote answer a
+    question the best sentences cannot."""
+    answerer = make(chat, {"omega.txt": "The omega project received US$5 million in 2020.\n"})
+
+    def quoted(best: str, after: str) -> Callable[..., str]:
+        return lambda evidence, settings, prefer=(), follow=True: (
+            f"{best} {after} [1]" if follow else f"{best} [1]"
+        )
+
+    after = "It held 4 public hearings in the year."
+    monkeypatch.setattr(
+        "chatbot.pipeline.answer.extract", quoted("Omega advises the minister.", after)
+    )
+    assert_abstained(answerer.ask("How many members does the omega project have?"))
+    sum_2020 = "Omega received US$5 million in 2020."
+    monkeypatch.setattr(
+        "chatbot.pipeline.answer.extract", quoted(sum_2020, "Omega reports yearly.")
+    )
+    assert_abstained(answerer.ask("How much money did the omega project receive in 2026?"))
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quoted("Omega has 12 members.", after))
+    answer = answerer.ask("How many members does the omega project have?")
+    assert (
+        not answer.abstained
+        and answer.answer.count("12 members") == 1
+        and "hearings" in answer.answer
+    )
 
 
 @pytest.mark.parametrize("chat", [None, FakeChat(SENTINEL)])

@@ -373,26 +373,21 @@ def test_extract_takes_the_items_after_a_lead_in_that_runs_on_without_a_colon() 
     ended = Sentence(
         1, 0, "The Task Force shall be composed of 12 members selected by its chairs.", 0.9
     )
-    assert "(ii)" not in extract(evidence_of(ended, *items), SETTINGS)  # the next line at most
+    assert extract(evidence_of(ended, *items), SETTINGS) == f"{ended.text[:-1]} [1]."
 
 
 def test_a_run_on_lead_in_brings_its_items_and_not_the_sentence_after_them() -> None:
     """A short run-on lead-in without a figure is no topic line, and what follows its items
-    ("There are authorized ...", another subject) is no item: it comes after them, and only
-    where room is left."""
+    ("There are authorized ...", another subject) is neither an item nor quoted after them."""
     lead = Sentence(1, 0, "The purposes of the Initiative shall be to", 0.9)
     items = [
         Sentence(1, 1, "(1) ensure continued United States leadership; and", 0.1),
         Sentence(1, 2, "(2) lead the world in trustworthy systems.", 0.1),
         Sentence(1, 3, "There are authorized to be appropriated such sums as necessary.", 0.5),
     ]
-    text = extract(evidence_of(lead, *items), AnswerSettings(extractive_chars=140))
-    assert text.startswith("The purposes of the Initiative shall be to (1) ensure")
-    assert text.endswith("trustworthy systems [1].")
     text = extract(evidence_of(lead, *items), SETTINGS)
-    assert text.endswith(
-        "trustworthy systems. There are authorized to be appropriated such sums as necessary [1]."
-    )
+    assert text.startswith("The purposes of the Initiative shall be to (1) ensure")
+    assert "trustworthy systems [1]." in text and "appropriated" not in text
 
 
 def test_bullets_without_full_stops_stay_apart_and_lead_into_nothing() -> None:
@@ -444,6 +439,33 @@ def test_extract_adds_the_sentence_after_the_best_one_where_room_is_left() -> No
     room = AnswerSettings(extractive_chars=len(best.text) + len(following.text) + 1)
     text = extract(evidence_of(best, second, following), room)
     assert "facial recognition systems [2]" in text and "e-commerce" not in text
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "2.1 Data Sources",  # the next part's heading, inside one chunk
+        "It sets out five priorities:",  # a lead-in without its items
+        "(ii) $240,000,000 for fiscal year 2024;",  # the next item: another year's sum
+    ],
+)
+def test_the_sentence_after_the_best_is_no_heading_lead_in_or_list_item(after: str) -> None:
+    for best in ("The agency publishes its data each year.", "(i) $228,980,000 for 2023;"):
+        first = Sentence(1, 0, best, 0.9)
+        evidence = evidence_of(first, Sentence(1, 1, after, 0.1), Sentence(1, 2, "Trade.", 0.1))
+        text = extract(evidence, SETTINGS)
+        assert text.startswith(best.rstrip(".;")) and after.rstrip(":;") not in text
+
+
+def test_the_sentence_after_the_best_is_not_quoted_twice() -> None:
+    """Overlapping chunks repeat lines: the next sentence of [1] may be [2]'s best."""
+    best = Sentence(1, 0, "The fund was set up by the ministry.", 0.9)
+    repeated = "The fund supports 40 start-ups each year."
+    evidence = evidence_of(best, Sentence(1, 1, repeated, 0.1), Sentence(2, 0, repeated, 0.88))
+    assert extract(evidence, SETTINGS).count("40 start-ups") == 1
+    assert extract(evidence, SETTINGS, follow=False) == extract(evidence, SETTINGS)
+    alone = evidence_of(best, Sentence(1, 1, repeated, 0.1))
+    assert extract(alone, SETTINGS, follow=False) == f"{best.text[:-1]} [1]."
 
 
 def test_a_list_stops_at_the_extractive_limit() -> None:
