@@ -46,6 +46,7 @@ from core.text import (
     language_name,
     leads_into_list,
     list_items_after,
+    normalize_spaces,
     states_figure,
     text_width,
     tokens,
@@ -268,10 +269,10 @@ def extractive_sentences(
             if len(more) > 1 or not evidence.leads_into_list(part):
                 chosen += more
                 used += sum(len(s.text) for s in more)
-    quoted = {" ".join(s.text.split()) for s in chosen}  # overlapping chunks repeat lines
+    quoted = {normalize_spaces(s.text) for s in chosen}  # overlapping chunks repeat lines
     if (
         following is not None
-        and " ".join(following.text.split()) not in quoted
+        and normalize_spaces(following.text) not in quoted
         and used + len(following.text) <= room
     ):
         chosen.append(following)
