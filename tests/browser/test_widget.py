@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import FrameLocator, Page
+from playwright.sync_api import FrameLocator, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -116,8 +116,10 @@ def test_launcher_is_themed_and_keeps_the_conversation_across_reloads(
     examples.first.click()
     answer = widget.locator(".sqa-turn .sqa-a").last
     answer.get_by_text("2020").wait_for(timeout=TIMEOUT_MS)
-    assert "[1]" in answer.inner_text()
+    # The answer streams word by word: its marker may come after the year.
+    expect(answer).to_contain_text("[1]", timeout=TIMEOUT_MS)
     widget.locator(".sqa-source").first.wait_for(timeout=TIMEOUT_MS)
+    widget.locator("#sqa-ask").wait_for(state="visible", timeout=TIMEOUT_MS)  # the answer is done
     page.screenshot(path=DOCS_SHOTS / "launcher-open.png")
     # The answer lives in the iframe only: none of it is in the portal's own page.
     assert not page.evaluate("document.documentElement.outerHTML.includes('2020')")
