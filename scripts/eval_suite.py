@@ -67,6 +67,7 @@ SUITES = (
             "heldout13": QUESTIONS / "seed_heldout13.jsonl",
             "heldout14": QUESTIONS / "seed_heldout14.jsonl",
             "heldout15": QUESTIONS / "seed_heldout15.jsonl",
+            "heldout16": QUESTIONS / "seed_heldout16.jsonl",
         },
     ),
     Suite(
@@ -92,6 +93,7 @@ SUITES = (
             "heldout13": QUESTIONS / "foreign_heldout13.jsonl",
             "heldout14": QUESTIONS / "foreign_heldout14.jsonl",
             "heldout15": QUESTIONS / "foreign_heldout15.jsonl",
+            "heldout16": QUESTIONS / "foreign_heldout16.jsonl",
         },
     ),
     Suite(
@@ -117,6 +119,7 @@ SUITES = (
             "heldout13": QUESTIONS / "dev3_heldout13.jsonl",
             "heldout14": QUESTIONS / "dev3_heldout14.jsonl",
             "heldout15": QUESTIONS / "dev3_heldout15.jsonl",
+            "heldout16": QUESTIONS / "dev3_heldout16.jsonl",
         },
     ),
 )
