@@ -588,6 +588,25 @@ def is_heading_line(text: str) -> bool:
     return ";" not in text and is_heading(text)
 
 
+def item_goes_on(text: str) -> bool:
+    """A list item that runs on into the next ("(ii) $240,000,000 for fiscal year 2024;",
+    "c. pembatasan kegiatan usaha; dan"): a piece of one enumeration, where the next item is a
+    parallel one (another year's sum), unlike a numbered paragraph that states a whole rule
+    ("(4) Permohonan perizinan otomatis berlaku apabila ...")."""
+    return is_list_item(text) and _ITEM_GOES_ON.search(text.rstrip()) is not None
+
+
+def heads_next_part(line: str, before: str) -> bool:
+    """Is the line the title of what follows ``before``: a heading line ("2.1 Data Sources") after
+    running text, or one marked ("# Funding") or in capitals anywhere. After a line that does not
+    end like a sentence (a slide's line, a decision's title, a table's row) an unended line is
+    its sibling, not a title."""
+    if not is_heading_line(line):
+        return False
+    marked = line.lstrip().startswith("#") or is_capitals_heading(line)
+    return marked or before.rstrip().endswith(_SENTENCE_ENDS)
+
+
 # A heading in capitals: at least this many cased letters, this share of them upper case (an
 # acronym-heavy sentence such as "The CSP must notify the JAB and FedRAMP PMO" is far below).
 HEADING_MIN_LETTERS = 12

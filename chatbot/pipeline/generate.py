@@ -40,9 +40,10 @@ from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
     LEAD_IN_ENDS,
+    heads_next_part,
     is_capitals_heading,
     is_heading_line,
-    is_list_item,
+    item_goes_on,
     language_name,
     leads_into_list,
     list_items_after,
@@ -208,8 +209,8 @@ def extractive_sentences(
     quoted too), the items a lead-in introduces or the lines around a short line, another
     passage's best when it scores nearly as well, for a question asking several things the
     best sentence for each of its parts, and (``follow``) the sentence after the best one's
-    (after its items or lines) where room is left: not a heading, a lead-in without its items,
-    the next item of a list, nor a sentence already quoted."""
+    (after its items or lines) where room is left: not the next part's heading, a lead-in
+    without its items, an enumeration's next piece, nor a sentence already quoted."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -245,10 +246,11 @@ def extractive_sentences(
     )
     if following is not None and (
         not follow
-        or is_heading_line(following.text)
+        or evidence.leads_into_list(best)  # its items answer; what follows them is another matter
+        or heads_next_part(following.text, chosen[-1].text)
         or evidence.leads_into_list(following)
-        or is_list_item(following.text)  # a list's item alone, or the next one after an
-        or is_list_item(chosen[-1].text)  # item: another year's sum, another duty
+        or item_goes_on(following.text)  # an enumeration's next piece: another year's sum
+        or item_goes_on(chosen[-1].text)
     ):
         following = None
     second = next((s for s in ranked if s.number != best.number), None)

@@ -449,12 +449,32 @@ def test_extract_adds_the_sentence_after_the_best_one_where_room_is_left() -> No
         "(ii) $240,000,000 for fiscal year 2024;",  # the next item: another year's sum
     ],
 )
-def test_the_sentence_after_the_best_is_no_heading_lead_in_or_list_item(after: str) -> None:
+def test_the_sentence_after_the_best_is_no_heading_lead_in_or_next_item(after: str) -> None:
     for best in ("The agency publishes its data each year.", "(i) $228,980,000 for 2023;"):
         first = Sentence(1, 0, best, 0.9)
         evidence = evidence_of(first, Sentence(1, 1, after, 0.1), Sentence(1, 2, "Trade.", 0.1))
         text = extract(evidence, SETTINGS)
         assert text.startswith(best.rstrip(".;")) and after.rstrip(":;") not in text
+
+
+@pytest.mark.parametrize(
+    ("best", "after"),
+    [
+        (  # numbered paragraphs of a regulation: each states a whole rule
+            "(3) OJK memberikan persetujuan paling lama 20 (dua puluh) hari kerja.",
+            "(4) Permohonan perizinan otomatis berlaku apabila jangka waktu terlampaui.",
+        ),
+        (  # a slide's lines: none ends like a sentence, and none is a title
+            "Environmental Protection Agency--Publicity or Propaganda | U.S. GAO B-326944",
+            "U.S. Department of Transportation--Anti-Lobbying Provision | U.S. GAO B-329368",
+        ),
+    ],
+)
+def test_the_sentence_after_the_best_may_be_a_numbered_paragraph_or_a_slides_line(
+    best: str, after: str
+) -> None:
+    evidence = evidence_of(Sentence(1, 0, best, 0.9), Sentence(1, 1, after, 0.1))
+    assert after.rstrip(".") in extract(evidence, SETTINGS)
 
 
 def test_the_sentence_after_the_best_is_not_quoted_twice() -> None:
