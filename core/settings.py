@@ -186,6 +186,12 @@ class AnswerSettings(BaseModel):
         "documents answer is read from the first search. One short model call, on those "
         "questions only.",
     )
+    check_year: bool = Field(
+        True,
+        description="A question for a quantity in a year (how much, how many, when ... in "
+        "2026) is abstained on when none of the documents its evidence comes from says that "
+        "year anywhere: whatever figure they give is another year's.",
+    )
     check_figure_kind: bool = Field(
         True,
         description="A question asking for a sum of money, a share, a calendar date, a year "

@@ -61,7 +61,7 @@ from chatbot.pipeline.generate import (
     supporting_quote,
     translate,
 )
-from chatbot.pipeline.name_swap import about_neighbour, could_swap, other_year
+from chatbot.pipeline.name_swap import about_neighbour, could_swap, other_year, years_in
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -433,19 +433,21 @@ class Answerer:
         when the question asks for a kind of figure (a sum, a share, a date, a year, a count)
         and they state none, or for a quantity in a year they give other years' figures for
         (they cannot answer it: abstain instead). The sentence after the best one comes with
-        them but is not read for those checks: it may state some other figure."""
+        them but is not read for those checks: it may state some other figure (the next line of a
+        best line that ends no sentence is read: it goes on that line)."""
         checked = extract(s.evidence, self.settings.answer, prefer, follow=False)
         if not self._states_kind_asked(s, checked) or self._for_another_year(s, checked):
             return None
         return extract(s.evidence, self.settings.answer, prefer)
 
-    @staticmethod
-    def _for_another_year(s: Session, quote: str) -> bool:
-        """Does each sentence of a quote for a quantity give another year's figure, no passage
-        saying the year asked ("How much ... in fiscal year 2026?" over a list ending at 2025)?
-        A model answer's sentence doing so is dropped (verify); the passages' own are no answer
-        either. A quoted sentence saying no year may be the answer ("Within 180 days of the
-        date of this memorandum" for "the 2024 memorandum")."""
+    def _for_another_year(self, s: Session, quote: str) -> bool:
+        """Does each sentence of a quote for a quantity that states a figure of the kind asked
+        give another year's figure, no passage saying the year asked ("How much ... in fiscal
+        year 2026?" over a list ending at 2025)? A model answer's sentence doing so is dropped
+        (verify); the passages' own are no answer either. A quoted sentence saying no year may
+        be the answer ("Within 180 days of the date of this memorandum" for "the 2024
+        memorandum"); one stating no sum for a question asking one ("The Director shall fund
+        research ...", another passage's best) answers nothing either way."""
         query = s.query
         if query is None or not query.asks_quantity:
             return False
@@ -455,7 +457,10 @@ class Answerer:
         # A marker ends a run of one passage's sentences (a lead-in and its items): each is read.
         runs = _QUOTED_RUN.findall(quote) or [quote]
         quoted = [sentence for run in runs for sentence in split_sentences(run)]
-        return all(other_year(q, query.text, texts, titles) is not None for q in quoted)
+        stating = [q for q in quoted if self._states_kind_asked(s, q)]
+        return bool(stating) and all(
+            other_year(q, query.text, texts, titles) is not None for q in stating
+        )
 
     def _quote_answers(self, s: Session, quote: str) -> bool:
         """Does the quote that replaces a declined or unverified answer state the answer? The
@@ -542,7 +547,17 @@ class Answerer:
         question and evidence sentences were chosen (the extractive path answers from them),
         and, when the question asks for a kind of figure (a sum, a share, a date, a year, a
         count), one of them states one of what was asked (otherwise the documents discuss the
-        topic, not the figure, or give it for a neighbour: name_swap)."""
+        topic, not the figure, or give it for a neighbour: name_swap). A question for a
+        quantity in a year that none of the evidence's documents ever says ("How much ... for
+        fiscal year 2026?" of a law authorizing sums up to 2025) is not answered by them either:
+        any figure they give is another year's (a year naming a document, "the 2021 report",
+        is one the document says)."""
+        if s.query is not None and s.query.asks_quantity and self.settings.answer.check_year:
+            documents = {p.doc_id for p in s.evidence.passages.values()}
+            unsaid = set(years_in(s.query.text)) - retriever.years_said(documents)
+            if unsaid:
+                log.info("the documents never say the year asked: %s", ", ".join(sorted(unsaid)))
+                return False
         if self._checked_kind(s) is None or s.query is None:
             return bool(s.evidence.sentences)
         question, passages = s.query.english or s.query.text, s.evidence.passages

@@ -25,7 +25,7 @@ import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
-from chatbot.pipeline.name_swap import coordinated
+from chatbot.pipeline.name_swap import coordinated, years_in
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
@@ -222,6 +222,7 @@ class Retriever:
             self._groups[chunk.group_id or chunk.chunk_id].append(row)
         self._row_of = {c.chunk_id: row for row, c in enumerate(self.chunks)}
         self._coordinated: dict[str, frozenset[frozenset[str]]] = {}
+        self._years: dict[str, frozenset[str]] = {}
         self._rows_of_document: dict[str, list[int]] = defaultdict(list)
         for row, chunk in enumerate(self.chunks):
             self._rows_of_document[chunk.doc_id].append(row)
@@ -254,6 +255,18 @@ class Retriever:
                 self._coordinated[doc_id] = frozenset(found)
             pairs |= self._coordinated[doc_id]
         return pairs
+
+    def years_said(self, doc_ids: Iterable[str]) -> set[str]:
+        """The years the documents say anywhere ("2021", "２０２１年"), titles included, each
+        document read once and remembered."""
+        said: set[str] = set()
+        for doc_id in doc_ids:
+            if doc_id not in self._years:
+                chunks = [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
+                text = "\n".join([*(c.text for c in chunks), *{c.title for c in chunks}])
+                self._years[doc_id] = frozenset(years_in(text))
+            said |= self._years[doc_id]
+        return said
 
     @property
     def build_id(self) -> str:

@@ -922,7 +922,8 @@ def test_the_sentence_after_the_best_does_not_make_a_quote_an_answer(
     """The sentence after the best one is quoted with it, but a figure it states (another
     count, a yearless sentence beside another year's sum) does not make the quote answer a
     question the best sentences cannot."""
-    answerer = make(chat, {"omega.txt": "The omega project received US$5 million in 2020.\n"})
+    files = {"omega.txt": "The omega project received US$5 million in 2020.\n"}
+    answerer = make(chat, files, answer={"check_year": False})  # not the year never said
 
     def quoted(best: str, after: str) -> Callable[..., str]:
         return lambda evidence, settings, prefer=(), follow=True: (
@@ -956,16 +957,37 @@ def test_a_quote_of_another_years_figures_is_no_answer(make, chat) -> None:
         "omega.txt": "The omega project received US$5 million from the state in 2020.\n\n"
         "The omega project received US$6 million from the state in 2021.\n"
     }
-    answerer = make(chat, files)
-    assert_abstained(answerer.ask("How much money did the omega project receive in 2026?"))
+    for check_year in (True, False):  # (the document never says 2026 either)
+        answerer = make(chat, files, answer={"check_year": check_year})
+        assert_abstained(answerer.ask("How much money did the omega project receive in 2026?"))
     answer = answerer.ask("How much money did the omega project receive in 2021?")
     assert not answer.abstained and "6 million" in answer.answer
+
+
+@pytest.mark.parametrize("chat", [None, FakeChat("US$5 million a year [1].")])
+def test_a_quantity_in_a_year_the_documents_never_say_is_not_answered(make, chat) -> None:
+    """Asked for 2026 of a document that never says 2026, the yearly sum it states is no
+    answer (whatever it gives is some other year's); asked for a year it says, even far from
+    the sum, it is; and the check can be switched off."""
+    files = {
+        "omega.txt": "The omega project receives US$5 million a year from the state budget.\n\n"
+        "The charter of the omega project dates from 2020.\n"
+    }
+    asked = "How much money does the omega project receive in {}?"
+    answerer = make(chat, files)
+    assert_abstained(answerer.ask(asked.format(2026)))
+    answer = answerer.ask(asked.format(2020))
+    assert not answer.abstained and "5 million" in answer.answer
+    off = make(chat, files, answer={"check_year": False})
+    assert not off.ask(asked.format(2026)).abstained
 
 
 def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) -> None:
     """One quoted sentence gives another year's figure, the other no year: it may be the answer
     ("within 180 days of this memorandum" for a question naming the memorandum's year)."""
-    answerer = make(None, {"omega.txt": "The omega project received US$5 million in 2020.\n"})
+    # (the document never saying 2026 is no answer either: that check is off here)
+    files = {"omega.txt": "The omega project received US$5 million in 2020.\n"}
+    answerer = make(None, files, answer={"check_year": False})
     question = "How much money did the omega project receive in 2026?"
     two = "Omega received US$5 million in 2020 [1]. It gets US$2 million a year"
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(two))
@@ -975,6 +997,10 @@ def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) ->
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(run))
     assert not answerer.ask(question).abstained
     monkeypatch.setattr("chatbot.pipeline.answer.extract", quote("Omega got US$5 million in 2020"))
+    assert_abstained(answerer.ask(question))
+    # another passage's sentence stating no sum at all is no answer to "how much" either
+    beside = "Omega received US$5 million in 2020 [1]. The 1 director shall fund research"
+    monkeypatch.setattr("chatbot.pipeline.answer.extract", quote(beside))
     assert_abstained(answerer.ask(question))
 
 
