@@ -30,7 +30,8 @@ SENTENCES_FILE = "sentences.jsonl"
 # 2: short lines inside a passage are read (only its heading path and Markdown headings are not).
 # 3: a short capitalised word before a number ends no sentence.
 # 4: only a listed abbreviation before a number ("Rp. 4.000", "No. 46") ends no sentence.
-SENTENCE_RULES = "4"
+# 5: a list's number cut from its item ("... in EdTech: 1." / "2.") opens the item's sentence.
+SENTENCE_RULES = "5"
 ROLES = ("dense", "multilingual")
 
 

@@ -126,19 +126,48 @@ def _abbreviates(before: str, piece: str) -> bool:
     return piece[:1].isdigit() and ends_with_abbreviation(before)
 
 
+# A list's number that the splitter cut from its item, when a PDF ran the list into one
+# paragraph: on its own ("2.", after "... the desired educational change.") or ending a lead-in
+# or the item before ("... invest in EdTech: 1.", "... in the workplace, iii."). It opens the
+# next sentence, as its item, when that starts with a word (in "on 5. 6. 2021" the numbers are a
+# date's). After a comma only a letter or a Roman numeral is a list's number ("pages 12, 13." ends
+# a list of figures).
+_LETTER_MARK = r"\(?(?:[a-z]|[ivx]{1,4})[.)]"
+_NUMBER_MARK = r"\(?\d{1,2}[.)]"
+_ENUMERATOR_ALONE = re.compile(f"{_LETTER_MARK}|{_NUMBER_MARK}")
+_ENUMERATOR_AT_END = re.compile(
+    rf"(?:(?<=[:;])\s+({_LETTER_MARK}|{_NUMBER_MARK})|(?<=,)\s+({_LETTER_MARK}))$"
+)
+
+
 def split_sentences(text: str, lang: str = "en") -> list[str]:
-    """The sentences of a block of text; a stranded short fragment joins the one before it."""
+    """The sentences of a block of text; a stranded short fragment joins the one before it, and
+    a list's number cut from its item opens the next one."""
     import sentencex
 
     out: list[str] = []
+    number = ""  # a list's number waiting for its item
     for piece in sentencex.segment(lang or "en", normalize_spaces(text)):
         piece = piece.strip()
         if not piece:
             continue
+        if number and piece[:1].isalpha():
+            piece = f"{number} {piece}"
+        elif number:  # no item after it: it stays where it was
+            out[-1:] = [f"{out[-1]} {number}" if out else number]
+        number = ""
+        if _ENUMERATOR_ALONE.fullmatch(piece):
+            number = piece
+            continue
+        if at_end := _ENUMERATOR_AT_END.search(piece):
+            number = at_end.group(1) or at_end.group(2)
+            piece = piece[: at_end.start()]
         if out and (text_width(piece) < MIN_SENTENCE_CHARS or _abbreviates(out[-1], piece)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
+    if number:
+        out[-1:] = [f"{out[-1]} {number}" if out else number]
     return out
 
 
@@ -596,15 +625,30 @@ def item_goes_on(text: str) -> bool:
     return is_list_item(text) and _ITEM_GOES_ON.search(text.rstrip()) is not None
 
 
+# How running text ends, inside any closing quote or bracket ('... "yes."', "(see Annex 2.)"):
+# a line ending in a bracket alone ("... (CoP)") is a title's or a slide's.
+_CLOSERS = "\"”’')）]"
+_RUNNING_TEXT_ENDS = tuple(end for end in _SENTENCE_ENDS if end not in _CLOSERS)
+# A footnote's mark after a sentence's end ("... in August 2020.[3]", "... in 2020.12").
+_FOOTNOTE_MARK = re.compile(r"(?<=[.!?;:。])\s*(?:\[\d{1,3}\]|\d{1,3})$")
+
+
 def heads_next_part(line: str, before: str) -> bool:
     """Is the line the title of what follows ``before``: a heading line ("2.1 Data Sources") after
     running text, or one marked ("# Funding") or in capitals anywhere. After a line that does not
-    end like a sentence (a slide's line, a decision's title, a table's row) an unended line is
-    its sibling, not a title."""
+    end like a sentence (a slide's line, a decision's title, a table's row, "Version 2.0 —
+    Published by the Federal RPA Community of Practice (CoP)") an unended line is its sibling
+    ("December 29, 2021"), not a title."""
     if not is_heading_line(line):
         return False
     marked = line.lstrip().startswith("#") or is_capitals_heading(line)
-    return marked or before.rstrip().endswith(_SENTENCE_ENDS)
+    return marked or ends_running_text(before)
+
+
+def ends_running_text(text: str) -> bool:
+    """Does the text end as a sentence of running text does (a full stop, a colon, a semicolon,
+    inside any closing quote or bracket)?"""
+    return _FOOTNOTE_MARK.sub("", text.rstrip()).rstrip(_CLOSERS).endswith(_RUNNING_TEXT_ENDS)
 
 
 # A heading in capitals: at least this many cased letters, this share of them upper case (an

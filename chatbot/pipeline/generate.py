@@ -40,9 +40,11 @@ from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
     LEAD_IN_ENDS,
+    ends_running_text,
     heads_next_part,
     is_capitals_heading,
     is_heading_line,
+    is_list_item,
     item_goes_on,
     language_name,
     leads_into_list,
@@ -54,6 +56,8 @@ from core.text import (
 )
 
 QUESTION_ENDS = ("?", "？")
+# A numbered title's number ("2.1 Data Sources", "3. Results"; not a date's "29 December").
+_SECTION_NUMBER = re.compile(r"\s*\d{1,3}(?:(?:\.\d{1,3})+\.?|\.)\s")
 SENTENCE_ENDS = ".!?。！？"
 # A translated question is one line; 80 tokens hold the longest allowed question in English
 # (twice as many in another language: Indonesian words and Chinese characters take more).
@@ -210,7 +214,9 @@ def extractive_sentences(
     passage's best when it scores nearly as well, for a question asking several things the
     best sentence for each of its parts, and (``follow``) the sentence after the best one's
     (after its items or lines) where room is left: not the next part's heading, a lead-in
-    without its items, an enumeration's next piece, nor a sentence already quoted."""
+    without its items, an enumeration's next piece, nor a sentence already quoted. Without
+    ``follow`` only a heading-like next line (no list item, no numbered title) of a best line
+    that ends no sentence is added: it goes on that line."""
     # A question in a passage ("But what if these two nations join forces?") asks, and a
     # heading in capitals or a short line without a figure ("Procurement") names a topic;
     # none answers: each is chosen only when nothing else is there.
@@ -244,8 +250,20 @@ def extractive_sentences(
         ),
         None,
     )
+    # A line that ends no sentence (a cover's "Published by the ... Community of Practice
+    # (CoP)") goes on in its block's next line ("December 29, 2021"): that line is part of the
+    # best one, quoted (and read) even without ``follow``.
+    # Not a list's next item (another year's sum) nor a numbered section's title ("2.1 Data").
+    goes_on = (
+        following is not None
+        and not ends_running_text(chosen[-1].text)
+        and is_heading_line(following.text)
+        and not is_list_item(following.text)
+        and not is_list_item(chosen[-1].text)
+        and not _SECTION_NUMBER.match(following.text)
+    )
     if following is not None and (
-        not follow
+        (not follow and not goes_on)
         or evidence.leads_into_list(best)  # its items answer; what follows them is another matter
         or heads_next_part(following.text, chosen[-1].text)
         or evidence.leads_into_list(following)

@@ -286,6 +286,25 @@ def years_in(text: str) -> list[str]:
     return _YEAR.findall(_nfkc(text))
 
 
+# Any year a text names, also inside a range or a date ("2019-2020", "2026-01-15", "15.01.2026"),
+# a fiscal year's two digits ("FY21") and a range's second year ("2020-21", "2020/21").
+_ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_FISCAL_YEAR = re.compile(r"\bFY\s?(\d\d)(?!\d)", re.IGNORECASE)
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s?[-–/]\s?(\d\d)(?!\d)")
+
+
+def years_named(text: str) -> set[str]:
+    """Every year a text names in any common form (a looser read than :func:`years_in`, for
+    telling whether a document says a year at all): "2019-2020", "2026-01-15", "FY21" (read as
+    this century's), "2020-21" (both years; "2026-01" is a month, not a range)."""
+    plain = _nfkc(text)
+    found = set(_ANY_YEAR.findall(plain)) | {f"20{yy}" for yy in _FISCAL_YEAR.findall(plain)}
+    for year, yy in _YEAR_RANGE.findall(plain):
+        if int(yy) == (int(year) + 1) % 100:
+            found.add(f"{year[:2]}{yy}" if yy != "00" else str(int(year) + 1))
+    return found
+
+
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
-from chatbot.pipeline.name_swap import coordinated, years_in
+from chatbot.pipeline.name_swap import coordinated, years_named
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.sentence_signal import SentenceSignal
 from chatbot.pipeline.understand import Query
@@ -257,14 +257,14 @@ class Retriever:
         return pairs
 
     def years_said(self, doc_ids: Iterable[str]) -> set[str]:
-        """The years the documents say anywhere ("2021", "２０２１年"), titles included, each
-        document read once and remembered."""
+        """The years the documents name anywhere ("2021", "２０２１年", "2019-2020", "FY21"),
+        titles included, each document read once and remembered."""
         said: set[str] = set()
         for doc_id in doc_ids:
-            if doc_id not in self._years:
+            if doc_id not in self._years:  # two requests may both read it: no harm
                 chunks = [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
                 text = "\n".join([*(c.text for c in chunks), *{c.title for c in chunks}])
-                self._years[doc_id] = frozenset(years_in(text))
+                self._years[doc_id] = frozenset(years_named(text))
             said |= self._years[doc_id]
         return said
 

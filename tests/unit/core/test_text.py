@@ -6,6 +6,7 @@ import pytest
 
 from core.text import (
     detect_language,
+    ends_running_text,
     is_capitals_heading,
     is_heading,
     is_heading_line,
@@ -75,6 +76,50 @@ def test_a_stranded_fragment_joins_the_sentence_before() -> None:
         "Korika drafted the national strategy. I aimed.",
         "It was released in the year 2020.",
     ]
+
+
+def test_a_list_number_cut_from_its_item_opens_the_items_sentence() -> None:
+    """A PDF that ran a numbered list into one paragraph: each number goes with its item, not
+    at the end of the sentence before."""
+    text = (
+        "The Bank advocates five key principles: 1. ASK WHY: policies need a clear purpose. "
+        "2. DESIGN AND ACT AT SCALE: access for all students. 3. EMPOWER TEACHERS to lead learning."
+    )
+    assert split_sentences(text) == [
+        "The Bank advocates five key principles:",
+        "1. ASK WHY: policies need a clear purpose.",
+        "2. DESIGN AND ACT AT SCALE: access for all students.",
+        "3. EMPOWER TEACHERS to lead learning.",
+    ]
+    kept = "The committee met in Paris, in Dubai and in Cambridge (MIT) in 2019. See Sec. 3."
+    assert split_sentences(kept) == [kept]
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("The relevant articles are 3, 4, 5. The next part covers the rest.", "are 3, 4, 5."),
+        ("See pages 12, 13. The annex gives more detail on this.", "pages 12, 13."),
+        ("It took effect on 5. 6. 2021 in all the provinces.", "on 5. 6."),  # a date's numbers
+    ],
+)
+def test_figures_ending_a_sentence_are_no_list_numbers(text: str, first: str) -> None:
+    assert split_sentences(text)[0].endswith(first)
+
+
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("The plan was adopted in August 2020.", True),
+        ("The plan was adopted in August 2020.[3]", True),  # a footnote's mark
+        ("The plan was adopted in August 2020.12", True),
+        ('He called it "a turning point."', True),
+        ("Published by the Federal RPA Community of Practice (CoP)", False),
+        ("U.S. Department of Transportation | U.S. GAO B-329368", False),
+    ],
+)
+def test_running_text_ends_inside_quotes_and_before_footnote_marks(text: str, ends: bool) -> None:
+    assert ends_running_text(text) is ends
 
 
 def test_passage_sentences_leave_headings_out() -> None:

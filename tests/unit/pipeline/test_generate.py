@@ -282,7 +282,7 @@ def evidence_of(*sentences: Sentence) -> Evidence:
     )
 
 
-SETTINGS = AnswerSettings(second_passage_ratio=0.85, extractive_chars=600)  # the defaults
+SETTINGS = AnswerSettings(second_passage_ratio=0.85, extractive_chars=800)  # the defaults
 
 
 def test_extract_gives_the_best_sentence_with_its_marker() -> None:
@@ -468,6 +468,10 @@ def test_the_sentence_after_the_best_is_no_heading_lead_in_or_next_item(after: s
             "Environmental Protection Agency--Publicity or Propaganda | U.S. GAO B-326944",
             "U.S. Department of Transportation--Anti-Lobbying Provision | U.S. GAO B-329368",
         ),
+        (  # a cover's lines: a bracket ends no sentence
+            "Version 2.0 — Published by the Federal RPA Community of Practice (CoP)",
+            "December 29, 2021",
+        ),
     ],
 )
 def test_the_sentence_after_the_best_may_be_a_numbered_paragraph_or_a_slides_line(
@@ -475,6 +479,37 @@ def test_the_sentence_after_the_best_may_be_a_numbered_paragraph_or_a_slides_lin
 ) -> None:
     evidence = evidence_of(Sentence(1, 0, best, 0.9), Sentence(1, 1, after, 0.1))
     assert after.rstrip(".") in extract(evidence, SETTINGS)
+
+
+def test_the_next_line_of_a_line_that_ends_no_sentence_is_part_of_it() -> None:
+    """A cover's "Published by ... (CoP)" goes on in "December 29, 2021": that line is quoted
+    (and read for the answer's checks) even without ``follow``; a full sentence's next one is
+    not."""
+    cover = "Version 2.0 — Published by the Federal RPA Community of Practice (CoP)"
+    lines = evidence_of(Sentence(1, 0, cover, 0.9), Sentence(1, 1, "December 29, 2021", 0.1))
+    assert "December 29, 2021" in extract(lines, SETTINGS, follow=False)
+    sentence = "The report was published by the Federal RPA Community of Practice."
+    after = evidence_of(Sentence(1, 0, sentence, 0.9), Sentence(1, 1, "It has 40 members.", 0.1))
+    assert "40 members" not in extract(after, SETTINGS, follow=False)
+
+
+@pytest.mark.parametrize(
+    ("best", "after"),
+    [
+        ("The plan was adopted in August 2020.[3]", "2.1 Data Sources"),  # a footnote's mark
+        (
+            "(i) $228,980,000 for the Department's programs for fiscal year 2023",
+            "(ii) $240,000,000 for fiscal year 2024",  # another year's sum
+        ),
+        (
+            "Environmental Protection Agency--Publicity or Propaganda | U.S. GAO B-326944",
+            "2.1 Data Sources",  # a numbered title
+        ),
+    ],
+)
+def test_no_list_item_or_numbered_title_goes_on_a_line(best: str, after: str) -> None:
+    evidence = evidence_of(Sentence(1, 0, best, 0.9), Sentence(1, 1, after, 0.1))
+    assert after not in extract(evidence, SETTINGS, follow=False)
 
 
 def test_the_sentence_after_the_best_is_not_quoted_twice() -> None:

@@ -13,6 +13,7 @@ from chatbot.pipeline.name_swap import (
     paired_form,
     swapped_name,
     unnamed_subject,
+    years_named,
 )
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
@@ -267,3 +268,9 @@ def test_a_passage_names_what_was_asked_by_a_word_or_its_initials() -> None:
     # a capital starting the question is no name
     cost = "Total expenditure reached $5 million."
     assert unnamed_subject("Roughly how much?", [cost], [cost, "Roughly Ltd met."]) == []
+
+
+def test_a_document_names_years_in_ranges_dates_and_fiscal_years() -> None:
+    text = "Budget 2019-2020; FY21; 2022-23; issued 2026-01-15 and 15.01.2027; ２０３０年."
+    assert years_named(text) == {"2019", "2020", "2021", "2022", "2023", "2026", "2027", "2030"}
+    assert years_named("Version 2.0 of 12 pages, with 140 items") == set()

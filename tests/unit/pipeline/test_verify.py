@@ -423,10 +423,10 @@ def test_a_small_number_inside_a_sentence_is_still_a_claim() -> None:
     assert unstated("The task force has 12.", ["Nothing here."], "en") == ["12"]
 
 
-def test_the_next_items_number_is_taken_off_the_end_of_a_sentence() -> None:
+def test_a_list_number_stays_with_its_item_not_the_sentence_before() -> None:
     text = "1. 利点は多くのデータです [1]。 2. モデルが正確になります [1]。"
     verdict = check(text, evidence("More data makes models accurate."), Query("利点は何？", "ja"))
-    assert verdict.text == "利点は多くのデータです [1]。 モデルが正確になります [1]。"
+    assert verdict.text == "1. 利点は多くのデータです [1]。 2. モデルが正確になります [1]。"
 
 
 @pytest.mark.parametrize(
