@@ -553,15 +553,14 @@ class Answerer:
         any figure they give is another year's (a year naming a document, "the 2021 report",
         is one the document says)."""
         if s.query is not None and s.query.asks_quantity and self.settings.answer.check_year:
-            documents = {p.doc_id for p in s.evidence.passages.values()}
-            unsaid = set(years_in(s.query.text)) - retriever.years_said(documents)
+            unsaid = set(years_in(s.query.text)) - retriever.years_said(s.evidence.documents)
             if unsaid:
                 log.info("the documents never say the year asked: %s", ", ".join(sorted(unsaid)))
                 return False
         if self._checked_kind(s) is None or s.query is None:
             return bool(s.evidence.sentences)
         question, passages = s.query.english or s.query.text, s.evidence.passages
-        peers = retriever.coordinated_names({p.doc_id for p in passages.values()})
+        peers = retriever.coordinated_names(s.evidence.documents)
         swaps = could_swap(question, peers)
 
         def of_what_was_asked(sentence: Sentence) -> bool:
@@ -583,7 +582,7 @@ class Answerer:
         declined or no verified, cited claim is left."""
         assert s.query is not None
         idf = retriever.idf
-        peers = retriever.coordinated_names({p.doc_id for p in s.evidence.passages.values()})
+        peers = retriever.coordinated_names(s.evidence.documents)
         verdict = verify(
             text,
             s.query,

@@ -63,6 +63,11 @@ class Evidence:
     answers_parts: list[Sentence] = field(default_factory=list)
 
     @property
+    def documents(self) -> set[str]:
+        """The ids of the documents its passages come from."""
+        return {p.doc_id for p in self.passages.values()}
+
+    @property
     def best_score(self) -> float:
         return self.sentences[0].score if self.sentences else 0.0
 

@@ -250,11 +250,14 @@ class Retriever:
         pairs: set[frozenset[str]] = set()
         for doc_id in doc_ids:
             if doc_id not in self._coordinated:  # two requests may both compute it: no harm
-                chunks = [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
+                chunks = self._chunks_of(doc_id)
                 found = coordinated((c.text for c in chunks), {c.title for c in chunks})
                 self._coordinated[doc_id] = frozenset(found)
             pairs |= self._coordinated[doc_id]
         return pairs
+
+    def _chunks_of(self, doc_id: str) -> list[Chunk]:
+        return [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
 
     def years_said(self, doc_ids: Iterable[str]) -> set[str]:
         """The years the documents name anywhere ("2021", "２０２１年", "2019-2020", "FY21"),
@@ -262,7 +265,7 @@ class Retriever:
         said: set[str] = set()
         for doc_id in doc_ids:
             if doc_id not in self._years:  # two requests may both read it: no harm
-                chunks = [self.chunks[row] for row in self._rows_of_document.get(doc_id, [])]
+                chunks = self._chunks_of(doc_id)
                 text = "\n".join([*(c.text for c in chunks), *{c.title for c in chunks}])
                 self._years[doc_id] = frozenset(years_named(text))
             said |= self._years[doc_id]
