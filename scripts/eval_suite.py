@@ -68,6 +68,7 @@ SUITES = (
             "heldout14": QUESTIONS / "seed_heldout14.jsonl",
             "heldout15": QUESTIONS / "seed_heldout15.jsonl",
             "heldout16": QUESTIONS / "seed_heldout16.jsonl",
+            "heldout17": QUESTIONS / "seed_heldout17.jsonl",
         },
     ),
     Suite(
@@ -94,6 +95,7 @@ SUITES = (
             "heldout14": QUESTIONS / "foreign_heldout14.jsonl",
             "heldout15": QUESTIONS / "foreign_heldout15.jsonl",
             "heldout16": QUESTIONS / "foreign_heldout16.jsonl",
+            "heldout17": QUESTIONS / "foreign_heldout17.jsonl",
         },
     ),
     Suite(
@@ -120,6 +122,7 @@ SUITES = (
             "heldout14": QUESTIONS / "dev3_heldout14.jsonl",
             "heldout15": QUESTIONS / "dev3_heldout15.jsonl",
             "heldout16": QUESTIONS / "dev3_heldout16.jsonl",
+            "heldout17": QUESTIONS / "dev3_heldout17.jsonl",
         },
     ),
 )
