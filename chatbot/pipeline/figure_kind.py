@@ -24,29 +24,35 @@ from core.text import MONTH_NAMES, Number, number_is_stated, numbers, numbers_in
 
 FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 
-# Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum.
+# Words for money, said with "how much" ("berapa", "いくら", "多少") in a question for a sum; a
+# value only as an economic one ("how much economic value", "nilai ekonomi", "経済価値",
+# "经济价值"), not values, a score or a value chain.
 _MONEY_WORDS = (
-    r"\b(?:money|funds?|funding|budgets?|fees?|fines?|costs?|prices?|dollars?|salar(?:y|ies)|"
-    r"spen[dt]|spending|appropriat\w*|invest(?:ed|ing|ments?)?|pa(?:y|id)|charged?|worth|"
-    r"revenues?|biaya|dana|anggaran|denda|rupiah|harga|gaji|modal)\b"
-    r"|予算|費用|罰金|金額|資金|料金|円|ドル|资金|预算|费用|罚款|罚金|金额|价格|经费|美元"
+    r"\b(?:money|funds?|funding|budget(?:s|ed)?|fees?|fines?|costs?|prices?|dollars?|"
+    r"salar(?:y|ies)|spen[dt]|spending|appropriat\w*|invest(?:ed|ing|ments?)?|pa(?:y|id)|"
+    r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|biaya|dana|anggaran|"
+    r"denda|rupiah|harga|gaji|modal|nilai\s+(?:ekonomi|investasi|pasar))\b"
+    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル"
+    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元"
 )
 # What "berapa" (Indonesian) and "多少"/"几" (Chinese) count when they ask for a count, not a sum.
 _ID_COUNTED = r"hari|minggu|bulan|tahun|jam|kali|buah|orang|negara|anggota|unit"
 _ZH_COUNTERS = r"个|名|家|项|条|所|位|次|天|日|年|月|周|小时|分钟|人|种|国|倍|款|份"
 # "How much" that asks for a sum: not "how much time", "how much of" (often a share), nor a
-# count ("berapa hari", "多少天", "多少个").
+# count ("berapa hari", "多少天", "多少个"). Japanese "どれくらい" asks a sum only right before
+# one ("どれくらいの経済価値"): before anything else it asks how long or how many.
 _HOW_MUCH = (
     r"\bhow much\b(?!\s+(?:time|of)\b)"
     rf"|\bberapa\b(?!\s+(?:lama|banyak|jumlah|persen|{_ID_COUNTED})\b)"
     rf"|いくら|多少(?!{_ZH_COUNTERS})|何円|何ドル|几元"
 )
+_JA_HOW_MUCH_OF = r"(?:どれ|どの)(?:くらい|ぐらい|だけ)の?(?:経済(?:的)?価値|金額|予算|資金|費用)"
 # Nouns that are themselves sums of money: "what fee", "which fine", "what is the budget" (not
 # "cost": "what is the cost of inaction" is often answered in words).
 _SUM_NOUNS = r"fee|fine|price|budget|salary|dollar amount"
 _ASKS_MONEY = re.compile(
     rf"(?:{_HOW_MUCH}).{{0,40}}(?:{_MONEY_WORDS})|(?:{_MONEY_WORDS}).{{0,40}}(?:{_HOW_MUCH})"
-    r"|いくら|多少钱|多少元|几元"
+    rf"|いくら|多少钱|多少元|几元|{_JA_HOW_MUCH_OF}"
     rf"|\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+)?(?:{_SUM_NOUNS})(?![-\w])",
     re.IGNORECASE,
 )
@@ -78,7 +84,11 @@ _CURRENCY = (
 )
 _STATES_MONEY = re.compile(
     rf"(?:[$€£¥₹]|\b(?:US\$|USD|EUR|GBP|IDR|RMB|CNY|JPY|INR|MYR|Rs|RM)|\bRp|人民币)\.?\s?{_NUMBER}"
-    rf"|{_NUMBER}{_SCALE}\s*(?:{_CURRENCY})(?![A-Za-z])",
+    rf"|{_NUMBER}{_SCALE}\s*(?:{_CURRENCY})(?![A-Za-z])"
+    # A table's cell under a header naming the currency in brackets ("FY2024 (IDR billion):
+    # 420", "预算（元）：420"), not a currency named before a colon ("Euro area inflation: 2.4%").
+    rf"|[(（][^()（）\n]{{0,20}}?(?:\b(?:{_CURRENCY})(?![A-Za-z])|[$€£¥₹]|\bRp)[^()（）\n]{{0,20}}[)）]"
+    rf"\s*[:：]\s*{_NUMBER}",
     re.IGNORECASE,
 )
 _SMALL = r"two|three|four|five|six|seven|eight|nine|ten|twenty|hundred"

@@ -50,6 +50,11 @@ from chatbot.pipeline.figure_kind import (
         ("缴纳罚款的期限是多少周？", "count"),  # weeks: a count, never a sum
         ("罚款需要在多少小时内缴纳？", "count"),
         ("その法律は何年に施行されましたか？", "year"),
+        ("How much annual economic value could AI add to Indonesia's economy?", "money"),
+        ("Berapa nilai ekonomi tahunan yang dihasilkan AI bagi Indonesia?", "money"),
+        ("AIはインドネシア経済にどれくらいの経済価値をもたらしますか？", "money"),
+        ("人工智能每年可为印度尼西亚经济创造多少经济价值？", "money"),
+        ("How much was budgeted for scholarships in FY2024?", "money"),
         ("When did Indonesia release its strategy?", "time"),
         ("When was the observatory launched?", "time"),
         ("Kapan Indonesia meluncurkan strateginya?", "time"),
@@ -96,6 +101,12 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "Sampai kapan izin berlaku?",
         "Kapan perusahaan diwajibkan melapor?",
         "How can Indonesia catch up? 米国に追いつく方法は？",
+        "Berapa nilai skor PISA Indonesia tahun 2018?",  # a score's value
+        "How much value does the strategy place on human oversight?",
+        "円滑な導入にはどのくらいの期間が必要ですか？",  # 円滑: smooth; how long
+        "どのくらいの企業が予算を増やしましたか？",  # how many firms
+        "有多少企业参与了价值链？",  # a value chain
+        "价值观教育覆盖了多少学校？",  # values
     ],
 )
 def test_other_questions_ask_for_no_checked_kind(question: str) -> None:
@@ -114,6 +125,9 @@ def test_the_english_translation_of_a_question_is_read_too() -> None:
         ("Modal disetor paling sedikit Rp2.500.000.000,00 (dua miliar rupiah).", "money"),
         ("最高可处以10万元罚款。", "money"),
         ("The fee is 500 euros.", "money"),
+        ("Programme: AI scholarships; FY2024 (IDR billion): 420; Status: Ongoing.", "money"),
+        ("Agency: NSF; Budget (US$ million): 12.5", "money"),
+        ("项目：数据中心；预算（元）：420", "money"),
         ("68% of RPA programs use a centralized model.", "share"),
         ("Up to 70 percent of 10-year-olds cannot read.", "share"),
         ("Two-thirds of the schools closed.", "share"),
@@ -171,6 +185,10 @@ def test_texts_stating_a_figure_of_the_kind(text: str, kind: str) -> None:
         ("In 2020 the strategy was released.", "date"),
         ("Within 90 days of the date of this memorandum.", "date"),
         ("The programme reached 1,001 automations.", "share"),
+        ("Headcount: 120; Europe office: 40", "money"),  # "euro" only as a word
+        ("Euro area inflation: 2.4%", "money"),  # a currency named, but no header's brackets
+        ("The rupiah fell sharply, reserves: 5 months of imports", "money"),
+        ("USD talks resumed at 10:30", "money"),
         ("It runs one in the morning and one at night.", "share"),
         ("The count rose to 12 in 2020.", "share"),
         ("Article 5 in 2009 set it out.", "share"),
