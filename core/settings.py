@@ -102,6 +102,15 @@ class AnswerSettings(BaseModel):
         "below this (the dense model's when multilingual_model is 'none'). e5 cosines of "
         "relevant passages sit at 0.82-0.92 on both corpora, off-topic questions at 0.72-0.79.",
     )
+    author_support_margin: float = Field(
+        0.05,
+        ge=0.0,
+        le=0.2,
+        description="How much lower min_support is for a question for who wrote the document "
+        "('Who wrote this article?'): a byline ('Tuhu Nugraha ... Principal of IADERN') says "
+        "nothing of writing, and met such questions at e5 cosines of 0.76-0.80, where "
+        "off-topic questions sit.",
+    )
     calibrated_support: bool = Field(
         False,
         description="When the model declines, quote the passages only if the logistic support "

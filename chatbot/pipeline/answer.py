@@ -284,7 +284,7 @@ class Answerer:
         # No lock held while answering: each model has its own (query_vectors), so two answer
         # slots overlap one's embedding with the other's search, scoring and JSON.
         s.retrieval = retriever.search(s.query)
-        supported = self.is_supported(s.retrieval, retriever)
+        supported = self.is_supported(s.retrieval, retriever, s.query)
         if supported and (lang := self._documents_language(s)):
             s.query = self._in_documents_language(s.query, lang)
             if s.query.in_documents_language:
@@ -511,18 +511,24 @@ class Answerer:
             support_features(query, retrieval, retriever.idf, passages)
         )
 
-    def is_supported(self, retrieval: Retrieval, retriever: Retriever | None = None) -> bool:
+    def is_supported(
+        self, retrieval: Retrieval, retriever: Retriever | None = None, query: Query | None = None
+    ) -> bool:
         """Is there enough evidence to try answering? Otherwise the answer is an abstention.
 
-        The bar is ``min_support`` on the best e5 cosine. The fitted support model's own answer
-        bar was measured against it on every development set (extractive mode) and abstained on
-        more answerable questions with no unanswerable one gained, so it decides only what a
-        model's decline means (:meth:`decline_abstains`)."""
+        The bar is ``min_support`` on the best e5 cosine, ``author_support_margin`` lower for a
+        question for who wrote the document (a byline says nothing of writing). The fitted
+        support model's own answer bar was measured against it on every development set
+        (extractive mode) and abstained on more answerable questions with no unanswerable one
+        gained, so it decides only what a model's decline means (:meth:`decline_abstains`)."""
         if not retrieval.passages:
             return False
         has_multi = (retriever or self.retriever).index.multilingual is not None
         top = retrieval.top_multi if has_multi else retrieval.top_dense
-        return top >= self.settings.answer.min_support
+        bar = self.settings.answer.min_support
+        if query is not None and query.asks_author:
+            bar -= self.settings.answer.author_support_margin
+        return top >= bar
 
     def decline_abstains(self, s: Session, retriever: Retriever) -> bool:
         """A model that said the passages do not answer is evidence too: with the fitted

@@ -76,6 +76,22 @@ QUANTITY_QUESTION_PATTERNS = (
     r"多少|几[个年月日天次]|何时|什么时候|多久|多长|多大|比例|百分之|哪一?年|哪一?天",
 )
 
+# A question for who wrote the document itself ("Who wrote this article?", "Siapa penulis
+# artikel ini?", "この記事の筆者は誰", "文章的作者是谁"), not for what its author says ("In the
+# author's view", "作者认为"): its words are about writing, which a byline ("Tuhu Nugraha,
+# Principal of ...") never says, so its best passages meet it with the cosines of an off-topic
+# question.
+AUTHOR_QUESTION_PATTERNS = (
+    r"\bwho\s+(?:wrote|writes|authored|penned)\b",
+    r"\bwho(?:\s+is|\s+was|'s)\s+the\s+(?:author|writer)",
+    r"\b(?:author|writer)\s+of\s+(?:this|the)\s+(?:\w+\s+)?(?:article|piece|paper|report|"
+    r"document|essay|op-ed|column|letter|brief|study|book)\s+(?:is|was)\b",
+    r"\bsiapa\s+(?:yang\s+)?(?:menulis|penulis|pengarang)\w*\b",
+    r"\b(?:penulis|pengarang)\w*\s+(?:\w+\s+){0,3}(?:adalah\s+)?siapa\b",
+    r"(?:著者|筆者|執筆者)は(?:誰|だれ|どなた)|書いたのは(?:誰|だれ|どなた)|誰が(?:書|執筆)(?![類面])",
+    r"(?<![工合])作者(?:是谁|是哪位)|谁(?:撰写|写|执笔)了?(?:这|该|本|此)",
+)
+
 # Each language's question words. A question with two clauses that ask ("Who signed it, and
 # how many days ...?", "何をしなければならず、どの規定に", "由谁负责？须在多少天内完成？") asks two
 # things, and an answer to one part is an answer too. In English and Indonesian a clause asks

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from chatbot.pipeline.definition import defined_term
 from chatbot.pipeline.figure_kind import FigureKind, asked_kind
 from chatbot.pipeline.prompts import (
+    AUTHOR_QUESTION_PATTERNS,
     CLAUSE_BREAK,
     CONJUNCTION_BREAK,
     FOLLOW_UP_PATTERNS,
@@ -34,6 +35,7 @@ from core.text import detect_language, normalize_spaces, tokens
 
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
+_AUTHOR_QUESTION = re.compile("|".join(AUTHOR_QUESTION_PATTERNS), re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
@@ -78,6 +80,7 @@ class Query:
     asks_quantity: bool = False  # asks how many, how much, when, how long, what share...
     asks_for: FigureKind | None = None  # a sum, a share, a date, a year, a count, a time
     asks_several: bool = False  # two of its clauses ask: "Who signed it, and how many ...?"
+    asks_author: bool = False  # asks who wrote the document ("Who wrote this article?")
     defines: tuple[str, ...] = ()  # the term(s) it asks the meaning of, as each wording says it
     search_unattributed: bool = False  # search without "According to the article, ..."
     parts: tuple[str, ...] = ()  # what each of its asking clauses asks, when it asks several
@@ -143,6 +146,11 @@ def leans_on_earlier(question: str) -> bool:
     """Does the question point back ("that group", "And who ...?", "その", "它") rather than
     stand on its own?"""
     return bool(_FOLLOW_UP.search(question))
+
+
+def asks_author(*texts: str | None) -> bool:
+    """Does a wording of the question ask who wrote the document?"""
+    return any(t and _AUTHOR_QUESTION.search(t) for t in texts)
 
 
 def asks_quantity(*texts: str | None) -> bool:
@@ -228,6 +236,7 @@ def understand(
         asks_quantity=asks_quantity(text, english),
         asks_for=asked_kind(text, english),
         asks_several=asks_several_things(text),
+        asks_author=asks_author(text, english),
         parts=asked_parts(english or text),
         search_unattributed=settings.search_unattributed,
         defines=tuple(dict.fromkeys(t for w in (text, english) if w and (t := defined_term(w)))),

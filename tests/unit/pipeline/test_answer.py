@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,9 @@ from chatbot.pipeline.prompts import (
     SYSTEM_PROMPT,
     TRANSLATE_SYSTEM_PROMPT,
 )
-from chatbot.pipeline.retrieve import Retriever
-from chatbot.types import Answer, StreamEvent
+from chatbot.pipeline.retrieve import Retrieval, Retriever
+from chatbot.pipeline.understand import understand
+from chatbot.types import Answer, Passage, StreamEvent
 from core.settings import AnswerSettings
 from ingest.build import run_build
 
@@ -393,6 +394,20 @@ def test_weak_support_abstains_without_calling_the_model(make) -> None:
     assert [e.kind for e in stream] == ["done"]  # no citations offered, no tokens
     assert_abstained(final(stream))
     assert chat.calls == 0
+
+
+def test_a_question_for_the_author_has_a_lower_support_bar(make) -> None:
+    """A byline says nothing of writing: "Who wrote this article?" meets it with the cosines
+    of an off-topic question, so its bar is ``author_support_margin`` lower."""
+    answerer = make(answer={"min_support": 0.8, "author_support_margin": 0.05})
+    byline = Passage("c1", "doc", "Article", "original", "¶9", "Jane Doe, Principal of X", 0.5)
+    retrieval = Retrieval([byline], 0.78, 0.78, 0.0)
+    author = understand("Who wrote this article?", [], AnswerSettings(), 500)
+    other = understand("What does the article say about ports?", [], AnswerSettings(), 500)
+    assert author.asks_author and not other.asks_author
+    assert answerer.is_supported(retrieval, query=author)
+    assert not answerer.is_supported(retrieval, query=other)
+    assert not answerer.is_supported(replace(retrieval, top_dense=0.7, top_multi=0.7), query=author)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 from chatbot.pipeline.understand import (
     Query,
     asked_parts,
+    asks_author,
     asks_quantity,
     asks_several_things,
     leans_on_earlier,
@@ -400,3 +401,41 @@ def test_a_part_is_searched_without_its_source_clause_as_the_question_is() -> No
     query = understand(question, [], SETTINGS.model_copy(update={"search_unattributed": True}), 500)
     first = query.asked_separately()[0]
     assert first.search_texts == ["when did they survey members"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who wrote this article, and which organisation is he a principal of?",
+        "The author of the article is a principal of which organization?",
+        "Who is the author of the report?",
+        "Who's the author?",
+        "Siapa penulis artikel ini?",
+        "Siapa penulisnya?",
+        "この記事の筆者は誰ですか？",
+        "この記事を書いたのは誰ですか？",
+        "这篇文章的作者是谁？",
+        "谁撰写了这篇文章？",
+    ],
+)
+def test_a_question_for_who_wrote_the_document_is_marked(question: str) -> None:
+    assert asks_author(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does the law authorize for NOAA?",  # "authorize" is no author
+        "In the author's view, what role could know-how play?",
+        "What does the author propose for the regional market?",
+        "What does the author of the report recommend?",
+        "Menurut penulis artikel ini, apa yang penting?",
+        "Who signed the regulation?",
+        "人工智能如何帮助教育工作者？",  # 工作者: workers, no author
+        "作者认为印尼应该怎么做？",  # what the author thinks
+        "誰が書類を提出しなければなりませんか？",  # 書類: papers to file
+        "筆者によると何が重要ですか？",
+    ],
+)
+def test_other_questions_do_not_ask_for_the_author(question: str) -> None:
+    assert not asks_author(question)
