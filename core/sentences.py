@@ -31,7 +31,8 @@ SENTENCES_FILE = "sentences.jsonl"
 # 3: a short capitalised word before a number ends no sentence.
 # 4: only a listed abbreviation before a number ("Rp. 4.000", "No. 46") ends no sentence.
 # 5: a list's number cut from its item ("... in EdTech: 1." / "2.") opens the item's sentence.
-SENTENCE_RULES = "5"
+# 6: after a colon only a list's first number ("1.") is one (a table row ends "...: 87.").
+SENTENCE_RULES = "6"
 ROLES = ("dense", "multilingual")
 
 

@@ -130,13 +130,17 @@ def _abbreviates(before: str, piece: str) -> bool:
 # paragraph: on its own ("2.", after "... the desired educational change.") or ending a lead-in
 # or the item before ("... invest in EdTech: 1.", "... in the workplace, iii."). It opens the
 # next sentence, as its item, when that starts with a word (in "on 5. 6. 2021" the numbers are a
-# date's). After a comma only a letter or a Roman numeral is a list's number ("pages 12, 13." ends
-# a list of figures).
+# date's). After a colon only a list's first mark is ("1.", "a)", "i."): a table row's last cell
+# ends "BTS towers built: 87." before the next row (one whose last cell is 1 is still cut, and a
+# list going on after a colon, "... the page before: 3.", keeps its number there). After a comma
+# only a letter or a Roman numeral is a list's number ("pages 12, 13." ends a list of figures).
 _LETTER_MARK = r"\(?(?:[a-z]|[ivx]{1,4})[.)]"
 _NUMBER_MARK = r"\(?\d{1,2}[.)]"
+_FIRST_MARK = r"\(?(?:[ai1])[.)]"
 _ENUMERATOR_ALONE = re.compile(f"{_LETTER_MARK}|{_NUMBER_MARK}")
 _ENUMERATOR_AT_END = re.compile(
-    rf"(?:(?<=[:;])\s+({_LETTER_MARK}|{_NUMBER_MARK})|(?<=,)\s+({_LETTER_MARK}))$"
+    rf"(?:(?<=:)\s+({_FIRST_MARK})|(?<=;)\s+({_LETTER_MARK}|{_NUMBER_MARK})"
+    rf"|(?<=,)\s+({_LETTER_MARK}))$"
 )
 
 
@@ -160,7 +164,7 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
             number = piece
             continue
         if at_end := _ENUMERATOR_AT_END.search(piece):
-            number = at_end.group(1) or at_end.group(2)
+            number = next(mark for mark in at_end.groups() if mark)
             piece = piece[: at_end.start()]
         if out and (text_width(piece) < MIN_SENTENCE_CHARS or _abbreviates(out[-1], piece)):
             out[-1] = f"{out[-1]} {piece}"

@@ -101,6 +101,8 @@ def test_a_list_number_cut_from_its_item_opens_the_items_sentence() -> None:
         ("The relevant articles are 3, 4, 5. The next part covers the rest.", "are 3, 4, 5."),
         ("See pages 12, 13. The annex gives more detail on this.", "pages 12, 13."),
         ("It took effect on 5. 6. 2021 in all the provinces.", "on 5. 6."),  # a date's numbers
+        # a table row's last cell, before the next row
+        ("Province: Riau; Towers built: 87. Province: Bali; Towers built: 295.", "built: 87."),
     ],
 )
 def test_figures_ending_a_sentence_are_no_list_numbers(text: str, first: str) -> None:
