@@ -202,8 +202,16 @@ def _score_table(
             # naming the document ("Regulation 46 of 2009"), which its title page and
             # signature block repeat.
             same_language = english and is_english(passage.lang)
+            # A document seldom names itself in its sentences: the question's words for it
+            # ("When was the Open Data Charter of Surakarta adopted?") are read in its title
+            # and the passage's heading path, as every one of its sentences says them.
+            named = f"{passage.title} {passage.location}"
             for text, context in zip(sentences, contexts, strict=True):
-                lexical = idf.coverage(asked.retrieval_text, context) if same_language else 0.0
+                lexical = (
+                    idf.coverage(asked.retrieval_text, f"{named} {context}")
+                    if same_language
+                    else 0.0
+                )
                 figure = settings.figure_weight if answers_figure(asked, text) else 0.0
                 if asked.defines and any(defines(text, term) for term in asked.defines):
                     figure += settings.definition_weight

@@ -181,13 +181,31 @@ def test_english_sentences_add_coverage_of_rare_question_words() -> None:
     english = Query("When did the alpha project start?", "en")
     ((first, s1), (second, s2)) = score_sentences(english, [p], zero, IDF, settings)[0]
     assert (first, second) == (A1, A2)
-    assert s1 == pytest.approx(IDF.coverage(english.text, A1))
-    assert s2 == pytest.approx(IDF.coverage(english.text, A2)) and s2 > 0
+    # Each sentence is read with its document's title and heading path ("Alpha Report ¶1").
+    assert s1 == pytest.approx(IDF.coverage(english.text, f"Alpha Report ¶1 {A1}"))
+    assert s2 == pytest.approx(IDF.coverage(english.text, f"Alpha Report ¶1 {A2}")) and s2 > 0
     # A foreign question's words are not the passage's: no coverage, unless it was translated.
     foreign = Query("Kapan proyek alpha dimulai?", "id")
     assert [s for _, s in score_sentences(foreign, [p], zero, IDF, settings)[0]] == [0.0, 0.0]
     translated = Query("Kapan proyek alpha dimulai?", "id", english=english.text)
     assert score_sentences(translated, [p], zero, IDF, settings)[0][1][1] == pytest.approx(s2)
+
+
+def test_the_words_a_question_names_its_document_by_are_read_in_the_title() -> None:
+    """A document seldom names itself in its sentences: "When was the Open Data Charter
+    adopted?" is answered by "Adopted by Regulation No. 17 on 9 August 2022.", not by the
+    sentence that happens to say "open data"."""
+    settings = AnswerSettings(lexical_weight=1.0, passage_weight=0.0)
+    adopted = "Adopted by Mayoral Regulation No. 17 on 9 August 2022."
+    portal = "The office maintains the open data portal and publishes a report."
+    idf = IdfTable([adopted, portal, A1, A2, B1, C1, C2, "Open data rules for the city."])
+    question = Query("When was the Open Data Charter adopted?", "en")
+    charter = passage("1", adopted, portal, title="Open Data Charter")
+    scored = dict(score_sentences(question, [charter], ScoreEmbedder({}), idf, settings)[0])
+    assert scored[adopted] == pytest.approx(1.0) and scored[adopted] > scored[portal]
+    untitled = passage("1", adopted, portal, title="Page")
+    alone = dict(score_sentences(question, [untitled], ScoreEmbedder({}), idf, settings)[0])
+    assert alone[adopted] < 1.0
 
 
 def test_a_sentence_in_another_language_gets_no_coverage_from_an_english_question() -> None:
