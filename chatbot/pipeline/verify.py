@@ -443,10 +443,14 @@ def verify(
                 missing = []
         if missing:
             dropped.append(f"{sentence} (not in its passages: {', '.join(missing)})")
-            # A made-up number, unless it only says where the answer was read ("page 7"):
-            # kept without those references, to tell what kind of figure it made up.
+            # A made-up number, unless it only says where the answer was read ("page 7"), or
+            # its digits are the passages' at another scale ("600亿美元" for "US$600
+            # billion": a translation's slip, not an invention): kept without those
+            # references, to tell what kind of figure it made up.
             figure = _REFERENCE.sub(" ", sentence)
-            if {m for m in missing if m.isdigit()} & {n[0] for n in numbers(figure)}:
+            written = {n.digits for t in every for n in numbers(t)}
+            invented = {m for m in missing if m.isdigit() and m not in written}
+            if invented & {n.digits for n in numbers(figure)}:
                 made_up.append(figure)
         elif MARKER.sub("", sentence).strip() in {MARKER.sub("", k).strip() for k in kept}:
             dropped.append(f"{sentence} (said already)")  # a small model can loop

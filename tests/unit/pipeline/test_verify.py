@@ -596,3 +596,17 @@ def test_a_made_up_page_number_is_no_made_up_figure() -> None:
     made_up = check("The board has 12 members (page 7) [1].", evidence(board), question)
     assert made_up.invented and "12 members" in made_up.made_up[0]
     assert "page 7" not in made_up.made_up[0]
+
+
+def test_the_passages_digits_at_another_scale_are_a_slip_not_an_invention() -> None:
+    """ "600亿美元" (60 billion) for "US$600 billion": the value is wrong and the sentence is
+    dropped, but the model read the passage's figure, so the passages are still quoted rather
+    than abstained on (Verdict.invented); a figure the passages never write is invented."""
+    passage = "AI is expected to generate an annual economic value of US$600 billion for China."
+    question = Query("人工智能每年预计为中国带来多少经济价值？", "zh", asks_for="money")
+    slip = check("人工智能每年预计为中国带来600亿美元的经济价值 [1]。", evidence(passage), question)
+    assert slip.outcome == "unsupported" and not slip.invented
+    made_up = check(
+        "人工智能每年预计为中国带来700亿美元的经济价值 [1]。", evidence(passage), question
+    )
+    assert made_up.outcome == "unsupported" and made_up.invented
