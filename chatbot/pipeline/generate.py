@@ -365,14 +365,18 @@ def supporting_quote(
     answer: str, evidence: Evidence, settings: AnswerSettings, lang: str = "en"
 ) -> str:
     """The sentences the answer's markers rest on, then those the extractive path would answer
-    with, that the model's answer does not already say in their words (``quote_overlap`` of
-    their content words), with markers; "" when it says them all. A 1.5B model reads the wrong
-    sentence of the right passage, or the right one wrongly, more often than the extractive
-    choice misses (measured on every development set), so its short answer comes with the
-    passages' own words to check it by."""
+    with (starting from the passages the answer cites: their best sentence with the one after
+    it, beside the best of all), that the model's answer does not already say in their words
+    (``quote_overlap`` of their content words), with markers; "" when it says them all. A 1.5B
+    model reads the wrong sentence of the right passage, or the right one wrongly, more often
+    than the extractive choice misses (measured on every development set), so its short answer
+    comes with the passages' own words to check it by; it often answers half of what was asked
+    from a passage whose next sentence holds the rest ("OJK has 20 days [1]" over "(3) ... 20
+    hari kerja ...", then "(4) Permohonan perizinan otomatis berlaku ...")."""
     said = set(tokens(MARKER.sub(" ", answer)))
     fresh: list[Sentence] = []
-    for s in backing_sentences(answer, evidence, lang) + extractive_sentences(evidence, settings):
+    quoted = extractive_sentences(evidence, settings, prefer=cited_numbers(answer))
+    for s in backing_sentences(answer, evidence, lang) + quoted:
         own = set(tokens(s.text))
         if own and len(own & said) / len(own) < settings.quote_overlap and s not in fresh:
             fresh.append(s)

@@ -339,6 +339,26 @@ def test_the_quote_starts_with_the_sentence_an_answers_marker_rests_on() -> None
     assert "$27,000,000" not in supporting_quote(said, evidence, SETTINGS)  # said already
 
 
+def test_the_quote_goes_on_from_the_passage_the_answer_cites() -> None:
+    """ "OJK has 20 days [2]" answers half: the next paragraph of the passage it cites says what
+    happens then, and comes before another passage's best; the best of all is still quoted."""
+    evidence = evidence_of(
+        Sentence(
+            1, 0, "(1) Operators that are registered must apply for a licence within one year.", 0.9
+        ),
+        Sentence(2, 2, "(3) OJK approves or rejects an application within 20 working days.", 0.8),
+        Sentence(
+            2, 3, "(4) The licence is granted automatically when that period has passed.", 0.3
+        ),
+        Sentence(
+            3, 0, "(2) An operator may withdraw its application at any time before approval.", 0.7
+        ),
+    )
+    quote = supporting_quote("OJK has 20 days to decide [2].", evidence, SETTINGS)
+    assert "granted automatically" in quote and "registered must apply" in quote
+    assert quote.index("20 working days") < quote.index("granted automatically")
+
+
 LEAD_IN = [
     Sentence(1, 0, "The report is long.", 0.2),
     Sentence(1, 2, "Trade.", 0.1),
