@@ -85,6 +85,26 @@ def test_unanswerable_questions_abstain_extractive(extractive: Answerer, qid: st
     assert answer.abstained and answer.citations == [], describe(answer)
 
 
+def test_a_question_for_the_author_is_answered_from_the_byline(extractive: Answerer) -> None:
+    """The byline says nothing of writing: the question meets it below min_support and is
+    answered only because it asks who wrote the article (author_support_margin)."""
+    answer = extractive.ask("Who wrote this article, and which organisation is he a principal of?")
+    assert not answer.abstained, describe(answer)
+    assert "Tuhu Nugraha" in answer.answer and "IADERN" in answer.answer, describe(answer)
+
+
+def test_a_sum_given_for_a_neighbour_answers_no_question_for_the_other(
+    extractive: Answerer,
+) -> None:
+    """McKinsey's US$600 billion is China's: "how much economic value" asks a sum, so the
+    figure is checked for the country it is given for."""
+    answer = extractive.ask(
+        "According to McKinsey, how much annual economic value is AI expected to add to "
+        "Indonesia's economy?"
+    )
+    assert answer.abstained and answer.citations == [], describe(answer)
+
+
 # --- the bundled LLM ------------------------------------------------------------------------
 
 
