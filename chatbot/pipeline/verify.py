@@ -401,6 +401,7 @@ def verify(
     kept: list[str] = []
     made_up: list[str] = []
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
+    written = {n.digits for t in every for n in numbers(t)}  # every number's digits, any scale
     titles = {p.title for p in evidence.passages.values()}
     if peers is None:
         peers = coordinated(every, titles)
@@ -448,7 +449,6 @@ def verify(
             # billion": a translation's slip, not an invention): kept without those
             # references, to tell what kind of figure it made up.
             figure = _REFERENCE.sub(" ", sentence)
-            written = {n.digits for t in every for n in numbers(t)}
             invented = {m for m in missing if m.isdigit() and m not in written}
             if invented & {n.digits for n in numbers(figure)}:
                 made_up.append(figure)
