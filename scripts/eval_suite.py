@@ -69,6 +69,7 @@ SUITES = (
             "heldout15": QUESTIONS / "seed_heldout15.jsonl",
             "heldout16": QUESTIONS / "seed_heldout16.jsonl",
             "heldout17": QUESTIONS / "seed_heldout17.jsonl",
+            "heldout18": QUESTIONS / "seed_heldout18.jsonl",
         },
     ),
     Suite(
@@ -96,6 +97,7 @@ SUITES = (
             "heldout15": QUESTIONS / "foreign_heldout15.jsonl",
             "heldout16": QUESTIONS / "foreign_heldout16.jsonl",
             "heldout17": QUESTIONS / "foreign_heldout17.jsonl",
+            "heldout18": QUESTIONS / "foreign_heldout18.jsonl",
         },
     ),
     Suite(
@@ -123,6 +125,7 @@ SUITES = (
             "heldout15": QUESTIONS / "dev3_heldout15.jsonl",
             "heldout16": QUESTIONS / "dev3_heldout16.jsonl",
             "heldout17": QUESTIONS / "dev3_heldout17.jsonl",
+            "heldout18": QUESTIONS / "dev3_heldout18.jsonl",
         },
     ),
 )
