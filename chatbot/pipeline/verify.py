@@ -402,6 +402,8 @@ def verify(
     made_up: list[str] = []
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     written = {n.digits for t in every for n in numbers(t)}  # every number's digits, any scale
+    # ... and the question's: a number it says ("2024年") is not one the model made up
+    written |= {n.digits for n in numbers(query.text)}
     titles = {p.title for p in evidence.passages.values()}
     if peers is None:
         peers = coordinated(every, titles)

@@ -610,3 +610,15 @@ def test_the_passages_digits_at_another_scale_are_a_slip_not_an_invention() -> N
         "人工智能每年预计为中国带来700亿美元的经济价值 [1]。", evidence(passage), question
     )
     assert made_up.outcome == "unsupported" and made_up.invented
+
+
+def test_a_year_the_question_says_is_not_made_up_by_the_answer() -> None:
+    """The memorandum's passage gives its 180 days and not its own year; an answer repeating
+    the question's "2024年" fails verification, but the model made up nothing: the passage is
+    still quoted (Verdict.invented); a year neither the question nor a passage says is made up."""
+    passage = "Within 180 days of the date of this memorandum, the Council shall prepare it."
+    question = Query("根据2024年的备忘录，须在多少天内完成分析？", "zh", asks_for="count")
+    echoed = check("根据2024年的备忘录，须在180天内完成分析 [1]。", evidence(passage), question)
+    assert echoed.outcome == "unsupported" and not echoed.invented
+    made_up = check("根据2023年的备忘录，须在180天内完成分析 [1]。", evidence(passage), question)
+    assert made_up.outcome == "unsupported" and made_up.invented
