@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from chatbot.pipeline.byline import names_an_author
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
 from chatbot.pipeline.figure_kind import states_kind
@@ -32,9 +33,12 @@ from core.text import (
     is_list_item,
     leads_into_list,
     list_items_after,
+    name_is_stated,
+    names,
     passage_sentences,
     reading_cost,
     states_figure,
+    tokens,
 )
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
@@ -367,4 +371,19 @@ def choose_evidence(
         )
         if at[rank + 1, j] not in evidence.answers_parts:
             evidence.answers_parts.append(at[rank + 1, j])
+    if query.asks_author:
+        # A question for the author shares no words with the byline that answers it: only a
+        # sentence naming an author, in a passage that states the names the question gives its
+        # document ("the OECD report"), is evidence for it (none: the documents do not say).
+        asked = names(query.english or query.text)
+
+        def of_the_document(n: int) -> bool:
+            text = "\n".join([evidence.passages[n].title, *evidence.texts_of(n)])
+            stems = set(tokens(text))
+            return all(name_is_stated(name, text, stems) for name in asked)
+
+        evidence.sentences = [
+            s for s in evidence.sentences if names_an_author(s.text) and of_the_document(s.number)
+        ]
+        evidence.answers_parts = [s for s in evidence.answers_parts if s in evidence.sentences]
     return evidence

@@ -83,13 +83,22 @@ QUANTITY_QUESTION_PATTERNS = (
 # question.
 AUTHOR_QUESTION_PATTERNS = (
     r"\bwho\s+(?:wrote|writes|authored|penned)\b",
-    r"\bwho(?:\s+is|\s+was|'s)\s+the\s+(?:author|writer)",
+    r"\bwho(?:\s+is|\s+was|\s+are|\s+were|'s)\s+the\s+(?:author|writer)",
     r"\b(?:author|writer)\s+of\s+(?:this|the)\s+(?:\w+\s+)?(?:article|piece|paper|report|"
     r"document|essay|op-ed|column|letter|brief|study|book)\s+(?:is|was)\b",
     r"\bsiapa\s+(?:yang\s+)?(?:menulis|penulis|pengarang)\w*\b",
     r"\b(?:penulis|pengarang)\w*\s+(?:\w+\s+){0,3}(?:adalah\s+)?siapa\b",
     r"(?:著者|筆者|執筆者)は(?:誰|だれ|どなた)|書いたのは(?:誰|だれ|どなた)|誰が(?:書|執筆)(?![類面])",
     r"(?<![工合])作者(?:是谁|是哪位)|谁(?:撰写|写|执笔)了?(?:这|该|本|此)",
+)
+
+# A document as a question names it ("this article", "laporan ini", "この記事", "这篇文章"):
+# an author question naming some other work ("Who wrote the National AI Strategy?") asks who
+# wrote that, which a byline of the document does not say.
+DOCUMENT_NOUNS = (
+    r"\b(?:article|piece|paper|report|document|essay|op-ed|column|letter|brief|study|book|"
+    r"text|post|commentary|analysis|artikel|tulisan|laporan|dokumen|makalah|kajian)\b|"
+    r"記事|論文|報告書|文書|本稿|本文|文章|报告|文件|论文"
 )
 
 # Each language's question words. A question with two clauses that ask ("Who signed it, and

@@ -19,6 +19,7 @@ from chatbot.pipeline.prompts import (
     AUTHOR_QUESTION_PATTERNS,
     CLAUSE_BREAK,
     CONJUNCTION_BREAK,
+    DOCUMENT_NOUNS,
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
     QUANTITY_QUESTION_PATTERNS,
@@ -36,6 +37,7 @@ from core.text import detect_language, normalize_spaces, tokens
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
 _AUTHOR_QUESTION = re.compile("|".join(AUTHOR_QUESTION_PATTERNS), re.IGNORECASE)
+_DOCUMENT_NOUN = re.compile(DOCUMENT_NOUNS, re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
@@ -149,8 +151,16 @@ def leans_on_earlier(question: str) -> bool:
 
 
 def asks_author(*texts: str | None) -> bool:
-    """Does a wording of the question ask who wrote the document?"""
-    return any(t and _AUTHOR_QUESTION.search(t) for t in texts)
+    """Does a wording of the question ask who wrote the document, not another work it names
+    ("Who wrote the National AI Strategy?": capitalised words after the first, and no word for
+    a document)?"""
+    return any(t and _AUTHOR_QUESTION.search(t) and not _names_another_work(t) for t in texts)
+
+
+def _names_another_work(question: str) -> bool:
+    """Does the question name a work by its capitalised title, and no document of its own?"""
+    capitalised = [w for w in re.findall(r"\w+", question)[1:] if w[0].isupper() and w != "I"]
+    return bool(capitalised) and not _DOCUMENT_NOUN.search(question)
 
 
 def asks_quantity(*texts: str | None) -> bool:

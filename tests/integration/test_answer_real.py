@@ -93,6 +93,21 @@ def test_a_question_for_the_author_is_answered_from_the_byline(extractive: Answe
     assert "Tuhu Nugraha" in answer.answer and "IADERN" in answer.answer, describe(answer)
 
 
+@pytest.mark.parametrize("question", ["Who wrote this article?", "这篇文章的作者是谁？"])
+def test_a_bare_question_for_the_author_is_answered_from_the_byline_alone(
+    extractive: Answerer, question: str
+) -> None:
+    """The question shares no words with the byline: the passages it meets best name people
+    the article mentions (Sam Altman), and only the byline says who wrote it."""
+    answer = extractive.ask(question)
+    assert "Tuhu Nugraha" in answer.answer and "Altman" not in answer.answer, describe(answer)
+
+
+def test_a_question_for_the_author_of_another_document_abstains(extractive: Answerer) -> None:
+    answer = extractive.ask("Who are the authors of the OECD report?")
+    assert answer.abstained and answer.citations == [], describe(answer)
+
+
 def test_a_sum_given_for_a_neighbour_answers_no_question_for_the_other(
     extractive: Answerer,
 ) -> None:

@@ -608,3 +608,19 @@ def test_each_parts_best_sentence_is_found_among_passages_kept_out_of_their_orde
     assert evidence.passages[by_text[count].number].chunk_id == "1"
     whole = score_sentences(replace(query, parts=()), [first], ScoreEmbedder({}), idf, settings)
     assert by_text[count].score > whole[0][1][1]  # scored by its part, not the whole alone
+
+
+def test_only_a_sentence_naming_the_documents_author_is_evidence_for_who_wrote_it() -> None:
+    """ "Who wrote this article?" meets a sentence naming a person it mentions better than the
+    byline; only the byline answers it, and only for the document the question names."""
+    visa = "The government granted a Golden Visa to Sam Altman, the founder of OpenAI."
+    byline = "Tuhu Nugraha Digital Business Expert, Principal of IADERN"
+    article = passage("1", visa, byline, title="A Robust AI Ecosystem")
+    author = Query("Who wrote this article?", "en", asks_author=True)
+    evidence = choose([article], {visa: 0.6, byline: 0.4}, query=author)
+    assert [s.text for s in evidence.sentences] == [byline]
+    named = Query("Who are the authors of the OECD report?", "en", asks_author=True)
+    assert choose([article], {visa: 0.6, byline: 0.4}, query=named).sentences == []
+    assert not choose([passage("1", visa)], {visa: 0.6}, query=author).sentences
+    other = choose([article], {visa: 0.6, byline: 0.4})  # any other question: both, by score
+    assert [s.text for s in other.sentences] == [visa, byline]

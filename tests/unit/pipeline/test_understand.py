@@ -416,6 +416,8 @@ def test_a_part_is_searched_without_its_source_clause_as_the_question_is() -> No
         "この記事を書いたのは誰ですか？",
         "这篇文章的作者是谁？",
         "谁撰写了这篇文章？",
+        "Who wrote the OECD report?",  # a name, with the document's noun
+        "Who wrote this article about Indonesia and China?",
     ],
 )
 def test_a_question_for_who_wrote_the_document_is_marked(question: str) -> None:
@@ -435,6 +437,8 @@ def test_a_question_for_who_wrote_the_document_is_marked(question: str) -> None:
         "作者认为印尼应该怎么做？",  # what the author thinks
         "誰が書類を提出しなければなりませんか？",  # 書類: papers to file
         "筆者によると何が重要ですか？",
+        "Who wrote the National AI Strategy?",  # another work, named
+        "Siapa yang menulis Strategi Nasional Kecerdasan Artifisial?",
     ],
 )
 def test_other_questions_do_not_ask_for_the_author(question: str) -> None:
