@@ -32,7 +32,9 @@ SENTENCES_FILE = "sentences.jsonl"
 # 4: only a listed abbreviation before a number ("Rp. 4.000", "No. 46") ends no sentence.
 # 5: a list's number cut from its item ("... in EdTech: 1." / "2.") opens the item's sentence.
 # 6: after a colon only a list's first number ("1.") is one (a table row ends "...: 87.").
-SENTENCE_RULES = "6"
+# 7: a line of five or more words ending with a colon leads into the lines under it (a slide's
+#    unmarked bullets), cut from the first of them.
+SENTENCE_RULES = "7"
 ROLES = ("dense", "multilingual")
 
 

@@ -681,5 +681,22 @@ def passage_sentences(text: str, lang: str = "en") -> list[str]:
     for i, block in enumerate(blocks):
         if block.lstrip().startswith("#") or (i == 0 and is_heading(block)):
             continue
-        out.extend(split_sentences(block, lang))
+        for part in _at_lead_ins(block):
+            out.extend(split_sentences(part, lang))
     return out
+
+
+def _at_lead_ins(block: str) -> list[str]:
+    """The block cut after each line of at least ``MIN_RUN_ON_WORDS`` words that ends with a
+    colon: a slide's or a Word list's items have no marks ("Employees may not engage in
+    political activity while:" / "On duty" / "Using a government vehicle"), and read on from it
+    as one sentence, the first item would pass for the lead-in's end. A short label keeps its
+    value ("Adopted on:" / "22/05/2019")."""
+    parts: list[str] = []
+    lines: list[str] = []
+    for line in block.split("\n"):
+        lines.append(line)
+        if line.rstrip().endswith(LEAD_IN_ENDS) and len(line.split()) >= MIN_RUN_ON_WORDS:
+            parts.append("\n".join(lines))
+            lines = []
+    return [p for p in [*parts, "\n".join(lines)] if p.strip()]

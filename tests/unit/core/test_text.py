@@ -149,6 +149,22 @@ def test_short_lines_inside_a_passage_are_read() -> None:
     ]
 
 
+def test_a_lead_in_line_ending_with_a_colon_is_cut_from_the_unmarked_items_under_it() -> None:
+    """A slide's bullets have no marks: read on from its lead-in, the first item passed for the
+    lead-in's end ("... while: On duty"), and the items after it were not taken as a list. A
+    short label keeps its value on the next line."""
+    slide = (
+        "On Duty\n\nEmployees may not engage in political activity while:\nOn duty\n"
+        "Using a government vehicle\n\nAdopted on:\n22 May 2019"
+    )
+    assert passage_sentences(slide) == [
+        "Employees may not engage in political activity while:",
+        "On duty Using a government vehicle",
+        "Adopted on: 22 May 2019",
+    ]
+    assert leads_into_list(passage_sentences(slide)[0], None)
+
+
 def test_stems_match_inflections_and_drop_stopwords() -> None:
     assert tokens("cooperate") == tokens("cooperation") == tokens("cooperative")
     assert tokens("The policies of the nation") == tokens("policy nations")
