@@ -132,8 +132,16 @@ def _pairs(chain: list[list[str]]) -> set[frozenset[str]]:
 
 
 def asked_names(question: str) -> set[str]:
-    """The names a question asks about."""
-    return {_plain(run.group(0)) for run in _runs(question)}
+    """The names a question asks about: each capitalised run, and each capitalised word of a
+    longer one ("Indonesian GDP" and "GDP in Indonesia" ask about Indonesia too)."""
+    out: set[str] = set()
+    for run in _runs(question):
+        name = _plain(run.group(0))
+        out.add(name)
+        parts = name.split()
+        if len(parts) > 1:
+            out |= {w for w in parts if w[:1].isupper() and w.lower() not in _FUNCTION_WORDS}
+    return out
 
 
 # The endings English gives a word derived from a place's name ("Indonesian", "Japanese",

@@ -70,6 +70,29 @@ def test_a_word_derived_from_a_paired_name_asks_about_it() -> None:
     assert swapped_name("Chilean homes number 5 million [1].", question, [stated], PEERS) is None
 
 
+def test_a_paired_name_inside_a_longer_capitalised_run_is_asked_about() -> None:
+    """ "Chilean GDP" and "GDP in Chile" are one capitalised run each: the run is no paired
+    name, its word is (a translated question said "Indonesian GDP" of China's 3.7%)."""
+    anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
+    for question, answer, name in [
+        (
+            "How large is the Chilean Grid?",
+            "The Chilean Grid serves over 5 million [1].",
+            "Chilean",
+        ),
+        (
+            "How many use the Grid in Chile?",
+            "The Grid in Chile serves over 5 million [1].",
+            "Chile",
+        ),
+    ]:
+        assert could_swap(question, PEERS)
+        assert swapped_name(answer, question, [anchor], PEERS) == (name, "Norway")
+    stated = "The Grid in Chile serves over 5 million homes."
+    answer = "The Grid in Chile serves over 5 million [1]."
+    assert swapped_name(answer, "How many use the Grid in Chile?", [stated], PEERS) is None
+
+
 def test_the_asked_name_in_the_anchor_or_an_unpaired_name_is_no_swap() -> None:
     question = "How large is Norway's population?"
     anchor = "Norway, a nation with a population of over 5 million, has a strong grid."
