@@ -14,6 +14,7 @@ tokens). A passage that carries instructions to the assistant is never shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from chatbot.pipeline.byline import names_an_author
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
 from chatbot.pipeline.figure_kind import states_kind
+from chatbot.pipeline.name_swap import FUNCTION_WORDS
 from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
@@ -38,7 +40,9 @@ from core.text import (
     passage_sentences,
     reading_cost,
     states_figure,
+    stopwords,
     tokens,
+    words,
 )
 
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
@@ -196,6 +200,7 @@ def _score_table(
         queries = np.asarray([embedder.embed_query(t) for t in asked.search_texts])
         semantic = (vectors @ queries.astype(np.float32).T).max(axis=1)
         english = asked.lang == "en" or asked.english is not None
+        asked_names = names(asked.retrieval_text)
         k = 0
         for passage, sentences, contexts in zip(passages, split, read_as, strict=True):
             # Retrieval weighed the whole passage with three signals; the sentence signals
@@ -211,10 +216,9 @@ def _score_table(
             # and the passage's heading path, as every one of its sentences says them.
             named = f"{passage.title} {passage.location}"
             for text, context in zip(sentences, contexts, strict=True):
+                read = without_longer_names(context, asked_names, asked.retrieval_text)
                 lexical = (
-                    idf.coverage(asked.retrieval_text, f"{named} {context}")
-                    if same_language
-                    else 0.0
+                    idf.coverage(asked.retrieval_text, f"{named} {read}") if same_language else 0.0
                 )
                 figure = settings.figure_weight if answers_figure(asked, text) else 0.0
                 if asked.defines and any(defines(text, term) for term in asked.defines):
@@ -227,6 +231,25 @@ def _score_table(
     # whole question still counts, half and half.
     table[1:] = (table[0] + table[1:]) / 2
     return split, table
+
+
+def without_longer_names(text: str, asked: set[str], question: str) -> str:
+    """The text without the question's names where a capitalised word the question does not
+    say runs into them ("North Maluku" for "Maluku", "West Papua" for "Papua", "Bank Indonesia"
+    for "Indonesia"): a longer name is another thing, and its row of a table is not the one
+    asked about ("Province: Maluku; ..." is). "of" joins no such run ("Republic of Indonesia")."""
+    said = {w.lower() for w in words(question)}
+    for name in asked:
+        pattern = re.compile(rf"\b([A-Z][\w'’-]*)\s+{re.escape(name)}\b")
+
+        def strip(m: re.Match[str], name: str = name) -> str:
+            before = m.group(1)
+            if before.lower() in said or before.lower() in FUNCTION_WORDS | stopwords():
+                return m.group(0)
+            return before
+
+        text = pattern.sub(strip, text)
+    return text
 
 
 def answers_figure(query: Query, sentence: str) -> bool:

@@ -39,7 +39,7 @@ _CONJUNCTION = re.compile(
 LIST_WINDOW = 8
 # Words that capitalised at a sentence's start are not part of a name ("Both Indonesia and
 # China", "The OECD", "In China", "Unlike China"): English closed-class words.
-_FUNCTION_WORDS = frozenset(
+FUNCTION_WORDS = frozenset(
     """a an the this that these those both each every all any some either neither no another
     such other in on at by for from of to into onto with without within under over above below
     after before during since until about across against among around between beyond through
@@ -69,7 +69,7 @@ def _plain(name: str) -> str:
     """The name without a possessive and without leading function words ("Both Indonesia",
     "The OECD", "In China"); an acronym is never one ("The US", "WHO")."""
     parts = _POSSESSIVE.sub("", name.strip()).split()
-    while parts and parts[0].lower() in _FUNCTION_WORDS and not parts[0].isupper():
+    while parts and parts[0].lower() in FUNCTION_WORDS and not parts[0].isupper():
         parts = parts[1:]
     return " ".join(parts)
 
@@ -140,7 +140,7 @@ def asked_names(question: str) -> set[str]:
         out.add(name)
         parts = name.split()
         if len(parts) > 1:
-            out |= {w for w in parts if w[:1].isupper() and w.lower() not in _FUNCTION_WORDS}
+            out |= {w for w in parts if w[:1].isupper() and w.lower() not in FUNCTION_WORDS}
     return out
 
 

@@ -16,7 +16,14 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from chatbot.pipeline.coverage import IdfTable
-from chatbot.pipeline.evidence import GAP, Evidence, candidates, choose_evidence, score_sentences
+from chatbot.pipeline.evidence import (
+    GAP,
+    Evidence,
+    candidates,
+    choose_evidence,
+    score_sentences,
+    without_longer_names,
+)
 from chatbot.pipeline.retrieve import Retrieval, Retriever
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query
@@ -624,3 +631,26 @@ def test_only_a_sentence_naming_the_documents_author_is_evidence_for_who_wrote_i
     assert not choose([passage("1", visa)], {visa: 0.6}, query=author).sentences
     other = choose([article], {visa: 0.6, byline: 0.4})  # any other question: both, by score
     assert [s.text for s in other.sentences] == [visa, byline]
+
+
+def test_a_longer_name_holding_the_asked_one_does_not_match_it() -> None:
+    """ "Maluku" asks for the row of Maluku, not of North Maluku: a capitalised word the
+    question does not say, run into its name, makes another name."""
+    question = "What was the internet penetration in Maluku in 2023?"
+    north = "Province: North Maluku; Internet penetration 2023 (%): 58.3"
+    maluku = "Province: Maluku; Internet penetration 2023 (%): 56.0"
+    assert without_longer_names(north, {"Maluku"}, question) == (
+        "Province: North; Internet penetration 2023 (%): 58.3"
+    )
+    assert without_longer_names(maluku, {"Maluku"}, question) == maluku
+    joined = "The Republic of Indonesia and China. How Indonesia and China work."
+    assert without_longer_names(joined, {"Indonesia"}, "What did Indonesia do?") == joined
+    asked = "What does North Maluku report?"
+    assert without_longer_names(north, {"North Maluku"}, asked) == north
+    settings = AnswerSettings(lexical_weight=1.0, passage_weight=0.0)
+    idf = IdfTable([north, maluku, A1, A2, B1, C1, C2])
+    table = passage("1", north + ".", maluku + ".", title="Provinces")
+    scored = dict(
+        score_sentences(Query(question, "en"), [table], ScoreEmbedder({}), idf, settings)[0]
+    )
+    assert scored[maluku + "."] > scored[north + "."]
