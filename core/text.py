@@ -686,17 +686,31 @@ def passage_sentences(text: str, lang: str = "en") -> list[str]:
     return out
 
 
+_LABELLED = re.compile(r"\w[:：]\s")
+
+
 def _at_lead_ins(block: str) -> list[str]:
     """The block cut after each line of at least ``MIN_RUN_ON_WORDS`` words that ends with a
-    colon: a slide's or a Word list's items have no marks ("Employees may not engage in
-    political activity while:" / "On duty" / "Using a government vehicle"), and read on from it
-    as one sentence, the first item would pass for the lead-in's end. A short label keeps its
-    value ("Adopted on:" / "22/05/2019")."""
+    colon and is followed by a line without a list mark: a slide's or a Word list's items have
+    none ("Employees may not engage in political activity while:" / "On duty" / "Using a
+    government vehicle"), and read on from the lead-in as one sentence, the first item would
+    pass for its end. Marked items ("a. ...", "(1) ...") are cut by their marks already, a
+    table's rows of labelled cells stay under their caption ("Table 3-1, rows 2–6:" / "SCR field:
+    ...; Included Information: ..."), and a short label keeps its value ("Adopted on:" /
+    "22/05/2019")."""
     parts: list[str] = []
     lines: list[str] = []
-    for line in block.split("\n"):
+    given = block.split("\n")
+    for i, line in enumerate(given):
         lines.append(line)
-        if line.rstrip().endswith(LEAD_IN_ENDS) and len(line.split()) >= MIN_RUN_ON_WORDS:
+        following = given[i + 1].strip() if i + 1 < len(given) else ""
+        if (
+            line.rstrip().endswith(LEAD_IN_ENDS)
+            and len(line.split()) >= MIN_RUN_ON_WORDS
+            and following
+            and not is_list_item(following)
+            and not _LABELLED.search(following)
+        ):
             parts.append("\n".join(lines))
             lines = []
     return [p for p in [*parts, "\n".join(lines)] if p.strip()]

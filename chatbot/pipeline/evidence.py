@@ -398,7 +398,9 @@ def choose_evidence(
         # A question for the author shares no words with the byline that answers it: only a
         # sentence naming an author, in a passage that states the names the question gives its
         # document ("the OECD report"), is evidence for it (none: the documents do not say).
-        asked = names(query.english or query.text)
+        # (names of an English wording only: another language's names are its own words,
+        # "Tiongkok" for China)
+        asked = names(query.english or query.text) if query.english or query.lang == "en" else set()
 
         def of_the_document(n: int) -> bool:
             text = "\n".join([evidence.passages[n].title, *evidence.texts_of(n)])

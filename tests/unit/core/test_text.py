@@ -163,6 +163,15 @@ def test_a_lead_in_line_ending_with_a_colon_is_cut_from_the_unmarked_items_under
         "Adopted on: 22 May 2019",
     ]
     assert leads_into_list(passage_sentences(slide)[0], None)
+    # Marked items are cut by their marks; a table's labelled rows stay under their caption.
+    marked = "Intro\n\nThe lender may be any one of the following:\na. a person;\nb. a company."
+    table = "Intro\n\nForm Requirements of the change, rows 2–3:\nField: Demand; Information: RFIs."
+    assert passage_sentences(marked) == [
+        "The lender may be any one of the following: a. a person; b. a company."
+    ]
+    assert passage_sentences(table) == [
+        "Form Requirements of the change, rows 2–3: Field: Demand; Information: RFIs."
+    ]
 
 
 def test_stems_match_inflections_and_drop_stopwords() -> None:

@@ -629,6 +629,11 @@ def test_only_a_sentence_naming_the_documents_author_is_evidence_for_who_wrote_i
     named = Query("Who are the authors of the OECD report?", "en", asks_author=True)
     assert choose([article], {visa: 0.6, byline: 0.4}, query=named).sentences == []
     assert not choose([passage("1", visa)], {visa: 0.6}, query=author).sentences
+    # Another language's names are its own words ("Tiongkok" is China): not looked for.
+    indonesian = Query("Siapa penulis artikel tentang Tiongkok ini?", "id", asks_author=True)
+    assert [
+        s.text for s in choose([article], {visa: 0.6, byline: 0.4}, query=indonesian).sentences
+    ] == [byline]
     other = choose([article], {visa: 0.6, byline: 0.4})  # any other question: both, by score
     assert [s.text for s in other.sentences] == [visa, byline]
 
