@@ -686,18 +686,22 @@ def passage_sentences(text: str, lang: str = "en") -> list[str]:
     return out
 
 
-_LABELLED = re.compile(r"\w[:：]\s")
+# A labelled line ("SCR field: ...; Included Information: ...", a table's row of cells).
+_LABELLED = re.compile(r"^[^:：]{1,30}[:：]\s")
+# A lead-in line has at least this many words: a shorter one is a label with its value on the
+# next line ("Date of entry into force:" / "22 May 2019").
+MIN_LEAD_IN_WORDS = 6
 
 
 def _at_lead_ins(block: str) -> list[str]:
-    """The block cut after each line of at least ``MIN_RUN_ON_WORDS`` words that ends with a
-    colon and is followed by a line without a list mark: a slide's or a Word list's items have
-    none ("Employees may not engage in political activity while:" / "On duty" / "Using a
-    government vehicle"), and read on from the lead-in as one sentence, the first item would
-    pass for its end. Marked items ("a. ...", "(1) ...") are cut by their marks already, a
-    table's rows of labelled cells stay under their caption ("Table 3-1, rows 2–6:" / "SCR field:
-    ...; Included Information: ..."), and a short label keeps its value ("Adopted on:" /
-    "22/05/2019")."""
+    """The block cut after each line of at least ``MIN_LEAD_IN_WORDS`` words that ends with a
+    colon and is followed by an unmarked item: a capitalised line without a full stop. A
+    slide's or a Word list's items have no marks ("Employees may not engage in political
+    activity while:" / "On duty" / "Using a government vehicle"), and read on from the lead-in
+    as one sentence, the first item would pass for its end. Marked items ("a. ...", "(1) ...")
+    are cut by their marks already, a table's rows of labelled cells stay under their caption
+    ("Table 3-1, rows 2–6:" / "SCR field: ...; Included Information: ..."), and a lead-in's
+    running text, a date or a sentence stays with it."""
     parts: list[str] = []
     lines: list[str] = []
     given = block.split("\n")
@@ -706,8 +710,9 @@ def _at_lead_ins(block: str) -> list[str]:
         following = given[i + 1].strip() if i + 1 < len(given) else ""
         if (
             line.rstrip().endswith(LEAD_IN_ENDS)
-            and len(line.split()) >= MIN_RUN_ON_WORDS
-            and following
+            and len(line.split()) >= MIN_LEAD_IN_WORDS
+            and following[:1].isupper()
+            and not ends_running_text(following)
             and not is_list_item(following)
             and not _LABELLED.search(following)
         ):

@@ -25,7 +25,7 @@ from chatbot.pipeline.byline import names_an_author
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.definition import defines
 from chatbot.pipeline.figure_kind import states_kind
-from chatbot.pipeline.name_swap import FUNCTION_WORDS
+from chatbot.pipeline.name_swap import asked_names
 from chatbot.pipeline.retrieve import Retrieval, Retriever, is_english
 from chatbot.pipeline.sentence_cache import SentenceCache
 from chatbot.pipeline.understand import Query, looks_like_override
@@ -40,7 +40,6 @@ from core.text import (
     passage_sentences,
     reading_cost,
     states_figure,
-    stopwords,
     tokens,
     words,
 )
@@ -200,7 +199,7 @@ def _score_table(
         queries = np.asarray([embedder.embed_query(t) for t in asked.search_texts])
         semantic = (vectors @ queries.astype(np.float32).T).max(axis=1)
         english = asked.lang == "en" or asked.english is not None
-        asked_names = names(asked.retrieval_text)
+        other_places = longer_places(asked.retrieval_text)
         k = 0
         for passage, sentences, contexts in zip(passages, split, read_as, strict=True):
             # Retrieval weighed the whole passage with three signals; the sentence signals
@@ -216,10 +215,10 @@ def _score_table(
             # and the passage's heading path, as every one of its sentences says them.
             named = f"{passage.title} {passage.location}"
             for text, context in zip(sentences, contexts, strict=True):
-                read = without_longer_names(context, asked_names, asked.retrieval_text)
-                lexical = (
-                    idf.coverage(asked.retrieval_text, f"{named} {read}") if same_language else 0.0
-                )
+                lexical = 0.0
+                if same_language:
+                    read = other_places.sub(r"\1\2", context) if other_places else context
+                    lexical = idf.coverage(asked.retrieval_text, f"{named} {read}")
                 figure = settings.figure_weight if answers_figure(asked, text) else 0.0
                 if asked.defines and any(defines(text, term) for term in asked.defines):
                     figure += settings.definition_weight
@@ -233,23 +232,51 @@ def _score_table(
     return split, table
 
 
-def without_longer_names(text: str, asked: set[str], question: str) -> str:
-    """The text without the question's names where a capitalised word the question does not
-    say runs into them ("North Maluku" for "Maluku", "West Papua" for "Papua", "Bank Indonesia"
-    for "Indonesia"): a longer name is another thing, and its row of a table is not the one
-    asked about ("Province: Maluku; ..." is). "of" joins no such run ("Republic of Indonesia")."""
+def _keep_authors(evidence: Evidence, query: Query) -> None:
+    """A question for the author (and nothing else) shares no words with the byline that
+    answers it: only a sentence naming an author, in a passage that states the names the
+    question gives its document ("the OECD report"), is evidence for it (none: the documents
+    do not say). The names are an English wording's only: another language's are its own words
+    ("Tiongkok" for China)."""
+    english = query.english or (query.text if query.lang == "en" else "")
+    asked = names(english) if english else set()
+    stated: dict[int, bool] = {}
+
+    def of_the_document(n: int) -> bool:
+        if n not in stated:
+            text = "\n".join([evidence.passages[n].title, *evidence.texts_of(n)])
+            stems = set(tokens(text))
+            stated[n] = all(name_is_stated(name, text, stems) for name in asked)
+        return stated[n]
+
+    evidence.sentences = [
+        s for s in evidence.sentences if names_an_author(s.text) and of_the_document(s.number)
+    ]
+    evidence.answers_parts = [s for s in evidence.answers_parts if s in evidence.sentences]
+
+
+# Words that make a place's name another place's: "North Maluku" is not Maluku, "Papua Barat"
+# (West Papua) not Papua.
+_PLACE_BEFORE = (
+    r"North|South|East|West|Central|Northern|Southern|Eastern|Western|Northeast|Northwest|"
+    r"Southeast|Southwest|Upper|Lower|Greater|Inner|Outer|New"
+)
+_PLACE_AFTER = r"Utara|Selatan|Barat|Timur|Tengah|Raya|Laut|Daya"
+
+
+def longer_places(question: str) -> re.Pattern[str] | None:
+    """A pattern for the question's names run into a word that makes them another place's and
+    that the question does not say ("North Maluku" for "Maluku", "Papua Barat" for "Papua"),
+    whose substitution with ``\\1\\2`` keeps that word alone: the longer name is another place,
+    and its row of a table is not the one asked about ("Province: Maluku; ..." is). None when
+    the question names nothing."""
     said = {w.lower() for w in words(question)}
-    for name in asked:
-        pattern = re.compile(rf"\b([A-Z][\w'’-]*)\s+{re.escape(name)}\b")
-
-        def strip(m: re.Match[str], name: str = name) -> str:
-            before = m.group(1)
-            if before.lower() in said or before.lower() in FUNCTION_WORDS | stopwords():
-                return m.group(0)
-            return before
-
-        text = pattern.sub(strip, text)
-    return text
+    before = "|".join(w for w in _PLACE_BEFORE.split("|") if w.lower() not in said)
+    after = "|".join(w for w in _PLACE_AFTER.split("|") if w.lower() not in said)
+    asked = "|".join(re.escape(n) for n in sorted(asked_names(question), key=len, reverse=True))
+    if not asked:
+        return None
+    return re.compile(rf"\b({before})\s+(?:{asked})\b|\b(?:{asked})\s+({after})\b")
 
 
 def answers_figure(query: Query, sentence: str) -> bool:
@@ -394,21 +421,6 @@ def choose_evidence(
         )
         if at[rank + 1, j] not in evidence.answers_parts:
             evidence.answers_parts.append(at[rank + 1, j])
-    if query.asks_author:
-        # A question for the author shares no words with the byline that answers it: only a
-        # sentence naming an author, in a passage that states the names the question gives its
-        # document ("the OECD report"), is evidence for it (none: the documents do not say).
-        # (names of an English wording only: another language's names are its own words,
-        # "Tiongkok" for China)
-        asked = names(query.english or query.text) if query.english or query.lang == "en" else set()
-
-        def of_the_document(n: int) -> bool:
-            text = "\n".join([evidence.passages[n].title, *evidence.texts_of(n)])
-            stems = set(tokens(text))
-            return all(name_is_stated(name, text, stems) for name in asked)
-
-        evidence.sentences = [
-            s for s in evidence.sentences if names_an_author(s.text) and of_the_document(s.number)
-        ]
-        evidence.answers_parts = [s for s in evidence.answers_parts if s in evidence.sentences]
+    if query.asks_author and not query.asks_several and query.asks_for is None:
+        _keep_authors(evidence, query)
     return evidence

@@ -132,14 +132,18 @@ def _pairs(chain: list[list[str]]) -> set[frozenset[str]]:
 
 
 def asked_names(question: str) -> set[str]:
-    """The names a question asks about: each capitalised run, and each capitalised word of a
-    longer one ("Indonesian GDP" and "GDP in Indonesia" ask about Indonesia too)."""
+    """The names a question asks about: each capitalised run, and the words of a run of two
+    ("Indonesian GDP" asks about Indonesia too) or of one word "in"/"of" another ("GDP in
+    Indonesia"); a longer run is one proper name ("Personal Data Protection Law", "EU AI Act"),
+    its words no names of their own."""
     out: set[str] = set()
     for run in _runs(question):
         name = _plain(run.group(0))
         out.add(name)
         parts = name.split()
-        if len(parts) > 1:
+        if len(parts) == 3 and parts[1] in ("in", "of"):
+            parts = [parts[0], parts[2]]
+        if len(parts) == 2:
             out |= {w for w in parts if w[:1].isupper() and w.lower() not in FUNCTION_WORDS}
     return out
 

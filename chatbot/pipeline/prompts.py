@@ -97,9 +97,13 @@ AUTHOR_QUESTION_PATTERNS = (
 # wrote that, which a byline of the document does not say.
 DOCUMENT_NOUNS = (
     r"\b(?:article|piece|paper|report|document|essay|op-ed|column|letter|brief|study|book|"
-    r"text|post|commentary|analysis|artikel|tulisan|laporan|dokumen|makalah|kajian)\b|"
-    r"記事|論文|報告書|文書|本稿|本文|文章|报告|文件|论文"
+    r"text|post|commentary|analysis|memo|memorandum|slides?|deck|presentation|law|regulation|"
+    r"act|policy|guidance|statute|artikel|tulisan|laporan|dokumen|makalah|kajian|peraturan|"
+    r"undang-undang)\b|記事|論文|報告書|文書|本稿|本文|文章|报告|文件|论文|备忘录|办法|規則"
 )
+# A question pointing at a text ("Who wrote this?", "penulis artikel ini", "この記事", "这篇")
+# asks about the document it was asked of, whatever else it names.
+DEMONSTRATIVES = r"\b(?:this|these|ini)\b|この|本稿|这|該|该"
 
 # Each language's question words. A question with two clauses that ask ("Who signed it, and
 # how many days ...?", "何をしなければならず、どの規定に", "由谁负责？须在多少天内完成？") asks two

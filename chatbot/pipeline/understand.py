@@ -19,6 +19,7 @@ from chatbot.pipeline.prompts import (
     AUTHOR_QUESTION_PATTERNS,
     CLAUSE_BREAK,
     CONJUNCTION_BREAK,
+    DEMONSTRATIVES,
     DOCUMENT_NOUNS,
     FOLLOW_UP_PATTERNS,
     INJECTION_PATTERNS,
@@ -38,6 +39,7 @@ _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
 _AUTHOR_QUESTION = re.compile("|".join(AUTHOR_QUESTION_PATTERNS), re.IGNORECASE)
 _DOCUMENT_NOUN = re.compile(DOCUMENT_NOUNS, re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(DEMONSTRATIVES, re.IGNORECASE)
 _FOLLOW_UP = re.compile("|".join(FOLLOW_UP_PATTERNS), re.IGNORECASE)
 _QUESTION_OPENER = re.compile(QUESTION_OPENERS, re.IGNORECASE)
 _QUESTION_WORD_CJK = re.compile(QUESTION_WORDS_CJK)
@@ -158,7 +160,10 @@ def asks_author(*texts: str | None) -> bool:
 
 
 def _names_another_work(question: str) -> bool:
-    """Does the question name a work by its capitalised title, and no document of its own?"""
+    """Does the question name a work by its capitalised title, and neither a document noun nor
+    a demonstrative ("Who wrote this about Indonesia?" asks about the document at hand)?"""
+    if _DEMONSTRATIVE.search(question):
+        return False
     capitalised = [w for w in re.findall(r"\w+", question)[1:] if w[0].isupper() and w != "I"]
     return bool(capitalised) and not _DOCUMENT_NOUN.search(question)
 

@@ -30,6 +30,7 @@ from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.figure_kind import counts_only_numbered, lengths_unstated
 from chatbot.pipeline.name_swap import (
+    FUNCTION_WORDS,
     MAX_ANCHORS,
     coordinated,
     could_swap,
@@ -39,7 +40,7 @@ from chatbot.pipeline.name_swap import (
     unnamed_subject,
     years_in,
 )
-from chatbot.pipeline.prompts import SENTINEL, SENTINEL_ANY_CASE
+from chatbot.pipeline.prompts import DOCUMENT_NOUNS, SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
     LANGUAGE_NAMES,
@@ -114,6 +115,30 @@ class Verdict:
     @property
     def invented(self) -> bool:
         return bool(self.made_up)
+
+
+_YEAR_DIGITS = r"((?:19|20)\d\d)(?!\d)"
+# A year and a document's noun a few words apart, with no preposition between ("the 2024
+# memorandum", "2024年关于人工智能的国家安全备忘录", "Peraturan ... Tahun 2009"; not "in 2022
+# under the Act", where the year is the figure's).
+_DOCUMENT_YEAR = re.compile(
+    rf"(?<!\d){_YEAR_DIGITS}(?:(?P<between>(?:\s+[\w-]+){{0,3}}?)\s+|[^\d\s.?!。？]{{0,20}}?)"
+    rf"(?:{DOCUMENT_NOUNS})"
+    rf"|(?:{DOCUMENT_NOUNS})[^.?!。？]{{0,30}}?(?<!\d){_YEAR_DIGITS}",
+    re.IGNORECASE,
+)
+
+
+def document_years(question: str) -> set[str]:
+    """The years by which the question names a document ("the 2024 memorandum", "PP 46 Tahun
+    2009"), not those of the figure it asks ("in fiscal year 2022")."""
+    out: set[str] = set()
+    for m in _DOCUMENT_YEAR.finditer(question):
+        between = (m.group("between") or "").split()
+        if any(w.lower() in FUNCTION_WORDS for w in between):
+            continue
+        out |= {g for g in (m.group(1), m.group(3)) if g}
+    return out
 
 
 def claims_to_check(sentence: str, lang: str) -> list[str]:
@@ -402,8 +427,9 @@ def verify(
     made_up: list[str] = []
     every = [t for n in evidence.passages for t in evidence.texts_of(n)]
     written = {n.digits for t in every for n in numbers(t)}  # every number's digits, any scale
-    # ... and the question's: a number it says ("2024年") is not one the model made up
-    written |= {n.digits for n in numbers(query.text)}
+    # ... and the years by which the question names a document: an answer repeating "2024年"
+    # of "2024年的备忘录" made up nothing (its passage need not say the year)
+    written |= document_years(query.text)
     titles = {p.title for p in evidence.passages.values()}
     if peers is None:
         peers = coordinated(every, titles)

@@ -172,6 +172,11 @@ def test_a_lead_in_line_ending_with_a_colon_is_cut_from_the_unmarked_items_under
     assert passage_sentences(table) == [
         "Form Requirements of the change, rows 2–3: Field: Demand; Information: RFIs."
     ]
+    # A label keeps its value, a lead-in its running text.
+    label = "Intro\n\nName of the responsible ministry:\nMinistry of Finance"
+    assert passage_sentences(label) == ["Name of the responsible ministry: Ministry of Finance"]
+    defined = "Intro\n\nThe law defines personal data as follows:\nany information on a person."
+    assert len(passage_sentences(defined)) == 1
 
 
 def test_stems_match_inflections_and_drop_stopwords() -> None:

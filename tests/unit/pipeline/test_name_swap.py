@@ -93,6 +93,20 @@ def test_a_paired_name_inside_a_longer_capitalised_run_is_asked_about() -> None:
     assert swapped_name(answer, "How many use the Grid in Chile?", [stated], PEERS) is None
 
 
+def test_the_words_of_a_longer_proper_name_are_not_asked_about_alone() -> None:
+    """ "the Indonesian Personal Data Protection Law" is one law: a passage on that law that
+    mentions China's in passing is no swap of Indonesia for China."""
+    peers = coordinated(["Indonesia and China signed it.", "The EU and the US differ."])
+    law = "What does the Indonesian Personal Data Protection Law require for breach notice?"
+    anchor = "The Personal Data Protection Law requires notice in 72 hours; China's PIPL is alike."
+    answer = "The Indonesian Personal Data Protection Law requires notice in 72 hours [1]."
+    assert swapped_name(answer, law, [anchor], peers) is None
+    act = "What does the EU AI Act require of providers?"
+    registered = "The AI Act requires providers to register, as do rules in the US."
+    answer = "The EU AI Act requires providers to register [1]."
+    assert swapped_name(answer, act, [registered], peers) is None
+
+
 def test_the_asked_name_in_the_anchor_or_an_unpaired_name_is_no_swap() -> None:
     question = "How large is Norway's population?"
     anchor = "Norway, a nation with a population of over 5 million, has a strong grid."

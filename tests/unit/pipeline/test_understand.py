@@ -418,6 +418,8 @@ def test_a_part_is_searched_without_its_source_clause_as_the_question_is() -> No
         "谁撰写了这篇文章？",
         "Who wrote the OECD report?",  # a name, with the document's noun
         "Who wrote this article about Indonesia and China?",
+        "Who wrote this about Indonesia?",  # a demonstrative: the document at hand
+        "Who wrote this memo for OMB?",
     ],
 )
 def test_a_question_for_who_wrote_the_document_is_marked(question: str) -> None:

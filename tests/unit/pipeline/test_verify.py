@@ -622,3 +622,11 @@ def test_a_year_the_question_says_is_not_made_up_by_the_answer() -> None:
     assert echoed.outcome == "unsupported" and not echoed.invented
     made_up = check("根据2023年的备忘录，须在180天内完成分析 [1]。", evidence(passage), question)
     assert made_up.outcome == "unsupported" and made_up.invented
+    # The year of the figure asked, or any other number of the question, is checked as before.
+    sums = "There are authorized to be appropriated $10,000,000 for fiscal year 2021."
+    for_year = Query("How much is authorized for fiscal year 2022?", "en", asks_for="money")
+    echoed = check("For fiscal year 2022, $10,000,000 is authorized [1].", evidence(sums), for_year)
+    assert echoed.outcome == "unsupported" and echoed.invented
+    fine = Query("What fine does Article 5 set?", "en", asks_for="money")
+    rule = "The article sets a fine for late reports."
+    assert check("Article 5 sets a fine of Rp 5 million [1].", evidence(rule), fine).invented
