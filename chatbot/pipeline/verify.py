@@ -237,7 +237,7 @@ def _phrases(text: str) -> Counter[tuple[str, ...]]:
 _REFERENCE = re.compile(
     r"\b(?:pp?|pages?|hal|halaman|paragraphs?|paras?|sections?|sec|passages?|pasal|ayat|bab|"
     r"chapters?|articles?)\.?\s*\(?\d+\)?(?:\s*[-–]\s*\d+)?|[¶§]\s*\d+"
-    r"|第\s*\d+\s*[段节節页頁条條章款项項]|\d+\s*(?:ページ|頁|页)",
+    r"|第\s*\d+(?:\.\d+)*(?:\s*\([a-zA-Z0-9]{1,4}\))*\s*[段节節页頁条條章款项項]|\d+\s*(?:ページ|頁|页)",
     re.IGNORECASE,
 )
 
@@ -476,7 +476,7 @@ def verify(
             # its digits are the passages' at another scale ("600亿美元" for "US$600
             # billion": a translation's slip, not an invention): kept without those
             # references, to tell what kind of figure it made up.
-            figure = _REFERENCE.sub(" ", sentence)
+            figure = _REFERENCE.sub(" ", MARKER.sub(" ", sentence))
             invented = {m for m in missing if m.isdigit() and m not in written}
             if invented & {n.digits for n in numbers(figure)}:
                 made_up.append(figure)

@@ -598,6 +598,20 @@ def test_a_made_up_page_number_is_no_made_up_figure() -> None:
     assert "page 7" not in made_up.made_up[0]
 
 
+def test_a_made_up_section_number_is_no_made_up_figure() -> None:
+    """ "根据第15.9415(a)(1)条" mangles the US Code's section: the sentence is dropped, but the
+    count it gives is the passage's, so the passage is quoted rather than abstained on."""
+    task_force = "The Task Force shall be composed of 12 members."
+    question = Query("工作组由多少名成员组成？", "zh", asks_for="count")
+    answer = "根据第15.9415(a)(1)条，工作组由12名成员组成 [1]。"
+    verdict = check(answer, evidence(task_force), question)
+    assert verdict.outcome == "unsupported" and not verdict.invented
+    made_up = check(
+        "根据第15.9415(a)(1)条，工作组由15名成员组成 [1]。", evidence(task_force), question
+    )
+    assert made_up.invented
+
+
 def test_the_passages_digits_at_another_scale_are_a_slip_not_an_invention() -> None:
     """ "600亿美元" (60 billion) for "US$600 billion": the value is wrong and the sentence is
     dropped, but the model read the passage's figure, so the passages are still quoted rather
