@@ -32,8 +32,8 @@ SENTENCES_FILE = "sentences.jsonl"
 # 4: only a listed abbreviation before a number ("Rp. 4.000", "No. 46") ends no sentence.
 # 5: a list's number cut from its item ("... in EdTech: 1." / "2.") opens the item's sentence.
 # 6: after a colon only a list's first number ("1.") is one (a table row ends "...: 87.").
-# 7: a line of five or more words ending with a colon leads into the unmarked lines under it
-#    (a slide's bullets), cut from the first of them.
+# 7: a line of six or more words ending with a colon is cut from a capitalised, unended,
+#    unmarked, unlabelled line under it (a slide's bullet): core.text._at_lead_ins.
 SENTENCE_RULES = "7"
 ROLES = ("dense", "multilingual")
 

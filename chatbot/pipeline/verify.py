@@ -117,14 +117,14 @@ class Verdict:
         return bool(self.made_up)
 
 
-_YEAR_DIGITS = r"((?:19|20)\d\d)(?!\d)"
+_YEAR_DIGITS = r"(?:19|20)\d\d(?!\d)"
 # A year and a document's noun a few words apart, with no preposition between ("the 2024
 # memorandum", "2024年关于人工智能的国家安全备忘录", "Peraturan ... Tahun 2009"; not "in 2022
 # under the Act", where the year is the figure's).
 _DOCUMENT_YEAR = re.compile(
-    rf"(?<!\d){_YEAR_DIGITS}(?:(?P<between>(?:\s+[\w-]+){{0,3}}?)\s+|[^\d\s.?!。？]{{0,20}}?)"
-    rf"(?:{DOCUMENT_NOUNS})"
-    rf"|(?:{DOCUMENT_NOUNS})[^.?!。？]{{0,30}}?(?<!\d){_YEAR_DIGITS}",
+    rf"(?<!\d)(?P<year>{_YEAR_DIGITS})"
+    rf"(?:(?P<between>(?:\s+[\w-]+){{0,3}}?)\s+|[^\d\s.?!。？]{{0,20}}?)(?:{DOCUMENT_NOUNS})"
+    rf"|(?:{DOCUMENT_NOUNS})[^.?!。？]{{0,30}}?(?<!\d)(?P<year_after>{_YEAR_DIGITS})",
     re.IGNORECASE,
 )
 
@@ -137,7 +137,7 @@ def document_years(question: str) -> set[str]:
         between = (m.group("between") or "").split()
         if any(w.lower() in FUNCTION_WORDS for w in between):
             continue
-        out |= {g for g in (m.group(1), m.group(3)) if g}
+        out |= {g for g in (m.group("year"), m.group("year_after")) if g}
     return out
 
 
