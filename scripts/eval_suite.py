@@ -70,6 +70,7 @@ SUITES = (
             "heldout16": QUESTIONS / "seed_heldout16.jsonl",
             "heldout17": QUESTIONS / "seed_heldout17.jsonl",
             "heldout18": QUESTIONS / "seed_heldout18.jsonl",
+            "heldout19": QUESTIONS / "seed_heldout19.jsonl",
         },
     ),
     Suite(
@@ -98,6 +99,7 @@ SUITES = (
             "heldout16": QUESTIONS / "foreign_heldout16.jsonl",
             "heldout17": QUESTIONS / "foreign_heldout17.jsonl",
             "heldout18": QUESTIONS / "foreign_heldout18.jsonl",
+            "heldout19": QUESTIONS / "foreign_heldout19.jsonl",
         },
     ),
     Suite(
@@ -126,6 +128,7 @@ SUITES = (
             "heldout16": QUESTIONS / "dev3_heldout16.jsonl",
             "heldout17": QUESTIONS / "dev3_heldout17.jsonl",
             "heldout18": QUESTIONS / "dev3_heldout18.jsonl",
+            "heldout19": QUESTIONS / "dev3_heldout19.jsonl",
         },
     ),
 )
