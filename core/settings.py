@@ -111,6 +111,15 @@ class AnswerSettings(BaseModel):
         "nothing of writing, and met such questions at e5 cosines of 0.76-0.80, where "
         "off-topic questions sit.",
     )
+    definition_support_margin: float = Field(
+        0.05,
+        ge=0.0,
+        le=0.2,
+        description="How much lower min_support is for a question for what a term means or an "
+        "abbreviation stands for when one of the best passages defines or spells out that very "
+        "term ('Collaborative Research and Innovation in Artificial Intelligence (Korika)'): "
+        "'What is Korika short for?' met its answer at an e5 cosine of 0.79.",
+    )
     calibrated_support: bool = Field(
         False,
         description="When the model declines, quote the passages only if the logistic support "

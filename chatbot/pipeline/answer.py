@@ -52,6 +52,7 @@ from chatbot.pipeline.citations import (
     strip_source_lead_ins,
     with_marker,
 )
+from chatbot.pipeline.definition import defines
 from chatbot.pipeline.evidence import Evidence, Sentence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import (
@@ -517,7 +518,9 @@ class Answerer:
         """Is there enough evidence to try answering? Otherwise the answer is an abstention.
 
         The bar is ``min_support`` on the best e5 cosine, ``author_support_margin`` lower for a
-        question for who wrote the document (a byline says nothing of writing). The fitted
+        question for who wrote the document (a byline says nothing of writing), and
+        ``definition_support_margin`` lower for one asking what a term means (or stands for)
+        when one of the best passages defines (or spells out) that very term. The fitted
         support model's own answer bar was measured against it on every development set
         (extractive mode) and abstained on more answerable questions with no unanswerable one
         gained, so it decides only what a model's decline means (:meth:`decline_abstains`)."""
@@ -528,6 +531,10 @@ class Answerer:
         bar = self.settings.answer.min_support
         if query is not None and query.asks_author:
             bar -= self.settings.answer.author_support_margin
+        elif query is not None and query.defines:
+            best = retrieval.passages[: self.settings.answer.support_passages]
+            if any(defines(p.text, term) for p in best for term in query.defines):
+                bar -= self.settings.answer.definition_support_margin
         return top >= bar
 
     def decline_abstains(self, s: Session, retriever: Retriever) -> bool:

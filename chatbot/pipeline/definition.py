@@ -23,9 +23,25 @@ _QUOTED = re.compile(r"(?:[\"“「『]|(?<!\w)['‘])([^\"“”「」『』]{2
 # Asking for a meaning: a quoted term is taken when one of these is in the question.
 _MEANING_WORDS = re.compile(
     r"\b(mean|meaning|means|define|defines|defined|definition|terminology|refer|refers|"
-    r"dimaksud|pengertian|arti|definisi)\b|とは|定義|意味|是指|定义|什么是|是什么",
+    r"dimaksud|pengertian|arti|definisi|stand for|short for|acronym|abbreviation|singkatan|"
+    r"kepanjangan)\b|とは|定義|意味|是指|定义|什么是|是什么|何の略|略称|略語|缩写|全称",
     re.IGNORECASE,
 )
+# An abbreviation asked to be spelt out ("What is Korika short for?", "What does BSSN stand
+# for?", "Apa kepanjangan BSSN?", "BSSNは何の略ですか", "BSSN是什么的缩写"): the term is the
+# abbreviation; tried before the other questions, which would take "Korika short for" whole.
+_ABBREVIATION = r"(?P<term>[^\s,，、?？]{2,24}?)"
+_ABBREVIATION_QUESTIONS = (
+    rf"^what (?:is|does) (?:the (?:acronym|abbreviation) )?{_ABBREVIATION}(?:,[^?]{{1,80}}?,)?\s+"
+    r"(?:short for|stand for|an (?:acronym|abbreviation) (?:of|for))\b",
+    r"^what is the (?:full (?:name|form)|expansion|long form) of "
+    rf"(?:the (?:acronym|abbreviation) )?{_ABBREVIATION}\s*(?:\?|$|\s+(?:in|under|according to)\b)",
+    rf"^(?:apa )?(?:kepanjangan|kependekan|singkatan) (?:dari )?{_ABBREVIATION}(?:\s|\?|$)",
+    rf"^{_ABBREVIATION}\s+(?:itu\s+|adalah\s+)?(?:kepanjangan|kependekan|singkatan)\s+dari\b",
+    rf"^{_ABBREVIATION}\s*(?:は|とは)?(?:何の略|の正式名称|の略称|の正式な名称)",
+    rf"^{_ABBREVIATION}\s*(?:是什么的缩写|是哪个.{{0,8}}的缩写|的全称|的英文全称)",
+)
+_ABBREVIATION_QUESTION = tuple(re.compile(p, re.IGNORECASE) for p in _ABBREVIATION_QUESTIONS)
 # The term asked about, unquoted, in the four question languages.
 _TERM_QUESTIONS = (
     r"^what (?:is|are) (?:meant by |the (?:definition|meaning) of )?(?P<term>.+?)\s*\??$",
@@ -56,6 +72,9 @@ _OPENING = (
     # a list item's or an article's mark: "‒", "3.", "(b)", "（一）", "第二条"
     r"(?:[‒–—•*-]\s*|\(?[0-9a-z]{1,3}[.)]\s+|[（(][^)）\s]{1,4}[)）]\s*|第[^\s条]{1,6}条\s*)?"
 )
+# An abbreviation's long form: two to twelve words, the first and the last capitalised
+# ("Collaborative Research and Innovation in Artificial Intelligence").
+_SPELT_OUT = r"(?-i:[A-Z])[\w'’&.-]*(?:[^\S\n]+[\w'’&.-]+){0,10}?[^\S\n]+(?-i:[A-Z])[\w'’&.-]*"
 _BREAK_RUN = re.compile(r"\s*\n\s*")
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 # Chinese law defines "本办法所称X，是指 ...": "X as this instrument calls it".
@@ -77,7 +96,8 @@ def defined_term(question: str) -> str | None:
         nearest = min(quoted, key=lambda q: min(_gap(q, at) for at in asking))
         term = nearest.group(1)
     else:
-        match = next((m for p in _TERM_QUESTION if (m := p.search(text))), None)
+        patterns = (*_ABBREVIATION_QUESTION, *_TERM_QUESTION)
+        match = next((m for p in patterns if (m := p.search(text))), None)
         if match is None:
             return None
         term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
@@ -99,10 +119,17 @@ def _definition_of(term: str) -> re.Pattern[str]:
     """The pattern of a sentence defining the term (compiled once per term)."""
     words = r"\s+".join(re.escape(w) for w in term.split())
     quote = r"[\"“”‘’'«»]?"
-    return re.compile(
-        rf"{_OPENING}(?:(?:the|a|an)\s+(?:terms?\s+)?|{_SO_CALLED})?{quote}{words}(?:s|es)?{quote}{_DEFINING}",
-        re.IGNORECASE,
+    defining = (
+        rf"{_OPENING}(?:(?:the|a|an)\s+(?:terms?\s+)?|{_SO_CALLED})?"
+        rf"{quote}{words}(?:s|es)?{quote}{_DEFINING}"
     )
+    if " " in term:
+        return re.compile(defining, re.IGNORECASE)
+    # One word may be an abbreviation, spelt out beside it anywhere in a sentence: "Badan
+    # Siber dan Sandi Negara (BSSN)", "BSSN (Badan Siber dan Sandi Negara)", "人工智能（AI）".
+    before = rf"(?:{_SPELT_OUT}|[\u4e00-\u9fff]{{2,24}})\s*[(（]\s*(?:the\s+)?{words}\s*[)）]"
+    after = rf"(?<![\w-]){words}\s*[(（]\s*{_SPELT_OUT}\s*[)）]"
+    return re.compile(rf"{defining}|{before}|{after}", re.IGNORECASE)
 
 
 def defines(text: str, term: str) -> bool:

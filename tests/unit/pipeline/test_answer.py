@@ -410,6 +410,22 @@ def test_a_question_for_the_author_has_a_lower_support_bar(make) -> None:
     assert not answerer.is_supported(replace(retrieval, top_dense=0.7, top_multi=0.7), query=author)
 
 
+def test_a_spelt_out_abbreviation_lowers_the_support_bar(make) -> None:
+    """ "What is Korika short for?" met the passage spelling it out at an e5 cosine of 0.79: a
+    question for what a term means or stands for has a bar ``definition_support_margin`` lower
+    when one of the best passages defines or spells out that very term, not otherwise."""
+    answerer = make(answer={"min_support": 0.8, "definition_support_margin": 0.05})
+    spelt = "Through the Collaborative Research and Innovation in AI (Korika), it was released."
+    passage = Passage("c1", "doc", "Article", "original", "¶2", spelt, 0.5)
+    retrieval = Retrieval([passage], 0.78, 0.78, 0.0)
+    asked = understand("What is Korika short for?", [], AnswerSettings(), 500)
+    elsewhere = understand("What is BRIN short for?", [], AnswerSettings(), 500)
+    assert asked.defines == ("Korika",) and elsewhere.defines == ("BRIN",)
+    assert answerer.is_supported(retrieval, query=asked)
+    assert not answerer.is_supported(retrieval, query=elsewhere)  # the passage spells out no BRIN
+    assert not answerer.is_supported(replace(retrieval, top_dense=0.7, top_multi=0.7), query=asked)
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -93,3 +93,60 @@ def test_a_chinese_word_starting_with_a_defining_character_defines_nothing(
     text: str, term: str
 ) -> None:
     assert not defines(text, term)  # 指南 (guide), 是否 (whether)
+
+
+@pytest.mark.parametrize(
+    ("question", "abbreviation"),
+    [
+        ("What is Korika short for?", "Korika"),
+        ("What does BSSN stand for?", "BSSN"),
+        ("What does the acronym Korika stand for in Indonesia's AI strategy?", "Korika"),
+        ("What does IADERN, the organisation of the author, stand for?", "IADERN"),
+        ("What is the full name of OJK?", "OJK"),
+        ("Apa kepanjangan dari BSSN?", "BSSN"),
+        ("OJK itu singkatan dari apa?", "OJK"),
+        ("BSSNは何の略ですか？", "BSSN"),
+        ("「Korika」は、何の略称ですか？", "Korika"),
+        ("CAC是什么的缩写？", "CAC"),
+        ("NIST的英文全称是什么？", "NIST"),
+    ],
+)
+def test_the_abbreviation_a_question_asks_to_spell_out(
+    question: str, abbreviation: str | None
+) -> None:
+    assert defined_term(question) == abbreviation
+
+
+def test_a_strategy_in_japanese_is_no_abbreviation_question() -> None:
+    # 戦略 (strategy) holds 略 (abbreviation): a quoted name beside it asks for no meaning.
+    assert defined_term("「Korika」が関わった国家AI戦略は何年に発表されましたか？") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        (
+            "Through the Collaborative Research and Innovation in Artificial Intelligence "
+            "(Korika), the government released the strategy",
+            "Korika",
+        ),
+        ("Badan Siber dan Sandi Negara (BSSN) menetapkan", "BSSN"),
+        ("the BSSN (Badan Siber dan Sandi Negara) said", "BSSN"),
+        ("国家人工智能（AI）战略", "AI"),
+    ],
+)
+def test_a_sentence_that_spells_out_an_abbreviation(text: str, term: str) -> None:
+    assert defines(text, term)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The strategy was released in 2020 (Korika)",  # the word before the bracket: no name
+        "We have used AI (2020) a lot",  # a year in brackets spells nothing out
+        "Korika (see above) released it",  # lower-case words in the brackets
+    ],
+)
+def test_brackets_that_spell_nothing_out(text: str) -> None:
+    term = "AI" if "AI" in text else "Korika"
+    assert not defines(text, term)
