@@ -432,12 +432,32 @@ def numbers(text: str) -> list[Number]:
 
 # A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
 _ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
+# A list run into one sentence ("shall be to (1) ensure ...; (2) lead ..."): its marks, when
+# the first item's "(1)" is among them with a second; one "(5)" alone may be a figure ("five
+# (5) years").
+_INLINE_MARK = re.compile(r"(?<![\w)])\((\d{1,2})\)(?=\s)")
+# ... nor a reference to a part of a text ("(See Section 2.2.2)", "§ 9411(a)", "Pasal 5 ayat
+# (2)", "第五条", "15 U.S.C. 9411"): where something is said, not a figure it states.
+_REFERENCE_NUMBER = re.compile(
+    r"\b(?:sections?|sec|subsections?|paragraphs?|articles?|chapters?|titles?|annex(?:es)?|"
+    r"appendix|appendices|pages?|pp?|pasal|ayat|bab|huruf|hal|halaman|lampiran)\.?\s*"
+    r"\(?\d[\d.]*[a-z]?\)?(?:\s*\([\w.]{1,4}\))*"
+    r"|§+\s*\d[\w.–-]*(?:\s*\([\w.]{1,4}\))*"
+    r"|\b\d+\s*U\.\s?S\.\s?C\.\s*§*\s*\d[\w.–-]*(?:\s*\([\w.]{1,4}\))*"
+    r"|第\s*[\d一二三四五六七八九十百]+\s*[条條章节節款项項]",
+    re.IGNORECASE,
+)
 _FIGURE = re.compile(r"\d")
 
 
 def states_figure(sentence: str) -> bool:
-    """Does a sentence state a figure (a digit that is not its list or clause number)?"""
-    return bool(_FIGURE.search(_ENUMERATOR.sub("", sentence)))
+    """Does a sentence state a figure (a digit that is not its list or clause number, nor a
+    reference to a part of a text)?"""
+    text = _REFERENCE_NUMBER.sub(" ", _ENUMERATOR.sub("", sentence))
+    marks = [m.group(1) for m in _INLINE_MARK.finditer(text)]
+    if "1" in marks and "2" in marks:
+        text = _INLINE_MARK.sub(" ", text)
+    return bool(_FIGURE.search(text))
 
 
 # What may stand between a number and the word it counts: nothing ("12 members"), or for a share

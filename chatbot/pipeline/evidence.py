@@ -32,6 +32,7 @@ from chatbot.pipeline.understand import Query, looks_like_override
 from chatbot.types import Passage
 from core.settings import AnswerSettings
 from core.text import (
+    is_heading_line,
     is_list_item,
     leads_into_list,
     list_items_after,
@@ -44,6 +45,9 @@ from core.text import (
     words,
 )
 
+# A heading inside a passage names its part in a few words ("(e) Sunset", "Rule of
+# construction"); a longer line without a full stop is a title or a slide's bullet.
+MAX_PART_HEADING_WORDS = 6
 # Title characters shown with each passage ("According to the World Bank ..." needs it).
 TITLE_CHARS = 80
 GAP = "…"
@@ -274,9 +278,18 @@ def longer_places(question: str) -> re.Pattern[str] | None:
     before = "|".join(w for w in _PLACE_BEFORE.split("|") if w.lower() not in said)
     after = "|".join(w for w in _PLACE_AFTER.split("|") if w.lower() not in said)
     asked = "|".join(re.escape(n) for n in sorted(asked_names(question), key=len, reverse=True))
-    if not asked:
+    if not asked or not (before or after):
         return None
-    return re.compile(rf"\b({before})\s+(?:{asked})\b|\b(?:{asked})\s+({after})\b")
+    # A side whose every word the question says is left out (an empty group would match
+    # nothing at all and take the name away).
+    return re.compile(
+        "|".join(
+            [
+                rf"\b({before})\s+(?:{asked})\b" if before else r"(?!)()",
+                rf"\b(?:{asked})\s+({after})\b" if after else r"(?!)()",
+            ]
+        )
+    )
 
 
 def answers_figure(query: Query, sentence: str) -> bool:
@@ -320,14 +333,36 @@ def _lead_in_of(sentences: Sequence[str], item: int) -> int | None:
 
 
 def in_context(sentences: Sequence[str]) -> list[str]:
-    """Each sentence as a reader takes it: a list item with the lead-in of its list ("(3)
-    $228,980,000 for fiscal year 2023;" is the sum "There are authorized to be appropriated to
-    the Department ..." begins; another list's item says the same of another agency)."""
+    """Each sentence as a reader takes it: under the heading of its part of the passage ("(e)
+    Sunset" over "The Initiative ... shall terminate on the date that is 10 years after ...";
+    the passage's own heading path is read with it elsewhere), and a list item with the lead-in
+    of its list ("(3) $228,980,000 for fiscal year 2023;" is the sum "There are authorized to
+    be appropriated to the Department ..." begins; another list's item says the same of another
+    agency)."""
     out = []
+    heading = ""
     for j, text in enumerate(sentences):
         lead = _lead_in_of(sentences, j)
-        out.append(text if lead is None else f"{sentences[lead]} {text}")
+        read = text if lead is None else f"{sentences[lead]} {text}"
+        following = sentences[j + 1] if j + 1 < len(sentences) else ""
+        if _heads_part(text, following):
+            heading = text
+            out.append(read)
+        else:
+            out.append(f"{heading} {read}" if heading else read)
     return out
+
+
+def _heads_part(text: str, following: str) -> bool:
+    """A short heading line inside a passage ("(e) Sunset", "Funding"): no list's lead-in
+    ("The purposes of the Initiative shall be to"), no figure, a few words."""
+    return (
+        bool(following)
+        and len(words(text)) <= MAX_PART_HEADING_WORDS
+        and is_heading_line(text)
+        and not states_figure(text)
+        and not leads_into_list(text, following)
+    )
 
 
 def _span_chars(sentences: list[tuple[str, float]], span: tuple[int, int]) -> int:

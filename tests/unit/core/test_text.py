@@ -349,6 +349,16 @@ def test_a_document_is_chinese_or_japanese_only_when_much_of_it_is() -> None:
         ("3. The operator files a request.", False),
         ("a. peringatan tertulis;", False),
         ("No figure is stated here.", False),
+        # A list run into one sentence: its "(1)" and "(2)" are marks; "(5)" alone a figure.
+        ("The purposes shall be to (1) ensure leadership; (2) lead the world.", False),
+        ("The term is five (5) years.", True),
+        ("It covers (1) research and (2) education from 2021.", True),
+        # A reference to a part of a text is no figure; a figure beside one still is.
+        ("Use the on-boarding process (See Section 2.2.2).", False),
+        ("Pasal 5 ayat (2) berlaku.", False),
+        ("It is established under 15 U.S.C. 9411(a).", False),
+        ("第五条 规定。", False),
+        ("Section 5 requires 30 days.", True),
     ],
 )
 def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: bool) -> None:

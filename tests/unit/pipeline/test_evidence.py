@@ -21,6 +21,7 @@ from chatbot.pipeline.evidence import (
     Evidence,
     candidates,
     choose_evidence,
+    in_context,
     longer_places,
     score_sentences,
 )
@@ -654,6 +655,13 @@ def test_a_longer_name_holding_the_asked_one_does_not_match_it() -> None:
     asked = longer_places("What does North Maluku report?")
     assert asked is not None and asked.sub(r"\1\2", north) == north
     assert longer_places("what is this about?") is None
+    # A question saying every word that follows a place ("Utara", "Barat", ...) leaves that
+    # side out; the other side still takes "North" away, and no name is lost.
+    every = "Maluku: Utara, Selatan, Barat, Timur, Tengah, Raya, Laut, Daya?"
+    places = longer_places(every)
+    assert places is not None
+    assert places.sub(r"\1\2", "Maluku Utara; Maluku") == "Maluku Utara; Maluku"
+    assert places.sub(r"\1\2", north) == "Province: North; Internet penetration 2023 (%): 58.3"
     settings = AnswerSettings(lexical_weight=1.0, passage_weight=0.0)
     idf = IdfTable([north, maluku, A1, A2, B1, C1, C2])
     table = passage("1", north + ".", maluku + ".", title="Provinces")
@@ -661,3 +669,22 @@ def test_a_longer_name_holding_the_asked_one_does_not_match_it() -> None:
         score_sentences(Query(question, "en"), [table], ScoreEmbedder({}), idf, settings)[0]
     )
     assert scored[maluku + "."] > scored[north + "."]
+
+
+def test_a_sentence_is_read_under_the_heading_of_its_part_of_the_passage() -> None:
+    """ "When does the Initiative sunset?" is answered under "(e) Sunset", whose sentence says
+    "terminate": the heading is read with each sentence of its part, not with the part before
+    it, and neither a list's lead-in nor a line with a figure heads a part."""
+    sentences = [
+        "(c) Limitation",
+        "The Initiative shall not impact sources and methods.",
+        "(e) Sunset",
+        "The Initiative shall terminate 10 years after January 1, 2021.",
+        "The purposes of the Initiative shall be to",
+        "(1) ensure leadership;",
+    ]
+    read = in_context(sentences)
+    assert read[1] == "(c) Limitation The Initiative shall not impact sources and methods."
+    assert read[3].startswith("(e) Sunset The Initiative shall terminate")
+    assert read[5] == "(e) Sunset The purposes of the Initiative shall be to (1) ensure leadership;"
+    assert in_context(["Funding 2024", "It rose."]) == ["Funding 2024", "It rose."]
