@@ -132,12 +132,17 @@ _ASKS_COUNT = re.compile(
     re.IGNORECASE,
 )
 # When something happened ("When did Indonesia release its strategy?", "いつ発表しましたか",
-# "什么时候成立"): a past event's time, said as a date, a month, a year, a length of time
-# ("two years after enactment") or a day named by its event ("the date of enactment"). Not a
-# rule's condition ("when is a permit required?"), a deadline ("いつまでに", "paling lambat
-# kapan", "sampai kapan") nor "any time" ("kapan saja", "いつでも", "任何时候").
+# "什么时候成立"): a past event's time (or when a rule starts or ends), said as a date, a
+# month, a year, a length of time ("two years after enactment") or a day named by its event
+# ("the date of enactment"). Not a rule's condition ("when is a permit required?"), a deadline
+# ("いつまでに", "paling lambat kapan", "sampai kapan") nor "any time" ("kapan saja", "いつでも",
+# "任何时候").
 _ASKS_TIME = re.compile(
     r"\bwhen (?:did|was|were)\b"
+    # ... or a rule's own start or end ("When does the Initiative sunset?", "When will the
+    # regulation take effect?"): a date or a length of time, whatever the tense.
+    r"|\bwhen (?:does|do|will|is|are)\b[^?]{1,80}?\b(?:expire|sunset|terminate|lapse|end|"
+    r"begin|start|commence|take effect|come into (?:force|effect)|enter into force)(?:s|d)?\b"
     r"|(?<!\blambat )(?<!\bsampai )\bkapan\b(?!\s+(?:saja|pun)\b)"
     r"(?!.{0,60}(?:harus|wajib|paling lambat|batas))"
     r"|(?<![追思])いつ(?!まで|も|でも|く)|(?<!任)什么时候|(?<![任论])何时",

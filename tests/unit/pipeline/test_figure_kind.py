@@ -60,6 +60,8 @@ from chatbot.pipeline.figure_kind import (
         ("Kapan Indonesia meluncurkan strateginya?", "time"),
         ("その戦略はいつ発表されましたか？", "time"),
         ("该倡议什么时候终止？", "time"),
+        ("When does the Initiative set up under 15 U.S.C. 9411 sunset?", "time"),  # a rule's end
+        ("When will the regulation take effect?", "time"),
     ],
 )
 def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str) -> None:
@@ -91,6 +93,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "What day-to-day tasks can RPA automate?",
         "When is a permit required?",  # a condition, not an event's time
         "When must the committee report?",
+        "When does a provider need to notify the agency?",  # a condition: no start or end
         "Kapan batas waktu pelaporan paling lambat?",  # a deadline
         "文書はいつまでに更新しなければなりませんか？",
         "いつも何をしますか？",  # "always"
