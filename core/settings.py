@@ -111,14 +111,16 @@ class AnswerSettings(BaseModel):
         "nothing of writing, and met such questions at e5 cosines of 0.76-0.80, where "
         "off-topic questions sit.",
     )
-    definition_support_margin: float = Field(
+    abbreviation_support_margin: float = Field(
         0.05,
         ge=0.0,
         le=0.2,
-        description="How much lower min_support is for a question for what a term means or an "
-        "abbreviation stands for when one of the best passages defines or spells out that very "
-        "term ('Collaborative Research and Innovation in Artificial Intelligence (Korika)'): "
-        "'What is Korika short for?' met its answer at an e5 cosine of 0.79.",
+        description="How much lower min_support is for a question for what an abbreviation "
+        "stands for when one of the best passages spells out that very abbreviation beside it "
+        "('Collaborative Research and Innovation in Artificial Intelligence (Korika)'): such a "
+        "question shares one word with its answer ('What is Korika short for?' met it at an "
+        "e5 cosine of 0.79). Over every spent held-aside and development set (none mode) it "
+        "answered 2 more questions right and no unanswerable one.",
     )
     calibrated_support: bool = Field(
         False,

@@ -432,32 +432,46 @@ def numbers(text: str) -> list[Number]:
 
 # A figure in a sentence: a digit not used as a list or clause number ("(2)", "3.", "a.").
 _ENUMERATOR = re.compile(r"^\s*(\(?\w{1,3}[.)]\s+)+")
-# A list run into one sentence ("shall be to (1) ensure ...; (2) lead ..."): its marks, when
-# the first item's "(1)" is among them with a second; one "(5)" alone may be a figure ("five
-# (5) years").
+# A list run into one sentence ("shall be to (1) ensure ...; (2) lead ...; and (3) ..."): an
+# item's mark after the separator of the item before it, and the first item's "(1)" when such
+# a mark follows. A number's digits in brackets after its words ("two (2) deputy chairs",
+# "lima (5) tahun") follow no separator: they are figures.
 _INLINE_MARK = re.compile(r"(?<![\w)])\((\d{1,2})\)(?=\s)")
+_AFTER_SEPARATOR = re.compile(r"[;:,]\s*(?:(?:and|or|dan|atau)\s+)?$", re.IGNORECASE)
+# A bracketed part of a reference: "(a)", "(1)", "(iv)", "(A)"; not a year ("(2023)").
+_REFERENCE_PART = r"(?:\s*\((?:\d{1,3}|(?-i:[a-z]{1,4}|[A-Z]))\))*"
 # ... nor a reference to a part of a text ("(See Section 2.2.2)", "§ 9411(a)", "Pasal 5 ayat
-# (2)", "第五条", "15 U.S.C. 9411"): where something is said, not a figure it states.
+# (2)", "第5条", "15 U.S.C. 9411", "pp. 12-15"): where something is said, not a figure it
+# states. Abbreviations need their full stop ("hal." is a page; "dalam hal 2 pihak" a matter).
 _REFERENCE_NUMBER = re.compile(
-    r"\b(?:sections?|sec|subsections?|paragraphs?|articles?|chapters?|titles?|annex(?:es)?|"
-    r"appendix|appendices|pages?|pp?|pasal|ayat|bab|huruf|hal|halaman|lampiran)\.?\s*"
-    r"\(?\d[\d.]*[a-z]?\)?(?:\s*\([\w.]{1,4}\))*"
-    r"|§+\s*\d[\w.–-]*(?:\s*\([\w.]{1,4}\))*"
-    r"|\b\d+\s*U\.\s?S\.\s?C\.\s*§*\s*\d[\w.–-]*(?:\s*\([\w.]{1,4}\))*"
-    r"|第\s*[\d一二三四五六七八九十百]+\s*[条條章节節款项項]",
+    r"\b(?:(?:sections?|subsections?|paragraphs?|articles?|chapters?|titles?|annex(?:es)?|"
+    r"appendix|appendices|pages?|pasal|ayat|bab|huruf|halaman|lampiran)\.?|(?:sec|pp?|hal)\.)"
+    rf"\s*\(?\d[\d.]*[a-z]?\)?{_REFERENCE_PART}(?:\s*[-–]\s*\d[\d.]*{_REFERENCE_PART})?"
+    rf"|§+\s*\d[\w.–-]*{_REFERENCE_PART}"
+    rf"|\b\d+\s*U\.\s?S\.\s?C\.\s*§*\s*\d[\w.–-]*{_REFERENCE_PART}"
+    r"|第\s*\d+\s*[条條章节節款项項]",
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"\d")
 
 
+def _without_inline_marks(text: str) -> str:
+    """The text without the marks of a list run into it (see _INLINE_MARK)."""
+    marks = list(_INLINE_MARK.finditer(text))
+    items = [m for m in marks if _AFTER_SEPARATOR.search(text[: m.start()])]
+    if not any(m.group(1) != "1" for m in items):
+        return text
+    first = [m for m in marks if m.group(1) == "1"][:1]
+    for m in sorted(items + first, key=lambda m: -m.start()):
+        text = f"{text[: m.start()]} {text[m.end() :]}"
+    return text
+
+
 def states_figure(sentence: str) -> bool:
     """Does a sentence state a figure (a digit that is not its list or clause number, nor a
     reference to a part of a text)?"""
-    text = _REFERENCE_NUMBER.sub(" ", _ENUMERATOR.sub("", sentence))
-    marks = [m.group(1) for m in _INLINE_MARK.finditer(text)]
-    if "1" in marks and "2" in marks:
-        text = _INLINE_MARK.sub(" ", text)
-    return bool(_FIGURE.search(text))
+    text = _ENUMERATOR.sub("", _REFERENCE_NUMBER.sub(" ", sentence))
+    return bool(_FIGURE.search(_without_inline_marks(text)))
 
 
 # What may stand between a number and the word it counts: nothing ("12 members"), or for a share

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from chatbot.pipeline.abbreviation import asked_abbreviation, spells_out
 from chatbot.pipeline.citations import (
     MARKER,
     MIN_RESTATEMENT,
@@ -52,7 +53,6 @@ from chatbot.pipeline.citations import (
     strip_source_lead_ins,
     with_marker,
 )
-from chatbot.pipeline.definition import defines
 from chatbot.pipeline.evidence import Evidence, Sentence, choose_evidence
 from chatbot.pipeline.figure_kind import FigureKind, states_kind
 from chatbot.pipeline.generate import (
@@ -144,6 +144,11 @@ def _model_threads(threads: int) -> Iterator[None]:
         torch = sys.modules.get("torch")  # loaded by a sentence-transformers model, if any
         if torch is not None:
             torch.set_num_threads(threads)
+
+
+def _asked_abbreviations(query: Query) -> set[str]:
+    """The abbreviations a question asks the long form of, as asked and in English."""
+    return {a for w in (query.text, query.english) if w and (a := asked_abbreviation(w))}
 
 
 @dataclass
@@ -519,8 +524,8 @@ class Answerer:
 
         The bar is ``min_support`` on the best e5 cosine, ``author_support_margin`` lower for a
         question for who wrote the document (a byline says nothing of writing), and
-        ``definition_support_margin`` lower for one asking what a term means (or stands for)
-        when one of the best passages defines (or spells out) that very term. The fitted
+        ``abbreviation_support_margin`` lower for one asking what an abbreviation stands for
+        when one of the best passages spells out that very abbreviation. The fitted
         support model's own answer bar was measured against it on every development set
         (extractive mode) and abstained on more answerable questions with no unanswerable one
         gained, so it decides only what a model's decline means (:meth:`decline_abstains`)."""
@@ -531,10 +536,10 @@ class Answerer:
         bar = self.settings.answer.min_support
         if query is not None and query.asks_author:
             bar -= self.settings.answer.author_support_margin
-        elif query is not None and query.defines:
+        elif query is not None and (asked := _asked_abbreviations(query)):
             best = retrieval.passages[: self.settings.answer.support_passages]
-            if any(defines(p.text, term) for p in best for term in query.defines):
-                bar -= self.settings.answer.definition_support_margin
+            if any(spells_out(p.text, short) for p in best for short in asked):
+                bar -= self.settings.answer.abbreviation_support_margin
         return top >= bar
 
     def decline_abstains(self, s: Session, retriever: Retriever) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from chatbot.pipeline.abbreviation import asked_abbreviation, spells_out
 from core.text import normalize_spaces, stopwords
 
 # A term longer than this is a description ("the maximum loan a platform may extend to one
@@ -27,21 +28,6 @@ _MEANING_WORDS = re.compile(
     r"kepanjangan)\b|とは|定義|意味|是指|定义|什么是|是什么|何の略|略称|略語|缩写|全称",
     re.IGNORECASE,
 )
-# An abbreviation asked to be spelt out ("What is Korika short for?", "What does BSSN stand
-# for?", "Apa kepanjangan BSSN?", "BSSNは何の略ですか", "BSSN是什么的缩写"): the term is the
-# abbreviation; tried before the other questions, which would take "Korika short for" whole.
-_ABBREVIATION = r"(?P<term>[^\s,，、?？]{2,24}?)"
-_ABBREVIATION_QUESTIONS = (
-    rf"^what (?:is|does) (?:the (?:acronym|abbreviation) )?{_ABBREVIATION}(?:,[^?]{{1,80}}?,)?\s+"
-    r"(?:short for|stand for|an (?:acronym|abbreviation) (?:of|for))\b",
-    r"^what is the (?:full (?:name|form)|expansion|long form) of "
-    rf"(?:the (?:acronym|abbreviation) )?{_ABBREVIATION}\s*(?:\?|$|\s+(?:in|under|according to)\b)",
-    rf"^(?:apa )?(?:kepanjangan|kependekan|singkatan) (?:dari )?{_ABBREVIATION}(?:\s|\?|$)",
-    rf"^{_ABBREVIATION}\s+(?:itu\s+|adalah\s+)?(?:kepanjangan|kependekan|singkatan)\s+dari\b",
-    rf"^{_ABBREVIATION}\s*(?:は|とは)?(?:何の略|の正式名称|の略称|の正式な名称)",
-    rf"^{_ABBREVIATION}\s*(?:是什么的缩写|是哪个.{{0,8}}的缩写|的全称|的英文全称)",
-)
-_ABBREVIATION_QUESTION = tuple(re.compile(p, re.IGNORECASE) for p in _ABBREVIATION_QUESTIONS)
 # The term asked about, unquoted, in the four question languages.
 _TERM_QUESTIONS = (
     r"^what (?:is|are) (?:meant by |the (?:definition|meaning) of )?(?P<term>.+?)\s*\??$",
@@ -72,9 +58,6 @@ _OPENING = (
     # a list item's or an article's mark: "‒", "3.", "(b)", "（一）", "第二条"
     r"(?:[‒–—•*-]\s*|\(?[0-9a-z]{1,3}[.)]\s+|[（(][^)）\s]{1,4}[)）]\s*|第[^\s条]{1,6}条\s*)?"
 )
-# An abbreviation's long form: two to twelve words, the first and the last capitalised
-# ("Collaborative Research and Innovation in Artificial Intelligence").
-_SPELT_OUT = r"(?-i:[A-Z])[\w'’&.-]*(?:[^\S\n]+[\w'’&.-]+){0,10}?[^\S\n]+(?-i:[A-Z])[\w'’&.-]*"
 _BREAK_RUN = re.compile(r"\s*\n\s*")
 _SPACE_RUN = re.compile(r"[^\S\n]+")
 # Chinese law defines "本办法所称X，是指 ...": "X as this instrument calls it".
@@ -96,11 +79,15 @@ def defined_term(question: str) -> str | None:
         nearest = min(quoted, key=lambda q: min(_gap(q, at) for at in asking))
         term = nearest.group(1)
     else:
-        patterns = (*_ABBREVIATION_QUESTION, *_TERM_QUESTION)
-        match = next((m for p in patterns if (m := p.search(text))), None)
-        if match is None:
+        # "What is Korika short for?" asks about "Korika", not "Korika short for"
+        abbreviation = asked_abbreviation(text)
+        match = next((m for p in _TERM_QUESTION if (m := p.search(text))), None)
+        if abbreviation is not None:
+            term = abbreviation
+        elif match is not None:
+            term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
+        else:
             return None
-        term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
     term = _ARTICLE.sub("", term.strip(" \"“”‘’'「」『』?？.。")).strip()
     if len(term) < 2 or len(term.split()) > MAX_TERM_WORDS or _QUOTED_PART.search(term):
         return None
@@ -119,23 +106,20 @@ def _definition_of(term: str) -> re.Pattern[str]:
     """The pattern of a sentence defining the term (compiled once per term)."""
     words = r"\s+".join(re.escape(w) for w in term.split())
     quote = r"[\"“”‘’'«»]?"
-    defining = (
+    return re.compile(
         rf"{_OPENING}(?:(?:the|a|an)\s+(?:terms?\s+)?|{_SO_CALLED})?"
-        rf"{quote}{words}(?:s|es)?{quote}{_DEFINING}"
+        rf"{quote}{words}(?:s|es)?{quote}{_DEFINING}",
+        re.IGNORECASE,
     )
-    if " " in term:
-        return re.compile(defining, re.IGNORECASE)
-    # One word may be an abbreviation, spelt out beside it anywhere in a sentence: "Badan
-    # Siber dan Sandi Negara (BSSN)", "BSSN (Badan Siber dan Sandi Negara)", "人工智能（AI）".
-    before = rf"(?:{_SPELT_OUT}|[\u4e00-\u9fff]{{2,24}})\s*[(（]\s*(?:the\s+)?{words}\s*[)）]"
-    after = rf"(?<![\w-]){words}\s*[(（]\s*{_SPELT_OUT}\s*[)）]"
-    return re.compile(rf"{defining}|{before}|{after}", re.IGNORECASE)
 
 
 def defines(text: str, term: str) -> bool:
     """Does the text define the term (it opens a line, sentence or item, and a defining word
-    or a colon follows)?"""
+    or a colon follows), or, for a one-word term, spell it out as an abbreviation ("Badan
+    Siber dan Sandi Negara (BSSN)": chatbot.pipeline.abbreviation)?"""
     # Runs of blank space shrink first to one line break or space: a pattern tried at every
     # point of a long run would cost its length squared.
     compact = _SPACE_RUN.sub(" ", _BREAK_RUN.sub("\n", text))
-    return _definition_of(term).search(compact) is not None
+    if _definition_of(term).search(compact) is not None:
+        return True
+    return " " not in term and spells_out(compact, term)

@@ -338,29 +338,42 @@ def in_context(sentences: Sequence[str]) -> list[str]:
     the passage's own heading path is read with it elsewhere), and a list item with the lead-in
     of its list ("(3) $228,980,000 for fiscal year 2023;" is the sum "There are authorized to
     be appropriated to the Department ..." begins; another list's item says the same of another
-    agency)."""
+    agency). A short line that heads no part (a list's item, a slide's bullet; not a list's
+    lead-in) ends the part of the heading before it."""
     out = []
     heading = ""
     for j, text in enumerate(sentences):
         lead = _lead_in_of(sentences, j)
         read = text if lead is None else f"{sentences[lead]} {text}"
         following = sentences[j + 1] if j + 1 < len(sentences) else ""
-        if _heads_part(text, following):
-            heading = text
+        if is_heading_line(text) and not leads_into_list(text, following):
+            heading = text if _heads_part(sentences, j) else ""
             out.append(read)
         else:
             out.append(f"{heading} {read}" if heading else read)
     return out
 
 
-def _heads_part(text: str, following: str) -> bool:
-    """A short heading line inside a passage ("(e) Sunset", "Funding"): no list's lead-in
-    ("The purposes of the Initiative shall be to"), no figure, a few words."""
+# A section's number before its heading ("2.1 Data Sources"): no figure of the heading's.
+_SECTION_NUMBER_OPENING = re.compile(r"^\d+(?:\.\d+)*\.?\s+")
+
+
+def _heads_part(sentences: Sequence[str], j: int) -> bool:
+    """Does the short line ``sentences[j]`` head the part of the passage after it ("(e)
+    Sunset", "2.1 Data Sources", "Funding")? Not when it is a list's item (a marked line beside
+    another), a lead-in ("The purposes of the Initiative shall be to"), a line stating a
+    figure, a line of more than a few words, or the start of a sentence going on in lower case
+    ("The Government shall allocate" / "funds to ...")."""
+    text = sentences[j]
+    following = sentences[j + 1] if j + 1 < len(sentences) else ""
+    before = sentences[j - 1] if j > 0 else ""
+    in_list = is_list_item(text) and (is_list_item(following) or is_list_item(before))
     return (
         bool(following)
+        and (following[:1].isupper() or is_list_item(following))
+        and not in_list
         and len(words(text)) <= MAX_PART_HEADING_WORDS
-        and is_heading_line(text)
-        and not states_figure(text)
+        and not states_figure(_SECTION_NUMBER_OPENING.sub("", text))
         and not leads_into_list(text, following)
     )
 

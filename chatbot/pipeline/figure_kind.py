@@ -140,9 +140,13 @@ _ASKS_COUNT = re.compile(
 _ASKS_TIME = re.compile(
     r"\bwhen (?:did|was|were)\b"
     # ... or a rule's own start or end ("When does the Initiative sunset?", "When will the
-    # regulation take effect?"): a date or a length of time, whatever the tense.
-    r"|\bwhen (?:does|do|will|is|are)\b[^?]{1,80}?\b(?:expire|sunset|terminate|lapse|end|"
-    r"begin|start|commence|take effect|come into (?:force|effect)|enter into force)(?:s|d)?\b"
+    # regulation take effect?"): a date or a length of time, whatever the tense; the verb ends
+    # the question, and no duty or condition comes before it ("When is a permit required to
+    # start a business?", "When does the act apply to end users?" ask for a condition).
+    r"|\bwhen (?:does|do|will|is|are)\b(?![^?]*\b(?:need|needs|have|has|required|must|should|"
+    r"apply|applies)\b)[^?]{1,80}?\b(?:expire|sunset|terminate|lapse|end|begin|start|commence|"
+    r"take effect|go into effect|become effective|come into (?:force|effect)|enter into force)"
+    r"(?:s|d)?(?![\w-])\s*(?:\?|$|\b(?:in|under|for|according)\b)"
     r"|(?<!\blambat )(?<!\bsampai )\bkapan\b(?!\s+(?:saja|pun)\b)"
     r"(?!.{0,60}(?:harus|wajib|paling lambat|batas))"
     r"|(?<![追思])いつ(?!まで|も|でも|く)|(?<!任)什么时候|(?<![任论])何时",

@@ -349,16 +349,24 @@ def test_a_document_is_chinese_or_japanese_only_when_much_of_it_is() -> None:
         ("3. The operator files a request.", False),
         ("a. peringatan tertulis;", False),
         ("No figure is stated here.", False),
-        # A list run into one sentence: its "(1)" and "(2)" are marks; "(5)" alone a figure.
+        # A list run into one sentence: its items' marks are no figures; a number's digits in
+        # brackets after its words are.
         ("The purposes shall be to (1) ensure leadership; (2) lead the world.", False),
         ("The term is five (5) years.", True),
+        ("The Council has one (1) chair and two (2) deputy chairs.", True),
+        ("The Board shall (1) meet two (2) times a year; (2) report yearly.", True),
         ("It covers (1) research and (2) education from 2021.", True),
         # A reference to a part of a text is no figure; a figure beside one still is.
         ("Use the on-boarding process (See Section 2.2.2).", False),
         ("Pasal 5 ayat (2) berlaku.", False),
         ("It is established under 15 U.S.C. 9411(a).", False),
-        ("第五条 规定。", False),
+        ("See pp. 12-15.", False),
+        ("第5条 规定。", False),
         ("Section 5 requires 30 days.", True),
+        ("Chapter 4 (2023) sets the target.", True),  # a year in brackets is no part
+        ("Dalam hal 2 (dua) pihak bersengketa.", True),  # "hal" (matter) without its stop
+        ("The SEC 2023 guidance applies.", True),
+        ("It is a 300-page report.", True),
     ],
 )
 def test_a_figure_is_a_digit_that_is_not_a_clause_number(sentence: str, figure: bool) -> None:

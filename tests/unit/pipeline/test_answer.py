@@ -30,7 +30,7 @@ from chatbot.pipeline.prompts import (
     TRANSLATE_SYSTEM_PROMPT,
 )
 from chatbot.pipeline.retrieve import Retrieval, Retriever
-from chatbot.pipeline.understand import understand
+from chatbot.pipeline.understand import Query, understand
 from chatbot.types import Answer, Passage, StreamEvent
 from core.settings import AnswerSettings
 from ingest.build import run_build
@@ -412,18 +412,25 @@ def test_a_question_for_the_author_has_a_lower_support_bar(make) -> None:
 
 def test_a_spelt_out_abbreviation_lowers_the_support_bar(make) -> None:
     """ "What is Korika short for?" met the passage spelling it out at an e5 cosine of 0.79: a
-    question for what a term means or stands for has a bar ``definition_support_margin`` lower
-    when one of the best passages defines or spells out that very term, not otherwise."""
-    answerer = make(answer={"min_support": 0.8, "definition_support_margin": 0.05})
+    question for what an abbreviation stands for has a bar ``abbreviation_support_margin``
+    lower when one of the best passages spells out that very abbreviation; not when a passage
+    only names it beside a word ("the Ministry (Korika)"), nor for a question for a meaning."""
+    answerer = make(answer={"min_support": 0.8, "abbreviation_support_margin": 0.05})
     spelt = "Through the Collaborative Research and Innovation in AI (Korika), it was released."
     passage = Passage("c1", "doc", "Article", "original", "¶2", spelt, 0.5)
     retrieval = Retrieval([passage], 0.78, 0.78, 0.0)
-    asked = understand("What is Korika short for?", [], AnswerSettings(), 500)
-    elsewhere = understand("What is BRIN short for?", [], AnswerSettings(), 500)
-    assert asked.defines == ("Korika",) and elsewhere.defines == ("BRIN",)
-    assert answerer.is_supported(retrieval, query=asked)
-    assert not answerer.is_supported(retrieval, query=elsewhere)  # the passage spells out no BRIN
-    assert not answerer.is_supported(replace(retrieval, top_dense=0.7, top_multi=0.7), query=asked)
+
+    def asked(question: str) -> Query:
+        return understand(question, [], AnswerSettings(), 500)
+
+    assert answerer.is_supported(retrieval, query=asked("What is Korika short for?"))
+    assert not answerer.is_supported(retrieval, query=asked("What is BRIN short for?"))
+    assert not answerer.is_supported(retrieval, query=asked("What is Korika?"))
+    weaker = replace(retrieval, top_dense=0.7, top_multi=0.7)
+    assert not answerer.is_supported(weaker, query=asked("What is Korika short for?"))
+    named = replace(passage, text="The report was shared with the Ministry (Korika) in May.")
+    unspelt = replace(retrieval, passages=[named])
+    assert not answerer.is_supported(unspelt, query=asked("What is Korika short for?"))
 
 
 @pytest.mark.parametrize(

@@ -688,3 +688,22 @@ def test_a_sentence_is_read_under_the_heading_of_its_part_of_the_passage() -> No
     assert read[3].startswith("(e) Sunset The Initiative shall terminate")
     assert read[5] == "(e) Sunset The purposes of the Initiative shall be to (1) ensure leadership;"
     assert in_context(["Funding 2024", "It rose."]) == ["Funding 2024", "It rose."]
+    assert in_context(["2.1 Data Sources", "Data come from surveys."])[1] == (
+        "2.1 Data Sources Data come from surveys."
+    )
+
+
+def test_a_list_item_or_a_broken_sentence_heads_no_part() -> None:
+    items = [
+        "The purposes of the Initiative shall be to",
+        "(1) ensure leadership",
+        "(2) lead the world",
+        "(3) fund research",
+        "The Director shall report yearly.",
+    ]
+    assert in_context(items)[4] == "The Director shall report yearly."
+    broken = ["The Government shall allocate", "funds to quantum research by 2030.", "Other text."]
+    assert in_context(broken)[2] == "Other text."
+    # A short line that heads nothing ends the part of the heading before it.
+    parts = ["(e) Sunset", "It ends in 2031.", "(1) first item", "(2) second item", "Next."]
+    assert in_context(parts)[4] == "Next."

@@ -94,6 +94,9 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "When is a permit required?",  # a condition, not an event's time
         "When must the committee report?",
         "When does a provider need to notify the agency?",  # a condition: no start or end
+        "When is a permit required to start a business?",  # a duty before the verb
+        "When does the act apply to end users?",
+        "When is end-to-end encryption required?",
         "Kapan batas waktu pelaporan paling lambat?",  # a deadline
         "文書はいつまでに更新しなければなりませんか？",
         "いつも何をしますか？",  # "always"
