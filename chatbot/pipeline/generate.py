@@ -49,7 +49,9 @@ from core.text import (
     language_name,
     leads_into_list,
     list_items_after,
+    names,
     normalize_spaces,
+    numbers,
     states_figure,
     text_width,
     tokens,
@@ -367,20 +369,35 @@ def supporting_quote(
     """The sentences the answer's markers rest on, then those the extractive path would answer
     with (starting from the passages the answer cites: their best sentence with the one after
     it, beside the best of all), that the model's answer does not already say in their words
-    (``quote_overlap`` of their content words), with markers; "" when it says them all. A 1.5B
+    (``quote_overlap`` of their content words, and every name and number they state), with
+    markers; "" when it says them all. A 1.5B
     model reads the wrong sentence of the right passage, or the right one wrongly, more often
     than the extractive choice misses (measured on every development set), so its short answer
     comes with the passages' own words to check it by; it often answers half of what was asked
     from a passage whose next sentence holds the rest ("OJK has 20 days [1]" over "(3) ... 20
     hari kerja ...", then "(4) Permohonan perizinan otomatis berlaku ...")."""
-    said = set(tokens(MARKER.sub(" ", answer)))
+    plain = MARKER.sub(" ", answer)
+    said = set(tokens(plain))
     fresh: list[Sentence] = []
     quoted = extractive_sentences(evidence, settings, prefer=cited_numbers(answer))
     for s in backing_sentences(answer, evidence, lang) + quoted:
         own = set(tokens(s.text))
-        if own and len(own & said) / len(own) < settings.quote_overlap and s not in fresh:
+        copied = bool(own) and len(own & said) / len(own) >= settings.quote_overlap
+        if s not in fresh and not (copied and not _says_more(s.text, plain)):
             fresh.append(s)
     return _marked(fresh)
+
+
+def _says_more(sentence: str, answer: str) -> bool:
+    """Does the sentence state a name or a number the answer does not? "The third opportunity
+    is collaboration in developing AI products for the Southeast Asian market." shares most
+    of its words with "The third partnership, joint AI product development, would be aimed at
+    a broader market [1]", and holds what was asked."""
+    said = {n.digits for n in numbers(answer)}
+    if any(n.digits not in said for n in numbers(sentence)):
+        return True
+    answer_names = answer.lower()
+    return any(name.lower() not in answer_names for name in names(sentence))
 
 
 def backing_sentences(answer: str, evidence: Evidence, lang: str = "en") -> list[Sentence]:

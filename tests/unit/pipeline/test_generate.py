@@ -359,6 +359,24 @@ def test_the_quote_goes_on_from_the_passage_the_answer_cites() -> None:
     assert quote.index("20 working days") < quote.index("granted automatically")
 
 
+def test_a_sentence_sharing_the_answers_words_but_naming_more_is_quoted() -> None:
+    """The model's "... would be aimed at a broader market [1]" shares most words with "The
+    third opportunity is ... for the Southeast Asian market.", which names what was asked: it
+    is quoted; a sentence whose every name and number the answer says is not."""
+    third = Sentence(
+        1,
+        0,
+        "The third opportunity is collaboration in developing AI products for the "
+        "Southeast Asian market.",
+        0.9,
+    )
+    evidence = evidence_of(third)
+    answer = "The third collaboration, developing AI products, is aimed at a broader market [1]."
+    assert "Southeast Asian market" in supporting_quote(answer, evidence, SETTINGS)
+    full = "The third collaboration develops AI products for the Southeast Asian market [1]."
+    assert supporting_quote(full, evidence, SETTINGS) == ""
+
+
 LEAD_IN = [
     Sentence(1, 0, "The report is long.", 0.2),
     Sentence(1, 2, "Trade.", 0.1),
