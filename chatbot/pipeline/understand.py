@@ -9,7 +9,6 @@ long prompt.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,13 +34,6 @@ from chatbot.pipeline.prompts import (
 from chatbot.types import Turn
 from core.settings import AnswerSettings
 from core.text import detect_language, normalize_spaces, tokens
-
-log = logging.getLogger(__name__)
-
-# Kinds of figure every faithful English wording asks for in words of its own ("how many",
-# "what percentage"); a date or a sum may be asked as "What was the date ...", "What is the
-# maximum fine ...", which asked_kind does not read as one.
-_PLAINLY_ASKED = ("count", "share")
 
 _INJECTION = re.compile("|".join(INJECTION_PATTERNS), re.IGNORECASE)
 _QUANTITY_QUESTION = re.compile("|".join(QUANTITY_QUESTION_PATTERNS), re.IGNORECASE)
@@ -250,11 +242,6 @@ def understand(
         english = translate(text)
         if english and looks_like_override(english):
             override = True
-        elif english and asked_kind(text) in _PLAINLY_ASKED and asked_kind(english) is None:
-            # "…は何人のメンバーで構成され…" came back as "What is the composition of …?": a
-            # wording that lost the count asked for would choose evidence without it.
-            log.info("the translation lost the figure asked for, not used: %s", english)
-            english = None
     return Query(
         text=text,
         lang=lang,
