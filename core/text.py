@@ -467,11 +467,16 @@ def _without_inline_marks(text: str) -> str:
     return text
 
 
+def without_references(sentence: str) -> str:
+    """The sentence without its list or clause marks and references to parts of a text: what
+    is left of its digits are its figures."""
+    return _without_inline_marks(_ENUMERATOR.sub("", _REFERENCE_NUMBER.sub(" ", sentence)))
+
+
 def states_figure(sentence: str) -> bool:
     """Does a sentence state a figure (a digit that is not its list or clause number, nor a
     reference to a part of a text)?"""
-    text = _ENUMERATOR.sub("", _REFERENCE_NUMBER.sub(" ", sentence))
-    return bool(_FIGURE.search(_without_inline_marks(text)))
+    return bool(_FIGURE.search(without_references(sentence)))
 
 
 # What may stand between a number and the word it counts: nothing ("12 members"), or for a share

@@ -49,12 +49,15 @@ from core.text import (
     language_name,
     leads_into_list,
     list_items_after,
+    name_is_stated,
     names,
     normalize_spaces,
+    number_is_stated,
     numbers,
     states_figure,
     text_width,
     tokens,
+    without_references,
 )
 
 QUESTION_ENDS = ("?", "？")
@@ -389,15 +392,17 @@ def supporting_quote(
 
 
 def _says_more(sentence: str, answer: str) -> bool:
-    """Does the sentence state a name or a number the answer does not? "The third opportunity
-    is collaboration in developing AI products for the Southeast Asian market." shares most
-    of its words with "The third partnership, joint AI product development, would be aimed at
-    a broader market [1]", and holds what was asked."""
-    said = {n.digits for n in numbers(answer)}
-    if any(n.digits not in said for n in numbers(sentence)):
+    """Does the sentence state a figure or a name the answer does not (by value: "10 million"
+    states "10,000,000"; a clause's mark or a section reference is none)? "The third
+    opportunity is collaboration in developing AI products for the Southeast Asian market."
+    shares most of its words with "The third partnership, joint AI product development, would
+    be aimed at a broader market [1]", and holds what was asked."""
+    plain = without_references(sentence)
+    said = numbers(answer)
+    if any(not number_is_stated(n, said) for n in numbers(plain)):
         return True
-    answer_names = answer.lower()
-    return any(name.lower() not in answer_names for name in names(sentence))
+    stems = set(tokens(answer))
+    return any(not name_is_stated(name, answer, stems) for name in names(plain))
 
 
 def backing_sentences(answer: str, evidence: Evidence, lang: str = "en") -> list[Sentence]:

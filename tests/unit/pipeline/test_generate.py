@@ -377,6 +377,29 @@ def test_a_sentence_sharing_the_answers_words_but_naming_more_is_quoted() -> Non
     assert supporting_quote(full, evidence, SETTINGS) == ""
 
 
+@pytest.mark.parametrize(
+    ("sentence", "answer"),
+    [
+        # a clause's mark is no number the answer lacks
+        (
+            "(2) OJK approves it within 20 working days of receipt.",
+            "OJK approves it within 20 working days of receipt [1].",
+        ),
+        ("It has a budget of 10,000,000 dollars.", "It has a budget of 10 million dollars [1]."),
+        # names joined by "and" are each said
+        (
+            "The United States and Indonesia signed it in Jakarta.",
+            "Indonesia and the United States signed it in Jakarta [1].",
+        ),
+    ],
+)
+def test_a_sentence_whose_names_and_figures_the_answer_says_is_not_quoted(
+    sentence: str, answer: str
+) -> None:
+    evidence = evidence_of(Sentence(1, 0, sentence, 0.9))
+    assert supporting_quote(answer, evidence, SETTINGS) == ""
+
+
 LEAD_IN = [
     Sentence(1, 0, "The report is long.", 0.2),
     Sentence(1, 2, "Trade.", 0.1),
