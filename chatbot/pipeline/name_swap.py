@@ -325,6 +325,10 @@ def sentences_of(texts: Iterable[str]) -> list[str]:
     return [s for text in texts for s in passage_sentences(text)]
 
 
+# An abbreviation in a title: "U.S.C.", "OECD", "POJK".
+_ABBREVIATION = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z]{2,}\b")
+
+
 def unnamed_subject(
     question: str, stating: list[str], every: list[str], titles: Iterable[str] = ()
 ) -> list[str]:
@@ -335,8 +339,9 @@ def unnamed_subject(
     Sam Altman, which gives no year. A passage mentions a name by one of its words, its
     initials ("NSF"), or the name its initials stand for ("National Institute of Standards and
     Technology" for "NIST"). Words of a document's title (what all its passages are about:
-    "Indonesia" in "How Indonesia and China ..."), words every evidence passage says, and words
-    with digits ("FY2022" may be said in words) are not read."""
+    "Indonesia" in "How Indonesia and China ..."; a name the title abbreviates, "US Code" for
+    "15 U.S.C."), words every evidence passage says, and words with digits ("FY2022" may be
+    said in words) are not read."""
     if not stating or not every:
         return []
     said = [set(tokens(text)) for text in every]
@@ -345,7 +350,13 @@ def unnamed_subject(
     def read(text: str) -> set[str]:
         return {w for w in tokens(text) if not any(ch.isdigit() for ch in w)} - unread
 
-    asked = {_POSSESSIVE.sub("", name): read(name) for name in names(question)}
+    # A name a title abbreviates ("US Code" for "(15 U.S.C. 9401–9415)") is the document's own.
+    abbreviated = {re.sub(r"\W", "", m).lower() for m in _ABBREVIATION.findall(" ".join(titles))}
+    asked = {
+        _POSSESSIVE.sub("", name): read(name)
+        for name in names(question)
+        if "".join(c for c in name if c.isupper()).lower() not in abbreviated
+    }
     asked = {name: words for name, words in asked.items() if words}
 
     def mentions(text: str) -> bool:

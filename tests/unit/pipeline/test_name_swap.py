@@ -307,6 +307,21 @@ def test_a_passage_names_what_was_asked_by_a_word_or_its_initials() -> None:
     assert unnamed_subject("Roughly how much?", [cost], [cost, "Roughly Ltd met."]) == []
 
 
+def test_a_name_the_title_abbreviates_is_the_documents_own() -> None:
+    """ "under the US Code" names the document titled "... (15 U.S.C. 9401–9415)", which its
+    first passage calls "United States Code": no other thing the answer's passage omits."""
+    question = "When is the Initiative set to expire under the US Code?"
+    sunset = "The Initiative shall terminate on the date that is 10 years after January 1, 2021."
+    every = [sunset, "United States Code, Title 15. The Initiative is established."]
+    title = ["National AI Initiative — Definitions (15 U.S.C. 9401–9415)"]
+    assert unnamed_subject(question, [sunset], every, title) == []
+    assert unnamed_subject(question, [sunset], every) == ["US Code"]
+    noaa = "How much for NOAA in FY2022?"  # a name no title abbreviates is still read
+    nsf = "(2) $911,400,000 for the National Science Foundation for 2022;"
+    center = "The NOAA Administrator shall establish a Center."
+    assert unnamed_subject(noaa, [nsf], [nsf, center], title) == ["NOAA in FY2022"]
+
+
 def test_a_document_names_years_in_ranges_dates_and_fiscal_years() -> None:
     text = "Budget 2019-2020; FY21; 2022-23; issued 2026-01-15 and 15.01.2027; ２０３０年."
     assert years_named(text) == {"2019", "2020", "2021", "2022", "2023", "2026", "2027", "2030"}
