@@ -81,13 +81,13 @@ def defined_term(question: str) -> str | None:
     else:
         # "What is Korika short for?" asks about "Korika", not "Korika short for"
         abbreviation = asked_abbreviation(text)
-        match = next((m for p in _TERM_QUESTION if (m := p.search(text))), None)
         if abbreviation is not None:
             term = abbreviation
-        elif match is not None:
-            term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
         else:
-            return None
+            match = next((m for p in _TERM_QUESTION if (m := p.search(text))), None)
+            if match is None:
+                return None
+            term = _CONTEXT.split(match.group("term"), maxsplit=1)[0]
     term = _ARTICLE.sub("", term.strip(" \"“”‘’'「」『』?？.。")).strip()
     if len(term) < 2 or len(term.split()) > MAX_TERM_WORDS or _QUOTED_PART.search(term):
         return None

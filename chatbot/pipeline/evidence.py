@@ -347,7 +347,7 @@ def in_context(sentences: Sequence[str]) -> list[str]:
         read = text if lead is None else f"{sentences[lead]} {text}"
         following = sentences[j + 1] if j + 1 < len(sentences) else ""
         if is_heading_line(text) and not leads_into_list(text, following):
-            heading = text if _heads_part(sentences, j) else ""
+            heading = text if _heads_part(sentences, j, following) else ""
             out.append(read)
         else:
             out.append(f"{heading} {read}" if heading else read)
@@ -358,14 +358,13 @@ def in_context(sentences: Sequence[str]) -> list[str]:
 _SECTION_NUMBER_OPENING = re.compile(r"^\d+(?:\.\d+)*\.?\s+")
 
 
-def _heads_part(sentences: Sequence[str], j: int) -> bool:
-    """Does the short line ``sentences[j]`` head the part of the passage after it ("(e)
-    Sunset", "2.1 Data Sources", "Funding")? Not when it is a list's item (a marked line beside
-    another), a lead-in ("The purposes of the Initiative shall be to"), a line stating a
-    figure, a line of more than a few words, or the start of a sentence going on in lower case
-    ("The Government shall allocate" / "funds to ...")."""
+def _heads_part(sentences: Sequence[str], j: int, following: str) -> bool:
+    """Does the short line ``sentences[j]``, no list's lead-in (in_context has read it so),
+    head the part of the passage after it ("(e) Sunset", "2.1 Data Sources", "Funding")? Not
+    when it is a list's item (a marked line beside another), a line stating a figure, a line
+    of more than a few words, or the start of a sentence going on in lower case ("The
+    Government shall allocate" / "funds to ...")."""
     text = sentences[j]
-    following = sentences[j + 1] if j + 1 < len(sentences) else ""
     before = sentences[j - 1] if j > 0 else ""
     in_list = is_list_item(text) and (is_list_item(following) or is_list_item(before))
     return (
@@ -374,7 +373,6 @@ def _heads_part(sentences: Sequence[str], j: int) -> bool:
         and not in_list
         and len(words(text)) <= MAX_PART_HEADING_WORDS
         and not states_figure(_SECTION_NUMBER_OPENING.sub("", text))
-        and not leads_into_list(text, following)
     )
 
 
