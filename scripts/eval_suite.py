@@ -71,6 +71,7 @@ SUITES = (
             "heldout17": QUESTIONS / "seed_heldout17.jsonl",
             "heldout18": QUESTIONS / "seed_heldout18.jsonl",
             "heldout19": QUESTIONS / "seed_heldout19.jsonl",
+            "heldout20": QUESTIONS / "seed_heldout20.jsonl",
         },
     ),
     Suite(
@@ -100,6 +101,7 @@ SUITES = (
             "heldout17": QUESTIONS / "foreign_heldout17.jsonl",
             "heldout18": QUESTIONS / "foreign_heldout18.jsonl",
             "heldout19": QUESTIONS / "foreign_heldout19.jsonl",
+            "heldout20": QUESTIONS / "foreign_heldout20.jsonl",
         },
     ),
     Suite(
@@ -129,6 +131,7 @@ SUITES = (
             "heldout17": QUESTIONS / "dev3_heldout17.jsonl",
             "heldout18": QUESTIONS / "dev3_heldout18.jsonl",
             "heldout19": QUESTIONS / "dev3_heldout19.jsonl",
+            "heldout20": QUESTIONS / "dev3_heldout20.jsonl",
         },
     ),
 )
