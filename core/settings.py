@@ -213,9 +213,9 @@ class AnswerSettings(BaseModel):
     )
     check_year: bool = Field(
         True,
-        description="A question for a quantity in a year (how much, how many, when ... in "
-        "2026) is abstained on when none of the documents its evidence comes from says that "
-        "year anywhere: whatever figure they give is another year's.",
+        description="A question naming a year (how much ... in 2026, what did the 2024 "
+        "revision change) is abstained on when none of the documents its evidence comes from "
+        "says that year anywhere: whatever they say is of another year.",
     )
     check_figure_kind: bool = Field(
         True,

@@ -565,12 +565,12 @@ class Answerer:
         question and evidence sentences were chosen (the extractive path answers from them),
         and, when the question asks for a kind of figure (a sum, a share, a date, a year, a
         count), one of them states one of what was asked (otherwise the documents discuss the
-        topic, not the figure, or give it for a neighbour: name_swap). A question for a
-        quantity in a year that none of the evidence's documents ever says ("How much ... for
-        fiscal year 2026?" of a law authorizing sums up to 2025) is not answered by them either:
-        any figure they give is another year's (a year naming a document, "the 2021 report",
-        is one the document says)."""
-        if s.query is not None and s.query.asks_quantity and self.settings.answer.check_year:
+        topic, not the figure, or give it for a neighbour: name_swap). A question naming a year
+        that none of the evidence's documents ever says ("How much ... for fiscal year 2026?" of
+        a law authorizing sums up to 2025, "How did the 2024 revision change ...?" of the 2019
+        text) is not answered by them either: whatever they say is of another year (a year
+        naming a document, "the 2021 report", is one the document says)."""
+        if s.query is not None and self.settings.answer.check_year:
             unsaid = set(years_in(s.query.text)) - retriever.years_said(s.evidence.documents)
             if unsaid:
                 log.info("the documents never say the year asked: %s", ", ".join(sorted(unsaid)))

@@ -1024,6 +1024,21 @@ def test_a_quantity_in_a_year_the_documents_never_say_is_not_answered(make, chat
     assert not off.ask(asked.format(2026)).abstained
 
 
+@pytest.mark.parametrize("chat", [None, FakeChat("The omega charter sets out its goals [1].")])
+def test_a_question_naming_a_year_the_documents_never_say_is_not_answered(make, chat) -> None:
+    """Not only a quantity: what a 2024 revision changed is not answered by a document that
+    never says 2024 (it is of another text); asked of the year it says, it is."""
+    files = {
+        "omega.txt": "The omega charter sets out the goals of the omega project.\n\n"
+        "The charter of the omega project dates from 2020.\n"
+    }
+    asked = "What goals did the {} omega charter set for the omega project?"
+    answerer = make(chat, files)
+    assert_abstained(answerer.ask(asked.format(2024)))
+    assert not answerer.ask(asked.format(2020)).abstained
+    assert not make(chat, files, answer={"check_year": False}).ask(asked.format(2024)).abstained
+
+
 def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) -> None:
     """One quoted sentence gives another year's figure, the other no year: it may be the answer
     ("within 180 days of this memorandum" for a question naming the memorandum's year)."""
