@@ -40,6 +40,7 @@ from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
     LEAD_IN_ENDS,
+    document_language,
     ends_running_text,
     heads_next_part,
     is_capitals_heading,
@@ -125,7 +126,7 @@ def quote_answers(chat_model: Any, query: Query, quote: str, max_chars: int) -> 
     else: the caller then does as it would without asking."""
     text = " ".join(re.sub(rf"\s*{MARKER.pattern}", "", quote).split())[:max_chars]
     earlier = EARLIER_TEMPLATE.format(previous=query.previous) if query.previous else ""
-    question = query.english or query.text
+    question = _wording_in_language_of(query, text)
     prompt = JUDGE_TEMPLATE.format(earlier=earlier, question=question, text=text)
     try:
         reply = chat_model.invoke(
@@ -136,6 +137,19 @@ def quote_answers(chat_model: Any, query: Query, quote: str, max_chars: int) -> 
     said = str(getattr(reply, "content", "") or "").strip().lower()
     word = re.match(r"\W*(yes|no)\b", said)  # "**No**", '"Yes."', not "nope" nor an answer
     return word.group(1) == "yes" if word else None
+
+
+def _wording_in_language_of(query: Query, text: str) -> str:
+    """The question as worded in the text's language, when it was asked or searched in it (an
+    Indonesian question over an Indonesian regulation: the 1.5B model said no to its English
+    wording beside the Indonesian sentence that answers it); else its English wording, or the
+    question as asked."""
+    lang = document_language(text)
+    if lang == query.lang:
+        return query.text
+    if query.in_documents_language and lang == query.documents_lang:
+        return query.in_documents_language
+    return query.english or query.text
 
 
 def _new_figures(text: str, original: str) -> bool:

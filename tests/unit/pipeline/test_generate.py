@@ -271,6 +271,39 @@ def test_the_judge_reads_a_translation_and_a_follow_ups_earlier_question_on_its_
     assert "Dan kapan" not in prompt
 
 
+def test_the_judge_reads_the_question_as_asked_beside_a_quote_in_its_language() -> None:
+    chat = FakeChat(reply="yes")
+    query = Query(
+        "Berapa batas maksimum total pinjaman kepada satu penerima?",
+        "id",
+        english="What is the maximum total loan to one borrower?",
+    )
+    quote = (
+        "Batas maksimum total pemberian pinjaman dana ditetapkan sebesar Rp2.000.000.000,00 "
+        "(dua miliar rupiah) [1]."
+    )
+    assert quote_answers(chat, query, quote, 900) is True
+    prompt = chat.calls[0][0][1][1]
+    assert "Question: Berapa batas maksimum total pinjaman kepada satu penerima?\n" in prompt
+    assert "What is the maximum" not in prompt
+
+
+def test_the_judge_reads_the_documents_language_wording_beside_a_quote_in_that_language() -> None:
+    chat = FakeChat(reply="no")
+    query = Query(
+        "What is the maximum total loan to one borrower?",
+        "en",
+        in_documents_language="Berapa batas maksimum total pinjaman kepada satu penerima?",
+        documents_lang="id",
+    )
+    quote = "Batas maksimum total pemberian pinjaman dana ditetapkan oleh OJK secara berkala [1]."
+    quote_answers(chat, query, quote, 900)
+    assert "Question: Berapa batas maksimum" in chat.calls[0][0][1][1]
+    chat = FakeChat(reply="no")  # an English quote is judged on the English question
+    quote_answers(chat, query, "The cap on lending to one borrower is set by OJK [1].", 900)
+    assert "Question: What is the maximum total loan" in chat.calls[0][0][1][1]
+
+
 # --- the extractive answer --------------------------------------------------------------------
 
 
