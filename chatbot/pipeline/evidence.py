@@ -236,16 +236,13 @@ def _score_table(
     return split, table
 
 
-def _keep_authors(evidence: Evidence, query: Query, idf: IdfTable) -> None:
+def _keep_authors(evidence: Evidence, query: Query) -> None:
     """A question for the author (and nothing else) shares no words with the byline that
     answers it: only a sentence naming an author, in a passage that states the names the
     question gives its document ("the OECD report"), is evidence for it (none: the documents
     do not say). The names are an English wording's only: another language's are its own words
-    ("Tiongkok" for China), and so is one the translation kept as the question wrote it that
-    no indexed passage uses (a name the documents write, "OECD", is still asked for)."""
+    ("Tiongkok" for China)."""
     english = query.english or (query.text if query.lang == "en" else "")
-    if query.lang != "en":
-        english = _without_kept_words(english, query.text, idf)
     asked = names(english) if english else set()
     stated: dict[int, bool] = {}
 
@@ -260,18 +257,6 @@ def _keep_authors(evidence: Evidence, query: Query, idf: IdfTable) -> None:
         s for s in evidence.sentences if names_an_author(s.text) and of_the_document(s.number)
     ]
     evidence.answers_parts = [s for s in evidence.answers_parts if s in evidence.sentences]
-
-
-def _without_kept_words(english: str, asked: str, idf: IdfTable) -> str:
-    """The English wording without the words a translation kept as the question wrote them
-    that no indexed passage uses ("the Indonesia-Tiongkok AI ecosystem"): they are the
-    question's own words, not a name the documents would write."""
-    for word in set(re.findall(r"\w+", english)):
-        if re.search(rf"\b{re.escape(word)}\b", asked) and not any(
-            idf.knows(t) for t in tokens(word)
-        ):
-            english = re.sub(rf"[-–—]?\b{re.escape(word)}\b[-–—]?", " , ", english)
-    return english
 
 
 # Words that make a place's name another place's: "North Maluku" is not Maluku, "Papua Barat"
@@ -483,5 +468,5 @@ def choose_evidence(
         if at[rank + 1, j] not in evidence.answers_parts:
             evidence.answers_parts.append(at[rank + 1, j])
     if query.asks_author and not query.asks_several and query.asks_for is None:
-        _keep_authors(evidence, query, retriever.idf)
+        _keep_authors(evidence, query)
     return evidence

@@ -639,29 +639,6 @@ def test_only_a_sentence_naming_the_documents_author_is_evidence_for_who_wrote_i
     assert [s.text for s in other.sentences] == [visa, byline]
 
 
-def test_a_word_the_translation_kept_that_no_document_uses_is_not_asked_of_the_byline() -> None:
-    """The model's English kept "Tiongkok": no passage uses it, so it is the question's own
-    word, not a name of the document; a kept name the documents write ("OECD") still is."""
-    visa = "The government granted a Golden Visa to Sam Altman, the founder of OpenAI."
-    byline = "Tuhu Nugraha Digital Business Expert, Principal of IADERN"
-    oecd = "The OECD Council adopted the Recommendation on AI."
-    article = passage("1", visa, byline, title="A Robust AI Ecosystem")
-    scores = {visa: 0.6, byline: 0.4, oecd: 0.5}
-    retriever = FakeRetriever(ScoreEmbedder(scores), idf=IdfTable([visa, byline, oecd]))
-
-    def kept(question: str, english: str) -> list[str]:
-        query = Query(question, "id", english=english, asks_author=True)
-        retrieval = Retrieval([article], 0.0, 0.0, 0.0)
-        evidence = choose_evidence(query, retrieval, retriever, EXACT)  # type: ignore[arg-type]
-        return [s.text for s in evidence.sentences]
-
-    tiongkok = "Who wrote this article on the Indonesia-Tiongkok AI ecosystem?"
-    assert kept("Siapa penulis artikel tentang ekosistem AI Indonesia-Tiongkok ini?", tiongkok) == [
-        byline
-    ]
-    assert kept("Siapa penulis laporan OECD ini?", "Who wrote this OECD report?") == []
-
-
 def test_a_longer_name_holding_the_asked_one_does_not_match_it() -> None:
     """ "Maluku" asks for the row of Maluku, not of North Maluku (nor Maluku Utara): a word
     that makes a place another place, not said by the question, runs into its name."""
