@@ -13,7 +13,10 @@ COPY pyproject.toml README.md ./
 COPY core core
 COPY ingest ingest
 COPY chatbot chatbot
-RUN pip install --quiet '.[llm]' && useradd --create-home --uid 10001 sqa
+# The index and model folders exist, owned by sqa, before a volume is mounted on them (a
+# named volume takes the folder's owner; a missing folder would be made root's).
+RUN pip install --quiet '.[llm]' && useradd --create-home --uid 10001 sqa \
+ && install -d -o sqa -g sqa /home/sqa/index /home/sqa/models
 USER sqa
 ENV SQA_HOST=0.0.0.0 SQA_PORT=7860 SQA_INDEX_DIR=/home/sqa/index SQA_MODEL_CACHE_DIR=/home/sqa/models
 EXPOSE 7860
