@@ -62,7 +62,13 @@ from chatbot.pipeline.generate import (
     supporting_quote,
     translate,
 )
-from chatbot.pipeline.name_swap import about_neighbour, could_swap, other_year, years_in
+from chatbot.pipeline.name_swap import (
+    about_neighbour,
+    compared_years,
+    could_swap,
+    other_year,
+    years_in,
+)
 from chatbot.pipeline.prompts import (
     EXTRACTED_NOTICE,
     MODEL_DOWN,
@@ -473,14 +479,19 @@ class Answerer:
         model, asked of the quote alone, says no to most quotes that only share the question's
         topic, and yes to most that answer (AnswerSettings.judge_quotes); with no clear reply
         the quote stands, and so it does for a question in another language the model did not
-        translate (the question and an English instruction would be read in two languages)."""
+        translate (the question and an English instruction would be read in two languages),
+        unless the quote is in the question's language. The quote's language is that of the
+        passages it cites (one language, else none: the question's English is read)."""
         query = s.query
         if not self.settings.answer.judge_quotes or self.chat_model is None or query is None:
             return True
-        if query.lang != "en" and query.english is None:
+        passages = s.evidence.passages
+        langs = {base_language(passages[n].lang) for n in cited_numbers(quote) if n in passages}
+        lang = langs.pop() if len(langs) == 1 else None
+        if query.lang != "en" and query.english is None and lang != query.lang:
             return True
         limit = self.settings.answer.judge_chars
-        return quote_answers(self.chat_model, query, quote, limit) is not False
+        return quote_answers(self.chat_model, query, quote, limit, lang) is not False
 
     def _answers_kind_asked(self, s: Session, answer: str) -> bool:
         """Does a model's answer state a figure of the kind asked? A bare number answers a
@@ -569,9 +580,13 @@ class Answerer:
         that none of the evidence's documents ever says ("How much ... for fiscal year 2026?" of
         a law authorizing sums up to 2025, "How did the 2024 revision change ...?" of the 2019
         text) is not answered by them either: whatever they say is of another year (a year
-        naming a document, "the 2021 report", is one the document says)."""
+        naming a document, "the 2021 report", is one the document says). Asked for no quantity,
+        a year it measures against ("before 2025", "by 2030") or a decade is not checked."""
         if s.query is not None and self.settings.answer.check_year:
-            unsaid = set(years_in(s.query.text)) - retriever.years_said(s.evidence.documents)
+            years = set(years_in(s.query.text))
+            if not s.query.asks_quantity:
+                years -= compared_years(s.query.text)
+            unsaid = years - retriever.years_said(s.evidence.documents)
             if unsaid:
                 log.info("the documents never say the year asked: %s", ", ".join(sorted(unsaid)))
                 return False

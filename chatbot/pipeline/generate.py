@@ -40,7 +40,6 @@ from chatbot.pipeline.understand import Query
 from core.settings import AnswerSettings
 from core.text import (
     LEAD_IN_ENDS,
-    document_language,
     ends_running_text,
     heads_next_part,
     is_capitals_heading,
@@ -119,14 +118,17 @@ def translate(chat_model: Any, question: str, max_chars: int, lang: str = "en") 
     return wording
 
 
-def quote_answers(chat_model: Any, query: Query, quote: str, max_chars: int) -> bool | None:
-    """Does the quote (at most ``max_chars`` of it) state the answer to the question (its
-    English wording when it was translated; a follow-up with the question it follows on a line
-    of its own), by the model's yes or no? None when the model fails or replies with something
-    else: the caller then does as it would without asking."""
+def quote_answers(
+    chat_model: Any, query: Query, quote: str, max_chars: int, quote_lang: str | None = None
+) -> bool | None:
+    """Does the quote (at most ``max_chars`` of it) state the answer to the question (worded in
+    the quote's language ``quote_lang`` when it was asked or searched in it, else in English
+    when it was translated; a follow-up with the question it follows on a line of its own), by
+    the model's yes or no? None when the model fails or replies with something else: the
+    caller then does as it would without asking."""
     text = " ".join(re.sub(rf"\s*{MARKER.pattern}", "", quote).split())[:max_chars]
     earlier = EARLIER_TEMPLATE.format(previous=query.previous) if query.previous else ""
-    question = _wording_in_language_of(query, text)
+    question = wording_in(query, quote_lang)
     prompt = JUDGE_TEMPLATE.format(earlier=earlier, question=question, text=text)
     try:
         reply = chat_model.invoke(
@@ -139,12 +141,13 @@ def quote_answers(chat_model: Any, query: Query, quote: str, max_chars: int) -> 
     return word.group(1) == "yes" if word else None
 
 
-def _wording_in_language_of(query: Query, text: str) -> str:
-    """The question as worded in the text's language, when it was asked or searched in it (an
-    Indonesian question over an Indonesian regulation: the 1.5B model said no to its English
-    wording beside the Indonesian sentence that answers it); else its English wording, or the
-    question as asked."""
-    lang = document_language(text)
+def wording_in(query: Query, lang: str | None) -> str:
+    """The question as worded in ``lang``, when it was asked or searched in it (an Indonesian
+    question over an Indonesian regulation: the 1.5B model said no to its English wording
+    beside the Indonesian sentence that answers it); else its English wording, or the question
+    as asked."""
+    if lang is None:
+        return query.english or query.text
     if lang == query.lang:
         return query.text
     if query.in_documents_language and lang == query.documents_lang:

@@ -298,6 +298,24 @@ def years_in(text: str) -> list[str]:
     return _YEAR.findall(_nfkc(text))
 
 
+# A year a question measures against ("before 2025", "by 2030", "sejak 2019", "2020年以前",
+# "2030年までに") or a decade ("the 1990s"): no time of what it asks about.
+_COMPARED_YEAR = re.compile(
+    r"\b(?:before|after|by|until|till|since|prior\s+to|sebelum|sesudah|setelah|sejak|hingga|"
+    r"sampai|menjelang)\s+(?:(?:the\s+)?(?:end|start|beginning)\s+of\s+)?"
+    r"(?:(?:fiscal\s+)?year\s+|tahun\s+)?((?:19|20)\d\d)(?!\d)"
+    r"|(?<!\d)((?:19|20)\d\d)\s*年?\s*(?:以前|以降|以后|之前|之后|以来|前|后|までに|まで)"
+    r"|(?<!\d)((?:19|20)\d\d)'?s\b",
+    re.IGNORECASE,
+)
+
+
+def compared_years(question: str) -> set[str]:
+    """The years a question measures against or names as a decade, not as the time of what it
+    asks about ("Did it take effect before 2025?", "Which firms must register by 2030?")."""
+    return {y for m in _COMPARED_YEAR.finditer(_nfkc(question)) for y in m.groups() if y}
+
+
 # Any year a text names, also inside a range or a date ("2019-2020", "2026-01-15", "15.01.2026"),
 # a fiscal year's two digits ("FY21") and a range's second year ("2020-21", "2020/21").
 _ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")

@@ -338,6 +338,23 @@ def test_no_judge_without_a_translation_nor_when_the_model_fails(make) -> None:
     assert answer.outcome == "fallback" and failing.invoked == []
 
 
+def test_a_quote_in_the_questions_language_is_judged_on_the_question_as_asked(make) -> None:
+    """The quote's language is that of the passages it cites: an Indonesian question over an
+    Indonesian document is judged as asked, translated or not (an English wording beside the
+    Indonesian quote was read in two languages and said no to right quotes)."""
+    files = {
+        "alpha.txt": "Proyek alpha dimulai pada tahun 2019 oleh pemerintah daerah. Proyek alpha "
+        "membangun ladang tenaga surya di provinsi bagian utara untuk masyarakat desa.\n"
+    }
+    question = "Kapan proyek alpha dimulai oleh pemerintah daerah?"
+    for translation in ("", "When did the regional government start the alpha project?"):
+        chat = FakeChat(SENTINEL, translation=translation)  # the judge gets the same reply
+        make(chat, files).ask(question)
+        judged = [m for m in chat.invoked if m[0] == ("system", JUDGE_SYSTEM_PROMPT)]
+        assert len(judged) == 1
+        assert f"Question: {question}\n" in judged[0][1][1]
+
+
 def test_quotes_are_not_judged_when_so_set_nor_verified_answers(make) -> None:
     unjudged = FakeChat(SENTINEL, translation="No.")
     answer = make(unjudged, answer={"judge_quotes": False}).ask("When did the alpha project start?")
@@ -1027,7 +1044,8 @@ def test_a_quantity_in_a_year_the_documents_never_say_is_not_answered(make, chat
 @pytest.mark.parametrize("chat", [None, FakeChat("The omega charter sets out its goals [1].")])
 def test_a_question_naming_a_year_the_documents_never_say_is_not_answered(make, chat) -> None:
     """Not only a quantity: what a 2024 revision changed is not answered by a document that
-    never says 2024 (it is of another text); asked of the year it says, it is."""
+    never says 2024 (it is of another text); asked of the year it says, it is, and so is a
+    question measuring against a year ("before 2025", "by 2030"), which dates nothing asked."""
     files = {
         "omega.txt": "The omega charter sets out the goals of the omega project.\n\n"
         "The charter of the omega project dates from 2020.\n"
@@ -1036,6 +1054,8 @@ def test_a_question_naming_a_year_the_documents_never_say_is_not_answered(make, 
     answerer = make(chat, files)
     assert_abstained(answerer.ask(asked.format(2024)))
     assert not answerer.ask(asked.format(2020)).abstained
+    assert not answerer.ask("What goals must the omega project meet by 2030?").abstained
+    assert not answerer.ask("Did the omega charter set goals before 2025?").abstained
     assert not make(chat, files, answer={"check_year": False}).ask(asked.format(2024)).abstained
 
 

@@ -282,10 +282,13 @@ def test_the_judge_reads_the_question_as_asked_beside_a_quote_in_its_language() 
         "Batas maksimum total pemberian pinjaman dana ditetapkan sebesar Rp2.000.000.000,00 "
         "(dua miliar rupiah) [1]."
     )
-    assert quote_answers(chat, query, quote, 900) is True
+    assert quote_answers(chat, query, quote, 900, "id") is True
     prompt = chat.calls[0][0][1][1]
     assert "Question: Berapa batas maksimum total pinjaman kepada satu penerima?\n" in prompt
     assert "What is the maximum" not in prompt
+    chat = FakeChat(reply="yes")  # a quote of passages in several languages: the English
+    quote_answers(chat, query, quote, 900, None)
+    assert "Question: What is the maximum total loan to one borrower?\n" in chat.calls[0][0][1][1]
 
 
 def test_the_judge_reads_the_documents_language_wording_beside_a_quote_in_that_language() -> None:
@@ -297,10 +300,10 @@ def test_the_judge_reads_the_documents_language_wording_beside_a_quote_in_that_l
         documents_lang="id",
     )
     quote = "Batas maksimum total pemberian pinjaman dana ditetapkan oleh OJK secara berkala [1]."
-    quote_answers(chat, query, quote, 900)
+    quote_answers(chat, query, quote, 900, "id")
     assert "Question: Berapa batas maksimum" in chat.calls[0][0][1][1]
     chat = FakeChat(reply="no")  # an English quote is judged on the English question
-    quote_answers(chat, query, "The cap on lending to one borrower is set by OJK [1].", 900)
+    quote_answers(chat, query, "The cap on lending to one borrower is set by OJK [1].", 900, "en")
     assert "Question: What is the maximum total loan" in chat.calls[0][0][1][1]
 
 

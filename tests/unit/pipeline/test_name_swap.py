@@ -4,9 +4,12 @@ and a fact stated of the asked entity pass."""
 
 from __future__ import annotations
 
+import pytest
+
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.name_swap import (
+    compared_years,
     coordinated,
     could_swap,
     other_year,
@@ -326,3 +329,21 @@ def test_a_document_names_years_in_ranges_dates_and_fiscal_years() -> None:
     text = "Budget 2019-2020; FY21; 2022-23; issued 2026-01-15 and 15.01.2027; ２０３０年."
     assert years_named(text) == {"2019", "2020", "2021", "2022", "2023", "2026", "2027", "2030"}
     assert years_named("Version 2.0 of 12 pages, with 140 items") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "years"),
+    [
+        ("Did the regulation take effect before 2025?", {"2025"}),
+        ("Which operators must register by the end of 2030?", {"2030"}),
+        ("Apa yang berubah sejak tahun 2019?", {"2019"}),
+        ("2030年までに何を達成しますか？", {"2030"}),
+        ("２０２０年以前的规定是什么？", {"2020"}),
+        ("What changed since the 1990s?", {"1990"}),
+        ("How did the 2024 revision change the definition?", set()),  # the time of the thing
+        ("What happened in 2023?", set()),
+        ("What does the FY2024 budget fund?", set()),
+    ],
+)
+def test_years_a_question_measures_against(question: str, years: set[str]) -> None:
+    assert compared_years(question) == years
