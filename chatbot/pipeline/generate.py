@@ -121,9 +121,9 @@ def translate(chat_model: Any, question: str, max_chars: int, lang: str = "en") 
 def quote_answers(
     chat_model: Any, query: Query, quote: str, max_chars: int, quote_lang: str | None = None
 ) -> bool | None:
-    """Does the quote (at most ``max_chars`` of it) state the answer to the question (worded in
-    the quote's language ``quote_lang`` when it was asked or searched in it, else in English
-    when it was translated; a follow-up with the question it follows on a line of its own), by
+    """Does the quote (at most ``max_chars`` of it) state the answer to the question (as asked
+    when that was in the quote's language ``quote_lang``, else in English when it was
+    translated; a follow-up with the question it follows on a line of its own), by
     the model's yes or no? None when the model fails or replies with something else: the
     caller then does as it would without asking."""
     text = " ".join(re.sub(rf"\s*{MARKER.pattern}", "", quote).split())[:max_chars]
@@ -142,16 +142,14 @@ def quote_answers(
 
 
 def wording_in(query: Query, lang: str | None) -> str:
-    """The question as worded in ``lang``, when it was asked or searched in it (an Indonesian
-    question over an Indonesian regulation: the 1.5B model said no to its English wording
-    beside the Indonesian sentence that answers it); else its English wording, or the question
-    as asked."""
-    if lang is None:
-        return query.english or query.text
+    """The question as asked when it was asked in ``lang`` (an Indonesian question over an
+    Indonesian regulation: the 1.5B model said no to its English wording beside the Indonesian
+    sentence that answers it); else its English wording, or the question as asked. The model's
+    own wording in the documents' language is not used: it reads worse than the user's English
+    ("Berapa batas kap tanggung jawab nuclear baru ...?"), and the judge said yes to a
+    signature block under it."""
     if lang == query.lang:
         return query.text
-    if query.in_documents_language and lang == query.documents_lang:
-        return query.in_documents_language
     return query.english or query.text
 
 

@@ -291,20 +291,18 @@ def test_the_judge_reads_the_question_as_asked_beside_a_quote_in_its_language() 
     assert "Question: What is the maximum total loan to one borrower?\n" in chat.calls[0][0][1][1]
 
 
-def test_the_judge_reads_the_documents_language_wording_beside_a_quote_in_that_language() -> None:
+def test_the_judge_reads_the_users_english_not_the_models_documents_language_wording() -> None:
     chat = FakeChat(reply="no")
     query = Query(
         "What is the maximum total loan to one borrower?",
         "en",
-        in_documents_language="Berapa batas maksimum total pinjaman kepada satu penerima?",
+        in_documents_language="Berapa batas kap pinjaman kepada satu penerima?",
         documents_lang="id",
     )
     quote = "Batas maksimum total pemberian pinjaman dana ditetapkan oleh OJK secara berkala [1]."
     quote_answers(chat, query, quote, 900, "id")
-    assert "Question: Berapa batas maksimum" in chat.calls[0][0][1][1]
-    chat = FakeChat(reply="no")  # an English quote is judged on the English question
-    quote_answers(chat, query, "The cap on lending to one borrower is set by OJK [1].", 900, "en")
-    assert "Question: What is the maximum total loan" in chat.calls[0][0][1][1]
+    prompt = chat.calls[0][0][1][1]
+    assert "Question: What is the maximum total loan" in prompt and "Berapa" not in prompt
 
 
 # --- the extractive answer --------------------------------------------------------------------
