@@ -30,10 +30,11 @@ FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 _MONEY_WORDS = (
     r"\b(?:money|funds?|funding|budget(?:s|ed)?|fees?|fines?|costs?|prices?|dollars?|"
     r"salar(?:y|ies)|spen[dt]|spending|appropriat\w*|invest(?:ed|ing|ments?)?|pa(?:y|id)|"
-    r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|biaya|dana|anggaran|"
-    r"denda|rupiah|harga|gaji|modal|nilai\s+(?:ekonomi|investasi|pasar))\b"
-    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル"
-    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元"
+    r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|loans?|grants?|"
+    r"subsid(?:y|ies)|taxe?s?|biaya|dana|anggaran|denda|rupiah|harga|gaji|modal|pinjaman|"
+    r"kredit|hibah|subsidi|pajak|nilai\s+(?:ekonomi|investasi|pasar))\b"
+    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル|融資|貸付|補助金|税"
+    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元|贷款|借款|补贴|补助|税"
 )
 # What "berapa" (Indonesian) and "多少"/"几" (Chinese) count when they ask for a count, not a sum.
 _ID_COUNTED = r"hari|minggu|bulan|tahun|jam|kali|buah|orang|negara|anggota|unit"
@@ -43,7 +44,7 @@ _ZH_COUNTERS = r"个|名|家|项|条|所|位|次|天|日|年|月|周|小时|分�
 # one ("どれくらいの経済価値"): before anything else it asks how long or how many.
 _HOW_MUCH = (
     r"\bhow much\b(?!\s+(?:time|of)\b)"
-    rf"|\bberapa\b(?!\s+(?:lama|banyak|jumlah|persen|{_ID_COUNTED})\b)"
+    rf"|\bberapa\b(?!\s+(?:lama|banyak|jumlah|persen|jangka|{_ID_COUNTED})\b)"
     rf"|いくら|多少(?!{_ZH_COUNTERS})|何円|何ドル|几元"
 )
 _JA_HOW_MUCH_OF = r"(?:どれ|どの)(?:くらい|ぐらい|だけ)の?(?:経済(?:的)?価値|金額|予算|資金|費用)"
@@ -60,6 +61,7 @@ _ASKS_SHARE = re.compile(
     r"\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+){0,2}"
     r"(?:percentage|percent|share(?!\s+capital)|proportion|fraction|(?<!exchange )rate)(?![-\w])"
     r"|\bhow many per ?cent\b|\bberapa persen\b|\bpersentase\b|\bproporsi\b"
+    r"|\bberapa\b.{0,40}\bbunga\b|金利|利率"
     r"|何パーセント|何[%％]|割合は(?:どのくらい|どれくらい|どれだけ|何)"
     r"|百分之多少|百分比|占.{0,12}比例|比例.{0,6}(?:多少|多大|多高)|多大比例|多少比例|占比",
     re.IGNORECASE,

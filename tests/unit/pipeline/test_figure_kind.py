@@ -55,6 +55,13 @@ from chatbot.pipeline.figure_kind import (
         ("AIはインドネシア経済にどれくらいの経済価値をもたらしますか？", "money"),
         ("人工智能每年可为印度尼西亚经济创造多少经济价值？", "money"),
         ("How much was budgeted for scholarships in FY2024?", "money"),
+        ("How much in grants does each school receive?", "money"),
+        ("Berapa batas maksimum total pinjaman kepada satu penerima?", "money"),  # a loan
+        ("贷款额度最高是多少？", "money"),
+        ("Berapa batas maksimum suku bunga pinjaman per hari?", "share"),  # an interest rate
+        ("Berapa bunga harian maksimum?", "share"),
+        ("融資の金利の上限はどれくらいですか？", "share"),
+        ("贷款利率上限是多少？", "share"),
         ("When did Indonesia release its strategy?", "time"),
         ("When was the observatory launched?", "time"),
         ("Kapan Indonesia meluncurkan strateginya?", "time"),
@@ -75,6 +82,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "How long must agencies keep the records?",  # often "until revoked": not checked
         "How much time is allowed to pay the fine?",
         "Berapa lama masa jabatan anggota Dewan?",
+        "Berapa jangka waktu maksimum pinjaman?",  # a loan's term, not a sum
         "What year-end reports are required?",
         "記録の保存期間は何年ですか？",  # how many years, or which year: either
         "What are the yearly targets?",
