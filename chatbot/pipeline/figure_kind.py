@@ -33,8 +33,8 @@ _MONEY_WORDS = (
     r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|loans?|grants?|"
     r"subsid(?:y|ies)|taxe?s?|biaya|dana|anggaran|denda|rupiah|harga|gaji|modal|pinjaman|"
     r"kredit|hibah|subsidi|pajak|nilai\s+(?:ekonomi|investasi|pasar))\b"
-    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル|融資|貸付|補助金|税"
-    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元|贷款|借款|补贴|补助|税"
+    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル|融資|貸付|補助金|税金|税額|税収"
+    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元|贷款|借款|补贴|补助|税款|税额|税金"
 )
 # What "berapa" (Indonesian) and "多少"/"几" (Chinese) count when they ask for a count, not a sum.
 _ID_COUNTED = r"hari|minggu|bulan|tahun|jam|kali|buah|orang|negara|anggota|unit"

@@ -121,6 +121,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "どのくらいの企業が予算を増やしましたか？",  # how many firms
         "有多少企业参与了价值链？",  # a value chain
         "价值观教育覆盖了多少学校？",  # values
+        "税务局有多少员工？",  # the tax office's staff: a count, not a sum
     ],
 )
 def test_other_questions_ask_for_no_checked_kind(question: str) -> None:
