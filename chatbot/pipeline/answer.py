@@ -580,17 +580,19 @@ class Answerer:
         that none of the evidence's documents ever says ("How much ... for fiscal year 2026?" of
         a law authorizing sums up to 2025, "How did the 2024 revision change ...?" of the 2019
         text) is not answered by them either: whatever they say is of another year (a year
-        naming a document, "the 2021 report", is one the document says). Asked for no quantity,
-        a year it measures against ("before 2025", "by 2030") or a decade is not checked."""
-        if s.query is not None and self.settings.answer.check_year:
-            years = set(years_in(s.query.text))
-            if not s.query.asks_quantity:
-                years -= compared_years(s.query.text)
+        naming a document, "the 2021 report", is one the document says). Asked for no figure,
+        a year it compares with ("before 2025", "since 2019") or a decade is not checked (a
+        follow-up's is: "And since 2019?" goes on a question that may ask one)."""
+        query = s.query
+        if query is not None and self.settings.answer.check_year:
+            years = set(years_in(query.text))
+            if not (query.asks_quantity or query.asks_for or query.previous):
+                years -= compared_years(query.text)
             unsaid = years - retriever.years_said(s.evidence.documents)
             if unsaid:
                 log.info("the documents never say the year asked: %s", ", ".join(sorted(unsaid)))
                 return False
-        if self._checked_kind(s) is None or s.query is None:
+        if self._checked_kind(s) is None or query is None:
             return bool(s.evidence.sentences)
         question, passages = s.query.english or s.query.text, s.evidence.passages
         peers = retriever.coordinated_names(s.evidence.documents)

@@ -30,11 +30,10 @@ FigureKind = Literal["money", "share", "date", "year", "count", "time"]
 _MONEY_WORDS = (
     r"\b(?:money|funds?|funding|budget(?:s|ed)?|fees?|fines?|costs?|prices?|dollars?|"
     r"salar(?:y|ies)|spen[dt]|spending|appropriat\w*|invest(?:ed|ing|ments?)?|pa(?:y|id)|"
-    r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|loans?|grants?|"
-    r"subsid(?:y|ies)|taxe?s?|biaya|dana|anggaran|denda|rupiah|harga|gaji|modal|pinjaman|"
-    r"kredit|hibah|subsidi|pajak|nilai\s+(?:ekonomi|investasi|pasar))\b"
-    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル|融資|貸付|補助金|税金|税額|税収"
-    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元|贷款|借款|补贴|补助|税款|税额|税金"
+    r"charged?|worth|revenues?|(?:economic|monetary|market)\s+value|biaya|dana|anggaran|"
+    r"denda|rupiah|harga|gaji|modal|nilai\s+(?:ekonomi|investasi|pasar))\b"
+    r"|予算|費用|罰金|金額|資金|料金|経済(?:的)?価値|円(?![滑卓形満])|ドル"
+    r"|资金|预算|费用|罚款|罚金|金额|价格|经济价值|经费|美元"
 )
 # What "berapa" (Indonesian) and "多少"/"几" (Chinese) count when they ask for a count, not a sum.
 _ID_COUNTED = r"hari|minggu|bulan|tahun|jam|kali|buah|orang|negara|anggota|unit"
@@ -61,7 +60,11 @@ _ASKS_SHARE = re.compile(
     r"\b(?:what|which)\s+(?:(?:is|was)\s+the\s+)?(?:\w+\s+){0,2}"
     r"(?:percentage|percent|share(?!\s+capital)|proportion|fraction|(?<!exchange )rate)(?![-\w])"
     r"|\bhow many per ?cent\b|\bberapa persen\b|\bpersentase\b|\bproporsi\b"
-    r"|\bberapa\b.{0,40}\bbunga\b|金利|利率"
+    # an interest rate asked for ("berapa batas maksimum suku bunga pinjaman", "金利は
+    # いくら", "利率上限是多少"), not its kind or its date
+    r"|\bberapa(?:kah)?\s+(?:\w+\s+){0,3}?(?:suku\s+bunga|bunga\s+(?:pinjaman|harian|"
+    r"tahunan|bulanan|per\s+(?:hari|bulan|tahun)|maksimum|maksimal))\b"
+    r"|(?:金利|利率).{0,6}(?:いくら|何パーセント|何[%％]|どのくらい|どれくらい|多少|多高)"
     r"|何パーセント|何[%％]|割合は(?:どのくらい|どれくらい|どれだけ|何)"
     r"|百分之多少|百分比|占.{0,12}比例|比例.{0,6}(?:多少|多大|多高)|多大比例|多少比例|占比",
     re.IGNORECASE,

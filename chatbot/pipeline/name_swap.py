@@ -298,21 +298,22 @@ def years_in(text: str) -> list[str]:
     return _YEAR.findall(_nfkc(text))
 
 
-# A year a question measures against ("before 2025", "by 2030", "sejak 2019", "2020年以前",
-# "2030年までに") or a decade ("the 1990s"): no time of what it asks about.
+# A year a question compares with ("before 2025", "since 2019", "sejak 2019", "2020年以前")
+# or a decade ("the 1990s"): no time of what it asks about. A deadline ("by 2030",
+# "2030年までに") is not one: it dates a target, which a document for another year lacks.
 _COMPARED_YEAR = re.compile(
-    r"\b(?:before|after|by|until|till|since|prior\s+to|sebelum|sesudah|setelah|sejak|hingga|"
-    r"sampai|menjelang)\s+(?:(?:the\s+)?(?:end|start|beginning)\s+of\s+)?"
+    r"\b(?:before|after|since|prior\s+to|sebelum|sesudah|setelah|sejak)\s+"
+    r"(?:(?:the\s+)?(?:end|start|beginning)\s+of\s+|akhir\s+|awal\s+)?"
     r"(?:(?:fiscal\s+)?year\s+|tahun\s+)?((?:19|20)\d\d)(?!\d)"
-    r"|(?<!\d)((?:19|20)\d\d)\s*年?\s*(?:以前|以降|以后|之前|之后|以来|前|后|までに|まで)"
-    r"|(?<!\d)((?:19|20)\d\d)'?s\b",
+    r"|(?<!\d)((?:19|20)\d\d)\s*年?\s*(?:以前|以降|以后|之前|之后|以来)"
+    r"|(?<!\d)((?:19|20)\d0)s\b",
     re.IGNORECASE,
 )
 
 
 def compared_years(question: str) -> set[str]:
-    """The years a question measures against or names as a decade, not as the time of what it
-    asks about ("Did it take effect before 2025?", "Which firms must register by 2030?")."""
+    """The years a question compares with or names as a decade, not as the time of what it
+    asks about ("Did it take effect before 2025?", "What has changed since 2019?")."""
     return {y for m in _COMPARED_YEAR.finditer(_nfkc(question)) for y in m.groups() if y}
 
 

@@ -55,11 +55,10 @@ from chatbot.pipeline.figure_kind import (
         ("AIはインドネシア経済にどれくらいの経済価値をもたらしますか？", "money"),
         ("人工智能每年可为印度尼西亚经济创造多少经济价值？", "money"),
         ("How much was budgeted for scholarships in FY2024?", "money"),
-        ("How much in grants does each school receive?", "money"),
-        ("Berapa batas maksimum total pinjaman kepada satu penerima?", "money"),  # a loan
-        ("贷款额度最高是多少？", "money"),
         ("Berapa batas maksimum suku bunga pinjaman per hari?", "share"),  # an interest rate
-        ("Berapa bunga harian maksimum?", "share"),
+        ("Berapa bunga pinjaman per hari yang diizinkan?", "share"),
+        ("Berapa kali bunga dibayar?", "count"),  # a count of payments, not a rate
+        ("金利はいつ改定されましたか？", "time"),  # when a rate changed
         ("融資の金利の上限はどれくらいですか？", "share"),
         ("贷款利率上限是多少？", "share"),
         ("When did Indonesia release its strategy?", "time"),
@@ -83,6 +82,10 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "How much time is allowed to pay the fine?",
         "Berapa lama masa jabatan anggota Dewan?",
         "Berapa jangka waktu maksimum pinjaman?",  # a loan's term, not a sum
+        "Berapa jenis bunga yang dilindungi?",  # flowers
+        "贷款利率由谁决定？",
+        "How much authority does the tax office have?",  # not a sum of money
+        "借款人有多少？",  # borrowers
         "What year-end reports are required?",
         "記録の保存期間は何年ですか？",  # how many years, or which year: either
         "What are the yearly targets?",
@@ -121,7 +124,6 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "どのくらいの企業が予算を増やしましたか？",  # how many firms
         "有多少企业参与了价值链？",  # a value chain
         "价值观教育覆盖了多少学校？",  # values
-        "税务局有多少员工？",  # the tax office's staff: a count, not a sum
     ],
 )
 def test_other_questions_ask_for_no_checked_kind(question: str) -> None:

@@ -335,11 +335,15 @@ def test_a_document_names_years_in_ranges_dates_and_fiscal_years() -> None:
     ("question", "years"),
     [
         ("Did the regulation take effect before 2025?", {"2025"}),
-        ("Which operators must register by the end of 2030?", {"2030"}),
+        ("Which operators registered before the end of 2021?", {"2021"}),
         ("Apa yang berubah sejak tahun 2019?", {"2019"}),
-        ("2030年までに何を達成しますか？", {"2030"}),
+        ("Apa yang harus selesai sebelum akhir tahun 2025?", {"2025"}),
         ("２０２０年以前的规定是什么？", {"2020"}),
         ("What changed since the 1990s?", {"1990"}),
+        ("Which operators must register by the end of 2030?", set()),  # a deadline
+        ("2030年までに何を達成しますか？", set()),
+        ("What goals did 2024's charter set?", set()),  # a possessive, not a decade
+        ("2020年前半の計画は？", set()),  # the first half of 2020
         ("How did the 2024 revision change the definition?", set()),  # the time of the thing
         ("What happened in 2023?", set()),
         ("What does the FY2024 budget fund?", set()),
