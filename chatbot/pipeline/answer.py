@@ -594,7 +594,7 @@ class Answerer:
                 return False
         if self._checked_kind(s) is None or query is None:
             return bool(s.evidence.sentences)
-        question, passages = s.query.english or s.query.text, s.evidence.passages
+        question, passages = query.english or query.text, s.evidence.passages
         peers = retriever.coordinated_names(s.evidence.documents)
         swaps = could_swap(question, peers)
 
