@@ -1061,6 +1061,21 @@ def test_a_question_naming_a_year_the_documents_never_say_is_not_answered(make, 
     assert not make(chat, files, answer={"check_year": False}).ask(asked.format(2024)).abstained
 
 
+def test_a_compared_year_is_still_checked_for_a_figure_or_a_follow_up(make) -> None:
+    """A share asked "since 2017" of documents that never say 2017, and a follow-up "And
+    since 2017?", are held to the year: what the documents give is of another year."""
+    files = {
+        "omega.txt": "The omega charter of 2020 sets out the goals of the omega project. "
+        "The omega project met 40% of the goals of the omega charter.\n"
+    }
+    answerer = make(None, files)
+    asked = "What goal share has the omega project met since {}?"  # a share, no "how much"
+    assert not answerer.ask(asked.format(2020)).abstained
+    assert_abstained(answerer.ask(asked.format(2017)))
+    earlier = [("Which goals does the omega charter set?", "The goals of the omega project [1].")]
+    assert_abstained(answerer.ask("And since 2017?", earlier))
+
+
 def test_a_quote_with_a_sentence_saying_no_year_may_answer(make, monkeypatch) -> None:
     """One quoted sentence gives another year's figure, the other no year: it may be the answer
     ("within 180 days of this memorandum" for a question naming the memorandum's year)."""

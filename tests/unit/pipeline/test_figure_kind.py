@@ -81,7 +81,7 @@ def test_questions_asking_for_a_checked_kind_of_figure(question: str, kind: str)
         "How long must agencies keep the records?",  # often "until revoked": not checked
         "How much time is allowed to pay the fine?",
         "Berapa lama masa jabatan anggota Dewan?",
-        "Berapa jangka waktu maksimum pinjaman?",  # a loan's term, not a sum
+        "Berapa jangka waktu pembayaran denda?",  # a term to pay a fine, not a sum
         "Berapa jenis bunga yang dilindungi?",  # flowers
         "贷款利率由谁决定？",
         "How much authority does the tax office have?",  # not a sum of money
