@@ -5,6 +5,7 @@ scanned page from the OCR'd word boxes."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -167,3 +168,76 @@ def test_the_viewer_highlights_a_passage_on_a_scanned_page(tmp_path: Path) -> No
     assert rendered.highlights >= 3
     plain = render_page(corpus / "mixed.pdf", 2, SENTENCE, SourceViewSettings(), 100)
     assert plain.highlights == 0  # without the OCR'd words the page has no text to find
+
+
+CJK_FONT = Path(
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)  # scripts/install-chromium
+CJK_PAGES = {
+    # file -> (font face, printed lines, the tesseract model told from the page, phrases read)
+    "ja.pdf": (
+        "Noto Sans CJK JP",
+        [
+            "政府は人工知能の研究開発を推進するため、",
+            "新しい基金を設立した。基金の規模は",
+            "五百億円である。",
+        ],
+        "jpn",
+        ["人工知能", "研究開発", "基金"],
+    ),
+    "zh.pdf": (
+        "Noto Sans CJK SC",
+        ["国家鼓励人工智能技术创新，", "支持企业开展数据资源建设，", "并加强个人信息保护。"],
+        "chi_sim",
+        ["人工智能", "技术创新", "个人信息保护"],
+    ),
+}
+
+
+def _cjk_scan(face: str, lines: list[str]) -> bytes:
+    """A PDF whose one page is only an image of printed Japanese or Chinese lines."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    if not CJK_FONT.exists():
+        pytest.fail(f"{CJK_FONT} is missing: run scripts/install-chromium (fonts-noto-cjk)")
+    font = next(
+        f
+        for f in (ImageFont.truetype(str(CJK_FONT), 72, index=i) for i in range(10))
+        if f.getname()[0] == face
+    )
+    image = Image.new("L", (2480, 3508), 255)  # A4 at 300 dpi
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((200, 300 + 130 * i), line, fill=0, font=font)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.image(png, x=0, y=0, w=210, h=297)
+    return bytes(pdf.output())
+
+
+def test_japanese_and_chinese_scans_are_read_in_their_own_script(tmp_path: Path) -> None:
+    """No manifest names the language: English reads the page badly, and the most confident
+    of the Japanese and Chinese models is kept; the chunks hold what the page says."""
+    if not {"jpn", "chi_sim"} <= set(installed_languages("tesseract")):
+        pytest.fail("tesseract's jpn and chi_sim models are not installed: run scripts/install-ocr")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (face, lines, _, _) in CJK_PAGES.items():
+        (corpus / name).write_bytes(_cjk_scan(face, lines))
+    settings = _settings(tmp_path, corpus)
+    report = run_build(settings, progress=False)
+    assert report.errors == {}
+    build = store.live_build_dir(settings.index_dir)
+    assert build is not None
+    chunks = store.read_chunks(build)
+    words = read_ocr_words(build)
+    for name, (_, _, model, phrases) in CJK_PAGES.items():
+        assert report.ocr[name].pages == [1]
+        page = words[(hashlib.sha256((corpus / name).read_bytes()).hexdigest(), 1)]
+        assert page.lang == model, (name, page.lang)
+        text = re.sub(r"\s+", "", " ".join(c.text for c in chunks if c.source == name))
+        missing = [p for p in phrases if p not in text]
+        assert not missing, (name, missing, text)

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from core.settings import DocumentSettings, Settings
 from ingest.readers.archive import open_archive, parse_xml
 from ingest.readers.page import LoadError
+from ingest.readers.sheets import read_xlsx
 from ingest.readers.slides import read_pptx
 from ingest.readers.word import read_docx
 
@@ -59,3 +66,86 @@ def test_xml_entities_are_not_expanded(tmp_path) -> None:  # type: ignore[no-unt
     ).encode()
     root = parse_xml(doc, "EPUB")
     assert "TOP SECRET" not in "".join(root.itertext())
+
+
+def _rewrite_member(raw: bytes, name: str, edit: Callable[[bytes], bytes]) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    assert name in members, sorted(members)
+    members[name] = edit(members[name])
+    return zipped(members)
+
+
+def _hostile(xml: bytes, secret: Path, marker: bytes) -> bytes:
+    """xml with a DOCTYPE declaring an external entity (the secret file) and an internal one,
+    both used where the marker text was."""
+    doctype = f'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret}"><!ENTITY big "BIG">]>'
+    end = xml.index(b"?>") + 2 if xml.startswith(b"<?xml") else 0  # after any declaration
+    head, body = xml[:end], xml[end:]
+    assert marker in body
+    return head + doctype.encode() + body.replace(marker, marker + b" &xxe;&big;", 1)
+
+
+def _real_docx() -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("The harbour fund pays for the quay.")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _real_pptx() -> bytes:
+    from pptx import Presentation
+
+    deck = Presentation()
+    deck.slides.add_slide(deck.slide_layouts[0]).shapes.title.text = "The harbour fund pays"
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def _real_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Fund", "Amount"])
+    book.active.append(["The harbour fund pays", 4])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "member", "read"),
+    [
+        (_real_docx, "word/document.xml", read_docx),
+        (_real_pptx, "ppt/slides/slide1.xml", read_pptx),
+        (_real_xlsx, "xl/worksheets/sheet1.xml", read_xlsx),
+    ],
+    ids=["docx", "pptx", "xlsx"],
+)
+def test_an_external_entity_in_an_office_file_never_reads_the_file(
+    tmp_path: Path,
+    settings: Settings,
+    make: Callable[[], bytes],
+    member: str,
+    read: Callable[[bytes, Settings], list[Any]],
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    raw = make()
+    if (
+        member == "xl/sharedStrings.xml"
+        and member not in zipfile.ZipFile(io.BytesIO(raw)).namelist()
+    ):
+        pytest.skip("openpyxl wrote inline strings")  # pragma: no cover - depends on openpyxl
+    hostile = _rewrite_member(raw, member, lambda xml: _hostile(xml, secret, b"harbour fund"))
+    try:
+        pages = read(hostile, settings)
+    except LoadError:
+        return  # refusing the file is as good; it fails alone with one clear line
+    text = "\n".join(page.text for page in pages)
+    assert "harbour fund" in text
+    assert "TOP SECRET" not in text
