@@ -1,7 +1,9 @@
-"""Headless Chromium on the citation page viewer: a real PDF (the World Bank EdTech paper) and
-a Markdown file (US Code), indexed with the hashing embedders and served by the real server.
+"""Headless Chromium on the citation page viewer: a real PDF (the World Bank EdTech paper), a
+Markdown file (US Code) and a scanned PDF read by tesseract (dev3's PP 46/2009), indexed with the
+hashing embedders and served by the real server.
 
-Screenshots: docs/screenshots/page_viewer.png (kept), test-output/screenshots/ (the rest).
+Screenshots: docs/screenshots/page_viewer.png and page_viewer_scan.png (kept),
+test-output/screenshots/ (the rest).
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ REPO = Path(__file__).resolve().parents[2]
 FOREIGN = REPO.parent / "shared" / "corpora" / "foreign"
 PDF = "worldbank-reimagining-human-connections-edtech-2020.pdf"
 MARKDOWN = "us-code-15-ch119-national-ai-initiative-part1.md"
+SCAN = (
+    REPO.parent
+    / "shared"
+    / "corpora"
+    / "dev3"
+    / ("id-pp-46-2009-batas-pertanggungjawaban-kerugian-nuklir.pdf")
+)
 PDF_QUESTION = "Education is, at its heart, about human connections between whom?"
+SCAN_QUESTION = "Kecelakaan nuklir dapat menimbulkan kerugian nuklir yang sangat besar: mengapa perlu kepastian hukum bagi masyarakat maupun pengusaha instalasi nuklir?"
 TEXT_QUESTION = "What does the term Interagency Committee mean?"
 TIMEOUT_MS = 30_000
 
@@ -50,6 +60,8 @@ def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     corpus.mkdir()
     for name in (PDF, MARKDOWN):
         shutil.copy(FOREIGN / name, corpus / name)
+    if SCAN.exists():  # read by the real tesseract (make test installs it)
+        shutil.copy(SCAN, corpus / SCAN.name)
     env = {
         **os.environ,
         "SQA_DENSE_MODEL": "hashing",
@@ -93,12 +105,13 @@ def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(10)
 
 
-def cited_url(server: str, question: str, pdf: bool) -> str:
-    """The viewer address of the first citation from a PDF (or a text file), built from the
-    /api/ask answer JSON by the documented pattern."""
+def cited_url(server: str, question: str, pdf: bool, doc: str = "", loc: str = "") -> str:
+    """The viewer address of the first citation from a PDF (or a text file; whose document id
+    holds `doc`, whose location starts with `loc`), built from the /api/ask answer JSON by the
+    documented pattern."""
     answer = httpx.post(f"{server}/api/ask", json={"question": question}, timeout=60).json()
     for c in answer["citations"]:
-        if c["location"].startswith("p. ") == pdf:
+        if c["location"].startswith(loc or "p. ") == pdf and doc in c["doc_id"]:
             query = {"doc": c["doc_id"], "variant": c["variant"], "loc": c["location"]}
             return f"{server}/source?{urlencode(query)}"
     raise AssertionError(f"no {'PDF' if pdf else 'text'} citation in {answer['citations']}")
@@ -157,3 +170,22 @@ def test_view_source_link_in_the_chat_ui_opens_the_viewer(page: Page, viewer_ser
     viewer.wait_for_load_state()
     assert viewer.url.startswith(viewer_server + "/source?")
     assert viewer.locator("header h1").is_visible()
+
+
+def test_a_scanned_page_is_shown_as_its_image_with_the_passage_highlighted(
+    page: Page, viewer_server: str
+) -> None:
+    """The page has no text layer: the highlight comes from the words tesseract read, with
+    their boxes. Also makes docs/screenshots/page_viewer_scan.png (the README shows it)."""
+    if not SCAN.exists():
+        pytest.skip(f"needs the dev3 corpus at {SCAN}")
+    page.goto(cited_url(viewer_server, SCAN_QUESTION, pdf=True, doc="pp-46-2009", loc="p. 3 "))
+    image = page.locator("img#page")
+    page.wait_for_function(
+        "() => document.querySelector('img#page')?.naturalWidth > 0", timeout=TIMEOUT_MS
+    )
+    assert highlighted_share(image.screenshot()) > 0.002
+    assert SCAN.name in page.locator("header").inner_text()
+    page.set_viewport_size({"width": 1000, "height": 1400})
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=REPO / "docs" / "screenshots" / "page_viewer_scan.png", full_page=False)
