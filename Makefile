@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench eval eval-heldout install browser-deps ocr-deps redis-deps
+.PHONY: run test test-fast lint bench eval eval-heldout eval-milvus install browser-deps ocr-deps redis-deps
 
 # Create the virtualenv and install everything once (again when pyproject.toml changes).
 # torch is pinned to the local CPU wheel first: any other torch pulls GBs of CUDA packages.
@@ -64,3 +64,9 @@ eval: $(STAMP) ocr-deps
 
 eval-heldout: $(STAMP) ocr-deps
 	$(BIN)/python scripts/eval_suite.py --heldout
+
+## The same development sets with the index in a milvus-lite server it starts (answers in
+## test-output/eval/milvus/), then compared with make eval's question by question.
+eval-milvus: $(STAMP) ocr-deps
+	$(BIN)/python scripts/eval_suite.py --backend milvus
+	$(BIN)/python scripts/compare_answers.py test-output/eval test-output/eval/milvus

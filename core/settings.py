@@ -1107,6 +1107,17 @@ class Settings(BaseSettings):
         default_factory=lambda: MilvusSettings(),
         description="The Milvus index (SQA_MILVUS__URI=http://milvus:19530 and so on).",
     )
+    milvus_uri: str | None = Field(
+        None,
+        max_length=2000,
+        description="SQA_MILVUS_URI: the same as milvus.uri (SQA_MILVUS__URI); setting both to "
+        "different values is refused.",
+    )
+    milvus_token: SecretStr | None = Field(
+        None,
+        description="SQA_MILVUS_TOKEN: the same as milvus.token (SQA_MILVUS__TOKEN); setting "
+        "both to different values is refused.",
+    )
     llm_base_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Several OpenAI-compatible endpoints for llm=openai, comma-separated: a "
@@ -1166,6 +1177,23 @@ class Settings(BaseSettings):
         # pool of a comma-separated list: the pool needs no other path through the code.
         if self.llm_base_urls:
             self.llm_base_url = ",".join(self.llm_base_urls)
+        return self
+
+    @model_validator(mode="after")
+    def _flat_milvus_names(self) -> Settings:
+        # The issue and most deployments name them SQA_MILVUS_URI / SQA_MILVUS_TOKEN; the
+        # nested names (SQA_MILVUS__URI) keep working. Two different values are a mistake.
+        for flat, nested in (("milvus_uri", "uri"), ("milvus_token", "token")):
+            value = getattr(self, flat)
+            if value is None:
+                continue
+            current = getattr(self.milvus, nested)
+            if nested in self.milvus.model_fields_set and current != value:
+                raise ValueError(
+                    f"SQA_{flat.upper()} and SQA_MILVUS__{nested.upper()} are both set, to "
+                    "different values: keep one"
+                )
+            setattr(self.milvus, nested, value)
         return self
 
     @field_validator("llm_base_urls", mode="before")

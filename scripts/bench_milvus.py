@@ -21,9 +21,7 @@ import argparse
 import json
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench import Figures, print_figures, write_figures  # noqa: E402
+from milvus_lite import MilvusLiteServer  # noqa: E402
 
 from chatbot.evaluation.evaluate import percentile  # noqa: E402
 from chatbot.pipeline.retrieve import Retriever  # noqa: E402
@@ -145,36 +144,6 @@ def recall_at_10(index, base: np.ndarray, queries: np.ndarray) -> float:
     return float(np.mean([len(set(e) & set(f)) / 10 for e, f in zip(exact, found, strict=True)]))
 
 
-def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    binary = Path(sys.executable).parent / "milvus-lite"
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "server",
-            "--data-dir",
-            str(folder),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--max-workers",
-            "4",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}"
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("milvus-lite server did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path)
@@ -191,7 +160,8 @@ def main() -> int:
     try:
         uri = args.uri
         if uri is None:
-            server, uri = start_server(work / "milvus")
+            server = MilvusLiteServer(work / "milvus", max_workers=4)
+            uri = server.uri
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             index_dir=work / "index",
@@ -282,8 +252,7 @@ def main() -> int:
         )
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(30)
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     print_figures(figures)
     if args.json:

@@ -5,17 +5,22 @@
     python scripts/eval_suite.py --modes none    # extractive only (no model start-up)
     python scripts/eval_suite.py --corpora dev3  # one corpus (seed, foreign, dev3)
     python scripts/eval_suite.py --set answer.evidence_chars=2400   # a setting changed (ablation)
+    python scripts/eval_suite.py --backend milvus   # the index in a milvus-lite server it starts
 
 Each corpus is indexed once into test-output/eval/index-<corpus>; answers go to
-test-output/eval/<corpus>-<set>-<mode>.jsonl. One bundled model serves every corpus: the answerer
+test-output/eval/<corpus>-<set>-<mode>.jsonl (with --backend milvus: test-output/eval/milvus/,
+so `scripts/compare_answers.py test-output/eval test-output/eval/milvus` compares the two
+backends question by question). One bundled model serves every corpus: the answerer
 switches its retriever between them.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 from chatbot.evaluation.evaluate import Summary, percentile, run_eval  # noqa: E402
 from chatbot.pipeline.answer import Answerer  # noqa: E402
 from chatbot.pipeline.retrieve import Retriever  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from core.settings import MilvusSettings, Settings  # noqa: E402
 from ingest.build import run_build  # noqa: E402
+from scripts.milvus_lite import MilvusLiteServer  # noqa: E402
 from scripts.recall import SetResult, run_set  # noqa: E402
 
 RECALL_KS = (1, 4, 6, 10)
@@ -72,6 +78,7 @@ SUITES = (
             "heldout18": QUESTIONS / "seed_heldout18.jsonl",
             "heldout19": QUESTIONS / "seed_heldout19.jsonl",
             "heldout20": QUESTIONS / "seed_heldout20.jsonl",
+            "heldout21": QUESTIONS / "seed_heldout21.jsonl",
         },
     ),
     Suite(
@@ -102,6 +109,7 @@ SUITES = (
             "heldout18": QUESTIONS / "foreign_heldout18.jsonl",
             "heldout19": QUESTIONS / "foreign_heldout19.jsonl",
             "heldout20": QUESTIONS / "foreign_heldout20.jsonl",
+            "heldout21": QUESTIONS / "foreign_heldout21.jsonl",
         },
     ),
     Suite(
@@ -132,6 +140,7 @@ SUITES = (
             "heldout18": QUESTIONS / "dev3_heldout18.jsonl",
             "heldout19": QUESTIONS / "dev3_heldout19.jsonl",
             "heldout20": QUESTIONS / "dev3_heldout20.jsonl",
+            "heldout21": QUESTIONS / "dev3_heldout21.jsonl",
         },
     ),
 )
@@ -206,9 +215,23 @@ def main() -> int:
         metavar="KEY=VALUE",
         help="Change a setting for this run, e.g. answer.top_k=8 (repeatable; for ablations).",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("faiss", "milvus"),
+        default="faiss",
+        help="Where the index is served from: the FAISS files, or a milvus-lite server started "
+        "for this run (answers then go to OUT/milvus/).",
+    )
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     wanted = {c.strip() for c in args.corpora.split(",") if c.strip()}
+    milvus: MilvusLiteServer | None = None
+    milvus_dir = Path(tempfile.mkdtemp(prefix="eval-milvus-"))
+    answers_dir = args.out
+    if args.backend == "milvus":
+        milvus = MilvusLiteServer(milvus_dir / "data", log=milvus_dir / "milvus.log")
+        answers_dir = args.out / "milvus"
+        answers_dir.mkdir(parents=True, exist_ok=True)
 
     rows: list[str] = []
     recall_rows: list[str] = []
@@ -217,12 +240,19 @@ def main() -> int:
         for suite in SUITES:
             if suite.corpus_name not in wanted:
                 continue
-            settings = overridden(
-                Settings(
-                    corpus_dir=suite.corpus, index_dir=args.out / f"index-{suite.corpus_name}"
-                ),
-                args.assignments,
+            settings = Settings(
+                corpus_dir=suite.corpus, index_dir=args.out / f"index-{suite.corpus_name}"
             )
+            if milvus is not None:  # the local build is reused; Milvus serves a copy of it
+                settings = settings.model_copy(
+                    update={
+                        "index_backend": "milvus",
+                        "milvus": MilvusSettings(
+                            uri=milvus.uri, collection_prefix=suite.corpus_name
+                        ),
+                    }
+                )
+            settings = overridden(settings, args.assignments)
             report = run_build(settings, progress=False)
             if report.build_id is None:
                 print(f"{suite.corpus_name}: the index could not be built: {report.errors}")
@@ -251,13 +281,16 @@ def main() -> int:
                     if not path.exists():
                         print(f"skipping {path}: not found")
                         continue
-                    out = args.out / f"{suite.corpus_name}-{name}-{mode}.jsonl"
+                    out = answers_dir / f"{suite.corpus_name}-{name}-{mode}.jsonl"
                     summary = run_eval(answerer, path, out)
                     rows.append(row(suite.corpus_name, name, mode, summary))
                     print(f"{suite.corpus_name}/{name}/{mode}: {summary.line()}", flush=True)
     finally:
         if llm_answerer is not None:
             llm_answerer.close()
+        if milvus is not None:
+            milvus.stop()
+        shutil.rmtree(milvus_dir, ignore_errors=True)
     print()
     print(HEADER)
     print("\n".join(rows))

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench import Figures, print_figures, write_figures  # noqa: E402
+from milvus_lite import MilvusLiteServer, free_port  # noqa: E402
 
 from chatbot.evaluation.evaluate import percentile  # noqa: E402
 from core.settings import MilvusSettings, Settings  # noqa: E402
@@ -53,12 +54,6 @@ QUESTIONS = (
     "How can Indonesia and China cooperate on AI talent?",
     "What does the article say about cybersecurity?",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -232,11 +227,9 @@ def main() -> int:
     if args.quick:
         args.seconds = min(args.seconds, 6)
     work = Path(tempfile.mkdtemp(prefix="loadtest-scale-"))
-    milvus_port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SQA_")} | {
         "PYTHONPATH": str(ROOT),
         "SQA_INDEX_BACKEND": "milvus",
-        "SQA_MILVUS__URI": f"http://127.0.0.1:{milvus_port}",
         "SQA_MILVUS__COLLECTION_PREFIX": "load",
         "SQA_LLM_MODEL": "stub",
         "SQA_RATE_LIMIT_PER_MINUTE": "100000",
@@ -251,32 +244,16 @@ def main() -> int:
         models = {"dense_model": "hashing", "multilingual_model": "hashing"}
         base_env |= {"SQA_ANSWER__MIN_SUPPORT": "0.1"}  # hashing vectors are far less similar
     base_env |= {f"SQA_{k.upper()}": v for k, v in models.items()}
-    binary = Path(sys.executable).parent / "milvus-lite"
-    milvus = start(
-        [
-            str(binary),
-            "server",
-            "--data-dir",
-            str(work / "milvus"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(milvus_port),
-            "--max-workers",
-            "8",
-        ],
-        base_env,
-        work / "milvus.log",
-    )
+    milvus = MilvusLiteServer(work / "milvus", log=work / "milvus.log")
+    base_env["SQA_MILVUS__URI"] = milvus.uri
     figures = Figures("loadtest_scale")
     try:
-        wait_port(milvus_port, milvus)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             corpus_dir=ROOT / "corpus",
             index_dir=work / "index",
             index_backend="milvus",
-            milvus=MilvusSettings(uri=f"http://127.0.0.1:{milvus_port}", collection_prefix="load"),
+            milvus=MilvusSettings(uri=milvus.uri, collection_prefix="load"),
             **models,
         )
         run_build(settings, progress=False)
@@ -308,7 +285,7 @@ def main() -> int:
             "server; 'one killed': the last model server is SIGKILLed half-way"
         )
     finally:
-        stop(milvus)
+        milvus.stop()
         shutil.rmtree(work, ignore_errors=True)
     print_figures(figures)
     if args.json:

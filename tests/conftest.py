@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 import pytest
 
 from core.settings import Settings
+from scripts.milvus_lite import BINARY as MILVUS_LITE
+from scripts.milvus_lite import MilvusLiteServer
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
@@ -225,55 +227,14 @@ def bad_files_limit() -> int:
 # --- Milvus ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class MilvusServer:
-    """A real `milvus-lite server` (the gRPC protocol of a Milvus cluster) on a free port."""
+class MilvusServer(MilvusLiteServer):
+    """A real `milvus-lite server` (the gRPC protocol of a Milvus cluster) on a free port; the
+    test is skipped where the milvus-lite package is not installed."""
 
     def __init__(self, data_dir: Path) -> None:
-        import subprocess
-        import time
-
-        binary = Path(sys.executable).parent / "milvus-lite"
-        if not binary.exists():
+        if not MILVUS_LITE.exists():
             pytest.skip("milvus-lite is not installed (pip install -e .)")
-        self.port = free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / f"milvus-{self.port}.log"
-        with self.log.open("wb") as out:
-            command = [str(binary), "server", "--data-dir", str(data_dir), "--host", "127.0.0.1"]
-            self.proc = subprocess.Popen(
-                [*command, "--port", str(self.port), "--max-workers", "8"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        import socket
-
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"milvus-lite server did not start: {self.log.read_text()[-2000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except Exception:
-                self.proc.kill()
-                self.proc.wait(10)
+        super().__init__(data_dir, log=data_dir.parent / "milvus.log")
 
 
 @pytest.fixture(scope="session")

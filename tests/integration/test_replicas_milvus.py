@@ -25,7 +25,7 @@ from chatbot.ops.database import make_engine
 from chatbot.ops.tables import VoteRow
 from core.settings import MilvusSettings, Settings
 from ingest.build import run_build
-from tests.conftest import free_port
+from scripts.milvus_lite import free_port
 
 pytestmark = pytest.mark.integration
 

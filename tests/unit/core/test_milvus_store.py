@@ -164,7 +164,7 @@ def test_a_fresh_ingest_machine_reuses_the_live_milvus_build(
 
 
 def test_an_unreachable_milvus_is_named(settings_factory: Callable[..., Settings]) -> None:
-    from tests.conftest import free_port
+    from scripts.milvus_lite import free_port
 
     milvus = MilvusSettings(uri=f"http://127.0.0.1:{free_port()}", timeout_s=2)
     settings = settings_factory(index_backend="milvus", milvus=milvus)
@@ -184,7 +184,7 @@ def test_status_names_what_milvus_serves(
     report = run_build(settings, progress=False)
     env = {
         "SQA_INDEX_BACKEND": "milvus",
-        "SQA_MILVUS__URI": settings.milvus.uri,
+        "SQA_MILVUS_URI": settings.milvus.uri,  # the name; SQA_MILVUS__URI works too
         "SQA_MILVUS__COLLECTION_PREFIX": settings.milvus.collection_prefix,
         "SQA_DENSE_MODEL": "hashing",
         "SQA_MULTILINGUAL_MODEL": "hashing",
@@ -193,3 +193,18 @@ def test_status_names_what_milvus_serves(
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     assert f"serves {report.published}" in result.output
+
+
+def test_the_flat_and_nested_milvus_names_agree_or_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SQA_MILVUS_URI", "http://milvus-a:19530")
+    monkeypatch.setenv("SQA_MILVUS_TOKEN", "root:secret")
+    flat = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert flat.milvus.uri == "http://milvus-a:19530"
+    assert flat.milvus.token is not None and flat.milvus.token.get_secret_value() == "root:secret"
+    monkeypatch.setenv("SQA_MILVUS__URI", "http://milvus-a:19530")
+    assert Settings(_env_file=None).milvus.uri == "http://milvus-a:19530"  # type: ignore[call-arg]
+    monkeypatch.setenv("SQA_MILVUS__URI", "http://milvus-b:19530")
+    with pytest.raises(ValueError, match="SQA_MILVUS_URI and SQA_MILVUS__URI"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
