@@ -75,7 +75,10 @@ class LexicalStats:
         vocabulary: dict[str, int] = {}
         frequencies: list[int] = []
         for terms in chunk_terms:
-            for term in set(terms):
+            # In order of first use, never a set's order: that changes with each process's
+            # hash seed, and a replica's cached copy of these stats must match the ids written
+            # into Milvus when the same build is published again (a new or wiped server).
+            for term in dict.fromkeys(terms):
                 if term not in vocabulary:
                     vocabulary[term] = len(vocabulary)
                     frequencies.append(0)

@@ -386,6 +386,10 @@ def load_index(settings: Settings) -> store.LoadedIndex:
         raise store.IndexUnavailable(
             f"no index in Milvus at {milvus.uri} (alias {alias_name(milvus)}): run `ingest build`"
         )
+    # A restarted Milvus may hold the collections released (Milvus Lite's server always does):
+    # loading a loaded collection is a no-op, so every replica asks for it.
+    for collection in (name, name + FILES_SUFFIX):
+        mc.load_collection(collection)
     folder = _cached_files(mc, name, settings.index_dir / "milvus-cache")
     manifest = store.checked_manifest(folder, settings.index_identity())
     stats = LexicalStats.from_json(json.loads((folder / LEXICAL_FILE).read_text("utf-8")))

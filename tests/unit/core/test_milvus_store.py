@@ -208,3 +208,49 @@ def test_the_flat_and_nested_milvus_names_agree_or_are_refused(
     monkeypatch.setenv("SQA_MILVUS__URI", "http://milvus-b:19530")
     with pytest.raises(ValueError, match="SQA_MILVUS_URI and SQA_MILVUS__URI"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_lexical_stats_are_the_same_in_every_process() -> None:
+    """Term ids do not follow the process's hash seed: the same build published again into a
+    new Milvus writes the ids a replica's cached stats (milvus-cache/<collection>) hold."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from core.lexical import LexicalStats; "
+        "terms = [LexicalStats.chunk_terms(t) for t in ['Harbour cranes and quays', "
+        "'The quay fund pays cranes', 'Dana pelabuhan membayar derek']]; "
+        "print(json.dumps(LexicalStats.from_terms(terms).to_json()))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def test_a_restarted_milvus_serves_the_live_build(
+    settings_factory: Callable[..., Settings], tiny_corpus: Path, tmp_path: Path
+) -> None:
+    """Milvus Lite's server comes back with every collection released; a replica loading the
+    live build then loads them instead of failing every search."""
+    from scripts.milvus_lite import MilvusLiteServer
+
+    data = tmp_path / "milvus-data"
+    with MilvusLiteServer(data) as first:
+        milvus = MilvusSettings(uri=first.uri, collection_prefix="restart")
+        run_build(settings_factory(index_backend="milvus", milvus=milvus), progress=False)
+    milvus_store._clients.clear()  # the old server's connection
+    with MilvusLiteServer(data) as second:
+        milvus = MilvusSettings(uri=second.uri, collection_prefix="restart")
+        settings = settings_factory(index_backend="milvus", milvus=milvus)
+        retriever = Retriever(load_live_index(settings), "hashing", "hashing")
+        assert retriever.search(Query("lake water samples", "en"), 1).passages
