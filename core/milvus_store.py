@@ -43,6 +43,9 @@ from core.settings import MilvusSettings, Settings, VectorIndexSettings
 log = logging.getLogger(__name__)
 
 FILES_SUFFIX = "_files"
+# A replica's copy of the live build's files, by collection. "-2": copies made before the
+# lexical ids followed first use (4f5c5ae) may not match a build published again; not read.
+CACHE_FOLDER = "milvus-cache-2"
 LIVE_SUFFIX = "_live"
 LEXICAL_FILE = "lexical.json"
 SEARCH_FILE = "milvus.json"  # the vector index types and search depth of the build
@@ -386,11 +389,8 @@ def load_index(settings: Settings) -> store.LoadedIndex:
         raise store.IndexUnavailable(
             f"no index in Milvus at {milvus.uri} (alias {alias_name(milvus)}): run `ingest build`"
         )
-    # A restarted Milvus may hold the collections released (Milvus Lite's server always does):
-    # loading a loaded collection is a no-op, so every replica asks for it.
-    for collection in (name, name + FILES_SUFFIX):
-        mc.load_collection(collection)
-    folder = _cached_files(mc, name, settings.index_dir / "milvus-cache")
+    _load(mc, name, milvus)
+    folder = _cached_files(mc, name, _cache(settings))
     manifest = store.checked_manifest(folder, settings.index_identity())
     stats = LexicalStats.from_json(json.loads((folder / LEXICAL_FILE).read_text("utf-8")))
     searches = {
@@ -409,6 +409,24 @@ def load_index(settings: Settings) -> store.LoadedIndex:
         multi,
         MilvusLexical(mc, name, stats, milvus.lexical_limit),
     )
+
+
+def _load(mc: Any, name: str, milvus: MilvusSettings) -> None:
+    """A restarted Milvus may hold the collections released (Milvus Lite's server always
+    does); loading a loaded collection is a no-op, so every reader asks for it."""
+    try:
+        for collection in (name, name + FILES_SUFFIX):
+            mc.load_collection(collection)
+    except Exception as exc:
+        raise store.IndexUnavailable(
+            f"Milvus at {milvus.uri} cannot load {name} ({type(exc).__name__}); the server "
+            "loads the index when it can"
+        ) from exc
+
+
+def _cache(settings: Settings) -> Path:
+    shutil.rmtree(settings.index_dir / "milvus-cache", ignore_errors=True)  # before -2
+    return settings.index_dir / CACHE_FOLDER
 
 
 def _read_chunks(mc: Any, collection: str, expected: int) -> list[Chunk]:
@@ -484,7 +502,8 @@ def restore_build(settings: Settings) -> str | None:
     if name is None:
         return None
     mc = client(milvus)
-    cached = _cached_files(mc, name, settings.index_dir / "milvus-cache")
+    _load(mc, name, milvus)
+    cached = _cached_files(mc, name, _cache(settings))
     manifest = store.load_manifest(cached)
     if manifest.identity != settings.index_identity():
         return None  # other models or chunking: the build re-embeds everything anyway

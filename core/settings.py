@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -1110,11 +1110,13 @@ class Settings(BaseSettings):
     milvus_uri: str | None = Field(
         None,
         max_length=2000,
+        exclude=True,
         description="SQA_MILVUS_URI: the same as milvus.uri (SQA_MILVUS__URI); setting both to "
         "different values is refused.",
     )
     milvus_token: SecretStr | None = Field(
         None,
+        exclude=True,
         description="SQA_MILVUS_TOKEN: the same as milvus.token (SQA_MILVUS__TOKEN); setting "
         "both to different values is refused.",
     )
@@ -1179,22 +1181,32 @@ class Settings(BaseSettings):
             self.llm_base_url = ",".join(self.llm_base_urls)
         return self
 
-    @model_validator(mode="after")
-    def _flat_milvus_names(self) -> Settings:
-        # The issue and most deployments name them SQA_MILVUS_URI / SQA_MILVUS_TOKEN; the
-        # nested names (SQA_MILVUS__URI) keep working. Two different values are a mistake.
-        for flat, nested in (("milvus_uri", "uri"), ("milvus_token", "token")):
-            value = getattr(self, flat)
-            if value is None:
-                continue
-            current = getattr(self.milvus, nested)
-            if nested in self.milvus.model_fields_set and current != value:
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_milvus_names(cls, data: Any) -> Any:
+        """SQA_MILVUS_URI / SQA_MILVUS_TOKEN (the names most deployments use) go into
+        milvus.uri / milvus.token; SQA_MILVUS__URI keeps working. Set to different values, the
+        two spellings are refused; an empty one counts as unset; a MilvusSettings given in code
+        wins over both."""
+        if not isinstance(data, dict):
+            return data
+        flat = {name: data.pop(name, None) for name in ("milvus_uri", "milvus_token")}
+        given = {name.removeprefix("milvus_"): v for name, v in flat.items() if v not in (None, "")}
+        milvus = data.get("milvus")
+        if not given or isinstance(milvus, BaseModel):
+            return data
+        nested = dict(milvus) if isinstance(milvus, dict) else {}
+        for key, value in given.items():
+            other = nested.get(key)
+            if isinstance(other, SecretStr):
+                other = other.get_secret_value()
+            if other not in (None, "") and str(other).rstrip("/") != str(value).rstrip("/"):
                 raise ValueError(
-                    f"SQA_{flat.upper()} and SQA_MILVUS__{nested.upper()} are both set, to "
+                    f"SQA_MILVUS_{key.upper()} and SQA_MILVUS__{key.upper()} are both set, to "
                     "different values: keep one"
                 )
-            setattr(self.milvus, nested, value)
-        return self
+            nested[key] = value
+        return {**data, "milvus": nested}
 
     @field_validator("llm_base_urls", mode="before")
     @classmethod

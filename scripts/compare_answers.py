@@ -32,11 +32,12 @@ def main() -> int:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args()
-    differ = 0
+    differ = compared = 0
     for path in sorted(args.first.glob("*.jsonl")):
         other = args.second / path.name
         if not other.exists():
             continue
+        compared += 1
         a, b = answers(path), answers(other)
         ids = sorted(set(a) & set(b))
         same_citations = [i for i in ids if cited(a[i]) == cited(b[i])]
@@ -49,6 +50,9 @@ def main() -> int:
             if cited(a[i]) != cited(b[i]):
                 differ += 1
                 print(f"  {i}: {cited(a[i])} vs {cited(b[i])}")
+    if not compared:
+        print(f"no answers file is in both {args.first} and {args.second}: nothing compared")
+        return 2
     return 1 if differ else 0
 
 

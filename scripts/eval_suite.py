@@ -226,17 +226,17 @@ def main() -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     wanted = {c.strip() for c in args.corpora.split(",") if c.strip()}
     milvus: MilvusLiteServer | None = None
-    milvus_dir = Path(tempfile.mkdtemp(prefix="eval-milvus-"))
-    answers_dir = args.out
-    if args.backend == "milvus":
-        milvus = MilvusLiteServer(milvus_dir / "data", log=milvus_dir / "milvus.log")
-        answers_dir = args.out / "milvus"
-        answers_dir.mkdir(parents=True, exist_ok=True)
+    milvus_dir: Path | None = None
+    answers_dir = args.out / "milvus" if args.backend == "milvus" else args.out
 
     rows: list[str] = []
     recall_rows: list[str] = []
     llm_answerer: Answerer | None = None
     try:
+        if args.backend == "milvus":
+            milvus_dir = Path(tempfile.mkdtemp(prefix="eval-milvus-"))
+            milvus = MilvusLiteServer(milvus_dir / "data", log=milvus_dir / "milvus.log")
+            answers_dir.mkdir(parents=True, exist_ok=True)
         for suite in SUITES:
             if suite.corpus_name not in wanted:
                 continue
@@ -290,7 +290,8 @@ def main() -> int:
             llm_answerer.close()
         if milvus is not None:
             milvus.stop()
-        shutil.rmtree(milvus_dir, ignore_errors=True)
+        if milvus_dir is not None:
+            shutil.rmtree(milvus_dir, ignore_errors=True)
     print()
     print(HEADER)
     print("\n".join(rows))

@@ -244,10 +244,11 @@ def main() -> int:
         models = {"dense_model": "hashing", "multilingual_model": "hashing"}
         base_env |= {"SQA_ANSWER__MIN_SUPPORT": "0.1"}  # hashing vectors are far less similar
     base_env |= {f"SQA_{k.upper()}": v for k, v in models.items()}
-    milvus = MilvusLiteServer(work / "milvus", log=work / "milvus.log")
-    base_env["SQA_MILVUS__URI"] = milvus.uri
     figures = Figures("loadtest_scale")
+    milvus: MilvusLiteServer | None = None
     try:
+        milvus = MilvusLiteServer(work / "milvus", log=work / "milvus.log")
+        base_env["SQA_MILVUS__URI"] = milvus.uri
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             corpus_dir=ROOT / "corpus",
@@ -285,7 +286,8 @@ def main() -> int:
             "server; 'one killed': the last model server is SIGKILLed half-way"
         )
     finally:
-        milvus.stop()
+        if milvus is not None:
+            milvus.stop()
         shutil.rmtree(work, ignore_errors=True)
     print_figures(figures)
     if args.json:

@@ -45,11 +45,15 @@ class MilvusLiteServer:
             if log is not None:
                 out.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.2)
+        try:
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                        return
+                time.sleep(0.2)
+        except BaseException:  # Ctrl-C while waiting: the server goes too
+            self.stop()
+            raise
         self.stop()
         tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
         raise RuntimeError(f"milvus-lite server did not start on port {self.port}: {tail}")

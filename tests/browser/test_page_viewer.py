@@ -2,8 +2,8 @@
 Markdown file (US Code) and a scanned PDF read by tesseract (dev3's PP 46/2009), indexed with the
 hashing embedders and served by the real server.
 
-Screenshots: docs/screenshots/page_viewer.png and page_viewer_scan.png (kept),
-test-output/screenshots/ (the rest).
+Screenshots: docs/screenshots/page_viewer.png (kept), test-output/screenshots/ (the rest;
+SQA_UPDATE_SCREENSHOTS=1 copies page_viewer_scan.png into docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ SCAN = (
     / ("id-pp-46-2009-batas-pertanggungjawaban-kerugian-nuklir.pdf")
 )
 PDF_QUESTION = "Education is, at its heart, about human connections between whom?"
-SCAN_QUESTION = "Kecelakaan nuklir dapat menimbulkan kerugian nuklir yang sangat besar: mengapa perlu kepastian hukum bagi masyarakat maupun pengusaha instalasi nuklir?"
+SCAN_QUESTION = (
+    "Kecelakaan nuklir dapat menimbulkan kerugian nuklir yang sangat besar: mengapa perlu "
+    "kepastian hukum bagi masyarakat maupun pengusaha instalasi nuklir?"
+)
 TEXT_QUESTION = "What does the term Interagency Committee mean?"
 TIMEOUT_MS = 30_000
 
@@ -176,7 +179,8 @@ def test_a_scanned_page_is_shown_as_its_image_with_the_passage_highlighted(
     page: Page, viewer_server: str
 ) -> None:
     """The page has no text layer: the highlight comes from the words tesseract read, with
-    their boxes. Also makes docs/screenshots/page_viewer_scan.png (the README shows it)."""
+    their boxes. The screenshot goes to test-output/screenshots/; with SQA_UPDATE_SCREENSHOTS=1
+    also to docs/screenshots/page_viewer_scan.png (the README shows it)."""
     if not SCAN.exists():
         pytest.skip(f"needs the dev3 corpus at {SCAN}")
     page.goto(cited_url(viewer_server, SCAN_QUESTION, pdf=True, doc="pp-46-2009", loc="p. 3 "))
@@ -188,4 +192,9 @@ def test_a_scanned_page_is_shown_as_its_image_with_the_passage_highlighted(
     assert SCAN.name in page.locator("header").inner_text()
     page.set_viewport_size({"width": 1000, "height": 1400})
     page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=REPO / "docs" / "screenshots" / "page_viewer_scan.png", full_page=False)
+    shot = REPO / "test-output" / "screenshots" / "page_viewer_scan.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=shot, full_page=False)
+    if os.environ.get("SQA_UPDATE_SCREENSHOTS") == "1":  # the README's copy, 64 colours
+        kept = Image.open(shot).convert("RGB").quantize(colors=64)
+        kept.save(REPO / "docs" / "screenshots" / "page_viewer_scan.png", optimize=True)
