@@ -543,8 +543,9 @@ def main() -> int:
     previous: dict[str, dict[str, Any]] = {}
     if args.update and (out_dir / "benchmarks.json").exists():
         previous = json.loads((out_dir / "benchmarks.json").read_text())["scripts"]
-    for name, extra, limit in (*PLAN, INSTALL) if args.with_install else PLAN:
-        if (only and name not in only) or name in skip:
+    for name, extra, limit in (*PLAN, INSTALL):
+        skipped = name == INSTALL[0] and not args.with_install
+        if skipped or (only and name not in only) or name in skip:
             if name in previous:
                 results[name] = previous[name]
             continue

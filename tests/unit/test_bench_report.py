@@ -192,3 +192,21 @@ def test_figures_value_is_the_median_of_runs(bench: ModuleType) -> None:
         "runs": [3.0, 1.0, 2.0],
         "target": "< 4",
     }
+
+
+def test_an_update_keeps_the_install_timing_it_did_not_rerun(bench, tmp_path, monkeypatch) -> None:
+    """`--only X --update` reruns X and keeps every other script's last result, the fresh
+    clone timing (run only with --with-install) included."""
+    kept = {"status": "measured", "figures": {"fresh_clone_to_ready": fig(149.0, "s")}}
+    previous = {"scripts": {"bench_install": kept, "loadtest": SAMPLE["bench_ingest"]}}
+    (tmp_path / "benchmarks.json").write_text(json.dumps(previous))
+    collate = tmp_path / "collate"
+    collate.mkdir()
+    (collate / "bench_ocr.json").write_text(json.dumps({"script": "bench_ocr", "figures": {}}))
+    argv = ["bench.py", "--only", "bench_ocr", "--update", "--out-dir", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--collate", str(collate)])
+    assert bench.main() == 0
+    scripts = json.loads((tmp_path / "benchmarks.json").read_text())["scripts"]
+    assert scripts["bench_install"]["figures"] == kept["figures"]
+    assert scripts["loadtest"]["figures"] == SAMPLE["bench_ingest"]["figures"]
+    assert scripts["bench_ocr"]["status"] == "measured"
