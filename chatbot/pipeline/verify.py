@@ -40,6 +40,7 @@ from chatbot.pipeline.name_swap import (
     unnamed_subject,
     years_in,
 )
+from chatbot.pipeline.negation import turned_around
 from chatbot.pipeline.prompts import DOCUMENT_NOUNS, SENTINEL, SENTINEL_ANY_CASE
 from chatbot.pipeline.understand import Query
 from core.text import (
@@ -55,6 +56,7 @@ from core.text import (
     numbers,
     numbers_in_context,
     says_words,
+    split_sentences,
     tokens,
     without_named_months,
     words,
@@ -408,6 +410,12 @@ def _stating(sentence: str, query: Query, evidence: Evidence) -> list[str]:
     return [] if any(map(_in_another_language, out)) else out
 
 
+def _sentences_of(text: str, split: dict[str, list[str]]) -> list[str]:
+    if text not in split:
+        split[text] = split_sentences(text, document_language(text))
+    return split[text]
+
+
 def verify(
     text: str,
     query: Query,
@@ -435,6 +443,7 @@ def verify(
         peers = coordinated(every, titles)
     named = query.english or query.text  # the documents' names are English ones
     check_swaps = could_swap(named, peers)
+    split: dict[str, list[str]] = {}  # a passage's sentences, split once per answer
     sentences, dropped = _lend_markers_back(
         split_answer_sentences(text, query.lang), query, evidence, every, idf, min_overlap
     )
@@ -540,6 +549,15 @@ def verify(
             dropped.append(f"{sentence} (its passages never give {', '.join(lengths)})")
             if query.asks_quantity:
                 made_up.append(sentence)
+        elif opposite := turned_around(
+            # any passage: the model's marker may point at the wrong one (re-pointed later)
+            sentence,
+            (s for t in every for s in _sentences_of(t, split)),
+            query.lang,
+        ):
+            # "Yes, FedRAMP treats every new code release as a significant change [1]" over
+            # "Every new code release is not automatically considered a significant change."
+            dropped.append(f"{sentence} (its passage says the opposite: {opposite})")
         elif query.asks_quantity and (
             year := other_year(
                 _dated(sentence, texts, query, idf),
