@@ -1190,6 +1190,7 @@ class Settings(BaseSettings):
         wins over both."""
         if not isinstance(data, dict):
             return data
+        data = dict(data)  # the caller's dict stays as it was
         flat = {name: data.pop(name, None) for name in ("milvus_uri", "milvus_token")}
         given = {name.removeprefix("milvus_"): v for name, v in flat.items() if v not in (None, "")}
         milvus = data.get("milvus")
