@@ -55,8 +55,8 @@ from core.text import (
     number_is_stated_with,
     numbers,
     numbers_in_context,
+    passage_sentences,
     says_words,
-    split_sentences,
     tokens,
     without_named_months,
     words,
@@ -411,8 +411,9 @@ def _stating(sentence: str, query: Query, evidence: Evidence) -> list[str]:
 
 
 def _sentences_of(text: str, split: dict[str, list[str]]) -> list[str]:
+    """A passage's sentences as the evidence step reads them (its heading path left out)."""
     if text not in split:
-        split[text] = split_sentences(text, document_language(text))
+        split[text] = passage_sentences(text, document_language(text))
     return split[text]
 
 
