@@ -79,6 +79,7 @@ SUITES = (
             "heldout19": QUESTIONS / "seed_heldout19.jsonl",
             "heldout20": QUESTIONS / "seed_heldout20.jsonl",
             "heldout21": QUESTIONS / "seed_heldout21.jsonl",
+            "heldout22": QUESTIONS / "seed_heldout22.jsonl",
         },
     ),
     Suite(
@@ -110,6 +111,7 @@ SUITES = (
             "heldout19": QUESTIONS / "foreign_heldout19.jsonl",
             "heldout20": QUESTIONS / "foreign_heldout20.jsonl",
             "heldout21": QUESTIONS / "foreign_heldout21.jsonl",
+            "heldout22": QUESTIONS / "foreign_heldout22.jsonl",
         },
     ),
     Suite(
@@ -141,6 +143,7 @@ SUITES = (
             "heldout19": QUESTIONS / "dev3_heldout19.jsonl",
             "heldout20": QUESTIONS / "dev3_heldout20.jsonl",
             "heldout21": QUESTIONS / "dev3_heldout21.jsonl",
+            "heldout22": QUESTIONS / "dev3_heldout22.jsonl",
         },
     ),
 )
