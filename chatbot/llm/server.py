@@ -134,6 +134,26 @@ _FIXED_FLAGS = (
 )
 
 
+_LOOKUP_DRAFTING = "ngram-simple"
+
+
+_HELP_TEXTS: dict[Path, str] = {}  # llama-server executable -> its --help output
+
+
+def _offers(binary: Path, env: dict[str, str], word: str) -> bool:
+    """Does this llama-server's --help mention ``word`` (a flag or value of newer builds)?"""
+    if binary not in _HELP_TEXTS:
+        try:
+            shown = subprocess.run(
+                [str(binary), "--help"], capture_output=True, text=True, timeout=30, env=env
+            )
+            _HELP_TEXTS[binary] = shown.stdout + shown.stderr
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.info("%s --help failed (%s)", binary, exc)
+            return False
+    return word in _HELP_TEXTS[binary]
+
+
 class BundledLlmServer:
     """llama.cpp's OpenAI-compatible llama-server for one GGUF file, as a child process.
 
@@ -149,6 +169,7 @@ class BundledLlmServer:
         threads: int = 2,
         context: int = 2048,
         parallel: int = 4,
+        draft_tokens: int = 0,
         binary: Path | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
@@ -158,6 +179,7 @@ class BundledLlmServer:
     ) -> None:
         self.model_path, self.alias = model_path, alias
         self.threads, self.context, self.parallel = threads, context, parallel
+        self.draft_tokens = draft_tokens
         self.binary = binary  # None: find_llama_server() decides
         self.host, self.port = host, port
         self.startup_timeout_s, self.extra_args = startup_timeout_s, extra_args
@@ -184,7 +206,7 @@ class BundledLlmServer:
         return self._proc.pid if self._proc else None
 
     def command(self) -> list[str]:
-        binary, _ = find_llama_server(self.binary)
+        binary, env = find_llama_server(self.binary)
         args = [sys.executable, "-c", _BOOTSTRAP, str(binary), "--model", str(self.model_path)]
         args += ["--alias", self.alias, "--host", self.host, "--port", str(self.port)]
         # The context is split evenly between the slots: each gets self.context tokens.
@@ -193,6 +215,14 @@ class BundledLlmServer:
         args += ["--threads", str(self.threads), "--threads-batch", str(self.threads)]
         for flag in _FIXED_FLAGS:
             args += flag
+        if self.draft_tokens and _offers(binary, env, _LOOKUP_DRAFTING):
+            # Speculative decoding without a draft model: when the last 3 tokens occur in the
+            # prompt (or the answer so far), the tokens that followed them there are checked in
+            # one batch step and kept as far as the model agrees. Greedy output stays the same
+            # but for rounding (a batch step sums in another order: 9 of 10 dev3 answers were
+            # identical); generation took half the time on answers that repeat the passages.
+            args += ["--spec-type", _LOOKUP_DRAFTING, "--spec-ngram-simple-size-n", "3"]
+            args += ["--spec-ngram-simple-size-m", str(self.draft_tokens)]
         return [*args, *self.extra_args]
 
     def start(self) -> Self:
@@ -407,6 +437,7 @@ def start_bundled(settings: Settings, system_prompt: str | None = None) -> Bundl
         threads=settings.llm_threads,
         context=settings.llm_context,
         parallel=settings.llm_parallel,
+        draft_tokens=settings.llm_draft_tokens,
         binary=settings.llm_server_binary,
     ).start()
     if system_prompt is not None:

@@ -137,3 +137,29 @@ def test_an_illegal_instruction_names_the_way_out() -> None:
 def test_the_environment_does_not_need_a_binary(tmp_path: Path) -> None:
     server = BundledLlmServer(tmp_path / "m.gguf", binary=tmp_path / "missing")
     assert server._environment()["PATH"] == os.environ["PATH"]
+
+
+HELPFUL_BINARY = """#!{python}
+import sys
+if "--help" in sys.argv:
+    print("--spec-type none,{types}  comma-separated list of types of speculative decoding")
+    sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize("types", ["draft-simple,ngram-simple", "draft-simple"])
+def test_drafting_from_the_prompt_is_asked_of_a_binary_that_offers_it(
+    tmp_path: Path, types: str
+) -> None:
+    binary = tmp_path / "llama-server"
+    binary.write_text(HELPFUL_BINARY.format(python=sys.executable, types=types))
+    binary.chmod(0o755)
+    drafting = BundledLlmServer(tmp_path / "m.gguf", draft_tokens=12, binary=binary, port=1)
+    args = " ".join(drafting.command()[4:])
+    if "ngram-simple" in types:
+        assert "--spec-type ngram-simple" in args
+        assert "--spec-ngram-simple-size-m 12" in args
+    else:  # an older build would refuse the flag and never start
+        assert "--spec-" not in args
+    plain = BundledLlmServer(tmp_path / "m.gguf", draft_tokens=0, binary=binary, port=1)
+    assert "--spec-" not in " ".join(plain.command())
