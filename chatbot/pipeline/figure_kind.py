@@ -113,7 +113,7 @@ _MONTHS = (
     r"Januari|Februari|Maret|Mei|Juni|Juli|Agustus|Oktober|Desember"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_STATES_DATE = re.compile(
+STATES_DATE = re.compile(
     rf"\b{_DAY}\s+(?:of\s+)?(?:{_MONTHS})\.?,?\s+\d{{4}}\b"
     rf"|\b(?:{_MONTHS})\.?\s+{_DAY},?\s+\d{{4}}\b"
     r"|\b\d{4}[-/]\d{1,2}[-/]\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{4}\b|\b\d{1,2}/\d{1,2}/\d{2}\b"
@@ -187,7 +187,7 @@ _NOT_A_COUNT_OF_ITEMS = (
     rf"{_LAW_CITATION}|\[\d+\]"
     r"|\b(?:sections?|sec\.|subsections?|paragraphs?|articles?|pasal|ayat|bab|part|title|chapter|"
     r"pages?|pp?\.|hal\.|halaman|no\.?|nomor|number)\s*\d[\d.]*(?:\s*\([\w.]+\))*|§+\s*\d[\d.]*"
-    rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{_STATES_DATE.pattern}"
+    rf"|第[\d一二三四五六七八九十百]+[条章节款项條節項]|{_YEAR_SAID}|{STATES_DATE.pattern}"
 )
 _NOT_A_COUNT = re.compile(
     rf"{_LAW_CITATION}|\(\s*\w{{1,4}}\s*\)|^[ \t]*\w{{1,3}}[.)][ \t]|{_NOT_A_COUNT_OF_ITEMS}",
@@ -245,7 +245,7 @@ _MONTH_NAME = (
 # The time of an event: a date, a year, a month by name ("in March", "5月", "六月"), a length
 # of time ("two years after", "3 tahun", "10年間", "六个月"), a day named by its event.
 _STATES_TIME = re.compile(
-    rf"{_STATES_DATE.pattern}|{_STATES_YEAR.pattern}|(?-i:{_MONTH_NAME})|\b{_COUNTED_TIME}"
+    rf"{STATES_DATE.pattern}|{_STATES_YEAR.pattern}|(?-i:{_MONTH_NAME})|\b{_COUNTED_TIME}"
     rf"|{_EVENT_DAY}|\bsetahun|\bsebulan|\bseminggu"
     r"|[\d一二两三四五六七八九十]+\s*(?:年|か月|ヶ月|カ月|ケ月|个月|月|週間|周|日|天|小时|時間)",
     re.IGNORECASE,
@@ -261,7 +261,7 @@ _ASKS = {
 _STATES = {
     "money": _STATES_MONEY,
     "share": _STATES_SHARE,
-    "date": _STATES_DATE,
+    "date": STATES_DATE,
     "year": _STATES_YEAR,
     "count": _STATES_COUNT,
     "time": _STATES_TIME,
@@ -356,7 +356,7 @@ _UNIT_OF = [(unit, re.compile(rf"^(?:{words})$", re.IGNORECASE)) for unit, words
 _HOURS = {"hour": 1.0, "day": 24.0, "week": 168.0, "month": 730.0, "year": 8760.0}
 
 
-def _lengths(text: str) -> list[tuple[str, set[float]]]:
+def stated_lengths(text: str) -> list[tuple[str, set[float]]]:
     """The lengths of time a text states: each as written and in hours ("a year", "6 (enam)
     bulan", "3个月")."""
     out = []
@@ -379,10 +379,10 @@ def lengths_unstated(sentence: str, texts: list[str], question: str, lang: str) 
     the texts state 6. (An English answer's number is read with the word it counts: unstated.)"""
     if lang == "en":
         return []
-    said = _lengths("\n".join(texts)) + _lengths(question)
+    said = stated_lengths("\n".join(texts)) + stated_lengths(question)
     stated = [h for _, hours in said for h in hours]
     return [
         written
-        for written, hours in _lengths(sentence)
+        for written, hours in stated_lengths(sentence)
         if not all(any(math.isclose(h, s, rel_tol=0.005) for s in stated) for h in hours)
     ]

@@ -6,7 +6,10 @@ passages; an English sentence must also share some of its rare words with them. 
 fails is re-pointed to a passage that states it, or, when all it adds are the question's own
 words, repaired from the passage sentence it restates; otherwise it is dropped. What is left
 must still say something the question did not ("X is [1]." or the question echoed back says
-nothing). A model that declines, with the sentinel or in words of the same meaning, has refused.
+nothing). A sentence giving a date that its passages only count a length of time from ("By
+January 1, 2021" over "Not later than 1 year after January 1, 2021": deadline), or a yes-or-no
+verdict its passage turns around (negation), is dropped too. A model that declines, with the
+sentinel or in words of the same meaning, has refused.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from chatbot.pipeline.citations import (
     with_marker,
 )
 from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.deadline import counted_from
 from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.figure_kind import counts_only_numbered, lengths_unstated
 from chatbot.pipeline.name_swap import (
@@ -550,6 +554,10 @@ def verify(
             dropped.append(f"{sentence} (its passages never give {', '.join(lengths)})")
             if query.asks_quantity:
                 made_up.append(sentence)
+        elif counted := counted_from(sentence, every):
+            # "By January 1, 2021, the Committee shall submit a report [1]" over "Not later
+            # than 1 year after January 1, 2021, the Committee shall submit": a year off.
+            dropped.append(f"{sentence} (its passages count from that date: {counted})")
         elif opposite := turned_around(
             # any passage: the model's marker may point at the wrong one (re-pointed later)
             sentence,

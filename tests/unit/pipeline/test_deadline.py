@@ -1,0 +1,72 @@
+"""An answer giving a date that its passages count a length of time from, as if the date were
+the deadline, is dropped by verification (chatbot/pipeline/deadline.py), whatever the document."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.pipeline.coverage import IdfTable
+from chatbot.pipeline.deadline import counted_from
+from chatbot.pipeline.evidence import Evidence
+from chatbot.pipeline.understand import Query
+from chatbot.pipeline.verify import verify
+from chatbot.types import Passage
+from core.settings import AnswerSettings
+
+REPORTS = (
+    "Not later than 1 year after January 1, 2021 , and not less frequently than once every 3 "
+    "years thereafter, the Advisory Committee shall submit to the President a report on its "
+    "findings and recommendations."
+)
+BERLAKU = "Peraturan ini mulai berlaku 6 (enam) bulan sejak tanggal 1 Januari 2010."
+
+
+def test_a_date_given_without_the_length_counted_from_it_is_found() -> None:
+    answer = "By January 1, 2021, the Advisory Committee shall submit a report [1]."
+    assert counted_from(answer, [REPORTS]) == "1 year after January 1, 2021"
+    assert counted_from("Paling lambat 1 Januari 2010 [1].", [BERLAKU]) == (
+        "6 (enam) bulan sejak tanggal 1 Januari 2010"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "passages"),
+    [
+        ("Within 1 year after January 1, 2021 [1].", [REPORTS]),  # the length is said
+        ("One year after January 1, 2021, it reports [1].", [REPORTS]),  # in words
+        ("Paling lambat 6 bulan sejak 1 Januari 2010 [1].", [BERLAKU]),
+        # the date also stands on its own in a passage: the answer may restate that one
+        ("It was enacted on January 1, 2021 [1].", [REPORTS, "Enacted January 1, 2021."]),
+        ("By March 3, 2022 [1].", [REPORTS]),  # not the passages' date: not judged here
+        ("By January 1, 2021 [1].", ["The office opened on January 1, 2021."]),
+        ("在2021年1月1日之前 [1]。", [REPORTS]),  # written in another form: not found
+    ],
+)
+def test_dates_the_passages_do_not_count_from_are_left_alone(
+    answer: str, passages: list[str]
+) -> None:
+    assert counted_from(answer, passages) is None
+
+
+def test_verification_drops_the_sentence_and_quotes_the_passage() -> None:
+    passage = Passage(
+        chunk_id="c1",
+        doc_id="d1",
+        title="National AI Initiative",
+        variant="original",
+        location="§ 9414(f)",
+        text=REPORTS,
+        score=0.5,
+        group_id="c1",
+    )
+    verdict = verify(
+        "By January 1, 2021, the Advisory Committee shall submit a report on its findings [1].",
+        Query("By when must the Advisory Committee send its first report?", "en"),
+        Evidence(passages={1: passage}),
+        lambda _: False,
+        IdfTable([REPORTS, "Nurses train.", "Funding comes from a regional bank."]),
+        AnswerSettings().min_overlap,
+    )
+    assert verdict.outcome == "unsupported"
+    assert "count from that date: 1 year after January 1, 2021" in verdict.dropped[0]
+    assert not verdict.invented  # the passage holds the answer: it is quoted, not abstained
