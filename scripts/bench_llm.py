@@ -197,6 +197,7 @@ def main() -> None:
         threads=settings.llm_threads,
         context=settings.llm_context,
         parallel=n,
+        draft_tokens=settings.llm_draft_tokens,
         binary=settings.llm_server_binary,
     )
     started = time.perf_counter()
@@ -264,7 +265,8 @@ def main() -> None:
             figures.add(key, runs, unit, target)
     for line in (
         f"llama-server with {n} slots, {settings.llm_threads} threads, {args.max_tokens} tokens "
-        f"per answer (ignore_eos), {args.passages} passages per question, {args.rounds} rounds",
+        f"per answer (ignore_eos), {args.passages} passages per question, {args.rounds} rounds, "
+        f"drafting {settings.llm_draft_tokens} tokens from the prompt (0: off)",
         "decode = tokens/s while every stream generates (after the last first token, before the "
         "first last one; chunks counted as tokens); end to end = all generated tokens / wall time "
         "from sending to the last token, prompt reading included; ratios are per round",

@@ -109,36 +109,38 @@ def test_two_users_are_served_at_once(llm_server) -> None:
     assert times[0][0] < times[1][-1] and times[1][0] < times[0][-1], times
 
 
-def test_drafting_from_the_prompt_speeds_a_copied_answer(bundled_model: Path, llm_server) -> None:
+def test_drafting_from_the_prompt_on_a_copied_answer(bundled_model: Path, llm_server) -> None:
     """llm_draft_tokens on: the real llama-server drafts tokens from the prompt's own n-grams
-    and keeps those the model agrees with (its log says how many); the answer is the sentence
-    it was asked to copy, as the server without drafting gives it."""
-    import re
+    and keeps those the model agrees with (its reply's timings count them); the answer is the
+    sentence it was asked to copy, as the server without drafting gives it."""
+    import httpx
 
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from chatbot.llm.client import make_chat_model
-    from chatbot.llm.server import BundledLlmServer
+    from chatbot.llm.server import _LOOKUP_DRAFT_FLAG, BundledLlmServer
 
     sentence = (
         "The national strategy sets five priority areas for artificial intelligence: health, "
         "bureaucratic reform, education and research, food security, and smart cities."
     )
     messages = [
-        SystemMessage("Answer from the passage only."),
-        HumanMessage(f"Passage [1]: {sentence}\n\nQuestion: Copy the passage's sentence exactly."),
+        {"role": "system", "content": "Answer from the passage only."},
+        {
+            "role": "user",
+            "content": f"Passage [1]: {sentence}\n\nQuestion: Copy the passage's sentence exactly.",
+        },
     ]
 
-    def answer(server: BundledLlmServer) -> str:
-        chat = make_chat_model(server.base_url, server.alias, "none", 64, 120)
-        return "".join(str(chunk.content) for chunk in chat.stream(messages))
+    def reply(server: BundledLlmServer) -> dict:  # type: ignore[type-arg]
+        body = {"model": server.alias, "messages": messages, "max_tokens": 64, "temperature": 0}
+        headers = {"Authorization": f"Bearer {server.api_key}"}
+        url = f"{server.base_url}/chat/completions"
+        return httpx.post(url, json=body, headers=headers, timeout=120).json()  # type: ignore[no-any-return]
 
     with BundledLlmServer(bundled_model, parallel=1, draft_tokens=16) as drafting:
-        assert "--spec-type" in drafting.command()
-        drafted = answer(drafting)
-        report = drafting.output_tail(200)
-    kept = re.findall(r"draft acceptance = [\d.]+ \(\s*(\d+) accepted", report)
-    accepted = [int(n) for n in kept]
-    assert accepted and max(accepted) > 0, report
-    assert "food security, and smart cities" in drafted
-    assert "food security, and smart cities" in answer(llm_server)  # the same, undrafted
+        if _LOOKUP_DRAFT_FLAG not in drafting.command():
+            pytest.skip("this llama-server offers no drafting from the prompt")
+        drafted = reply(drafting)
+    assert drafted["timings"].get("draft_n_accepted", 0) > 0, drafted["timings"]
+    assert "food security, and smart cities" in drafted["choices"][0]["message"]["content"]
+    plain = reply(llm_server)  # the session's server drafts nothing
+    assert "draft_n" not in plain["timings"] or plain["timings"]["draft_n"] == 0
+    assert "food security, and smart cities" in plain["choices"][0]["message"]["content"]

@@ -142,21 +142,29 @@ def test_the_environment_does_not_need_a_binary(tmp_path: Path) -> None:
 HELPFUL_BINARY = """#!{python}
 import sys
 if "--help" in sys.argv:
-    print("--spec-type none,{types}  comma-separated list of types of speculative decoding")
-    sys.exit(0)
+    print("--spec-type none,ngram-simple  types of speculative decoding")
+    print("{flag} N  ngram size M for ngram-simple speculative decoding", file=sys.stderr)
+    sys.exit({code})
 """
 
 
-@pytest.mark.parametrize("types", ["draft-simple,ngram-simple", "draft-simple"])
+@pytest.mark.parametrize(
+    ("flag", "code"),
+    [
+        ("--spec-ngram-simple-size-m", 0),
+        ("--spec-ngram-size-m", 0),  # an older build: the flag has another name
+        ("", 1),  # --help fails
+    ],
+)
 def test_drafting_from_the_prompt_is_asked_of_a_binary_that_offers_it(
-    tmp_path: Path, types: str
+    tmp_path: Path, flag: str, code: int
 ) -> None:
     binary = tmp_path / "llama-server"
-    binary.write_text(HELPFUL_BINARY.format(python=sys.executable, types=types))
+    binary.write_text(HELPFUL_BINARY.format(python=sys.executable, flag=flag, code=code))
     binary.chmod(0o755)
     drafting = BundledLlmServer(tmp_path / "m.gguf", draft_tokens=12, binary=binary, port=1)
     args = " ".join(drafting.command()[4:])
-    if "ngram-simple" in types:
+    if flag == "--spec-ngram-simple-size-m":
         assert "--spec-type ngram-simple" in args
         assert "--spec-ngram-simple-size-m 12" in args
     else:  # an older build would refuse the flag and never start
