@@ -7,11 +7,10 @@ import pytest
 
 from chatbot.pipeline.coverage import IdfTable
 from chatbot.pipeline.deadline import counted_from
-from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
-from chatbot.types import Passage
 from core.settings import AnswerSettings
+from tests.unit.pipeline.one_passage import one_passage
 
 REPORTS = (
     "Not later than 1 year after January 1, 2021 , and not less frequently than once every 3 "
@@ -67,20 +66,10 @@ def test_dates_the_passages_do_not_count_from_are_left_alone(
 
 
 def test_verification_drops_the_sentence_and_quotes_the_passage() -> None:
-    passage = Passage(
-        chunk_id="c1",
-        doc_id="d1",
-        title="National AI Initiative",
-        variant="original",
-        location="§ 9414(f)",
-        text=REPORTS,
-        score=0.5,
-        group_id="c1",
-    )
     verdict = verify(
         "By January 1, 2021, the Advisory Committee shall submit a report on its findings [1].",
         Query("By when must the Advisory Committee send its first report?", "en"),
-        Evidence(passages={1: passage}),
+        one_passage(REPORTS, "National AI Initiative", "§ 9414(f)"),
         lambda _: False,
         IdfTable([REPORTS, "Nurses train.", "Funding comes from a regional bank."]),
         AnswerSettings().min_overlap,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import pytest
 
 from chatbot.pipeline.coverage import IdfTable
-from chatbot.pipeline.evidence import Evidence
 from chatbot.pipeline.negation import negations, turned_around
 from chatbot.pipeline.understand import Query
 from chatbot.pipeline.verify import verify
-from chatbot.types import Passage
 from core.settings import AnswerSettings
+from tests.unit.pipeline.one_passage import one_passage
 
 RELEASE = (
     "For FedRAMP, every new code release is not automatically considered a significant change. "
@@ -20,26 +19,12 @@ RELEASE = (
 )
 
 
-def _evidence(text: str) -> Evidence:
-    passage = Passage(
-        chunk_id="c1",
-        doc_id="d1",
-        title="Change Policy",
-        variant="original",
-        location="¶1",
-        text=text,
-        score=0.5,
-        group_id="c1",
-    )
-    return Evidence(passages={1: passage})
-
-
 def _verify(answer: str, question: str, text: str, lang: str = "en"):  # type: ignore[no-untyped-def]
     idf = IdfTable([text, "Nurses train.", "Funding comes from a regional bank."])
     return verify(
         answer,
         Query(question, lang),
-        _evidence(text),
+        one_passage(text),
         lambda _: False,
         idf,
         AnswerSettings().min_overlap,
