@@ -396,9 +396,10 @@ MONTH_NAMES = (
     ("november", "nopember", "nov"),
     ("december", "desember", "dec", "des"),
 )
-_MONTH_OF = {name: i + 1 for i, names in enumerate(MONTH_NAMES) for name in names}
+# A month's name, in English or Indonesian, in full or short, lower case -> its number (1-12).
+MONTH_NUMBER = {name: i + 1 for i, names in enumerate(MONTH_NAMES) for name in names}
 # Capitalised or in capitals, as a date writes it: the verb "may" never is ("4 may be ...").
-_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in _MONTH_OF)
+_MONTH = "|".join(f"{m.capitalize()}|{m.upper()}" for m in MONTH_NUMBER)
 # A month named beside a figure: a day before it and a year or a stop after ("22 May 2019",
 # "3 Sept. 2020", "1 Januari sampai 31 Desember"), or a day or year after it ("May 22, 2019",
 # "Mei 2009").
@@ -412,7 +413,7 @@ _NUMBERED_MONTH = re.compile(r"(?<!\d)(\d{1,2})(\s*月)")
 
 def months_named(text: str) -> set[int]:
     """The months (1-12) the text names beside a figure."""
-    return {_MONTH_OF[(a or b).lower()] for a, b in _NAMED_MONTH.findall(text)}
+    return {MONTH_NUMBER[(a or b).lower()] for a, b in _NAMED_MONTH.findall(text)}
 
 
 def without_named_months(text: str, named: set[int]) -> str:

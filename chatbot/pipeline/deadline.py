@@ -17,13 +17,12 @@ in another script ("2021年1月1日" for "January 1, 2021").
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 
 from chatbot.pipeline.citations import MARKER
-from chatbot.pipeline.figure_kind import STATES_DATE, stated_lengths
-from core.text import MONTH_NAMES
+from chatbot.pipeline.figure_kind import STATES_DATE, same_length, stated_lengths
+from core.text import MONTH_NUMBER
 
 # A deadline's bound, then its length, then what joins the length to the day, at the end of the
 # text before the date: "not later than 1 year after ", "within 30 days of the ", "paling lama
@@ -47,7 +46,6 @@ _COUNTS = re.compile(
     re.IGNORECASE,
 )
 _BEFORE = 100  # characters before a date where its deadline's wording is looked for
-_MONTH_NUMBER = {name: i + 1 for i, names in enumerate(MONTH_NAMES) for name in names}
 
 
 def _day(date: str) -> tuple[int, ...] | str:
@@ -55,7 +53,7 @@ def _day(date: str) -> tuple[int, ...] | str:
     2021", "Jan. 1st 2021") or is written year first ("2021-01-01"); else as written."""
     digits = [int(d) for d in re.findall(r"\d+", date)]
     month = next(
-        (_MONTH_NUMBER[w] for w in re.findall(r"[a-z]+", date.lower()) if w in _MONTH_NUMBER), None
+        (MONTH_NUMBER[w] for w in re.findall(r"[a-z]+", date.lower()) if w in MONTH_NUMBER), None
     )
     if month is not None and len(digits) == 2:
         day, year = sorted(digits)
@@ -82,10 +80,6 @@ def _deadline_before(text: str) -> tuple[str, set[float]] | None:
     return text[start:], hours
 
 
-def _same(hours: set[float], said: set[float]) -> bool:
-    return any(math.isclose(h, s, rel_tol=0.005) for h in hours for s in said)
-
-
 def counted_from(sentence: str, texts: Iterable[str]) -> str | None:
     """The passages' wording ("1 year after January 1, 2021") of a date the answer sentence
     gives as if it were their deadline; None when the sentence counts from a day itself, or the
@@ -93,10 +87,13 @@ def counted_from(sentence: str, texts: Iterable[str]) -> str | None:
     plain = " ".join(MARKER.sub(" ", sentence).split())
     if _COUNTS.search(plain):
         return None
+    dates = sorted({_day(m.group(0)) for m in STATES_DATE.finditer(plain)}, key=str)
+    if not dates:
+        return None  # most sentences: the passages need not be read
     said = {h for _, hours in stated_lengths(plain) for h in hours}
     passages = [" ".join(t.split()) for t in texts]
     stated = [(t, m) for t in passages for m in STATES_DATE.finditer(t)]
-    for date in sorted({_day(m.group(0)) for m in STATES_DATE.finditer(plain)}, key=str):
+    for date in dates:
         found = [
             (_deadline_before(t[max(0, m.start() - _BEFORE) : m.start()]), m.group(0))
             for t, m in stated
@@ -105,7 +102,7 @@ def counted_from(sentence: str, texts: Iterable[str]) -> str | None:
         deadlines = [(d, written) for d, written in found if d is not None]
         if not found or len(deadlines) < len(found):
             continue  # not in the passages, or stated on its own somewhere
-        if any(_same(hours, said) for (_, hours), _ in deadlines):
+        if any(same_length(hours, said) for (_, hours), _ in deadlines):
             continue  # the answer gives the length too ("1 year, from January 1, 2021")
         (wording, _), written = deadlines[0]
         return f"{wording}{written}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Literal
 
 from core.text import MONTH_NAMES, Number, number_is_stated, numbers, numbers_in_context, tokens
@@ -373,6 +374,12 @@ def stated_lengths(text: str) -> list[tuple[str, set[float]]]:
     return out
 
 
+def same_length(hours: Iterable[float], stated: Iterable[float]) -> bool:
+    """Is one of the lengths (in hours) one of the stated ones ("12个月" is "a year")?"""
+    stated = list(stated)
+    return any(math.isclose(h, s, rel_tol=0.005) for h in hours for s in stated)
+
+
 def lengths_unstated(sentence: str, texts: list[str], question: str, lang: str) -> list[str]:
     """The lengths of time an answer sentence in another language than English gives that the
     texts never state in that unit: "6个工作日" over "6 (enam) bulan" (6 months) is made up, though
@@ -384,5 +391,5 @@ def lengths_unstated(sentence: str, texts: list[str], question: str, lang: str) 
     return [
         written
         for written, hours in stated_lengths(sentence)
-        if not all(any(math.isclose(h, s, rel_tol=0.005) for s in stated) for h in hours)
+        if not all(same_length([h], stated) for h in hours)
     ]
