@@ -72,10 +72,11 @@ def _clauses(text: str) -> list[str]:
 def turned_around(sentence: str, passage_sentences: Iterable[str], lang: str) -> str | None:
     """The passage clause that a verdict-led answer sentence restates with the opposite
     polarity, if any."""
-    verdict = _VERDICT.match(MARKER.sub(" ", sentence).strip())
+    plain = MARKER.sub(" ", sentence).strip()
+    verdict = _VERDICT.match(plain)
     if lang not in READ_IN or verdict is None:
         return None
-    said = _clauses(MARKER.sub(" ", sentence).strip()[verdict.end() :])
+    said = _clauses(plain[verdict.end() :])
     if not said or _DENYING_WORDS.search(said[0]):
         return None
     own = set(tokens(said[0]))
